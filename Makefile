@@ -1,0 +1,38 @@
+# prescale — entry points. `make demo` and `make test` are all a new machine needs.
+.PHONY: all deps configure build demo test test-unit bench format format-check clean
+
+BUILD_DIR ?= build
+JOBS ?= 2
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+configure: deps
+	@cmake --preset default >/dev/null
+
+build: configure
+	@cmake --build --preset default -j $(JOBS)
+
+demo: build
+	@./$(BUILD_DIR)/prescale tournament --scenario seed
+
+test: build
+	@ctest --preset default -j $(JOBS)
+
+test-unit: build
+	@ctest --preset unit -j $(JOBS)
+
+bench: build
+	@./$(BUILD_DIR)/bench/sim_bench --benchmark_min_time=0.5
+	@./$(BUILD_DIR)/prescale bench tournament --scenario seed --seeds 20
+
+format:
+	@find src apps bench tests -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+
+format-check:
+	@find src apps bench tests -name '*.cpp' -o -name '*.h' | xargs clang-format --dry-run --Werror
+
+clean:
+	@rm -rf $(BUILD_DIR)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian package prescale's build, tests and benchmarks need.
+# Idempotent: quiet and fast when everything is already present.
+set -euo pipefail
+
+# package                reason
+PACKAGES=(
+  cmake                  # build system (presets)
+  ninja-build            # build backend
+  g++                    # C++20 compiler
+  make                   # top-level entry points (make build/demo/test/bench)
+  pkg-config             # finds libraries without CMake configs
+  libyaml-cpp-dev        # scenario files (scenarios/*.yaml) with line numbers for errors
+  nlohmann-json3-dev     # --format json output and JSON messages
+  libcli11-dev           # the `prescale` command line and its subcommands
+  libgtest-dev           # unit and integration tests
+  libgmock-dev           # GoogleTest's matchers (gtest's CMake config expects it)
+  libbenchmark-dev       # Google Benchmark programs under bench/
+  clang-format           # the committed .clang-format style
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
