@@ -31,8 +31,7 @@ double ParamTable::get_double(const std::string& key, double fallback, double mi
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   std::ostringstream expected;
   expected << "a number in [" << min << ", " << max << "]";
-  if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v) || v < min ||
-      v > max) {
+  if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v) || v < min || v > max) {
     fail(key, it->second, expected.str());
     return fallback;
   }
@@ -88,8 +87,8 @@ Status ParamTable::finish() const {
     sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
     std::string list;
     for (const auto& k : sorted) list += (list.empty() ? "" : ", ") + k;
-    return Error{prefix(key, entry) + ": unknown parameter; expected one of: " +
-                 (list.empty() ? "(none)" : list)};
+    return Error{prefix(key, entry) +
+                 ": unknown parameter; expected one of: " + (list.empty() ? "(none)" : list)};
   }
   return Status::Ok();
 }

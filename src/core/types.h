@@ -26,7 +26,7 @@ enum class BusinessContext : std::uint8_t { kBalanced = 0, kHealthcare = 1, kBud
 std::string_view to_string(Tier tier);
 std::string_view to_string(Compression compression);
 std::string_view to_string(BusinessContext context);
-std::optional<Tier> parse_tier(std::string_view text);  // "redis" | "nvme" | "s3"
+std::optional<Tier> parse_tier(std::string_view text);                // "redis" | "nvme" | "s3"
 std::optional<Compression> parse_compression(std::string_view text);  // "none" | "lz4" | "zstd"
 std::optional<BusinessContext> parse_context(std::string_view text);
 
@@ -38,19 +38,19 @@ struct Observation {
   double step_s = 5;      // control period, seconds
 
   // Load and progress over the last step.
-  double input_rps = 0;          // records/s that arrived
-  double input_mb_s = 0;         // MB/s that arrived (1 MB = 10^6 bytes)
-  double processed_rps = 0;      // records/s the job processed
-  double processed_mb_s = 0;     // MB/s the job processed
-  double backlog_records = 0;    // arrived but not processed at the end of the last step
-  double kafka_lag_records = 0;  // consumer lag: backlog + records waiting for the next trigger
-  double cpu_util = 0;           // [0,1], mean CPU utilisation of the serving executors
-  double busy_fraction = 0;      // [0,1], fraction of the step the executors spent processing
-  double batch_duration_ms = 0;  // processing time of one micro-batch
-  double trigger_ms = 500;       // micro-batch trigger interval
-  double latency_ms = 0;         // end-to-end latency of a record arriving in the last step
-  double sla_ms = 1000;          // latency target
-  bool metrics_available = true; // false: the metrics pipeline is down (policies should hold)
+  double input_rps = 0;           // records/s that arrived
+  double input_mb_s = 0;          // MB/s that arrived (1 MB = 10^6 bytes)
+  double processed_rps = 0;       // records/s the job processed
+  double processed_mb_s = 0;      // MB/s the job processed
+  double backlog_records = 0;     // arrived but not processed at the end of the last step
+  double kafka_lag_records = 0;   // consumer lag: backlog + records waiting for the next trigger
+  double cpu_util = 0;            // [0,1], mean CPU utilisation of the serving executors
+  double busy_fraction = 0;       // [0,1], fraction of the step the executors spent processing
+  double batch_duration_ms = 0;   // processing time of one micro-batch
+  double trigger_ms = 500;        // micro-batch trigger interval
+  double latency_ms = 0;          // end-to-end latency of a record arriving in the last step
+  double sla_ms = 1000;           // latency target
+  bool metrics_available = true;  // false: the metrics pipeline is down (policies should hold)
 
   // Cluster state now (after the previous decision was applied).
   int active_executors = 0;   // serving
@@ -59,10 +59,10 @@ struct Observation {
   Compression compression = Compression::kNone;
 
   // Edge: the gateways' Burst_Signal, aggregated.
-  bool burst_signal = false;      // a burst is expected within the horizon
-  double forecast_rps = 0;        // forecast input rate `forecast_horizon_s` ahead, records/s
-  double forecast_horizon_s = 60; // how far ahead the forecast looks
-  double signal_confidence = 0;   // [0,1]
+  bool burst_signal = false;       // a burst is expected within the horizon
+  double forecast_rps = 0;         // forecast input rate `forecast_horizon_s` ahead, records/s
+  double forecast_horizon_s = 60;  // how far ahead the forecast looks
+  double signal_confidence = 0;    // [0,1]
 
   BusinessContext context = BusinessContext::kBalanced;
 

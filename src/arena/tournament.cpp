@@ -1,0 +1,107 @@
+#include "arena/tournament.h"
+
+#include <memory>
+
+#include "policy/oracle.h"
+#include "policy/registry.h"
+#include "sim/workload.h"
+
+namespace prescale::arena {
+namespace {
+
+Stat stat_of(const std::vector<sim::RunMetrics>& runs, double sim::RunMetrics::*field) {
+  std::vector<double> v;
+  v.reserve(runs.size());
+  for (const auto& r : runs) v.push_back(r.*field);
+  return summarize(v);
+}
+
+Stat stat_of_int(const std::vector<sim::RunMetrics>& runs, int sim::RunMetrics::*field) {
+  std::vector<double> v;
+  v.reserve(runs.size());
+  for (const auto& r : runs) v.push_back(r.*field);
+  return summarize(v);
+}
+
+}  // namespace
+
+core::Result<TournamentResult> run_tournament(const sim::Scenario& scenario,
+                                              const TournamentOptions& options) {
+  std::vector<std::string> names = options.policies;
+  if (names.empty()) {
+    for (const auto& info : policy::known_policies()) names.push_back(info.name);
+  }
+  // Validate every policy's parameters before running anything.
+  for (const auto& name : names) {
+    auto p = policy::make_policy(name, scenario, nullptr);
+    if (!p.ok()) return p.error();
+  }
+  auto gen = sim::WorkloadGenerator::create(scenario);
+  if (!gen.ok()) return gen.error();
+
+  TournamentResult result;
+  result.scenario = scenario.name;
+  result.workload =
+      scenario.source == sim::WorkloadSource::kTrace ? scenario.trace.file : "synthetic";
+  result.seeds = options.seeds > 0 ? options.seeds : scenario.seeds;
+  result.steps = gen->steps();
+  result.step_s = scenario.step_s;
+  result.base_seed = scenario.base_seed;
+  result.results.resize(names.size());
+  std::vector<std::vector<double>> ratios(names.size());
+  for (size_t i = 0; i < names.size(); ++i) result.results[i].policy = names[i];
+
+  for (int k = 0; k < result.seeds; ++k) {
+    const std::uint64_t seed = scenario.base_seed + static_cast<std::uint64_t>(k);
+    const sim::Workload workload = gen->generate(seed);
+    sim::Simulator simulator(scenario, workload);
+
+    // The oracle's cost on this workload, for the ratios.
+    policy::OracleOptions oracle_options;
+    if (auto it = scenario.policies.find("oracle"); it != scenario.policies.end()) {
+      core::ParamTable params = it->second;
+      oracle_options.max_labels =
+          params.get_int("max_labels", oracle_options.max_labels, 1, 1'000'000);
+      oracle_options.choose_tier = params.get_bool("choose_tier", true);
+      oracle_options.choose_codec = params.get_bool("choose_codec", true);
+    }
+    const policy::OraclePlan oracle_plan = policy::plan_oracle(scenario, workload, oracle_options);
+    result.oracle_exact = result.oracle_exact && oracle_plan.exact;
+
+    for (size_t i = 0; i < names.size(); ++i) {
+      auto made = policy::make_policy(names[i], scenario, &workload);
+      if (!made.ok()) return made.error();
+      policy::Policy& p = **made;
+      std::vector<sim::StepRecord> rows;
+      if (options.timeline && k == 0) simulator.record_timeline(&rows);
+      p.reset();
+      const sim::RunMetrics m =
+          sim::simulate(simulator, [&](const core::Observation& obs) { return p.decide(obs); });
+      simulator.record_timeline(nullptr);
+      result.results[i].runs.push_back(m);
+      ratios[i].push_back(oracle_plan.cost > 0 ? m.cost / oracle_plan.cost : 0.0);
+      for (const auto& r : rows) result.timeline.push_back(TimelineRow{names[i], seed, r});
+    }
+  }
+
+  for (size_t i = 0; i < names.size(); ++i) {
+    PolicySummary& s = result.results[i];
+    using M = sim::RunMetrics;
+    s.cost = stat_of(s.runs, &M::cost);
+    s.cost_vs_oracle = summarize(ratios[i]);
+    s.p95_latency_ms = stat_of(s.runs, &M::p95_latency_ms);
+    s.sla_violation_pct = stat_of(s.runs, &M::violation_pct);
+    s.violation_minutes = stat_of(s.runs, &M::violation_minutes);
+    s.stability = stat_of(s.runs, &M::stability);
+    s.mean_executors = stat_of(s.runs, &M::mean_executors);
+    s.rescales = stat_of_int(s.runs, &M::rescales);
+    s.reversals = stat_of_int(s.runs, &M::reversals);
+    s.throughput_mb_s = stat_of(s.runs, &M::throughput_mb_s);
+    s.cpu_util_pct = stat_of(s.runs, &M::cpu_util_pct);
+    s.executor_seconds = stat_of(s.runs, &M::executor_seconds);
+    s.lag_integral = stat_of(s.runs, &M::lag_integral);
+  }
+  return result;
+}
+
+}  // namespace prescale::arena

@@ -1,0 +1,61 @@
+// The clairvoyant oracle: knows the whole trace and the cold start, and plans the
+// cheapest schedule (executors, shuffle tier, codec per step) that keeps every step
+// within the SLA; where that is impossible within max executors, the fewest violating
+// steps first, then the least cost.
+//
+// Exact dynamic programme (docs/model.md, "The oracle"). With removal immediate and
+// billing from request, a serving profile a_t costs
+//     price * (sum_t a_t + D * sum_t max(0, a_t - a_{t-1})) + sum_t tier_cost_t
+// (each executor that starts serving at t was requested at t - D and billed since), and
+// increases are impossible before t = D. The backlog couples the steps, so each DP state
+// (t, a_t) keeps the Pareto front of labels (violations, cost, backlog): a label is
+// dropped only when another is no worse in all three. Every step's outcome comes from
+// sim::StepModel, the same code the simulator runs. Fronts are capped at
+// `max_labels` per state; if the cap ever binds, the plan is marked inexact.
+#pragma once
+
+#include <vector>
+
+#include "core/params.h"
+#include "policy/policy.h"
+#include "sim/scenario.h"
+#include "sim/workload.h"
+
+namespace prescale::policy {
+
+struct OraclePlan {
+  std::vector<int> active;  // serving executors per step
+  std::vector<int> target;  // alive target per step (serving + provisioning)
+  std::vector<core::Tier> tier;
+  std::vector<core::Compression> codec;
+  int violations = 0;             // planned violating steps
+  double cost = 0;                // planned $ (executors + tiers)
+  bool exact = true;              // false if a Pareto front was truncated
+  bool target_within_max = true;  // alive target never exceeded max_executors
+};
+
+struct OracleOptions {
+  int max_labels = 64;       // per (step, active) state
+  bool choose_tier = true;   // false: only the scenario's default tier
+  bool choose_codec = true;  // false: only "none"
+};
+
+OraclePlan plan_oracle(const sim::Scenario& scenario, const sim::Workload& workload,
+                       const OracleOptions& options = {});
+
+class OraclePolicy : public Policy {
+ public:
+  // workload may be null only to validate parameters; decide() then holds.
+  OraclePolicy(const PolicyEnv& env, core::ParamTable& params, const sim::Scenario& scenario,
+               const sim::Workload* workload);
+  std::string_view name() const override { return "oracle"; }
+  void reset() override {}
+  core::Decision decide(const core::Observation& obs) override;
+  const OraclePlan& plan() const { return plan_; }
+
+ private:
+  PolicyEnv env_;
+  OraclePlan plan_;
+};
+
+}  // namespace prescale::policy

@@ -1,0 +1,109 @@
+#include "policy/registry.h"
+
+#include <sstream>
+
+#include "policy/batch_ratio.h"
+#include "policy/ds2.h"
+#include "policy/fixed.h"
+#include "policy/hpa.h"
+#include "policy/keda.h"
+#include "policy/oracle.h"
+#include "policy/phpa.h"
+#include "policy/seer.h"
+#include "policy/spark_dra.h"
+
+namespace prescale::policy {
+
+const std::vector<PolicyInfo>& known_policies() {
+  static const std::vector<PolicyInfo> kPolicies = {
+      {"fixed", "static allocation (the seed's 15 executors, warm tier)"},
+      {"hpa", "Kubernetes HPA v2 on CPU (the seed's Dexter)"},
+      {"keda", "KEDA Kafka-lag scaler driving an HPA"},
+      {"spark-dra", "Spark core dynamic allocation (ExecutorAllocationManager)"},
+      {"batch-ratio", "Spark Streaming's batch-time ratio policy (SPARK-12133)"},
+      {"ds2", "DS2 / Flink autoscaler, Flink defaults"},
+      {"ds2-tuned", "DS2 / Flink autoscaler, catch-up 5 min, restart 2 min"},
+      {"phpa", "predictive HPA (linear / Holt-Winters on replica history)"},
+      {"seer", "the seed's linear predictive: executors = predicted load * k"},
+      {"oracle", "clairvoyant lower bound (exact DP over the whole trace)"},
+  };
+  return kPolicies;
+}
+
+PolicyEnv env_from(const sim::Scenario& s) {
+  PolicyEnv env;
+  env.min_executors = s.cluster.min_executors;
+  env.max_executors = s.cluster.max_executors;
+  env.step_s = s.step_s;
+  env.cold_start_s = s.cluster.cold_start_s;
+  env.trigger_s = s.latency.trigger_s;
+  env.cores_per_executor = s.cluster.vcpu_per_executor;
+  env.executor_capacity_rps = s.cluster.capacity_rps;
+  env.record_bytes = s.record_bytes;
+  env.kafka_partitions = s.cluster.kafka_partitions;
+  env.records_per_message = s.cluster.records_per_message;
+  env.tasks_per_batch = s.cluster.tasks_per_batch;
+  env.default_tier = s.default_tier;
+  return env;
+}
+
+core::Result<std::unique_ptr<Policy>> make_policy(const std::string& name,
+                                                  const sim::Scenario& scenario,
+                                                  const sim::Workload* workload) {
+  const PolicyEnv env = env_from(scenario);
+  core::ParamTable params("policies." + name);
+  if (auto it = scenario.policies.find(name); it != scenario.policies.end()) params = it->second;
+  std::unique_ptr<Policy> p;
+  if (name == "fixed") {
+    p = std::make_unique<FixedPolicy>(env, params);
+  } else if (name == "hpa") {
+    p = std::make_unique<HpaPolicy>(env, params);
+  } else if (name == "keda") {
+    p = std::make_unique<KedaPolicy>(env, params);
+  } else if (name == "spark-dra") {
+    p = std::make_unique<SparkDraPolicy>(env, params);
+  } else if (name == "batch-ratio") {
+    p = std::make_unique<BatchRatioPolicy>(env, params);
+  } else if (name == "ds2") {
+    p = std::make_unique<Ds2Policy>(env, params, /*tuned=*/false);
+  } else if (name == "ds2-tuned") {
+    p = std::make_unique<Ds2Policy>(env, params, /*tuned=*/true);
+  } else if (name == "phpa") {
+    p = std::make_unique<PhpaPolicy>(env, params);
+  } else if (name == "seer") {
+    p = std::make_unique<SeerPolicy>(env, params);
+  } else if (name == "oracle") {
+    p = std::make_unique<OraclePolicy>(env, params, scenario, workload);
+  } else {
+    std::string list;
+    for (const auto& info : known_policies()) list += (list.empty() ? "" : ", ") + info.name;
+    return core::Error{"unknown policy '" + name + "'; expected one of: " + list};
+  }
+  if (core::Status st = params.finish(); !st.ok()) return st.error();
+  return p;
+}
+
+core::Result<std::vector<std::string>> parse_policy_list(const std::string& list) {
+  std::vector<std::string> names;
+  if (list.empty() || list == "all") {
+    for (const auto& info : known_policies()) names.push_back(info.name);
+    return names;
+  }
+  std::stringstream in(list);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item.empty()) continue;
+    bool found = false;
+    for (const auto& info : known_policies()) found = found || info.name == item;
+    if (!found) {
+      std::string known;
+      for (const auto& info : known_policies()) known += (known.empty() ? "" : ", ") + info.name;
+      return core::Error{"--policies: unknown policy '" + item + "'; expected one of: " + known};
+    }
+    names.push_back(item);
+  }
+  if (names.empty()) return core::Error{"--policies: empty list; expected e.g. hpa,oracle"};
+  return names;
+}
+
+}  // namespace prescale::policy

@@ -1,0 +1,37 @@
+// Policy names -> objects. The one place that knows every policy, so the tournament,
+// the CLI and (later) the live controller construct them the same way.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "policy/policy.h"
+#include "sim/scenario.h"
+#include "sim/workload.h"
+
+namespace prescale::policy {
+
+struct PolicyInfo {
+  std::string name;
+  std::string summary;
+};
+
+// Every policy this build knows, in tournament order.
+const std::vector<PolicyInfo>& known_policies();
+
+// The static facts a policy may know, taken from the scenario.
+PolicyEnv env_from(const sim::Scenario& scenario);
+
+// Builds the named policy with its parameters from scenario.policies[name]. The oracle
+// needs the run's workload (clairvoyance); pass nullptr to only validate parameters.
+// Errors: unknown name (listing the known ones), bad or unknown parameter (file:line).
+core::Result<std::unique_ptr<Policy>> make_policy(const std::string& name,
+                                                  const sim::Scenario& scenario,
+                                                  const sim::Workload* workload);
+
+// Parses "a,b,c" (or "all") into known names; error names the first unknown one.
+core::Result<std::vector<std::string>> parse_policy_list(const std::string& list);
+
+}  // namespace prescale::policy

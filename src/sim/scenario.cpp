@@ -1,0 +1,407 @@
+#include "sim/scenario.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <set>
+#include <sstream>
+
+namespace prescale::sim {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Strict reader over one YAML mapping: every key must be consumed by a read_*() call;
+// finish() reports the first unknown key. All errors carry file:line and the dotted path.
+class MapReader {
+ public:
+  MapReader(const YAML::Node& node, std::string file, std::string path, std::string* error)
+      : node_(node), file_(std::move(file)), path_(std::move(path)), error_(error) {
+    if (node_ && !node_.IsNull() && !node_.IsMap()) {
+      fail(node_, path_.empty() ? "document" : path_, "a mapping of key: value");
+    }
+  }
+
+  bool valid() const { return node_ && node_.IsMap(); }
+
+  void number(const char* key, double* out, double min, double max) {
+    const auto found = take(key);
+    if (!found) return;
+    const YAML::Node& v = *found;
+    double d = 0;
+    if (!v.IsScalar() || !YAML::convert<double>::decode(v, d) || !std::isfinite(d)) {
+      fail(v, dotted(key), range_text(min, max));
+      return;
+    }
+    if (d < min || d > max) {
+      fail(v, dotted(key), range_text(min, max));
+      return;
+    }
+    *out = d;
+  }
+
+  void integer(const char* key, int* out, int min, int max) {
+    const auto found = take(key);
+    if (!found) return;
+    const YAML::Node& v = *found;
+    long long i = 0;
+    if (!v.IsScalar() || !YAML::convert<long long>::decode(v, i) || i < min || i > max) {
+      fail(v, dotted(key),
+           "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+      return;
+    }
+    *out = static_cast<int>(i);
+  }
+
+  void u64(const char* key, std::uint64_t* out) {
+    const auto found = take(key);
+    if (!found) return;
+    const YAML::Node& v = *found;
+    unsigned long long i = 0;
+    if (!v.IsScalar() || !YAML::convert<unsigned long long>::decode(v, i)) {
+      fail(v, dotted(key), "a non-negative integer");
+      return;
+    }
+    *out = i;
+  }
+
+  void text(const char* key, std::string* out) {
+    const auto found = take(key);
+    if (!found) return;
+    const YAML::Node& v = *found;
+    if (!v.IsScalar()) {
+      fail(v, dotted(key), "a string");
+      return;
+    }
+    *out = v.Scalar();
+  }
+
+  template <class T>
+  void choice(const char* key, T* out, std::optional<T> (*parse)(std::string_view),
+              const char* expected) {
+    const auto found = take(key);
+    if (!found) return;
+    const YAML::Node& v = *found;
+    std::optional<T> parsed;
+    if (v.IsScalar()) parsed = parse(v.Scalar());
+    if (!parsed) {
+      fail(v, dotted(key), expected);
+      return;
+    }
+    *out = *parsed;
+  }
+
+  // Descends into a sub-mapping (absent = all defaults).
+  void section(const char* key, const std::function<void(MapReader&)>& body) {
+    const auto found = take(key);
+    if (!found) return;
+    const YAML::Node& v = *found;
+    MapReader sub(v, file_, dotted(key), error_);
+    if (!error_->empty()) return;
+    body(sub);
+    sub.finish();
+  }
+
+  // Iterates a mapping whose keys are free names (e.g. policies).
+  void each(const char* key, const std::function<void(const std::string&, MapReader&)>& body) {
+    const auto found = take(key);
+    if (!found) return;
+    const YAML::Node& v = *found;
+    if (!v.IsMap()) {
+      fail(v, dotted(key), "a mapping");
+      return;
+    }
+    for (const auto& kv : v) {
+      MapReader sub(kv.second, file_, dotted(key) + "." + kv.first.Scalar(), error_);
+      if (!error_->empty()) return;
+      body(kv.first.Scalar(), sub);
+    }
+  }
+
+  // Copies every scalar entry into a ParamTable (validated later by the consumer).
+  void params_into(core::ParamTable* table) {
+    if (!valid()) return;
+    for (const auto& kv : node_) {
+      const std::string key = kv.first.Scalar();
+      seen_.insert(key);
+      if (!kv.second.IsScalar()) {
+        fail(kv.second, dotted(key), "a scalar value");
+        return;
+      }
+      table->set(key, kv.second.Scalar(), where(kv.second));
+    }
+  }
+
+  void finish() {
+    if (!valid() || !error_->empty()) return;
+    for (const auto& kv : node_) {
+      const std::string key = kv.first.Scalar();
+      if (seen_.count(key) == 0) {
+        std::string list;
+        for (const auto& k : asked_) list += (list.empty() ? "" : ", ") + k;
+        *error_ =
+            where(kv.first) + ": " + dotted(key) + ": unknown field; expected one of: " + list;
+        return;
+      }
+    }
+  }
+
+  std::string where(const YAML::Node& n) const {
+    return file_ + ":" + std::to_string(n.Mark().line + 1);
+  }
+
+ private:
+  // The value under `key`, or nothing when absent or null (the default then stays).
+  std::optional<YAML::Node> take(const char* key) {
+    asked_.push_back(key);
+    if (!valid() || !error_->empty()) return std::nullopt;
+    seen_.insert(key);
+    const YAML::Node& map = node_;  // const access: operator[] must not insert the key
+    YAML::Node v = map[key];
+    if (!v.IsDefined() || v.IsNull()) return std::nullopt;
+    return v;
+  }
+
+  std::string dotted(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
+
+  static std::string range_text(double min, double max) {
+    std::ostringstream s;
+    s << "a number";
+    if (min > -kInf && max < kInf) {
+      s << " in [" << min << ", " << max << "]";
+    } else if (min > -kInf) {
+      s << " >= " << min;
+    } else if (max < kInf) {
+      s << " <= " << max;
+    }
+    return s.str();
+  }
+
+  void fail(const YAML::Node& n, const std::string& field, const std::string& expected) {
+    if (!error_->empty()) return;
+    std::string got = n.IsScalar() ? "'" + n.Scalar() + "'" : "a non-scalar value";
+    *error_ = where(n) + ": " + field + ": got " + got + ", expected " + expected;
+  }
+
+  YAML::Node node_;
+  std::string file_;
+  std::string path_;
+  std::string* error_;
+  std::set<std::string> seen_;
+  std::vector<std::string> asked_;
+};
+
+std::optional<WorkloadSource> parse_source(std::string_view text) {
+  if (text == "synthetic") return WorkloadSource::kSynthetic;
+  if (text == "trace") return WorkloadSource::kTrace;
+  return std::nullopt;
+}
+
+void read_tier(MapReader& r, TierSpec* t) {
+  r.number("latency_ms", &t->latency_ms, 0, 1e6);
+  r.number("bandwidth_mb_s", &t->bandwidth_mb_s, 1e-6, 1e9);
+  r.number("price_gb_hour", &t->price_gb_hour, 0, 1e6);
+  r.number("put_per_1000", &t->put_per_1000, 0, 1e6);
+  r.number("get_per_1000", &t->get_per_1000, 0, 1e6);
+}
+
+void read_codec(MapReader& r, CompressionSpec* c) {
+  r.number("ratio", &c->ratio, 0.01, 1.0);
+  r.number("cpu_overhead", &c->cpu_overhead, 0, 10);
+}
+
+void read_scenario(MapReader& r, Scenario* s) {
+  r.text("name", &s->name);
+  r.text("description", &s->description);
+  r.integer("steps", &s->steps, 1, 10'000'000);
+  r.number("step_s", &s->step_s, 0.001, 86400);
+  r.integer("seeds", &s->seeds, 1, 100'000);
+  r.u64("base_seed", &s->base_seed);
+  r.number("record_bytes", &s->record_bytes, 1, 1e9);
+  r.choice("context", &s->context, &core::parse_context, "balanced|healthcare|budget");
+  r.choice("default_tier", &s->default_tier, &core::parse_tier, "redis|nvme|s3");
+  r.section("workload", [&](MapReader& w) {
+    w.choice("source", &s->source, &parse_source, "synthetic|trace");
+    w.section("synthetic", [&](MapReader& y) {
+      SyntheticSpec& g = s->synthetic;
+      y.number("base_rps", &g.base_rps, 0, 1e12);
+      y.number("cycle_amplitude", &g.cycle_amplitude, 0, 0.99);
+      y.number("cycle_period_s", &g.cycle_period_s, 1, 1e9);
+      y.number("noise_sigma", &g.noise_sigma, 0, 2);
+      y.number("noise_phi", &g.noise_phi, 0, 0.9999);
+      y.integer("bursts", &g.bursts, 0, 100'000);
+      y.number("burst_factor", &g.burst_factor, 1, 1e4);
+      y.number("burst_min_s", &g.burst_min_s, 0, 1e9);
+      y.number("burst_max_s", &g.burst_max_s, 0, 1e9);
+      y.number("burst_ramp_s", &g.burst_ramp_s, 0, 1e9);
+      y.number("first_burst_after_s", &g.first_burst_after_s, 0, 1e9);
+    });
+    w.section("trace", [&](MapReader& y) {
+      TraceSpec& t = s->trace;
+      y.text("file", &t.file);
+      y.number("peak_rps", &t.peak_rps, 1e-9, 1e12);
+      y.number("bucket_s", &t.bucket_s, 0, 1e9);
+      y.number("jitter_sigma", &t.jitter_sigma, 0, 2);
+      y.number("burst_threshold", &t.burst_threshold, 1, 1e6);
+      y.integer("baseline_window", &t.baseline_window, 1, 1'000'000);
+    });
+  });
+  r.section("edge", [&](MapReader& y) {
+    EdgeSpec& e = s->edge;
+    y.number("horizon_s", &e.horizon_s, 0, 1e6);
+    y.number("miss_rate", &e.miss_rate, 0, 1);
+    y.number("false_alarms_per_hour", &e.false_alarms_per_hour, 0, 3600);
+    y.number("forecast_sigma", &e.forecast_sigma, 0, 5);
+  });
+  r.section("cluster", [&](MapReader& y) {
+    ClusterSpec& c = s->cluster;
+    y.integer("min_executors", &c.min_executors, 0, 100'000);
+    y.integer("max_executors", &c.max_executors, 1, 100'000);
+    y.integer("initial_executors", &c.initial_executors, 0, 100'000);
+    y.number("cold_start_s", &c.cold_start_s, 0, 86400);
+    y.integer("vcpu_per_executor", &c.vcpu_per_executor, 1, 1024);
+    y.number("memory_gb_per_executor", &c.memory_gb_per_executor, 0, 1e5);
+    y.number("capacity_rps", &c.capacity_rps, 1e-9, 1e12);
+    y.integer("kafka_partitions", &c.kafka_partitions, 1, 1'000'000);
+    y.integer("records_per_message", &c.records_per_message, 1, 1'000'000);
+    y.integer("tasks_per_batch", &c.tasks_per_batch, 1, 10'000'000);
+  });
+  r.section("shuffle", [&](MapReader& y) {
+    ShuffleSpec& h = s->shuffle;
+    y.number("bytes_per_input_byte", &h.bytes_per_input_byte, 0, 1e3);
+    y.integer("ops_per_batch", &h.ops_per_batch, 0, 1000);
+    y.number("retention_s", &h.retention_s, 0, 1e9);
+    y.number("object_mb", &h.object_mb, 1e-6, 1e6);
+    y.section("tiers", [&](MapReader& t) {
+      t.section("redis", [&](MapReader& x) { read_tier(x, &h.tiers[0]); });
+      t.section("nvme", [&](MapReader& x) { read_tier(x, &h.tiers[1]); });
+      t.section("s3", [&](MapReader& x) { read_tier(x, &h.tiers[2]); });
+    });
+    y.section("compression", [&](MapReader& t) {
+      t.section("none", [&](MapReader& x) { read_codec(x, &h.codecs[0]); });
+      t.section("lz4", [&](MapReader& x) { read_codec(x, &h.codecs[1]); });
+      t.section("zstd", [&](MapReader& x) { read_codec(x, &h.codecs[2]); });
+    });
+  });
+  r.section("latency", [&](MapReader& y) {
+    LatencySpec& l = s->latency;
+    y.number("sla_ms", &l.sla_ms, 1e-6, 1e9);
+    y.number("overhead_ms", &l.overhead_ms, 0, 1e9);
+    y.number("trigger_s", &l.trigger_s, 1e-6, 86400);
+    y.number("cap_ms", &l.cap_ms, 1, 1e12);
+  });
+  r.section("pricing", [&](MapReader& y) {
+    y.number("vcpu_hour", &s->pricing.vcpu_hour, 0, 1e6);
+    y.number("memory_gb_hour", &s->pricing.memory_gb_hour, 0, 1e6);
+  });
+  r.each("policies", [&](const std::string& name, MapReader& p) {
+    core::ParamTable table("policies." + name);
+    p.params_into(&table);
+    s->policies.insert_or_assign(name, std::move(table));
+  });
+}
+
+}  // namespace
+
+int Scenario::cold_start_steps() const {
+  return static_cast<int>(std::ceil(cluster.cold_start_s / step_s - 1e-9));
+}
+
+double Scenario::executor_price_per_step() const {
+  const double per_hour = cluster.vcpu_per_executor * pricing.vcpu_hour +
+                          cluster.memory_gb_per_executor * pricing.memory_gb_hour;
+  return per_hour * step_s / 3600.0;
+}
+
+Scenario default_scenario() {
+  Scenario s;
+  ShuffleSpec& h = s.shuffle;
+  // Tier figures: the seed system's measurements (latency per operation, aggregate
+  // bandwidth); prices: see docs/model.md "Prices".
+  h.tiers[0] = TierSpec{0.5, 2400, 0.219 / 13.07, 0, 0};           // Redis: cache.r7g.large per GiB
+  h.tiers[1] = TierSpec{20, 850, 0.08 / 730.0, 0, 0};              // NVMe: gp3 $0.08/GB-month
+  h.tiers[2] = TierSpec{200, 1200, 0.023 / 730.0, 0.005, 0.0004};  // S3 Standard
+  h.codecs[0] = CompressionSpec{1.0, 0.0};
+  h.codecs[1] = CompressionSpec{0.5, 0.10};
+  h.codecs[2] = CompressionSpec{0.3, 0.30};
+  return s;
+}
+
+core::Status validate(const Scenario& s) {
+  const std::string where = s.source_file.empty() ? "scenario" : s.source_file;
+  const auto& c = s.cluster;
+  if (c.max_executors < c.min_executors) {
+    return core::Error{where + ": cluster.max_executors (" + std::to_string(c.max_executors) +
+                       ") is below cluster.min_executors (" + std::to_string(c.min_executors) +
+                       "); expected max_executors >= min_executors"};
+  }
+  if (c.initial_executors < c.min_executors || c.initial_executors > c.max_executors) {
+    return core::Error{where + ": cluster.initial_executors (" +
+                       std::to_string(c.initial_executors) + ") must lie in [min_executors, " +
+                       "max_executors] = [" + std::to_string(c.min_executors) + ", " +
+                       std::to_string(c.max_executors) + "]"};
+  }
+  if (s.synthetic.burst_max_s < s.synthetic.burst_min_s) {
+    return core::Error{where + ": workload.synthetic.burst_max_s is below burst_min_s"};
+  }
+  if (s.source == WorkloadSource::kTrace && s.trace.file.empty()) {
+    return core::Error{where + ": workload.source is 'trace' but workload.trace.file is empty"};
+  }
+  return core::Status::Ok();
+}
+
+core::Result<Scenario> load_scenario_file(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return core::Error{path + ": cannot open scenario file (does it exist and is it readable?)"};
+  } catch (const YAML::ParserException& e) {
+    return core::Error{path + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML: " + e.msg};
+  }
+  if (!root || root.IsNull()) {
+    return core::Error{path + ": empty scenario file; expected a mapping with at least 'name'"};
+  }
+  Scenario s = default_scenario();
+  s.source_file = path;
+  std::string error;
+  try {
+    MapReader reader(root, path, "", &error);
+    if (error.empty()) {
+      read_scenario(reader, &s);
+      reader.finish();
+    }
+  } catch (const YAML::Exception& e) {
+    error = path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg;
+  }
+  if (!error.empty()) return core::Error{error};
+  if (core::Status st = validate(s); !st.ok()) return st.error();
+  return s;
+}
+
+core::Result<Scenario> load_scenario(const std::string& name_or_path) {
+  namespace fs = std::filesystem;
+  const bool is_path = name_or_path.find('/') != std::string::npos ||
+                       name_or_path.ends_with(".yaml") || name_or_path.ends_with(".yml");
+  if (is_path) return load_scenario_file(name_or_path);
+  std::vector<fs::path> dirs;
+  if (const char* env = std::getenv("PRESCALE_SCENARIOS")) dirs.emplace_back(env);
+  dirs.emplace_back("scenarios");
+  dirs.emplace_back(fs::path(PRESCALE_SOURCE_DIR) / "scenarios");
+  for (const auto& dir : dirs) {
+    fs::path candidate = dir / (name_or_path + ".yaml");
+    std::error_code ec;
+    if (fs::exists(candidate, ec)) return load_scenario_file(candidate.string());
+  }
+  return core::Error{"unknown scenario '" + name_or_path + "': no " + name_or_path +
+                     ".yaml in $PRESCALE_SCENARIOS, ./scenarios or " +
+                     std::string(PRESCALE_SOURCE_DIR) + "/scenarios"};
+}
+
+}  // namespace prescale::sim

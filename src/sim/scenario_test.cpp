@@ -1,0 +1,96 @@
+#include "sim/scenario.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace prescale::sim {
+namespace {
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / ("prescale_" + name + ".yaml");
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+TEST(ScenarioTest, SeedScenarioLoadsTheSeedsBenchmark) {
+  auto s = load_scenario("seed");
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->name, "seed");
+  EXPECT_EQ(s->steps, 500);
+  EXPECT_EQ(s->step_s, 5);
+  EXPECT_EQ(s->cluster.max_executors, 20);
+  EXPECT_EQ(s->cluster.cold_start_s, 60);
+  EXPECT_EQ(s->cold_start_steps(), 12);
+  EXPECT_EQ(s->latency.sla_ms, 1000);
+  EXPECT_EQ(s->synthetic.bursts, 4);
+  EXPECT_EQ(s->synthetic.burst_factor, 4.0);
+  EXPECT_EQ(s->shuffle.tiers[0].bandwidth_mb_s, 2400);
+  EXPECT_EQ(s->shuffle.tiers[1].latency_ms, 20);
+  EXPECT_EQ(s->shuffle.tiers[2].latency_ms, 200);
+  ASSERT_TRUE(s->policies.count("fixed"));
+}
+
+struct BadCase {
+  const char* name;
+  const char* yaml;
+  const char* expect;  // substring of the message
+};
+
+TEST(ScenarioTest, BadInputNamesFileLineFieldAndExpectation) {
+  const BadCase cases[] = {
+      {"an unknown top-level field is rejected", "name: x\nstepz: 5\n", ":2: stepz: unknown field"},
+      {"an unknown nested field is rejected", "name: x\ncluster:\n  max_exec: 3\n",
+       ":3: cluster.max_exec: unknown field"},
+      {"a negative rate is out of range", "name: x\nworkload:\n  synthetic:\n    base_rps: -5\n",
+       ":4: workload.synthetic.base_rps: got '-5', expected a number"},
+      {"a word where a number belongs is rejected", "name: x\nsteps: many\n",
+       ":2: steps: got 'many', expected an integer"},
+      {"max below min is rejected", "name: x\ncluster:\n  min_executors: 5\n  max_executors: 2\n",
+       "max_executors (2) is below cluster.min_executors (5)"},
+      {"malformed YAML names the line", "name: x\ncluster: [1, 2\nsteps: 3\n", "malformed YAML"},
+      {"an unknown tier name is rejected", "name: x\ndefault_tier: floppy\n",
+       "default_tier: got 'floppy', expected redis|nvme|s3"},
+      {"an unknown workload source is rejected", "name: x\nworkload:\n  source: radio\n",
+       ":3: workload.source: got 'radio', expected synthetic|trace"},
+      {"a trace source without a file is rejected", "name: x\nworkload:\n  source: trace\n",
+       "workload.trace.file is empty"},
+  };
+  for (const BadCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string path = write_temp("bad", c.yaml);
+    auto s = load_scenario_file(path);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().message.find(c.expect), std::string::npos) << s.error().message;
+    EXPECT_NE(s.error().message.find(path), std::string::npos) << s.error().message;
+  }
+}
+
+TEST(ScenarioTest, MissingFileIsAClearError) {
+  auto s = load_scenario_file("/nonexistent/dir/x.yaml");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("cannot open scenario file"), std::string::npos);
+  auto n = load_scenario("no-such-scenario");
+  ASSERT_FALSE(n.ok());
+  EXPECT_NE(n.error().message.find("unknown scenario 'no-such-scenario'"), std::string::npos);
+}
+
+TEST(ScenarioTest, PolicyParametersKeepTheirLine) {
+  const std::string path =
+      write_temp("params", "name: x\npolicies:\n  hpa:\n    target_cpu: 0.7\n");
+  auto s = load_scenario_file(path);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  core::ParamTable t = s->policies.at("hpa");
+  EXPECT_DOUBLE_EQ(t.get_double("target_cpu", 0.8, 0, 1), 0.7);
+  EXPECT_TRUE(t.finish().ok());
+  core::ParamTable u = s->policies.at("hpa");
+  const auto st = u.finish();  // nobody asked for target_cpu
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find(path + ":4: policies.hpa.target_cpu: unknown parameter"),
+            std::string::npos)
+      << st.message();
+}
+
+}  // namespace
+}  // namespace prescale::sim

@@ -1,0 +1,153 @@
+#include "sim/simulator.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace prescale::sim {
+
+Simulator::Simulator(const Scenario& scenario, const Workload& workload)
+    : scenario_(scenario),
+      workload_(workload),
+      model_(scenario),
+      pool_(scenario.cold_start_steps(), scenario.cluster.initial_executors),
+      steps_(workload.steps()),
+      min_executors_(scenario.cluster.min_executors),
+      max_executors_(scenario.cluster.max_executors),
+      sla_ms_(scenario.latency.sla_ms),
+      tier_(scenario.default_tier) {
+  latencies_.reserve(steps_);
+  reset();
+}
+
+void Simulator::reset() {
+  t_ = 0;
+  backlog_ = 0;
+  tier_ = scenario_.default_tier;
+  codec_ = core::Compression::kNone;
+  pool_.reset(scenario_.cluster.initial_executors);
+  m_ = RunMetrics{};
+  m_.steps = steps_;
+  m_.step_s = scenario_.step_s;
+  finalized_ = false;
+  last_target_ = pool_.total();
+  last_direction_ = 0;
+  sum_exec_ = sum_exec_sq_ = sum_cpu_ = sum_latency_ = 0;
+  cpu_steps_ = 0;
+  latencies_.clear();
+  // The first observation describes a virtual warm-up step at the first step's load.
+  obs_ = core::Observation{};
+  obs_.step_s = scenario_.step_s;
+  obs_.trigger_ms = 1000.0 * scenario_.latency.trigger_s;
+  obs_.sla_ms = sla_ms_;
+  obs_.context = scenario_.context;
+  obs_.forecast_horizon_s = scenario_.edge.horizon_s;
+  if (steps_ > 0) {
+    const double a0 = workload_.arrivals_rps[0];
+    build_observation(model_.run(a0, 0, pool_.active(), tier_, codec_), a0, 0);
+  }
+}
+
+void Simulator::build_observation(const StepOutcome& o, double arrivals_rps, int next_step) {
+  const double dt = scenario_.step_s;
+  obs_.step = next_step;
+  obs_.time_s = next_step * dt;
+  obs_.input_rps = arrivals_rps;
+  obs_.input_mb_s = arrivals_rps * model_.record_mb();
+  obs_.processed_rps = o.processed / dt;
+  obs_.processed_mb_s = obs_.processed_rps * model_.record_mb();
+  obs_.backlog_records = o.backlog_out;
+  // Consumer lag also counts what arrived since the last trigger (half a trigger on average).
+  obs_.kafka_lag_records = o.backlog_out + arrivals_rps * scenario_.latency.trigger_s * 0.5;
+  obs_.cpu_util = o.cpu_util;
+  obs_.busy_fraction = o.busy;
+  obs_.batch_duration_ms = o.batch_ms;
+  obs_.latency_ms = o.latency_ms;
+  obs_.active_executors = pool_.active();
+  obs_.pending_executors = pool_.pending();
+  obs_.tier = tier_;
+  obs_.compression = codec_;
+  const int e = std::min(next_step, steps_ - 1);
+  obs_.burst_signal = workload_.signal[e] != 0;
+  obs_.forecast_rps = workload_.forecast_rps[e];
+  obs_.signal_confidence = workload_.confidence[e];
+}
+
+void Simulator::step(const core::Decision& decision) {
+  if (done()) return;
+  const double dt = scenario_.step_s;
+  const int t = static_cast<int>(t_);
+
+  // 1-2. Cold starts that ended; the decision (clamped to the cluster's bounds).
+  pool_.promote(t_);
+  const int target = std::clamp(decision.target_executors, min_executors_, max_executors_);
+  pool_.set_target(target, t_);
+  tier_ = decision.tier;
+  codec_ = decision.compression;
+
+  // 3. Process.
+  const double arrivals = workload_.arrivals_rps[t];
+  const StepOutcome o = model_.run(arrivals, backlog_, pool_.active(), tier_, codec_);
+  backlog_ = o.backlog_out;
+
+  // 4. Cost.
+  const int alive = pool_.total();
+  const double exec_cost = alive * model_.executor_step_cost();
+  const double step_cost = exec_cost + o.tier_cost;
+
+  // 5. Metrics.
+  m_.cost += step_cost;
+  m_.executor_cost += exec_cost;
+  m_.tier_cost += o.tier_cost;
+  m_.violations += o.violation ? 1 : 0;
+  m_.executor_seconds += alive * dt;
+  m_.lag_integral += o.backlog_out * dt;
+  m_.arrived += arrivals * dt;
+  m_.processed += o.processed;
+  sum_exec_ += alive;
+  sum_exec_sq_ += static_cast<double>(alive) * alive;
+  sum_latency_ += o.latency_ms;
+  latencies_.push_back(o.latency_ms);
+  if (pool_.active() > 0) {
+    sum_cpu_ += o.cpu_util;
+    ++cpu_steps_;
+  }
+  if (target != last_target_) {
+    ++m_.rescales;
+    const int direction = target > last_target_ ? 1 : -1;
+    if (last_direction_ != 0 && direction != last_direction_) ++m_.reversals;
+    last_direction_ = direction;
+    last_target_ = target;
+  }
+  if (timeline_ != nullptr) {
+    timeline_->push_back(StepRecord{t, arrivals, o.processed / dt, o.backlog_out, pool_.active(),
+                                    pool_.pending(), target, tier_, codec_, o.latency_ms,
+                                    o.cpu_util, step_cost, o.violation, workload_.signal[t] != 0});
+  }
+
+  ++t_;
+  build_observation(o, arrivals, t + 1);
+}
+
+const RunMetrics& Simulator::metrics() {
+  if (finalized_) return m_;
+  finalized_ = true;
+  const int n = static_cast<int>(latencies_.size());
+  if (n == 0) return m_;
+  const double dt = scenario_.step_s;
+  m_.steps = n;
+  m_.violation_pct = 100.0 * m_.violations / n;
+  m_.violation_minutes = m_.violations * dt / 60.0;
+  m_.mean_executors = sum_exec_ / n;
+  m_.stability = std::sqrt(std::max(0.0, sum_exec_sq_ / n - m_.mean_executors * m_.mean_executors));
+  m_.mean_latency_ms = sum_latency_ / n;
+  m_.throughput_mb_s = m_.processed * model_.record_mb() / (n * dt);
+  m_.cpu_util_pct = cpu_steps_ > 0 ? 100.0 * sum_cpu_ / cpu_steps_ : 0.0;
+  m_.final_backlog = backlog_;
+  // Nearest-rank percentile: the ceil(0.95 n)-th smallest value.
+  const int rank = std::max(1, static_cast<int>(std::ceil(0.95 * n)));
+  std::nth_element(latencies_.begin(), latencies_.begin() + (rank - 1), latencies_.end());
+  m_.p95_latency_ms = latencies_[rank - 1];
+  return m_;
+}
+
+}  // namespace prescale::sim

@@ -1,0 +1,115 @@
+#include "sim/simulator.h"
+
+#include <gtest/gtest.h>
+
+#include "sim/rng.h"
+
+namespace prescale::sim {
+namespace {
+
+Scenario seed_scenario() {
+  auto s = load_scenario("seed");
+  EXPECT_TRUE(s.ok());
+  return *s;
+}
+
+TEST(SimulatorTest, RecordsAreConservedUnderAnyDecisions) {
+  const Scenario s = seed_scenario();
+  auto gen = WorkloadGenerator::create(s);
+  ASSERT_TRUE(gen.ok());
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    SCOPED_TRACE(seed);
+    const Workload w = gen->generate(seed);
+    Simulator sim(s, w);
+    Rng rng(seed);
+    const RunMetrics m = simulate(sim, [&](const core::Observation&) {
+      return core::Decision{static_cast<int>(rng.uniform(0, 25)),
+                            static_cast<core::Tier>(static_cast<int>(rng.uniform(0, 3))),
+                            static_cast<core::Compression>(static_cast<int>(rng.uniform(0, 3))),
+                            "random"};
+    });
+    EXPECT_NEAR(m.arrived, m.processed + m.final_backlog, 1e-6 * m.arrived);
+    EXPECT_NEAR(m.cost, m.executor_cost + m.tier_cost, 1e-9 * m.cost);
+  }
+}
+
+TEST(SimulatorTest, AnExecutorServesAfterItsColdStartAndBillsFromItsRequest) {
+  const Scenario s = seed_scenario();
+  auto gen = WorkloadGenerator::create(s);
+  const Workload w = gen->generate(1);
+  Simulator sim(s, w);
+  std::vector<StepRecord> rows;
+  sim.record_timeline(&rows);
+  // Ask for 10 at step 0 (4 are warm), hold.
+  simulate(sim, [](const core::Observation&) {
+    return core::Decision{10, core::Tier::kNvme, core::Compression::kNone, "t"};
+  });
+  const double price = s.executor_price_per_step();
+  for (int t = 0; t < 12; ++t) {
+    EXPECT_EQ(rows[t].active, 4) << t;
+    EXPECT_EQ(rows[t].pending, 6) << t;
+  }
+  EXPECT_EQ(rows[12].active, 10);
+  EXPECT_EQ(rows[12].pending, 0);
+  // Step 0 bills all 10: the 6 pending included.
+  const StepModel model(s);
+  const StepOutcome o =
+      model.run(w.arrivals_rps[0], 0, 4, core::Tier::kNvme, core::Compression::kNone);
+  EXPECT_NEAR(rows[0].cost, 10 * price + o.tier_cost, 1e-12);
+}
+
+TEST(SimulatorTest, TargetsAreClampedToTheClusterBounds) {
+  const Scenario s = seed_scenario();
+  auto gen = WorkloadGenerator::create(s);
+  const Workload w = gen->generate(1);
+  Simulator sim(s, w);
+  std::vector<StepRecord> rows;
+  sim.record_timeline(&rows);
+  int t = 0;
+  simulate(sim, [&](const core::Observation&) {
+    return core::Decision{t++ % 2 ? 1000 : -5, core::Tier::kNvme, core::Compression::kNone, ""};
+  });
+  for (const auto& r : rows) {
+    EXPECT_GE(r.target, s.cluster.min_executors);
+    EXPECT_LE(r.target, s.cluster.max_executors);
+  }
+}
+
+TEST(SimulatorTest, SameSeedSameMetrics) {
+  const Scenario s = seed_scenario();
+  auto gen = WorkloadGenerator::create(s);
+  const Workload w1 = gen->generate(9), w2 = gen->generate(9);
+  Simulator a(s, w1), b(s, w2);
+  auto policy = [](const core::Observation& o) {
+    return core::Decision{o.cpu_util > 0.8 ? o.total_executors() + 2 : o.total_executors() - 1,
+                          core::Tier::kNvme, core::Compression::kNone, ""};
+  };
+  const RunMetrics ma = simulate(a, policy);
+  const RunMetrics mb = simulate(b, policy);
+  EXPECT_EQ(ma.cost, mb.cost);
+  EXPECT_EQ(ma.violations, mb.violations);
+  EXPECT_EQ(ma.p95_latency_ms, mb.p95_latency_ms);
+  // And a reset gives the same again.
+  const RunMetrics mc = simulate(a, policy);
+  EXPECT_EQ(ma.cost, mc.cost);
+}
+
+TEST(SimulatorTest, RescalesAndReversalsCountDirectionChanges) {
+  const Scenario s = seed_scenario();
+  auto gen = WorkloadGenerator::create(s);
+  const Workload w = gen->generate(1);
+  Simulator sim(s, w);
+  // initial 4 -> 6 (up) -> 6 -> 3 (down, reversal) -> 5 (up, reversal) -> 5 ...
+  const int targets[] = {6, 6, 3, 5};
+  int t = 0;
+  const RunMetrics m = simulate(sim, [&](const core::Observation&) {
+    const int v = t < 4 ? targets[t] : 5;
+    ++t;
+    return core::Decision{v, core::Tier::kNvme, core::Compression::kNone, ""};
+  });
+  EXPECT_EQ(m.rescales, 3);
+  EXPECT_EQ(m.reversals, 2);
+}
+
+}  // namespace
+}  // namespace prescale::sim

@@ -1,0 +1,65 @@
+#include "sim/step_model.h"
+
+#include <algorithm>
+
+namespace prescale::sim {
+
+StepModel::StepModel(const Scenario& s)
+    : dt_(s.step_s),
+      trigger_ms_(1000.0 * s.latency.trigger_s),
+      sla_ms_(s.latency.sla_ms),
+      cap_ms_(s.latency.cap_ms),
+      record_mb_(s.record_bytes / 1e6),
+      executor_step_cost_(s.executor_price_per_step()) {
+  for (int ti = 0; ti < core::kNumTiers; ++ti) {
+    for (int ci = 0; ci < core::kNumCompressions; ++ci) {
+      const TierSpec& tier = s.shuffle.tiers[ti];
+      const CompressionSpec& codec = s.shuffle.codecs[ci];
+      Config& c = configs_[ti * core::kNumCompressions + ci];
+      c.cpu_rps_per_executor = s.cluster.capacity_rps / (1.0 + codec.cpu_overhead);
+      c.shuffle_mb_per_record = record_mb_ * s.shuffle.bytes_per_input_byte * codec.ratio;
+      c.io_cap_rps =
+          c.shuffle_mb_per_record > 0 ? tier.bandwidth_mb_s / c.shuffle_mb_per_record : 1e300;
+      c.fixed_latency_ms = s.latency.overhead_ms + s.shuffle.ops_per_batch * tier.latency_ms;
+      c.cpu_per_record = (1.0 + codec.cpu_overhead) / s.cluster.capacity_rps;
+      // Storage: each processed record keeps shuffle_mb resident for retention_s.
+      const double storage_per_record =
+          c.shuffle_mb_per_record / 1000.0 * s.shuffle.retention_s * tier.price_gb_hour / 3600.0;
+      // Requests: one PUT and one GET per object_mb of shuffle data.
+      const double requests_per_record = c.shuffle_mb_per_record / s.shuffle.object_mb;
+      const double request_cost =
+          requests_per_record * (tier.put_per_1000 + tier.get_per_1000) / 1000.0;
+      c.tier_cost_per_record = storage_per_record + request_cost;
+    }
+  }
+}
+
+StepOutcome StepModel::run(double arrivals_rps, double backlog_in, int active, core::Tier tier,
+                           core::Compression codec) const {
+  const Config& c = config(tier, codec);
+  StepOutcome o;
+  o.cpu_cap_rps = active * c.cpu_rps_per_executor;
+  o.io_cap_rps = active > 0 ? c.io_cap_rps : 0.0;
+  const double mu = std::min(o.cpu_cap_rps, o.io_cap_rps);
+  o.capacity_rps = mu;
+  const double demand = backlog_in + arrivals_rps * dt_;
+  o.processed = std::min(demand, mu * dt_);
+  o.backlog_out = demand - o.processed;
+  if (mu > 0) {
+    const double rho = arrivals_rps / mu;
+    o.batch_ms = std::min(cap_ms_, c.fixed_latency_ms + trigger_ms_ * rho);
+    o.latency_ms = std::min(cap_ms_, c.fixed_latency_ms + trigger_ms_ * std::min(rho, 1.0) +
+                                         1000.0 * o.backlog_out / mu);
+    o.cpu_util = std::min(1.0, o.processed * c.cpu_per_record / (active * dt_));
+    o.busy = o.processed / (mu * dt_);
+  } else {
+    o.batch_ms = cap_ms_;
+    o.latency_ms = demand > 0 ? cap_ms_ : c.fixed_latency_ms;
+  }
+  o.shuffle_mb = o.processed * c.shuffle_mb_per_record;
+  o.tier_cost = o.processed * c.tier_cost_per_record;
+  o.violation = o.latency_ms > sla_ms_;
+  return o;
+}
+
+}  // namespace prescale::sim

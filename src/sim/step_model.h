@@ -1,0 +1,78 @@
+// The physics of one simulated step: given the arrivals, the backlog carried in, the
+// serving executors and the shuffle configuration, how much is processed, what is left,
+// how long a record waits, and what the shuffle tier costs. Pure and allocation-free;
+// the simulator and the oracle both call it, so they can never disagree.
+//
+// Equations (docs/model.md, "One step"):
+//   cpu_cap  = active * capacity_rps / (1 + cpu_overhead[codec])           records/s
+//   io_cap   = bandwidth[tier] * 1e6 / (record_bytes * shuffle_factor * ratio[codec])
+//   mu       = min(cpu_cap, io_cap)                                        records/s
+//   demand   = backlog_in + arrivals_rps * dt
+//   processed= min(demand, mu * dt);  backlog_out = demand - processed
+//   rho      = arrivals_rps / mu
+//   batch_ms = overhead_ms + ops * latency_ms[tier] + 1000 * trigger_s * rho
+//   latency  = overhead_ms + ops * latency_ms[tier] + 1000 * trigger_s * min(rho, 1)
+//              + 1000 * backlog_out / mu            (capped at cap_ms; cap_ms when mu = 0)
+//   cpu_util = processed * (1 + cpu_overhead) / (active * capacity_rps * dt)
+//   tier $   = resident_GB * price_gb_hour * dt / 3600 + requests
+//              resident_GB = shuffle_MB/s * retention_s / 1000
+#pragma once
+
+#include <array>
+
+#include "core/types.h"
+#include "sim/scenario.h"
+
+namespace prescale::sim {
+
+struct StepOutcome {
+  double processed = 0;     // records processed in the step
+  double backlog_out = 0;   // records left at the end of the step
+  double capacity_rps = 0;  // mu: effective service rate, records/s
+  double cpu_cap_rps = 0;
+  double io_cap_rps = 0;
+  double latency_ms = 0;   // end-to-end latency of a record arriving in the step
+  double batch_ms = 0;     // micro-batch processing time
+  double cpu_util = 0;     // [0,1]
+  double busy = 0;         // [0,1], processed / (mu * dt)
+  double shuffle_mb = 0;   // shuffle bytes moved through the tier, MB
+  double tier_cost = 0;    // $ for the tier in this step (storage + requests)
+  bool violation = false;  // latency_ms > sla_ms
+};
+
+class StepModel {
+ public:
+  explicit StepModel(const Scenario& scenario);
+
+  StepOutcome run(double arrivals_rps, double backlog_in, int active, core::Tier tier,
+                  core::Compression codec) const;
+
+  // $ for one executor alive (serving or provisioning) during one step.
+  double executor_step_cost() const { return executor_step_cost_; }
+  double step_s() const { return dt_; }
+  double sla_ms() const { return sla_ms_; }
+  double record_mb() const { return record_mb_; }
+
+ private:
+  struct Config {  // per (tier, codec)
+    double cpu_rps_per_executor;
+    double io_cap_rps;
+    double fixed_latency_ms;  // overhead + ops * tier latency
+    double cpu_per_record;    // (1 + overhead) / capacity_rps: CPU-seconds per record
+    double shuffle_mb_per_record;
+    double tier_cost_per_record;  // $ per processed record
+  };
+  const Config& config(core::Tier tier, core::Compression codec) const {
+    return configs_[static_cast<int>(tier) * core::kNumCompressions + static_cast<int>(codec)];
+  }
+
+  std::array<Config, core::kNumTiers * core::kNumCompressions> configs_{};
+  double dt_;
+  double trigger_ms_;
+  double sla_ms_;
+  double cap_ms_;
+  double record_mb_;
+  double executor_step_cost_;
+};
+
+}  // namespace prescale::sim

@@ -1,0 +1,86 @@
+#include "sim/step_model.h"
+
+#include <gtest/gtest.h>
+
+namespace prescale::sim {
+namespace {
+
+using core::Compression;
+using core::Tier;
+
+// Seed figures: capacity 75,000 rec/s per executor, 1 kB records, NVMe 850 MB/s, Redis
+// 2400 MB/s, overhead 200 ms, trigger 0.5 s, 2 tier ops per batch, step 5 s.
+struct Case {
+  const char* name;
+  double arrivals, backlog_in;
+  int active;
+  Tier tier;
+  Compression codec;
+  double processed, backlog_out, latency_ms, cpu_util;
+};
+
+TEST(StepModelTest, MatchesHandComputedCases) {
+  const Scenario s = default_scenario();
+  const StepModel m(s);
+  const Case cases[] = {
+      // mu = min(4*75k, 850k) = 300k; rho = 0.5; latency = 200 + 2*20 + 500*0.5 = 490.
+      {"a CPU-bound step under capacity has no backlog", 150'000, 0, 4, Tier::kNvme,
+       Compression::kNone, 750'000, 0, 490, 0.5},
+      // mu = min(20*75k = 1.5M, 850k) = 850k; demand 5M, processed 4.25M, backlog 750k;
+      // latency = 240 + 500 + 1000*750k/850k = 1622.35; cpu = 4.25M/(20*75k*5) = 0.5667.
+      {"NVMe bandwidth caps a large cluster", 1'000'000, 0, 20, Tier::kNvme, Compression::kNone,
+       4'250'000, 750'000, 240 + 500 + 1000.0 * 750'000 / 850'000,
+       4'250'000.0 / (20 * 75'000.0 * 5)},
+      // Redis: io = 2.4M; mu = 1.5M; rho = 2/3: latency = 200 + 1 + 333.33.
+      {"Redis lifts the I/O cap so CPU binds again", 1'000'000, 0, 20, Tier::kRedis,
+       Compression::kNone, 5'000'000, 0, 201 + 500.0 * 1'000'000 / 1'500'000,
+       5'000'000.0 / (20 * 75'000.0 * 5)},
+      // lz4 on NVMe: io = 850/0.5 = 1.7M; cpu = 20*75k/1.1 = 1.3636M; mu = cpu.
+      {"lz4 halves shuffle bytes but costs 10% CPU", 1'000'000, 0, 20, Tier::kNvme,
+       Compression::kLz4, 5'000'000, 0, 240 + 500.0 * 1'000'000 / (1'500'000 / 1.1),
+       5'000'000.0 * 1.1 / (20 * 75'000.0 * 5)},
+      // Backlog carried in: demand = 1M + 100k*5 = 1.5M <= mu*dt = 1.5M: all processed.
+      {"a backlog is drained when capacity allows", 100'000, 1'000'000, 4, Tier::kNvme,
+       Compression::kNone, 1'500'000, 0, 240 + 500.0 * 100'000 / 300'000, 1.0},
+      // No serving executor: nothing processed, latency = cap.
+      {"no serving executor processes nothing", 100'000, 0, 0, Tier::kNvme, Compression::kNone, 0,
+       500'000, 300'000, 0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const StepOutcome o = m.run(c.arrivals, c.backlog_in, c.active, c.tier, c.codec);
+    EXPECT_NEAR(o.processed, c.processed, 1e-6);
+    EXPECT_NEAR(o.backlog_out, c.backlog_out, 1e-6);
+    EXPECT_NEAR(o.latency_ms, c.latency_ms, 1e-6);
+    EXPECT_NEAR(o.cpu_util, c.cpu_util, 1e-9);
+    EXPECT_NEAR(o.processed + o.backlog_out, c.backlog_in + c.arrivals * 5, 1e-6);
+    EXPECT_EQ(o.violation, o.latency_ms > 1000);
+  }
+}
+
+TEST(StepModelTest, TierCostIsStoragePlusRequests) {
+  const Scenario s = default_scenario();
+  const StepModel m(s);
+  // 100k rec/s * 5 s = 500k records = 500 MB shuffled; resident = 100 MB/s * 60 s = 6 GB.
+  const StepOutcome redis = m.run(100'000, 0, 4, Tier::kRedis, Compression::kNone);
+  EXPECT_NEAR(redis.tier_cost, 6.0 * s.shuffle.tiers[0].price_gb_hour * 5 / 3600, 1e-12);
+  // S3: storage as above at the S3 price + 500 MB / 32 MB objects, one PUT + one GET each.
+  const StepOutcome s3 = m.run(100'000, 0, 4, Tier::kS3, Compression::kNone);
+  const double requests = 500.0 / 32.0;
+  EXPECT_NEAR(
+      s3.tier_cost,
+      6.0 * s.shuffle.tiers[2].price_gb_hour * 5 / 3600 + requests * (0.005 + 0.0004) / 1000,
+      1e-12);
+  // zstd stores 30% of the bytes.
+  const StepOutcome zstd = m.run(100'000, 0, 4, Tier::kRedis, Compression::kZstd);
+  EXPECT_NEAR(zstd.tier_cost, 0.3 * redis.tier_cost, 1e-12);
+}
+
+TEST(StepModelTest, ExecutorPriceIsVcpuPlusMemory) {
+  const Scenario s = default_scenario();
+  // (4 * 0.052624 + 16 * 0.0057785) $/h * 5 s.
+  EXPECT_NEAR(StepModel(s).executor_step_cost(), (4 * 0.052624 + 16 * 0.0057785) * 5 / 3600, 1e-15);
+}
+
+}  // namespace
+}  // namespace prescale::sim
