@@ -55,8 +55,6 @@ void pad(std::ostringstream& out, const std::string& s, size_t w, bool left) {
   if (left) out << std::string(fill, ' ');
 }
 
-nlohmann::json stat_json(const Stat& s) { return {{"mean", s.mean}, {"ci95", s.ci95}}; }
-
 const char* kCsvHeader =
     "policy,seeds,cost,cost_ci95,cost_vs_oracle,cost_vs_oracle_ci95,p95_latency_ms,"
     "p95_latency_ms_ci95,sla_violation_pct,sla_violation_pct_ci95,violation_minutes,"

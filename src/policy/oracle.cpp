@@ -1,6 +1,7 @@
 #include "policy/oracle.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #include "sim/step_model.h"
@@ -17,37 +18,81 @@ struct Label {
   std::uint8_t option;  // tier * kNumCompressions + codec
 };
 
-bool dominates(const Label& a, const Label& b) {
-  return a.violations <= b.violations && a.cost <= b.cost + 1e-12 && a.backlog <= b.backlog + 1e-9;
-}
-
 // Lexicographic order of the objective: violations, then cost.
 bool better(const Label& a, const Label& b) {
   if (a.violations != b.violations) return a.violations < b.violations;
   return a.cost < b.cost;
 }
 
-// Inserts `l` into a Pareto front; returns false if it was dominated.
-bool insert(std::vector<Label>& front, const Label& l) {
-  for (const Label& x : front) {
-    if (dominates(x, l)) return false;
-  }
-  std::erase_if(front, [&](const Label& x) { return dominates(l, x); });
-  front.push_back(l);
-  return true;
-}
+}  // namespace
+
+namespace {
+
+OraclePlan solve(const sim::Scenario& s, const sim::Workload& w, const OracleOptions& options,
+                 bool round_up);
 
 }  // namespace
 
 OraclePlan plan_oracle(const sim::Scenario& s, const sim::Workload& w,
                        const OracleOptions& options) {
+  OraclePlan plan = solve(s, w, options, /*round_up=*/true);
+  if (options.lower_bound) {
+    const OraclePlan bound = solve(s, w, options, /*round_up=*/false);
+    plan.lower_bound_violations = bound.violations;
+    plan.lower_bound_cost = bound.cost;
+  }
+  return plan;
+}
+
+namespace {
+
+// Keeps only labels not dominated by another; the result is a staircase sorted by
+// backlog with a strictly improving objective. A label dominates another (same step,
+// same serving count) when it carries no more backlog and is no worse in the
+// lexicographic objective: every later outcome is monotone in the backlog carried in
+// (violations, tier cost and backlog out never decrease with it), so any continuation of
+// the dominated label serves the dominating one at least as well.
+void prune(std::vector<Label>& labels) {
+  std::sort(labels.begin(), labels.end(), [](const Label& a, const Label& b) {
+    if (a.backlog != b.backlog) return a.backlog < b.backlog;
+    return better(a, b);
+  });
+  size_t kept = 0;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (kept > 0 && !better(labels[i], labels[kept - 1])) continue;  // dominated
+    labels[kept++] = labels[i];
+  }
+  labels.resize(kept);
+}
+
+// Truncates a staircase to `cap` labels spread evenly along it (both ends kept).
+bool truncate(std::vector<Label>& labels, int cap) {
+  if (static_cast<int>(labels.size()) <= cap) return false;
+  std::vector<Label> kept;
+  kept.reserve(cap);
+  const double stride = static_cast<double>(labels.size() - 1) / (cap - 1);
+  for (int i = 0; i < cap; ++i) kept.push_back(labels[static_cast<size_t>(i * stride + 0.5)]);
+  labels = std::move(kept);
+  return true;
+}
+
+OraclePlan solve(const sim::Scenario& s, const sim::Workload& w, const OracleOptions& options,
+                 bool round_up, bool allow_violations, bool* infeasible) {
   const sim::StepModel model(s);
   const int n = w.steps();
   const int d = s.cold_start_steps();
   const int amin = s.cluster.min_executors;
   const int amax = s.cluster.max_executors;
-  const int na = amax - amin + 1;
   const double price = model.executor_step_cost();
+  double mean_rate = 0;
+  for (double r : w.arrivals_rps) mean_rate += r;
+  mean_rate = n > 0 ? mean_rate / n : 0;
+  // Backlog grid: rounding up keeps the plan feasible, rounding down relaxes the problem.
+  const double quantum = options.backlog_quantum * mean_rate * s.step_s;
+  auto snap = [&](double b) {
+    if (quantum <= 0 || b <= 0) return b;
+    return (round_up ? std::ceil(b / quantum - 1e-9) : std::floor(b / quantum + 1e-9)) * quantum;
+  };
 
   std::vector<std::uint8_t> opts;
   for (int ti = 0; ti < core::kNumTiers; ++ti) {
@@ -59,44 +104,50 @@ OraclePlan plan_oracle(const sim::Scenario& s, const sim::Workload& w,
   }
 
   OraclePlan plan;
-  // labels[t] holds all labels of step t; fronts are built per active count then flattened.
-  std::vector<std::vector<Label>> labels(n);
-  std::vector<std::vector<Label>> fronts(na);
-  std::vector<Label> prev;  // labels of step t-1 (flattened)
+  *infeasible = false;
+  std::vector<std::vector<Label>> labels(n);  // all labels of step t, grouped by state
+  std::vector<Label> prev;
   // Virtual step -1: the initial warm executors, no backlog.
   prev.push_back(Label{0, 0, -1, 0, static_cast<std::int16_t>(s.cluster.initial_executors), 0});
+  std::vector<Label> entry, front;
 
   for (int t = 0; t < n; ++t) {
-    for (auto& f : fronts) f.clear();
     const double lambda = w.arrivals_rps[t];
+    labels[t].clear();
     for (int a = amin; a <= amax; ++a) {
-      auto& front = fronts[a - amin];
+      // Entering state a: the best predecessor per backlog, with the start-up cost of the
+      // executors added (each new one was requested D steps earlier and billed since).
+      entry.clear();
       for (std::int32_t pi = 0; pi < static_cast<std::int32_t>(prev.size()); ++pi) {
         const Label& p = prev[pi];
         const int inc = std::max(0, a - p.active);
         if (inc > 0 && t < d) continue;  // nothing requested before t = 0 can serve yet
-        const double exec_cost = price * (a + static_cast<double>(d) * inc);
+        Label l = p;
+        l.cost += price * (a + static_cast<double>(d) * inc);
+        l.parent = pi;
+        entry.push_back(l);
+      }
+      prune(entry);
+      front.clear();
+      for (const Label& e : entry) {
         for (std::uint8_t o : opts) {
           const auto tier = static_cast<core::Tier>(o / core::kNumCompressions);
           const auto codec = static_cast<core::Compression>(o % core::kNumCompressions);
-          const sim::StepOutcome out = model.run(lambda, p.backlog, a, tier, codec);
-          Label l{p.cost + exec_cost + out.tier_cost,
-                  out.backlog_out,
-                  pi,
-                  p.violations + (out.violation ? 1 : 0),
-                  static_cast<std::int16_t>(a),
-                  o};
-          insert(front, l);
+          const sim::StepOutcome out = model.run(lambda, e.backlog, a, tier, codec);
+          if (out.violation && !allow_violations) continue;
+          front.push_back(Label{e.cost + out.tier_cost, snap(out.backlog_out), e.parent,
+                                e.violations + (out.violation ? 1 : 0),
+                                static_cast<std::int16_t>(a), o});
         }
       }
-      if (static_cast<int>(front.size()) > options.max_labels) {
-        std::sort(front.begin(), front.end(), better);
-        front.resize(options.max_labels);
-        plan.exact = false;
-      }
+      prune(front);
+      if (truncate(front, options.max_labels)) plan.exact = false;
+      labels[t].insert(labels[t].end(), front.begin(), front.end());
     }
-    labels[t].clear();
-    for (auto& f : fronts) labels[t].insert(labels[t].end(), f.begin(), f.end());
+    if (labels[t].empty()) {
+      *infeasible = true;
+      return plan;
+    }
     prev = labels[t];
   }
 
@@ -135,6 +186,18 @@ OraclePlan plan_oracle(const sim::Scenario& s, const sim::Workload& w,
   return plan;
 }
 
+// Solves with the SLA as a hard constraint first (small fronts, exact); only when no
+// schedule meets it everywhere, again with violations allowed (lexicographic objective).
+OraclePlan solve(const sim::Scenario& s, const sim::Workload& w, const OracleOptions& options,
+                 bool round_up) {
+  bool infeasible = false;
+  OraclePlan plan = solve(s, w, options, round_up, /*allow_violations=*/false, &infeasible);
+  if (!infeasible) return plan;
+  return solve(s, w, options, round_up, /*allow_violations=*/true, &infeasible);
+}
+
+}  // namespace
+
 OraclePolicy::OraclePolicy(const PolicyEnv& env, core::ParamTable& params,
                            const sim::Scenario& scenario, const sim::Workload* workload)
     : env_(env) {
@@ -142,6 +205,8 @@ OraclePolicy::OraclePolicy(const PolicyEnv& env, core::ParamTable& params,
   options.max_labels = params.get_int("max_labels", options.max_labels, 1, 1'000'000);
   options.choose_tier = params.get_bool("choose_tier", options.choose_tier);
   options.choose_codec = params.get_bool("choose_codec", options.choose_codec);
+  options.backlog_quantum = params.get_double("backlog_quantum", options.backlog_quantum, 0, 1);
+  options.lower_bound = false;  // the policy only needs the plan
   if (workload != nullptr && params.finish().ok()) {
     plan_ = plan_oracle(scenario, *workload, options);
   }

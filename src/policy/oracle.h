@@ -3,15 +3,18 @@
 // within the SLA; where that is impossible within max executors, the fewest violating
 // steps first, then the least cost.
 //
-// Exact dynamic programme (docs/model.md, "The oracle"). With removal immediate and
-// billing from request, a serving profile a_t costs
+// Dynamic programme (docs/model.md, "The oracle"). With removal immediate and billing
+// from request, a serving profile a_t costs
 //     price * (sum_t a_t + D * sum_t max(0, a_t - a_{t-1})) + sum_t tier_cost_t
 // (each executor that starts serving at t was requested at t - D and billed since), and
-// increases are impossible before t = D. The backlog couples the steps, so each DP state
-// (t, a_t) keeps the Pareto front of labels (violations, cost, backlog): a label is
-// dropped only when another is no worse in all three. Every step's outcome comes from
-// sim::StepModel, the same code the simulator runs. Fronts are capped at
-// `max_labels` per state; if the cap ever binds, the plan is marked inexact.
+// increases are impossible before t = D. The backlog couples the steps, so each state
+// (t, a_t) keeps a Pareto staircase of labels (backlog, (violations, cost)). The backlog
+// is kept on a fine grid (OracleOptions::backlog_quantum): rounded up for the plan, which
+// stays feasible in the simulator, and rounded down for a proven lower bound. The SLA is
+// first a hard constraint (exact, small staircases); only if no schedule meets it
+// everywhere is the programme solved again with violations allowed, where staircases are
+// capped at `max_labels` (the plan is then marked inexact). Every step's outcome comes
+// from sim::StepModel, the same code the simulator runs.
 #pragma once
 
 #include <vector>
@@ -28,9 +31,13 @@ struct OraclePlan {
   std::vector<int> target;  // alive target per step (serving + provisioning)
   std::vector<core::Tier> tier;
   std::vector<core::Compression> codec;
-  int violations = 0;             // planned violating steps
-  double cost = 0;                // planned $ (executors + tiers)
-  bool exact = true;              // false if a Pareto front was truncated
+  int violations = 0;  // planned violating steps
+  double cost = 0;     // planned $ (executors + tiers)
+  bool exact = true;   // false if a Pareto front was truncated
+  // The same programme with the backlog rounded down: a proven lower bound on the true
+  // optimum (filled when OracleOptions::lower_bound).
+  int lower_bound_violations = 0;
+  double lower_bound_cost = 0;
   bool target_within_max = true;  // alive target never exceeded max_executors
 };
 
@@ -38,6 +45,11 @@ struct OracleOptions {
   int max_labels = 64;       // per (step, active) state
   bool choose_tier = true;   // false: only the scenario's default tier
   bool choose_codec = true;  // false: only "none"
+  // Backlog grid, as a fraction of one mean step's arrivals (0 = continuous: exact but
+  // slow). The plan rounds the backlog up (it stays feasible and its simulated cost is at
+  // most the planned one); the lower bound rounds down (a relaxation of the problem).
+  double backlog_quantum = 0.001;
+  bool lower_bound = true;
 };
 
 OraclePlan plan_oracle(const sim::Scenario& scenario, const sim::Workload& workload,

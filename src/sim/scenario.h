@@ -52,7 +52,7 @@ struct EdgeSpec {
 struct ClusterSpec {
   int min_executors = 1;
   int max_executors = 20;
-  int initial_executors = 4;  // warm (serving) at t = 0
+  int initial_executors = 6;  // warm (serving) at t = 0
   double cold_start_s = 60;   // request -> serving
   int vcpu_per_executor = 4;
   double memory_gb_per_executor = 16;

@@ -40,21 +40,21 @@ TEST(SimulatorTest, AnExecutorServesAfterItsColdStartAndBillsFromItsRequest) {
   Simulator sim(s, w);
   std::vector<StepRecord> rows;
   sim.record_timeline(&rows);
-  // Ask for 10 at step 0 (4 are warm), hold.
+  // Ask for 10 at step 0 (6 are warm), hold.
   simulate(sim, [](const core::Observation&) {
     return core::Decision{10, core::Tier::kNvme, core::Compression::kNone, "t"};
   });
   const double price = s.executor_price_per_step();
   for (int t = 0; t < 12; ++t) {
-    EXPECT_EQ(rows[t].active, 4) << t;
-    EXPECT_EQ(rows[t].pending, 6) << t;
+    EXPECT_EQ(rows[t].active, 6) << t;
+    EXPECT_EQ(rows[t].pending, 4) << t;
   }
   EXPECT_EQ(rows[12].active, 10);
   EXPECT_EQ(rows[12].pending, 0);
-  // Step 0 bills all 10: the 6 pending included.
+  // Step 0 bills all 10: the 4 pending included.
   const StepModel model(s);
   const StepOutcome o =
-      model.run(w.arrivals_rps[0], 0, 4, core::Tier::kNvme, core::Compression::kNone);
+      model.run(w.arrivals_rps[0], 0, 6, core::Tier::kNvme, core::Compression::kNone);
   EXPECT_NEAR(rows[0].cost, 10 * price + o.tier_cost, 1e-12);
 }
 
@@ -99,8 +99,8 @@ TEST(SimulatorTest, RescalesAndReversalsCountDirectionChanges) {
   auto gen = WorkloadGenerator::create(s);
   const Workload w = gen->generate(1);
   Simulator sim(s, w);
-  // initial 4 -> 6 (up) -> 6 -> 3 (down, reversal) -> 5 (up, reversal) -> 5 ...
-  const int targets[] = {6, 6, 3, 5};
+  // initial 6 -> 8 (up) -> 8 -> 3 (down, reversal) -> 5 (up, reversal) -> 5 ...
+  const int targets[] = {8, 8, 3, 5};
   int t = 0;
   const RunMetrics m = simulate(sim, [&](const core::Observation&) {
     const int v = t < 4 ? targets[t] : 5;

@@ -1,0 +1,54 @@
+// Simulated steps per second, one core: the simulator with the cheapest policy (fixed)
+// and with the HPA. Each iteration is one whole 500-step seed run; items = steps.
+#include <benchmark/benchmark.h>
+
+#include "policy/oracle.h"
+#include "policy/registry.h"
+#include "sim/simulator.h"
+
+namespace {
+
+using namespace prescale;
+
+void run_policy(benchmark::State& state, const char* name) {
+  auto scenario = sim::load_scenario("seed");
+  if (!scenario.ok()) {
+    state.SkipWithError(scenario.error().message.c_str());
+    return;
+  }
+  auto gen = sim::WorkloadGenerator::create(*scenario);
+  const sim::Workload workload = gen->generate(1);
+  auto made = policy::make_policy(name, *scenario, &workload);
+  policy::Policy& p = **made;
+  sim::Simulator simulator(*scenario, workload);
+  for (auto _ : state) {
+    p.reset();
+    const sim::RunMetrics& m =
+        sim::simulate(simulator, [&](const core::Observation& o) { return p.decide(o); });
+    benchmark::DoNotOptimize(m.cost);
+  }
+  state.SetItemsProcessed(state.iterations() * workload.steps());
+}
+
+void BM_SimStepsFixed(benchmark::State& state) { run_policy(state, "fixed"); }
+void BM_SimStepsHpa(benchmark::State& state) { run_policy(state, "hpa"); }
+
+void BM_OraclePlan(benchmark::State& state) {
+  auto scenario = sim::load_scenario("seed");
+  auto gen = sim::WorkloadGenerator::create(*scenario);
+  const sim::Workload workload = gen->generate(1);
+  policy::OracleOptions options;
+  options.lower_bound = false;
+  for (auto _ : state) {
+    auto plan = policy::plan_oracle(*scenario, workload, options);
+    benchmark::DoNotOptimize(plan.cost);
+  }
+}
+
+BENCHMARK(BM_SimStepsFixed);
+BENCHMARK(BM_SimStepsHpa);
+BENCHMARK(BM_OraclePlan)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

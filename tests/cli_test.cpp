@@ -1,0 +1,119 @@
+// The `prescale` binary as a user runs it: outputs, exit codes, and bad input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace {
+
+struct Outcome {
+  int code;
+  std::string out;  // stdout and stderr
+};
+
+Outcome run(const std::string& args) {
+  const std::string cmd = std::string(PRESCALE_BIN) + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  Outcome r{-1, ""};
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string temp_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("prescale_cli_" + name);
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+TEST(CliTest, TournamentPrintsOneRowPerPolicy) {
+  const Outcome r = run("tournament --scenario seed --seeds 2 --policies fixed,hpa,oracle");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("fixed"), std::string::npos);
+  EXPECT_NE(r.out.find("hpa"), std::string::npos);
+  EXPECT_NE(r.out.find("oracle"), std::string::npos);
+  EXPECT_NE(r.out.find("SLA viol %"), std::string::npos);
+}
+
+TEST(CliTest, JsonHasTheDocumentedFields) {
+  const Outcome r = run("tournament --scenario seed --seeds 2 --policies hpa,oracle --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const char* key :
+       {"\"scenario\"", "\"seeds\"", "\"results\"", "\"policy\"", "\"cost\"", "\"cost_vs_oracle\"",
+        "\"p95_latency_ms\"", "\"sla_violation_pct\"", "\"violation_minutes\"", "\"stability\"",
+        "\"mean_executors\"", "\"rescales\"", "\"reversals\"", "\"throughput_mb_s\"",
+        "\"cpu_util_pct\""}) {
+    EXPECT_NE(r.out.find(key), std::string::npos) << key;
+  }
+}
+
+TEST(CliTest, OutWritesResultsAndTimeline) {
+  const std::string dir = temp_dir("out");
+  const Outcome r = run("tournament --scenario seed --seeds 1 --policies fixed,hpa --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream results(dir + "/results.csv"), timeline(dir + "/timeline.csv");
+  ASSERT_TRUE(results.good());
+  ASSERT_TRUE(timeline.good());
+  std::string header;
+  std::getline(timeline, header);
+  EXPECT_EQ(header.rfind("policy,seed,step,t_s,load_rps", 0), 0u) << header;
+  int rows = 0;
+  for (std::string line; std::getline(timeline, line);) ++rows;
+  EXPECT_EQ(rows, 2 * 500);
+}
+
+TEST(CliTest, ReplaysARealTrace) {
+  const std::string trace = "../shared/traces/nab/realKnownCause/nyc_taxi.csv";
+  if (!std::filesystem::exists(trace)) GTEST_SKIP() << trace << " not present";
+  const Outcome r = run("tournament --scenario seed --trace " + trace +
+                        " --steps 300 --seeds 2 --policies hpa,oracle --format csv");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("hpa,2,"), std::string::npos) << r.out;
+}
+
+struct BadCase {
+  const char* name;
+  std::string args;
+  const char* expect;
+};
+
+TEST(CliTest, BadInputExitsTwoWithAClearMessageAndNoFiles) {
+  const std::string dir = temp_dir("bad");
+  const auto bad_yaml = std::filesystem::temp_directory_path() / "prescale_cli_bad.yaml";
+  std::ofstream(bad_yaml) << "name: x\ncluster:\n  max_executors: -3\n";
+  const auto bad_csv = std::filesystem::temp_directory_path() / "prescale_cli_bad.csv";
+  std::ofstream(bad_csv) << "timestamp,value\n2014-07-01 00:00:00,1\n2014-07-01 00:05:00,oops\n";
+  const auto bad_param = std::filesystem::temp_directory_path() / "prescale_cli_param.yaml";
+  std::ofstream(bad_param) << "name: x\npolicies:\n  hpa:\n    target_cpu_percentt: 70\n";
+  const BadCase cases[] = {
+      {"an unknown policy is named", "tournament --policies hpa,magic", "unknown policy 'magic'"},
+      {"a missing scenario is named", "tournament --scenario nope", "unknown scenario 'nope'"},
+      {"an out-of-range field names file and line", "tournament --scenario " + bad_yaml.string(),
+       "prescale_cli_bad.yaml:3: cluster.max_executors"},
+      {"a bad trace row names file and line", "tournament --trace " + bad_csv.string(),
+       "prescale_cli_bad.csv:3: value: got 'oops'"},
+      {"a missing trace file is named", "tournament --trace /no/such.csv", "/no/such.csv"},
+      {"an unknown policy parameter names file and line",
+       "tournament --scenario " + bad_param.string(),
+       "prescale_cli_param.yaml:4: policies.hpa.target_cpu_percentt: unknown parameter"},
+      {"an unknown format is rejected", "tournament --format xml", "xml"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const Outcome r = run(c.args + " --out " + dir);
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find(c.expect), std::string::npos) << r.out;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/results.csv"));
+    EXPECT_FALSE(std::filesystem::exists(dir + "/timeline.csv"));
+  }
+}
+
+}  // namespace
