@@ -93,6 +93,8 @@ TEST(CliTest, BadInputExitsTwoWithAClearMessageAndNoFiles) {
   std::ofstream(bad_csv) << "timestamp,value\n2014-07-01 00:00:00,1\n2014-07-01 00:05:00,oops\n";
   const auto bad_param = std::filesystem::temp_directory_path() / "prescale_cli_param.yaml";
   std::ofstream(bad_param) << "name: x\npolicies:\n  hpa:\n    target_cpu_percentt: 70\n";
+  const auto unknown_policy = std::filesystem::temp_directory_path() / "prescale_cli_pol.yaml";
+  std::ofstream(unknown_policy) << "name: x\npolicies:\n  hpaa:\n    target_cpu_percent: 70\n";
   const BadCase cases[] = {
       {"an unknown policy is named", "tournament --policies hpa,magic", "unknown policy 'magic'"},
       {"a missing scenario is named", "tournament --scenario nope", "unknown scenario 'nope'"},
@@ -104,6 +106,8 @@ TEST(CliTest, BadInputExitsTwoWithAClearMessageAndNoFiles) {
       {"an unknown policy parameter names file and line",
        "tournament --scenario " + bad_param.string(),
        "prescale_cli_param.yaml:4: policies.hpa.target_cpu_percentt: unknown parameter"},
+      {"parameters for an unknown policy are rejected",
+       "tournament --scenario " + unknown_policy.string(), "policies.hpaa: unknown policy"},
       {"an unknown format is rejected", "tournament --format xml", "xml"},
   };
   for (const auto& c : cases) {

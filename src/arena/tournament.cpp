@@ -31,6 +31,15 @@ core::Result<TournamentResult> run_tournament(const sim::Scenario& scenario,
   if (names.empty()) {
     for (const auto& info : policy::known_policies()) names.push_back(info.name);
   }
+  // A parameter table for a policy nobody knows is a typo: say so.
+  for (const auto& [name, table] : scenario.policies) {
+    bool known = false;
+    for (const auto& info : policy::known_policies()) known = known || info.name == name;
+    if (!known) {
+      return core::Error{(scenario.source_file.empty() ? "scenario" : scenario.source_file) +
+                         ": policies." + name + ": unknown policy; see `prescale policies`"};
+    }
+  }
   // Validate every policy's parameters before running anything.
   for (const auto& name : names) {
     auto p = policy::make_policy(name, scenario, nullptr);
