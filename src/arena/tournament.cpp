@@ -65,22 +65,26 @@ core::Result<TournamentResult> run_tournament(const sim::Scenario& scenario,
     const sim::Workload workload = gen->generate(seed);
     sim::Simulator simulator(scenario, workload);
 
-    // The oracle's cost on this workload, for the ratios.
-    policy::OracleOptions oracle_options;
+    // The oracle's plan on this workload: its cost is every policy's yardstick, and the
+    // `oracle` row follows the same plan.
+    core::ParamTable oracle_params("policies.oracle");
     if (auto it = scenario.policies.find("oracle"); it != scenario.policies.end()) {
-      core::ParamTable params = it->second;
-      oracle_options.max_labels =
-          params.get_int("max_labels", oracle_options.max_labels, 1, 1'000'000);
-      oracle_options.choose_tier = params.get_bool("choose_tier", true);
-      oracle_options.choose_codec = params.get_bool("choose_codec", true);
+      oracle_params = it->second;
     }
-    const policy::OraclePlan oracle_plan = policy::plan_oracle(scenario, workload, oracle_options);
+    const policy::OraclePlan oracle_plan =
+        policy::plan_oracle(scenario, workload, policy::read_oracle_options(oracle_params));
     result.oracle_exact = result.oracle_exact && oracle_plan.exact;
 
     for (size_t i = 0; i < names.size(); ++i) {
-      auto made = policy::make_policy(names[i], scenario, &workload);
-      if (!made.ok()) return made.error();
-      policy::Policy& p = **made;
+      std::unique_ptr<policy::Policy> made;
+      if (names[i] == "oracle") {
+        made = std::make_unique<policy::OraclePolicy>(policy::env_from(scenario), oracle_plan);
+      } else {
+        auto built = policy::make_policy(names[i], scenario, &workload);
+        if (!built.ok()) return built.error();
+        made = std::move(*built);
+      }
+      policy::Policy& p = *made;
       std::vector<sim::StepRecord> rows;
       if (options.timeline && k == 0) simulator.record_timeline(&rows);
       p.reset();

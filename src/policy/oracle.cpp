@@ -198,15 +198,20 @@ OraclePlan solve(const sim::Scenario& s, const sim::Workload& w, const OracleOpt
 
 }  // namespace
 
-OraclePolicy::OraclePolicy(const PolicyEnv& env, core::ParamTable& params,
-                           const sim::Scenario& scenario, const sim::Workload* workload)
-    : env_(env) {
+OracleOptions read_oracle_options(core::ParamTable& params) {
   OracleOptions options;
   options.max_labels = params.get_int("max_labels", options.max_labels, 1, 1'000'000);
   options.choose_tier = params.get_bool("choose_tier", options.choose_tier);
   options.choose_codec = params.get_bool("choose_codec", options.choose_codec);
   options.backlog_quantum = params.get_double("backlog_quantum", options.backlog_quantum, 0, 1);
-  options.lower_bound = false;  // the policy only needs the plan
+  options.lower_bound = false;  // a policy only needs the plan
+  return options;
+}
+
+OraclePolicy::OraclePolicy(const PolicyEnv& env, core::ParamTable& params,
+                           const sim::Scenario& scenario, const sim::Workload* workload)
+    : env_(env) {
+  const OracleOptions options = read_oracle_options(params);
   if (workload != nullptr && params.finish().ok()) {
     plan_ = plan_oracle(scenario, *workload, options);
   }

@@ -55,8 +55,13 @@ struct OracleOptions {
 OraclePlan plan_oracle(const sim::Scenario& scenario, const sim::Workload& workload,
                        const OracleOptions& options = {});
 
+// Reads max_labels, choose_tier, choose_codec and backlog_quantum from a parameter table.
+OracleOptions read_oracle_options(core::ParamTable& params);
+
 class OraclePolicy : public Policy {
  public:
+  // Follows a plan made elsewhere (the tournament plans once per seed).
+  OraclePolicy(const PolicyEnv& env, OraclePlan plan) : env_(env), plan_(std::move(plan)) {}
   // workload may be null only to validate parameters; decide() then holds.
   OraclePolicy(const PolicyEnv& env, core::ParamTable& params, const sim::Scenario& scenario,
                const sim::Workload* workload);
