@@ -200,7 +200,7 @@ OraclePlan solve(const sim::Scenario& s, const sim::Workload& w, const OracleOpt
 
 OracleOptions read_oracle_options(core::ParamTable& params) {
   OracleOptions options;
-  options.max_labels = params.get_int("max_labels", options.max_labels, 1, 1'000'000);
+  options.max_labels = params.get_int("max_labels", options.max_labels, 2, 1'000'000);
   options.choose_tier = params.get_bool("choose_tier", options.choose_tier);
   options.choose_codec = params.get_bool("choose_codec", options.choose_codec);
   options.backlog_quantum = params.get_double("backlog_quantum", options.backlog_quantum, 0, 1);
