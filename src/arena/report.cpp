@@ -103,6 +103,10 @@ std::string format_table(const TournamentResult& r) {
     }
     out << "\n";
   }
+  if (r.oracle_lower_bound_cost.n > 0 && r.oracle_exact) {
+    out << "oracle: a proven lower bound on its cost is $" << fmt(r.oracle_lower_bound_cost.mean, 4)
+        << " (mean over seeds)\n";
+  }
   if (!r.oracle_exact) {
     out << "note: an oracle Pareto front was truncated; its plan is feasible but may not be "
            "the cheapest\n";
@@ -119,6 +123,7 @@ std::string format_json(const TournamentResult& r) {
   j["step_s"] = r.step_s;
   j["base_seed"] = r.base_seed;
   j["oracle_exact"] = r.oracle_exact;
+  j["oracle_lower_bound_cost"] = r.oracle_lower_bound_cost.mean;
   nlohmann::json results = nlohmann::json::array();
   for (const auto& s : r.results) {
     results.push_back({

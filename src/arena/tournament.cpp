@@ -58,6 +58,7 @@ core::Result<TournamentResult> run_tournament(const sim::Scenario& scenario,
   result.base_seed = scenario.base_seed;
   result.results.resize(names.size());
   std::vector<std::vector<double>> ratios(names.size());
+  std::vector<double> lower_bounds;
   for (size_t i = 0; i < names.size(); ++i) result.results[i].policy = names[i];
 
   for (int k = 0; k < result.seeds; ++k) {
@@ -71,9 +72,11 @@ core::Result<TournamentResult> run_tournament(const sim::Scenario& scenario,
     if (auto it = scenario.policies.find("oracle"); it != scenario.policies.end()) {
       oracle_params = it->second;
     }
-    const policy::OraclePlan oracle_plan =
-        policy::plan_oracle(scenario, workload, policy::read_oracle_options(oracle_params));
+    policy::OracleOptions oracle_options = policy::read_oracle_options(oracle_params);
+    oracle_options.lower_bound = true;  // report how close the plan is to the true optimum
+    const policy::OraclePlan oracle_plan = policy::plan_oracle(scenario, workload, oracle_options);
     result.oracle_exact = result.oracle_exact && oracle_plan.exact;
+    lower_bounds.push_back(oracle_plan.lower_bound_cost);
 
     for (size_t i = 0; i < names.size(); ++i) {
       std::unique_ptr<policy::Policy> made;
@@ -97,6 +100,7 @@ core::Result<TournamentResult> run_tournament(const sim::Scenario& scenario,
     }
   }
 
+  result.oracle_lower_bound_cost = summarize(lower_bounds);
   for (size_t i = 0; i < names.size(); ++i) {
     PolicySummary& s = result.results[i];
     using M = sim::RunMetrics;

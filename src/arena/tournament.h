@@ -42,6 +42,9 @@ struct TournamentResult {
   double step_s = 0;
   std::uint64_t base_seed = 0;
   bool oracle_exact = true;  // every oracle plan was exact (no truncated front)
+  // A proven lower bound on the cheapest cost with the oracle's violations (the programme
+  // with the backlog rounded down; meaningful when oracle_exact).
+  Stat oracle_lower_bound_cost;
   std::vector<PolicySummary> results;
   std::vector<TimelineRow> timeline;
 };

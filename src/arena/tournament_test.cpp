@@ -37,6 +37,10 @@ TEST_F(SeedTournament, TheOracleMeetsTheSlaAndIsTheCheapestThatDoes) {
   const auto& oracle = row(*result_, "oracle");
   EXPECT_EQ(oracle.sla_violation_pct.mean, 0);
   EXPECT_NEAR(oracle.cost_vs_oracle.mean, 1.0, 1e-3);
+  // The plan is within 0.1% of the proven lower bound.
+  EXPECT_TRUE(result_->oracle_exact);
+  EXPECT_LE(result_->oracle_lower_bound_cost.mean, oracle.cost.mean * (1 + 1e-9));
+  EXPECT_GE(result_->oracle_lower_bound_cost.mean, oracle.cost.mean * (1 - 1e-3));
   // No policy reaches 0% violations on a seed for less than the oracle on that seed.
   for (const auto& s : result_->results) {
     for (size_t k = 0; k < s.runs.size(); ++k) {
