@@ -40,6 +40,7 @@ OraclePlan plan_oracle(const sim::Scenario& s, const sim::Workload& w,
     const OraclePlan bound = solve(s, w, options, /*round_up=*/false);
     plan.lower_bound_violations = bound.violations;
     plan.lower_bound_cost = bound.cost;
+    plan.exact = plan.exact && bound.exact;  // a truncated relaxation proves nothing
   }
   return plan;
 }
