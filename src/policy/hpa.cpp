@@ -192,6 +192,12 @@ int HpaBehavior::changes_within(const std::vector<ScaleEvent>& events, int count
   return total;
 }
 
+int HpaBehavior::period_start(double now_s, int current, double period_s) const {
+  const int added = changes_within(up_events_, up_count_, now_s, period_s);
+  const int deleted = changes_within(down_events_, down_count_, now_s, period_s);
+  return current - added + deleted;
+}
+
 int HpaBehavior::scale_up_limit(double now_s, int current) const {
   const HpaScalingRules& rules = config_.scale_up;
   if (rules.select == HpaScalingRules::Select::kDisabled) return current;
@@ -199,15 +205,13 @@ int HpaBehavior::scale_up_limit(double now_s, int current) const {
   const bool pick_min = rules.select == HpaScalingRules::Select::kMin;
   int result = pick_min ? INT_MAX : INT_MIN;
   for (const HpaScalingPolicy& policy : rules.policies) {
-    const int added = changes_within(up_events_, up_count_, now_s, policy.period_s);
-    const int deleted = changes_within(down_events_, down_count_, now_s, policy.period_s);
-    const int period_start = current - added + deleted;
+    const int start = period_start(now_s, current, policy.period_s);
     int proposed = 0;
     if (policy.type == HpaScalingPolicy::Type::kPods) {
-      proposed = period_start + policy.value;
+      proposed = start + policy.value;
     } else {
       // Rounded up so that a small percentage still adds a pod.
-      proposed = static_cast<int>(std::ceil(static_cast<double>(period_start) *
+      proposed = static_cast<int>(std::ceil(static_cast<double>(start) *
                                             (1.0 + static_cast<double>(policy.value) / 100.0)));
     }
     result = pick_min ? std::min(result, proposed) : std::max(result, proposed);
@@ -223,15 +227,13 @@ int HpaBehavior::scale_down_limit(double now_s, int current) const {
   const bool pick_max_count = rules.select == HpaScalingRules::Select::kMin;
   int result = pick_max_count ? INT_MIN : INT_MAX;
   for (const HpaScalingPolicy& policy : rules.policies) {
-    const int added = changes_within(up_events_, up_count_, now_s, policy.period_s);
-    const int deleted = changes_within(down_events_, down_count_, now_s, policy.period_s);
-    const int period_start = current - added + deleted;
+    const int start = period_start(now_s, current, policy.period_s);
     int proposed = 0;
     if (policy.type == HpaScalingPolicy::Type::kPods) {
-      proposed = period_start - policy.value;
+      proposed = start - policy.value;
     } else {
       // Truncated toward zero, as int32(float64(...)) does.
-      proposed = static_cast<int>(static_cast<double>(period_start) *
+      proposed = static_cast<int>(static_cast<double>(start) *
                                   (1.0 - static_cast<double>(policy.value) / 100.0));
     }
     result = pick_max_count ? std::max(result, proposed) : std::min(result, proposed);

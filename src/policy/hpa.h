@@ -157,6 +157,8 @@ class HpaBehavior {
   // Sum of changes in `events` strictly after now - period.
   static int changes_within(const std::vector<ScaleEvent>& events, int count, double now_s,
                             double period_s);
+  // Replicas at the start of the rate-limit period: current minus the net change within it.
+  int period_start(double now_s, int current, double period_s) const;
   int scale_up_limit(double now_s, int current) const;
   int scale_down_limit(double now_s, int current) const;
   static void push_event(std::vector<ScaleEvent>& events, int& head, int& count, ScaleEvent event);
