@@ -17,6 +17,9 @@ PACKAGES=(
   libgmock-dev           # GoogleTest's matchers (gtest's CMake config expects it)
   libbenchmark-dev       # Google Benchmark programs under bench/
   clang-format           # the committed .clang-format style
+  libtorch-dev           # src/rl training: networks, autograd, Adam (PPO worker, TD3 manager)
+  libopenblas0-pthread   # makes libtorch's CPU matmuls ~4x faster than the reference BLAS
+  libeigen3-dev          # allocation-free forward pass for shipped models (decision p99 target)
 )
 
 missing=()

@@ -1,16 +1,24 @@
 // prescale: the command line. A thin main: parsing and printing only; the work lives in
 // the libraries under src/.
 #include <CLI/CLI.hpp>
+#include <sched.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "arena/ablation.h"
 #include "arena/report.h"
 #include "arena/tournament.h"
 #include "policy/registry.h"
+#include "policy/rl_policy.h"
+#include "rl/trainer.h"
 #include "sim/scenario.h"
+#include "sim/simulator.h"
+#include "sim/workload.h"
 
 namespace {
 
@@ -113,6 +121,108 @@ int run_bench_tournament(const WorkloadArgs& wa, int seeds, const std::string& p
   return 0;
 }
 
+int run_ablation_cmd(const WorkloadArgs& wa, int seeds, const std::string& format) {
+  auto scenario = resolve_scenario(wa);
+  if (!scenario.ok()) return fail(scenario.error().message);
+  auto r = prescale::arena::run_ablation(*scenario, seeds);
+  if (!r.ok()) return fail(r.error().message);
+  std::cout << (format == "json" ? prescale::arena::format_ablation_json(*r)
+                                 : prescale::arena::format_ablation_table(*r));
+  return 0;
+}
+
+// `prescale bench decision`: latency of single decide() calls (observation -> decision,
+// manager + worker for rl) on one core, timed one by one over observations recorded
+// from a simulated run of the same policy.
+int run_bench_decision(const WorkloadArgs& wa, const std::string& policy_name, int decisions) {
+  auto scenario = resolve_scenario(wa);
+  if (!scenario.ok()) return fail(scenario.error().message);
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(0, &one);
+  const bool pinned = sched_setaffinity(0, sizeof one, &one) == 0;
+  auto gen = prescale::sim::WorkloadGenerator::create(*scenario);
+  if (!gen.ok()) return fail(gen.error().message);
+  const prescale::sim::Workload w = gen->generate(scenario->base_seed);
+  auto policy = prescale::policy::make_policy(policy_name, *scenario, &w);
+  if (!policy.ok()) return fail(policy.error().message);
+  std::vector<prescale::core::Observation> trace;
+  prescale::sim::Simulator sim(*scenario, w);
+  (*policy)->reset();
+  prescale::sim::simulate(sim, [&](const prescale::core::Observation& o) {
+    trace.push_back(o);
+    return (*policy)->decide(o);
+  });
+  std::vector<double> ns;
+  ns.reserve(static_cast<size_t>(decisions));
+  long long sink = 0;
+  (*policy)->reset();
+  for (int i = 0; i < decisions; ++i) {
+    const auto& o = trace[static_cast<size_t>(i) % trace.size()];
+    if (i % trace.size() == 0) (*policy)->reset();
+    const auto t0 = std::chrono::steady_clock::now();
+    sink += (*policy)->decide(o).target_executors;
+    const auto t1 = std::chrono::steady_clock::now();
+    ns.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
+  }
+  std::sort(ns.begin(), ns.end());
+  auto q = [&](double p) { return ns[std::min(ns.size() - 1, static_cast<size_t>(p * ns.size()))] / 1000.0; };
+  double mean = 0;
+  for (double x : ns) mean += x / 1000.0 / ns.size();
+  nlohmann::json j = {{"bench", "decision"}, {"policy", policy_name}, {"decisions", decisions},
+                      {"pinned_one_core", pinned}, {"mean_us", mean}, {"p50_us", q(0.50)},
+                      {"p99_us", q(0.99)}, {"max_us", ns.back() / 1000.0}, {"checksum", sink}};
+  std::cout << j.dump() << "\n";
+  return 0;
+}
+
+struct TrainArgs {
+  std::string scenario = "seed";
+  std::string context = "all";
+  long long steps = 0;
+  int manager_episodes = 0;
+  unsigned long long seed = 1;
+  std::string out;
+  bool fresh = false;
+  std::string traces;
+  bool no_eval = false;
+  int eval_seeds = 20;
+  std::vector<std::string> variants;
+};
+
+int run_train_cmd(const TrainArgs& a) {
+  auto scenario = prescale::sim::load_scenario(a.scenario);
+  if (!scenario.ok()) return fail(scenario.error().message);
+  prescale::rl::TrainOptions o;
+  o.scenario = *scenario;
+  if (a.context == "all") {
+    o.contexts = {prescale::core::BusinessContext::kBalanced, prescale::core::BusinessContext::kHealthcare,
+                  prescale::core::BusinessContext::kBudget};
+  } else {
+    o.contexts = {*prescale::core::parse_context(a.context)};
+  }
+  if (a.steps > 0) o.worker_steps = a.steps;
+  if (a.manager_episodes > 0) o.manager_episodes = a.manager_episodes;
+  o.seed = a.seed;
+  o.out_dir = a.out.empty() ? prescale::policy::default_models_dir() : a.out;
+  o.resume = !a.fresh;
+  const std::string traces =
+      a.traces.empty() ? std::string(PRESCALE_SOURCE_DIR) + "/../shared/traces/nab" : a.traces;
+  if (a.traces != "none") o.trace_files = prescale::rl::training_traces(traces);
+  std::fprintf(stderr, "training on: %s synthetic traffic (seed and randomised)%s\n", o.scenario.name.c_str(),
+               o.trace_files.empty() ? ", no real traces"
+                                     : (" + " + std::to_string(o.trace_files.size()) +
+                                        " real traces from " + traces + " (development set excluded)")
+                                           .c_str());
+  if (!a.variants.empty()) o.variants = a.variants;
+  o.evaluate = !a.no_eval;
+  o.eval_seeds = a.eval_seeds;
+  auto summary = prescale::rl::train(o);
+  if (!summary.ok()) return fail(summary.error().message);
+  std::fprintf(stderr, "models written to %s (summary: %s/training.json)\n", o.out_dir.c_str(), o.out_dir.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -154,6 +264,48 @@ int main(int argc, char** argv) {
   bench_t->add_option("--seeds", bench_seeds, "seeds")->capture_default_str();
   bench_t->add_option("--policies", bench_policies, "policies")->capture_default_str();
 
+  TrainArgs ta;
+  auto* train = app.add_subcommand("train", "train the RL workers (PPO) and the manager (TD3)");
+  train->add_option("--scenario", ta.scenario, "scenario name or YAML path")->capture_default_str();
+  train->add_option("--context", ta.context, "contexts the manager learns: healthcare|budget|balanced|all")
+      ->check(CLI::IsMember({"healthcare", "budget", "balanced", "all"}))
+      ->capture_default_str();
+  train->add_option("--steps", ta.steps, "environment steps per worker variant (default 1,500,000)")
+      ->check(CLI::PositiveNumber);
+  train->add_option("--manager-episodes", ta.manager_episodes, "manager episodes (default 240)")
+      ->check(CLI::PositiveNumber);
+  train->add_option("--seed", ta.seed, "training seed")->capture_default_str();
+  train->add_option("--out", ta.out, "output directory (default: models/ of the source tree)");
+  train->add_flag("--fresh", ta.fresh, "ignore checkpoints in --out (default: resume from them)");
+  train->add_option("--traces", ta.traces,
+                    "directory of NAB traces to mix into training (default ../shared/traces/nab; "
+                    "'none' for synthetic only)");
+  train->add_option("--variants", ta.variants, "worker variants to train (default all three)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"rl-basic", "rl-shuffle", "rl-full"}));
+  train->add_flag("--no-eval", ta.no_eval, "skip the held-out evaluation");
+  train->add_option("--eval-seeds", ta.eval_seeds, "held-out evaluation seeds")->capture_default_str();
+
+  WorkloadArgs aw;
+  int ablation_seeds = 0;
+  std::string ablation_format = "table";
+  auto* ablation = app.add_subcommand(
+      "ablation", "the incremental analysis: hpa, rl-basic, rl-shuffle, rl-full, phase by phase");
+  add_workload_args(ablation, &aw);
+  ablation->add_option("--seeds", ablation_seeds, "number of seeds (default: the scenario's)")
+      ->check(CLI::PositiveNumber);
+  ablation->add_option("--format", ablation_format, "table|json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+
+  WorkloadArgs dw;
+  std::string decision_policy = "rl";
+  int decisions = 200'000;
+  auto* bench_d = bench->add_subcommand("decision", "latency of one decision, p50/p99/max in µs");
+  add_workload_args(bench_d, &dw);
+  bench_d->add_option("--policy", decision_policy, "policy")->capture_default_str();
+  bench_d->add_option("--decisions", decisions, "timed decisions")->check(CLI::PositiveNumber)->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -161,6 +313,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kBadInput;
   }
 
+  if (*train) return run_train_cmd(ta);
   if (*tournament) return run_tournament_cmd(tw, seeds, policies, format, out_dir);
   if (*list) {
     for (const auto& info : prescale::policy::known_policies()) {
@@ -184,6 +337,8 @@ int main(int argc, char** argv) {
                 s->source == prescale::sim::WorkloadSource::kTrace ? "trace" : "synthetic");
     return 0;
   }
+  if (*ablation) return run_ablation_cmd(aw, ablation_seeds, ablation_format);
+  if (*bench_d) return run_bench_decision(dw, decision_policy, decisions);
   if (*bench_t) return run_bench_tournament(bw, bench_seeds, bench_policies);
   return 0;
 }

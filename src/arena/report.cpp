@@ -138,6 +138,7 @@ std::string format_json(const TournamentResult& r) {
         {"rescales", s.rescales.mean},
         {"reversals", s.reversals.mean},
         {"throughput_mb_s", s.throughput_mb_s.mean},
+        {"peak_throughput_mb_s", s.peak_throughput_mb_s.mean},
         {"cpu_util_pct", s.cpu_util_pct.mean},
         {"executor_seconds", s.executor_seconds.mean},
         {"lag_integral", s.lag_integral.mean},

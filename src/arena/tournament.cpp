@@ -114,6 +114,7 @@ core::Result<TournamentResult> run_tournament(const sim::Scenario& scenario,
     s.rescales = stat_of_int(s.runs, &M::rescales);
     s.reversals = stat_of_int(s.runs, &M::reversals);
     s.throughput_mb_s = stat_of(s.runs, &M::throughput_mb_s);
+    s.peak_throughput_mb_s = stat_of(s.runs, &M::peak_throughput_mb_s);
     s.cpu_util_pct = stat_of(s.runs, &M::cpu_util_pct);
     s.executor_seconds = stat_of(s.runs, &M::executor_seconds);
     s.lag_integral = stat_of(s.runs, &M::lag_integral);

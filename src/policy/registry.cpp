@@ -1,5 +1,6 @@
 #include "policy/registry.h"
 
+#include <cstdlib>
 #include <sstream>
 
 #include "policy/batch_ratio.h"
@@ -9,6 +10,7 @@
 #include "policy/keda.h"
 #include "policy/oracle.h"
 #include "policy/phpa.h"
+#include "policy/rl_policy.h"
 #include "policy/seer.h"
 #include "policy/spark_dra.h"
 
@@ -25,6 +27,10 @@ const std::vector<PolicyInfo>& known_policies() {
       {"ds2-tuned", "DS2 / Flink autoscaler, catch-up 5 min, restart 2 min"},
       {"phpa", "predictive HPA (linear / Holt-Winters on replica history)"},
       {"seer", "the seed's linear predictive: executors = predicted load * k"},
+      {"rl", "hierarchical RL: TD3 manager sets the goals, PPO worker scales (edge + shuffle)"},
+      {"rl-basic", "RL worker: executors only, NVMe shuffle, no edge signal (ablation phase 1)"},
+      {"rl-shuffle", "RL worker: + shuffle tier and codec choice (ablation phase 2)"},
+      {"rl-full", "RL worker: + edge burst signal (ablation phase 3)"},
       {"oracle", "clairvoyant lower bound (exact DP over the whole trace)"},
   };
   return kPolicies;
@@ -46,6 +52,33 @@ PolicyEnv env_from(const sim::Scenario& s) {
   env.default_tier = s.default_tier;
   return env;
 }
+
+namespace {
+
+// The learned policies load their networks from models/ (or $PRESCALE_MODELS_DIR).
+core::Result<std::unique_ptr<Policy>> make_rl_policy(const std::string& name, const PolicyEnv& env,
+                                                     core::ParamTable& params) {
+  const char* dir_env = std::getenv("PRESCALE_MODELS_DIR");
+  const std::string dir = dir_env && *dir_env ? dir_env : default_models_dir();
+  RlVariant variant = RlVariant::kFull;
+  if (name == "rl-basic") variant = RlVariant::kBasic;
+  if (name == "rl-shuffle") variant = RlVariant::kShuffle;
+  // Workers alone run at equal weights unless configured; the hierarchical rl lets its
+  // manager choose.
+  const double alpha = params.get_double("alpha", 0.5, 0.0, 1.0);
+  auto worker = load_worker(dir + "/worker-" + variant_name(variant) + ".json", variant);
+  if (!worker.ok()) return core::Error{"policy " + name + ": " + worker.error().message};
+  std::unique_ptr<Model> manager;
+  if (name == "rl") {
+    auto m = load_manager(dir + "/manager.json");
+    if (!m.ok()) return core::Error{"policy rl: " + m.error().message};
+    manager = std::make_unique<Model>(std::move(*m));
+  }
+  return std::unique_ptr<Policy>(std::make_unique<RlPolicy>(name, env, variant, std::move(*worker),
+                                                            std::move(manager), alpha));
+}
+
+}  // namespace
 
 core::Result<std::unique_ptr<Policy>> make_policy(const std::string& name,
                                                   const sim::Scenario& scenario,
@@ -72,6 +105,10 @@ core::Result<std::unique_ptr<Policy>> make_policy(const std::string& name,
     p = std::make_unique<PhpaPolicy>(env, params);
   } else if (name == "seer") {
     p = std::make_unique<SeerPolicy>(env, params);
+  } else if (name == "rl" || name == "rl-basic" || name == "rl-shuffle" || name == "rl-full") {
+    auto made = make_rl_policy(name, env, params);
+    if (!made.ok()) return made.error();
+    p = std::move(*made);
   } else if (name == "oracle") {
     p = std::make_unique<OraclePolicy>(env, params, scenario, workload);
   } else {

@@ -1,0 +1,239 @@
+#include "policy/rl_model.h"
+
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "core/files.h"
+
+namespace prescale::policy {
+
+using nlohmann::json;
+
+Mlp::Mlp(std::vector<DenseLayer> layers, Eigen::VectorXf mean, Eigen::VectorXf std)
+    : layers_(std::move(layers)), mean_(std::move(mean)), std_(std::move(std)) {
+  act_.emplace_back(Eigen::VectorXf::Zero(mean_.size()));
+  for (const auto& l : layers_) act_.emplace_back(Eigen::VectorXf::Zero(l.b.size()));
+}
+
+const Eigen::VectorXf& Mlp::forward(const float* x) const {
+  Eigen::VectorXf& in = act_[0];
+  for (Eigen::Index i = 0; i < in.size(); ++i) in[i] = (x[i] - mean_[i]) / std_[i];
+  for (size_t k = 0; k < layers_.size(); ++k) {
+    const DenseLayer& l = layers_[k];
+    Eigen::VectorXf& out = act_[k + 1];
+    out.noalias() = l.w * act_[k];
+    out += l.b;
+    if (l.tanh) out = out.array().tanh();
+  }
+  return act_.back();
+}
+
+namespace {
+
+struct Fnv {
+  std::uint64_t h = 1469598103934665603ULL;
+  void add(float f) {
+    unsigned char bytes[sizeof(float)];
+    std::memcpy(bytes, &f, sizeof f);
+    for (unsigned char c : bytes) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+  }
+  template <class V>
+  void add_all(const V& v) {
+    for (Eigen::Index i = 0; i < v.size(); ++i) add(v.data()[i]);
+  }
+};
+
+core::Error bad(const std::string& origin, const std::string& what) {
+  return core::Error{origin + ": invalid model file: " + what};
+}
+
+// Reads a numeric array field of exactly `n` finite floats.
+core::Result<std::vector<float>> floats(const json& obj, const char* key, size_t n,
+                                        const std::string& where, const std::string& origin) {
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_array()) return bad(origin, where + key + ": missing array");
+  if (it->size() != n) {
+    return bad(origin, where + key + ": has " + std::to_string(it->size()) + " numbers, expected " +
+                           std::to_string(n));
+  }
+  std::vector<float> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const json& v = (*it)[i];
+    if (!v.is_number()) return bad(origin, where + key + "[" + std::to_string(i) + "]: not a number");
+    const float f = v.get<float>();
+    if (!std::isfinite(f)) {
+      return bad(origin, where + key + "[" + std::to_string(i) + "]: not finite");
+    }
+    out.push_back(f);
+  }
+  return out;
+}
+
+template <class T>
+core::Result<T> field(const json& obj, const char* key, const std::string& origin) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return bad(origin, std::string("missing field '") + key + "'");
+  try {
+    return it->get<T>();
+  } catch (const json::exception&) {
+    return bad(origin, std::string("field '") + key + "' has the wrong type");
+  }
+}
+
+}  // namespace
+
+std::string model_checksum(const Mlp& net) {
+  Fnv f;
+  f.add_all(net.mean());
+  f.add_all(net.stddev());
+  for (const auto& l : net.layers()) {
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> w = l.w;
+    f.add_all(w);
+    f.add_all(l.b);
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016" PRIx64, f.h);
+  return buf;
+}
+
+core::Result<Model> parse_model(const std::string& text, const std::string& origin) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    return bad(origin, std::string("not JSON (") + e.what() + ")");
+  }
+  if (!j.is_object()) return bad(origin, "top level is not an object");
+  auto format = field<std::string>(j, "format", origin);
+  if (!format.ok()) return format.error();
+  if (*format != "prescale-model") return bad(origin, "format is '" + *format + "', expected 'prescale-model'");
+  auto version = field<int>(j, "version", origin);
+  if (!version.ok()) return version.error();
+  if (*version != 1) return bad(origin, "version " + std::to_string(*version) + " is not supported (expected 1)");
+
+  Model m;
+  auto kind = field<std::string>(j, "kind", origin);
+  if (!kind.ok()) return kind.error();
+  if (*kind != "worker" && *kind != "manager") return bad(origin, "kind '" + *kind + "', expected worker|manager");
+  m.kind = *kind;
+  auto variant = field<std::string>(j, "variant", origin);
+  if (!variant.ok()) return variant.error();
+  m.variant = *variant;
+  auto features = field<std::vector<std::string>>(j, "features", origin);
+  if (!features.ok()) return features.error();
+  m.features = *features;
+  auto heads = field<std::vector<int>>(j, "heads", origin);
+  if (!heads.ok()) return heads.error();
+  m.heads = *heads;
+  const size_t n = m.features.size();
+  if (n == 0) return bad(origin, "no features");
+
+  auto mean = floats(j, "obs_mean", n, "", origin);
+  if (!mean.ok()) return mean.error();
+  auto stdv = floats(j, "obs_std", n, "", origin);
+  if (!stdv.ok()) return stdv.error();
+  for (size_t i = 0; i < n; ++i) {
+    if ((*stdv)[i] <= 0) return bad(origin, "obs_std[" + std::to_string(i) + "] must be > 0");
+  }
+
+  auto lit = j.find("layers");
+  if (lit == j.end() || !lit->is_array() || lit->empty()) return bad(origin, "layers: missing or empty");
+  std::vector<DenseLayer> layers;
+  size_t prev = n;
+  for (size_t k = 0; k < lit->size(); ++k) {
+    const json& L = (*lit)[k];
+    const std::string where = "layers[" + std::to_string(k) + "].";
+    if (!L.is_object()) return bad(origin, where + ": not an object");
+    auto in = field<int>(L, "in", origin);
+    auto out = field<int>(L, "out", origin);
+    auto act = field<std::string>(L, "activation", origin);
+    if (!in.ok()) return in.error();
+    if (!out.ok()) return out.error();
+    if (!act.ok()) return act.error();
+    if (*in <= 0 || *out <= 0) return bad(origin, where + "in/out must be positive");
+    if (static_cast<size_t>(*in) != prev) {
+      return bad(origin, where + "in = " + std::to_string(*in) + " does not match the previous width " +
+                             std::to_string(prev));
+    }
+    if (*act != "tanh" && *act != "linear") return bad(origin, where + "activation '" + *act + "', expected tanh|linear");
+    auto w = floats(L, "w", static_cast<size_t>(*in) * static_cast<size_t>(*out), where, origin);
+    if (!w.ok()) return w.error();
+    auto b = floats(L, "b", static_cast<size_t>(*out), where, origin);
+    if (!b.ok()) return b.error();
+    DenseLayer d;
+    d.w = Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(w->data(), *out, *in);
+    d.b = Eigen::Map<Eigen::VectorXf>(b->data(), *out);
+    d.tanh = *act == "tanh";
+    layers.push_back(std::move(d));
+    prev = static_cast<size_t>(*out);
+  }
+  int head_sum = 0;
+  for (int h : m.heads) {
+    if (h <= 0) return bad(origin, "heads: sizes must be positive");
+    head_sum += h;
+  }
+  if (static_cast<size_t>(head_sum) != prev) {
+    return bad(origin, "heads sum to " + std::to_string(head_sum) + " but the last layer has " +
+                           std::to_string(prev) + " outputs");
+  }
+  m.net = Mlp(std::move(layers), Eigen::Map<Eigen::VectorXf>(mean->data(), static_cast<Eigen::Index>(n)),
+              Eigen::Map<Eigen::VectorXf>(stdv->data(), static_cast<Eigen::Index>(n)));
+  auto checksum = field<std::string>(j, "checksum", origin);
+  if (!checksum.ok()) return checksum.error();
+  const std::string actual = model_checksum(m.net);
+  if (*checksum != actual) {
+    return bad(origin, "checksum mismatch (file says " + *checksum + ", numbers give " + actual +
+                           "): the file is corrupted or was edited");
+  }
+  if (auto t = j.find("training"); t != j.end()) m.training_json = t->dump();
+  return m;
+}
+
+core::Result<Model> load_model(const std::string& path) {
+  auto text = core::read_file(path);
+  if (!text.ok()) return text.error();
+  return parse_model(*text, path);
+}
+
+std::string serialize_model(const Model& m) {
+  auto vec = [](const auto& v) {
+    json a = json::array();
+    for (Eigen::Index i = 0; i < v.size(); ++i) a.push_back(static_cast<double>(v.data()[i]));
+    return a;
+  };
+  json j;
+  j["format"] = "prescale-model";
+  j["version"] = 1;
+  j["kind"] = m.kind;
+  j["variant"] = m.variant;
+  j["features"] = m.features;
+  j["heads"] = m.heads;
+  j["obs_mean"] = vec(m.net.mean());
+  j["obs_std"] = vec(m.net.stddev());
+  json layers = json::array();
+  for (const auto& l : m.net.layers()) {
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> w = l.w;
+    layers.push_back({{"in", l.w.cols()},
+                      {"out", l.w.rows()},
+                      {"activation", l.tanh ? "tanh" : "linear"},
+                      {"w", vec(w)},
+                      {"b", vec(l.b)}});
+  }
+  j["layers"] = std::move(layers);
+  j["checksum"] = model_checksum(m.net);
+  j["training"] = json::parse(m.training_json.empty() ? "{}" : m.training_json);
+  return j.dump(1) + "\n";
+}
+
+core::Status save_model(const Model& m, const std::string& path) {
+  return core::write_file_atomic(path, serialize_model(m));
+}
+
+}  // namespace prescale::policy

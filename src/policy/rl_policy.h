@@ -1,0 +1,151 @@
+// The learned policies: what the networks see, what their outputs mean, and the Policy
+// objects that run shipped models (models/*.json) in the arena and the live controller.
+//
+// Shared with training (src/rl), so a model is trained on exactly the features and the
+// action mapping it is later run with.
+//
+//   rl         hierarchical: the manager (trained by TD3) reads the business context every
+//              kManagerPeriod steps and sets the worker's latency weight alpha (cost weight
+//              beta = 1 - alpha); the rl-full worker (trained by PPO) acts every step.
+//   rl-full    the worker alone at a fixed alpha: executors + shuffle tier/codec + edge signal.
+//   rl-shuffle the worker without the edge signal (its inputs are zero).
+//   rl-basic   executors only; shuffle fixed to NVMe, no compression; no edge signal.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "core/types.h"
+#include "policy/policy.h"
+#include "policy/rl_model.h"
+
+namespace prescale::policy {
+
+enum class RlVariant { kBasic = 0, kShuffle = 1, kFull = 2 };
+inline constexpr int kNumRlVariants = 3;
+const char* variant_name(RlVariant v);  // "rl-basic" | "rl-shuffle" | "rl-full"
+bool variant_uses_edge(RlVariant v);
+bool variant_chooses_storage(RlVariant v);
+
+// ---- Worker ------------------------------------------------------------------------------
+
+inline constexpr int kNumWorkerFeatures = 22;
+const std::array<const char*, kNumWorkerFeatures>& worker_feature_names();
+
+// Executor head: the target is ceil(level x need) executors, where need is the executors
+// that carry the current input rate plus a 30 s drain of the backlog at 100% CPU. Learning a
+// level (a dynamic target utilisation, like an HPA whose target the agent picks per step)
+// instead of an absolute count lets one model serve any load range; levels above 1.5 are how
+// the worker pre-scales for a forecast burst.
+inline constexpr std::array<float, 16> kHeadroomLevels = {
+    0.6f, 0.8f, 0.9f, 1.0f, 1.1f, 1.2f, 1.35f, 1.5f, 1.75f, 2.0f, 2.5f, 3.0f, 3.5f, 4.0f, 4.75f, 5.5f};
+inline constexpr int kExecHead = static_cast<int>(kHeadroomLevels.size());
+inline constexpr int kTierHead = core::kNumTiers;
+inline constexpr int kCodecHead = core::kNumCompressions;
+inline constexpr int kWorkerOutputs = kExecHead + kTierHead + kCodecHead;
+inline constexpr double kBacklogDrainS = 30;
+
+struct WorkerAction {
+  int level = 4;  // index into kHeadroomLevels
+  int tier = static_cast<int>(core::Tier::kNvme);
+  int codec = static_cast<int>(core::Compression::kNone);
+};
+
+// Builds the worker's inputs from observations. Stateful only for the input-rate trend.
+class WorkerFeatures {
+ public:
+  WorkerFeatures(const PolicyEnv& env, bool use_edge) : env_(env), use_edge_(use_edge) {}
+  void reset() { prev_input_rps_ = -1; }
+  // Writes kNumWorkerFeatures values.
+  void build(const core::Observation& obs, double alpha, float* out);
+
+ private:
+  PolicyEnv env_;
+  bool use_edge_;
+  double prev_input_rps_ = -1;
+};
+
+// The executors `level` asks for in this observation, clamped to the bounds.
+int worker_target(int level, const core::Observation& obs, const PolicyEnv& env);
+
+// Maps an action to a decision. Variants that do not choose storage keep NVMe/none.
+core::Decision worker_decision(const WorkerAction& a, const core::Observation& obs,
+                               const PolicyEnv& env, bool chooses_storage);
+
+// The most likely action from the worker's logits.
+WorkerAction greedy_action(const float* logits);
+
+// ---- Manager -----------------------------------------------------------------------------
+
+// The business contexts' goals: an SLA-violation target, a spending budget, and what a
+// minute of SLA violation is worth to the business (the manager's objective prices it).
+struct ContextGoals {
+  double sla_violation_target_pct;
+  double budget_per_hour;          // $ per hour
+  double violation_minute_price;   // $ per minute of SLA violation
+};
+ContextGoals context_goals(core::BusinessContext context);
+
+inline constexpr int kManagerPeriod = 50;  // steps between manager decisions (250 s)
+inline constexpr int kNumManagerFeatures = 8;
+const std::array<const char*, kNumManagerFeatures>& manager_feature_names();
+
+// What the manager reads: the context (one-hot, SLA target, budget) and the outcome of the
+// last window (violation fraction, mean executors, fraction of steps with a burst signal).
+class ManagerFeatures {
+ public:
+  explicit ManagerFeatures(const PolicyEnv& env) : env_(env) {}
+  void reset();
+  void observe(const core::Observation& obs);  // every step
+  void build(core::BusinessContext context, float* out);  // writes; starts a new window
+ private:
+  PolicyEnv env_;
+  int steps_ = 0, violations_ = 0, signals_ = 0;
+  double executors_ = 0;
+  float last_[3] = {0, 0, 0};
+};
+
+// The manager network's tanh output in [-1, 1] as the worker's latency weight alpha.
+inline double alpha_from_output(float y) {
+  const double a = 0.5 * (static_cast<double>(y) + 1.0);
+  return a < 0 ? 0 : (a > 1 ? 1 : a);
+}
+
+// ---- Policies ----------------------------------------------------------------------------
+
+class RlPolicy : public Policy {
+ public:
+  // Worker alone at a fixed alpha (manager == nullptr), or hierarchical.
+  RlPolicy(std::string name, const PolicyEnv& env, RlVariant variant, Model worker,
+           std::unique_ptr<Model> manager, double fixed_alpha);
+
+  std::string_view name() const override { return name_; }
+  void reset() override;
+  core::Decision decide(const core::Observation& obs) override;
+
+  double alpha() const { return alpha_; }  // the weight in force
+
+ private:
+  std::string name_;
+  PolicyEnv env_;
+  RlVariant variant_;
+  Model worker_;
+  std::unique_ptr<Model> manager_;
+  double fixed_alpha_;
+  double alpha_;
+  WorkerFeatures features_;
+  ManagerFeatures manager_features_;
+  std::array<float, kNumWorkerFeatures> x_{};
+  std::array<float, kNumManagerFeatures> mx_{};
+};
+
+// Where shipped models live: models/ of the source tree.
+std::string default_models_dir();
+
+// Loads a worker model and checks it fits this build's features and heads.
+core::Result<Model> load_worker(const std::string& path, RlVariant variant);
+core::Result<Model> load_manager(const std::string& path);
+
+}  // namespace prescale::policy

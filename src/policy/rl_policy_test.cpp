@@ -1,0 +1,298 @@
+#include "policy/rl_policy.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "core/files.h"
+#include "policy/registry.h"
+#include "sim/scenario.h"
+#include "sim/simulator.h"
+#include "sim/workload.h"
+
+namespace prescale::policy {
+namespace {
+
+PolicyEnv test_env() {
+  PolicyEnv env;
+  env.min_executors = 1;
+  env.max_executors = 20;
+  env.executor_capacity_rps = 75'000;
+  return env;
+}
+
+core::Observation base_obs() {
+  core::Observation o;
+  o.input_rps = 300'000;
+  o.input_mb_s = 300;
+  o.active_executors = 5;
+  o.latency_ms = 600;
+  o.sla_ms = 1000;
+  o.burst_signal = true;
+  o.forecast_rps = 1'200'000;
+  o.signal_confidence = 0.85;
+  o.tier = core::Tier::kRedis;
+  o.compression = core::Compression::kLz4;
+  return o;
+}
+
+TEST(WorkerFeatures, EdgeInputsOnlyForEdgeVariants) {
+  float with[kNumWorkerFeatures], without[kNumWorkerFeatures];
+  WorkerFeatures edge(test_env(), true), blind(test_env(), false);
+  edge.build(base_obs(), 0.7, with);
+  blind.build(base_obs(), 0.7, without);
+  EXPECT_EQ(with[12], 1.0f);
+  EXPECT_NEAR(with[13], std::log(4.0), 1e-5);
+  EXPECT_NEAR(with[14], 0.85, 1e-6);
+  EXPECT_EQ(without[12], 0.0f);
+  EXPECT_EQ(without[13], 0.0f);
+  EXPECT_EQ(without[14], 0.0f);
+  for (int i = 0; i < 12; ++i) EXPECT_EQ(with[i], without[i]) << worker_feature_names()[i];
+  EXPECT_NEAR(with[0], 300'000.0 / 75'000 / 20, 1e-6);
+  EXPECT_EQ(with[15], 1.0f);  // redis
+  EXPECT_EQ(with[19], 1.0f);  // lz4
+  EXPECT_FLOAT_EQ(with[21], 0.7f);
+}
+
+TEST(WorkerFeatures, TrendUsesThePreviousStepAndResets) {
+  float x[kNumWorkerFeatures];
+  WorkerFeatures f(test_env(), true);
+  core::Observation o = base_obs();
+  f.build(o, 0.5, x);
+  EXPECT_EQ(x[11], 0.0f);
+  o.input_rps = 600'000;
+  f.build(o, 0.5, x);
+  EXPECT_NEAR(x[11], std::log(2.0), 1e-5);
+  f.reset();
+  f.build(o, 0.5, x);
+  EXPECT_EQ(x[11], 0.0f);
+}
+
+struct TargetCase {
+  int level;
+  double input_rps, backlog;
+  int expected;
+};
+
+class WorkerTarget : public testing::TestWithParam<TargetCase> {};
+
+TEST_P(WorkerTarget, CeilOfLevelTimesNeedClamped) {
+  const TargetCase c = GetParam();
+  core::Observation o;
+  o.input_rps = c.input_rps;
+  o.backlog_records = c.backlog;
+  EXPECT_EQ(worker_target(c.level, o, test_env()), c.expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, WorkerTarget,
+    testing::Values(TargetCase{3, 300'000, 0, 4},             // level 1.0: exactly 4
+                    TargetCase{4, 300'000, 0, 5},             // 1.1 x 4 = 4.4 -> 5
+                    TargetCase{0, 300'000, 0, 3},             // 0.6 x 4 = 2.4 -> 3
+                    TargetCase{3, 300'000, 2'250'000, 5},     // + 30 s drain of 2.25M = 1 more
+                    TargetCase{15, 300'000, 0, 20},           // 5.5 x 4 = 22 -> max 20
+                    TargetCase{3, 0, 0, 1}));                 // idle: min 1
+
+TEST(WorkerDecision, CancelsProvisioningExecutorsOnlyBelowTheServingCount) {
+  core::Observation o = base_obs();
+  o.active_executors = 4;
+  o.pending_executors = 8;
+  WorkerAction a;
+  a.level = 3;  // wants 4
+  const core::Decision d = worker_decision(a, o, test_env(), true);
+  EXPECT_EQ(d.target_executors, 12);
+  a.level = 0;  // wants 3 < 4 serving: a real scale-down cancels the provisioning ones
+  EXPECT_EQ(worker_decision(a, o, test_env(), true).target_executors, 3);
+  a.level = 3;
+  o.pending_executors = 0;
+  EXPECT_EQ(worker_decision(a, o, test_env(), true).target_executors, 4);
+}
+
+TEST(WorkerDecision, StorageOnlyWhenTheVariantChoosesIt) {
+  core::Observation o = base_obs();
+  WorkerAction a;
+  a.tier = 0;
+  a.codec = 2;
+  core::Decision d = worker_decision(a, o, test_env(), true);
+  EXPECT_EQ(d.tier, core::Tier::kRedis);
+  EXPECT_EQ(d.compression, core::Compression::kZstd);
+  d = worker_decision(a, o, test_env(), false);
+  EXPECT_EQ(d.tier, core::Tier::kNvme);
+  EXPECT_EQ(d.compression, core::Compression::kNone);
+}
+
+TEST(WorkerDecision, HoldsWithoutMetrics) {
+  core::Observation o = base_obs();
+  o.metrics_available = false;
+  o.active_executors = 7;
+  WorkerAction a;
+  a.level = 15;
+  const core::Decision d = worker_decision(a, o, test_env(), true);
+  EXPECT_EQ(d.target_executors, 7);
+  EXPECT_EQ(d.tier, o.tier);
+  EXPECT_EQ(d.compression, o.compression);
+}
+
+TEST(ManagerFeatures, ContextAndLastWindow) {
+  ManagerFeatures f(test_env());
+  float x[kNumManagerFeatures];
+  core::Observation o = base_obs();
+  o.latency_ms = 2000;  // violation
+  o.active_executors = 10;
+  f.observe(o);
+  o.latency_ms = 100;
+  o.burst_signal = false;
+  f.observe(o);
+  f.build(core::BusinessContext::kHealthcare, x);
+  EXPECT_EQ(x[1], 1.0f);
+  EXPECT_EQ(x[0] + x[2], 0.0f);
+  EXPECT_NEAR(x[3], 0.02, 1e-6);
+  EXPECT_NEAR(x[5], 0.5, 1e-6);
+  EXPECT_NEAR(x[6], 0.5, 1e-6);  // 10 of 20
+  EXPECT_NEAR(x[7], 0.5, 1e-6);
+}
+
+TEST(ContextGoals, HealthcareIsStricterThanBalancedThanBudget) {
+  const auto h = context_goals(core::BusinessContext::kHealthcare);
+  const auto b = context_goals(core::BusinessContext::kBalanced);
+  const auto c = context_goals(core::BusinessContext::kBudget);
+  EXPECT_LT(h.sla_violation_target_pct, b.sla_violation_target_pct);
+  EXPECT_LT(b.sla_violation_target_pct, c.sla_violation_target_pct);
+  EXPECT_GT(h.violation_minute_price, b.violation_minute_price);
+  EXPECT_GT(b.violation_minute_price, c.violation_minute_price);
+}
+
+// ---- model files ----------------------------------------------------------------------
+
+Model tiny_model() {
+  Model m;
+  m.kind = "manager";
+  m.variant = "manager";
+  m.features = {"x", "y"};
+  m.heads = {1};
+  DenseLayer l;
+  l.w.resize(1, 2);
+  l.w << 0.5f, -0.25f;
+  l.b.resize(1);
+  l.b << 0.125f;
+  l.tanh = true;
+  Eigen::VectorXf mean(2), sd(2);
+  mean << 1, 2;
+  sd << 2, 4;
+  m.net = Mlp({l}, mean, sd);
+  return m;
+}
+
+TEST(ModelFile, RoundTripAndForward) {
+  const Model m = tiny_model();
+  auto back = parse_model(serialize_model(m), "mem");
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  const float x[] = {3, 6};  // normalised (1, 1)
+  EXPECT_FLOAT_EQ(back->net.forward(x)[0], std::tanh(0.5f - 0.25f + 0.125f));
+  EXPECT_EQ(model_checksum(back->net), model_checksum(m.net));
+}
+
+void expect_error(const std::string& text, const std::string& fragment) {
+  auto r = parse_model(text, "models/x.json");
+  ASSERT_FALSE(r.ok()) << "accepted: " << text.substr(0, 80);
+  EXPECT_NE(r.error().message.find("models/x.json"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find(fragment), std::string::npos) << r.error().message;
+}
+
+TEST(ModelFile, CorruptOrMismatchedFilesGiveClearErrors) {
+  const std::string good = serialize_model(tiny_model());
+  expect_error(good.substr(0, good.size() / 2), "not JSON");
+  expect_error("[]", "not an object");
+  std::string s = good;
+  s.replace(s.find("0.5"), 3, "0.6");  // one weight edited
+  expect_error(s, "checksum mismatch");
+  s = good;
+  s.replace(s.find("\"prescale-model\""), 16, "\"other-model\"");
+  expect_error(s, "format");
+  s = good;
+  s.replace(s.find("\"version\": 1"), 12, "\"version\": 7");
+  expect_error(s, "version 7");
+  s = good;
+  s.replace(s.find("\"in\": 2"), 7, "\"in\": 3");
+  expect_error(s, "does not match the previous width");
+  s = good;
+  s.replace(s.find("\"heads\""), 7, "\"headz\"");
+  expect_error(s, "heads");
+}
+
+TEST(ModelFile, MissingFileNamesThePath) {
+  auto r = load_model("/nonexistent/dir/worker.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("/nonexistent/dir/worker.json"), std::string::npos);
+}
+
+TEST(ModelFile, WorkerLoaderRejectsAManagerAndWrongVariant) {
+  const std::string path = testing::TempDir() + "/m.json";
+  ASSERT_TRUE(save_model(tiny_model(), path).ok());
+  auto r = load_worker(path, RlVariant::kFull);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("expected a worker"), std::string::npos);
+  auto shipped = load_worker(default_models_dir() + "/worker-rl-basic.json", RlVariant::kFull);
+  ASSERT_FALSE(shipped.ok());
+  EXPECT_NE(shipped.error().message.find("expected 'rl-full'"), std::string::npos);
+}
+
+// ---- the shipped models --------------------------------------------------------------
+
+TEST(ShippedModels, LoadAndMatchThisBuild) {
+  for (RlVariant v : {RlVariant::kBasic, RlVariant::kShuffle, RlVariant::kFull}) {
+    auto m = load_worker(default_models_dir() + "/worker-" + variant_name(v) + ".json", v);
+    EXPECT_TRUE(m.ok()) << m.error().message;
+  }
+  auto m = load_manager(default_models_dir() + "/manager.json");
+  EXPECT_TRUE(m.ok()) << m.error().message;
+}
+
+double manager_alpha(const Model& m, core::BusinessContext c) {
+  ManagerFeatures f(test_env());
+  float x[kNumManagerFeatures];
+  f.build(c, x);
+  return alpha_from_output(m.net.forward(x)[0]);
+}
+
+// The manager learned what the contexts ask: latency first in healthcare (alpha high),
+// cost first in budget (beta = 1 - alpha high).
+TEST(ShippedModels, ManagerWeightsFollowTheContext) {
+  auto m = load_manager(default_models_dir() + "/manager.json");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  const double health = manager_alpha(*m, core::BusinessContext::kHealthcare);
+  const double balanced = manager_alpha(*m, core::BusinessContext::kBalanced);
+  const double budget = manager_alpha(*m, core::BusinessContext::kBudget);
+  EXPECT_GE(health, 0.75) << "healthcare alpha";
+  EXPECT_GE(1 - budget, 0.75) << "budget beta";
+  EXPECT_GT(health, balanced);
+  EXPECT_GT(balanced, budget);
+}
+
+TEST(RlPolicy, DeterministicAndTheManagerActsEveryPeriod) {
+  sim::Scenario s = sim::default_scenario();
+  s.context = core::BusinessContext::kHealthcare;
+  auto gen = sim::WorkloadGenerator::create(s);
+  ASSERT_TRUE(gen.ok());
+  const sim::Workload w = gen->generate(3);
+  auto p = make_policy("rl", s, &w);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  sim::Simulator sim(s, w);
+  std::vector<int> first, second;
+  auto* rl = dynamic_cast<RlPolicy*>(p->get());
+  ASSERT_NE(rl, nullptr);
+  for (auto* out : {&first, &second}) {
+    (*p)->reset();
+    sim::simulate(sim, [&](const core::Observation& o) {
+      const core::Decision d = (*p)->decide(o);
+      out->push_back(d.target_executors * 10 + static_cast<int>(d.tier) * 3 + static_cast<int>(d.compression));
+      return d;
+    });
+  }
+  EXPECT_EQ(first, second);
+  EXPECT_GE(rl->alpha(), 0.75);  // healthcare
+}
+
+}  // namespace
+}  // namespace prescale::policy

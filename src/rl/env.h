@@ -1,0 +1,126 @@
+// The training worlds: vectors of arena simulators that the PPO worker and the TD3 manager
+// learn in. No libtorch here: environments see actions as integers and floats.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "policy/registry.h"
+#include "policy/rl_policy.h"
+#include "sim/rng.h"
+#include "sim/scenario.h"
+#include "sim/simulator.h"
+#include "sim/workload.h"
+
+namespace prescale::rl {
+
+// Seeds: training episodes draw workload seeds from kTrainSeedBase up; the tournament's
+// evaluation seeds (scenario.base_seed + k, k < 1000) are never used in training.
+inline constexpr std::uint64_t kTrainSeedBase = 1'000'000;
+
+// Where training traffic comes from.
+struct TrafficMix {
+  sim::Scenario base;                    // the scenario being trained for (seed)
+  std::vector<std::string> trace_files;  // real traces mixed in (never the development set)
+  double trace_fraction = 0.3;           // share of episodes replaying a trace window
+  double seed_fraction = 0.4;            // share of synthetic episodes with the base parameters
+  // The rest are synthetic with randomised load, burst count, size, length and cycle
+  // (domain randomisation: the worker must not overfit the seed's one burst shape).
+};
+
+// Scale of the worker's cost term: cost / (this many executors' price per step).
+inline constexpr double kCostRefExecutors = 10;
+
+// The worker's reward for one step: -(alpha * latency_penalty + (1 - alpha) * cost_term).
+// latency_penalty = violation + 0.25 * min(latency / SLA - 1, 4) when violated.
+double worker_reward(double alpha, bool violation, double latency_ms, double sla_ms,
+                     double step_cost, double executor_price_per_step);
+
+// One episode's world: scenario, workload, simulator (stable addresses).
+struct World {
+  sim::Scenario scenario;
+  sim::Workload workload;
+  std::unique_ptr<sim::Simulator> sim;
+  std::vector<sim::StepRecord> last;  // the last step's record
+  std::string label;                  // "seed", "synthetic-random" or the trace file
+};
+
+// Builds worlds for episodes, deterministic in the episode number.
+class WorldFactory {
+ public:
+  static core::Result<WorldFactory> create(TrafficMix mix);
+  void make(std::uint64_t episode, World* w) const;
+  const TrafficMix& mix() const { return mix_; }
+
+ private:
+  TrafficMix mix_;
+  std::vector<std::shared_ptr<sim::WorkloadGenerator>> traces_;
+  std::vector<sim::Scenario> trace_scenarios_;
+};
+
+struct EpisodeStats {
+  double ret = 0;
+  double violation_pct = 0;
+  double cost = 0;
+  double alpha = 0;  // mean
+};
+
+// n worlds stepping in lockstep for the PPO worker; alpha is redrawn uniformly every
+// kManagerPeriod steps (the manager changes it at that period in deployment).
+class WorkerEnv {
+ public:
+  WorkerEnv(const WorldFactory& factory, policy::RlVariant variant, int n, std::uint64_t seed,
+            std::uint64_t first_episode);
+
+  int n() const { return static_cast<int>(slots_.size()); }
+  const float* obs() const { return obs_.data(); }  // n x kNumWorkerFeatures
+  // actions: n x 3 (level, tier, codec). Finished episodes restart with a new world.
+  void step(const int* actions, float* rewards, unsigned char* dones);
+  std::vector<EpisodeStats> take_finished();
+  std::uint64_t next_episode() const { return next_episode_; }
+
+ private:
+  struct Slot {
+    World world;
+    policy::WorkerFeatures features;
+    double alpha = 0.5;
+    double ret = 0, alpha_sum = 0;
+    int steps = 0;
+  };
+  void start(Slot& s);
+  void observe(int i);
+
+  const WorldFactory& factory_;
+  policy::RlVariant variant_;
+  policy::PolicyEnv penv_;
+  sim::Rng rng_;
+  std::uint64_t next_episode_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::vector<float> obs_;
+  std::vector<EpisodeStats> finished_;
+};
+
+// The manager's business objective for one window of steps under a context:
+// -(cost / budget + priced violation minutes / budget + SLA-target overshoot / target).
+double business_objective(core::BusinessContext context, double cost, int violations, int steps,
+                          double step_s);
+
+// Runs one episode of the hierarchical controller: the manager picks alpha every
+// kManagerPeriod steps via `choose` (features -> alpha), the worker model acts greedily.
+// Calls `window` after each window with (features before, alpha, objective, features
+// after, last window?). Returns the episode's metrics.
+struct ManagerWindow {
+  std::vector<float> state, next_state;
+  double alpha = 0, objective = 0;
+  bool last = false;
+};
+template <class Choose, class OnWindow>
+sim::RunMetrics run_hierarchical(World& world, const policy::Model& worker, core::BusinessContext context,
+                                 Choose&& choose, OnWindow&& on_window);
+
+}  // namespace prescale::rl
+
+#include "rl/env_inl.h"

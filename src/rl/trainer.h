@@ -1,0 +1,45 @@
+// `prescale train`: PPO workers for the three ablation variants, then the TD3 manager on
+// top of the rl-full worker, then an evaluation on held-out seeds. Checkpoints let an
+// interrupted run resume; the same seed on the same machine gives the same models.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "core/types.h"
+#include "sim/scenario.h"
+
+namespace prescale::rl {
+
+struct TrainOptions {
+  sim::Scenario scenario;
+  std::vector<core::BusinessContext> contexts;  // the manager learns these
+  std::vector<std::string> variants = {"rl-basic", "rl-shuffle", "rl-full"};
+  std::int64_t worker_steps = 1'500'000;  // environment steps per worker variant
+  int manager_episodes = 240;             // 500-step episodes for the manager
+  std::uint64_t seed = 1;
+  std::string out_dir;                  // models land here; checkpoints in out_dir/checkpoints
+  bool resume = true;                   // continue from checkpoints found in out_dir
+  std::vector<std::string> trace_files;  // training traces (never the development set)
+  int envs = 16;
+  int rollout = 256;        // steps per environment per PPO update
+  int checkpoint_every = 20;  // PPO updates between checkpoints
+  int eval_seeds = 20;
+  bool evaluate = true;
+};
+
+// The non-development NAB traces under `traces_dir` (the eight development traces of
+// ../shared/traces/README.md are excluded). Empty if the directory is missing.
+std::vector<std::string> training_traces(const std::string& traces_dir);
+// The development traces' file names.
+const std::vector<std::string>& development_traces();
+
+// Runs everything; progress lines go to stderr, the summary (JSON) is returned.
+core::Result<std::string> train(const TrainOptions& options);
+
+// One intra-op thread: faster than two on this 2-core machine (../shared/stack.md).
+void use_single_torch_thread();
+
+}  // namespace prescale::rl

@@ -1,0 +1,98 @@
+#include "rl/trainer.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "policy/rl_policy.h"
+#include "rl/env.h"
+#include "sim/scenario.h"
+
+namespace prescale::rl {
+namespace {
+
+TrainOptions tiny(const std::string& out) {
+  TrainOptions o;
+  o.scenario = sim::default_scenario();
+  o.contexts = {core::BusinessContext::kHealthcare, core::BusinessContext::kBudget};
+  o.variants = {"rl-full"};
+  o.envs = 4;
+  o.rollout = 64;
+  o.worker_steps = 4 * 64 * 3;
+  o.manager_episodes = 3;
+  o.checkpoint_every = 1;
+  o.evaluate = false;
+  o.seed = 5;
+  o.out_dir = out;
+  o.resume = false;
+  return o;
+}
+
+std::string checksum_of(const std::string& path) {
+  auto m = policy::load_model(path);
+  EXPECT_TRUE(m.ok()) << m.error().message;
+  return m.ok() ? policy::model_checksum(m->net) : "";
+}
+
+TEST(Trainer, SameSeedSameModels) {
+  const std::string a = testing::TempDir() + "/train_a", b = testing::TempDir() + "/train_b";
+  std::filesystem::remove_all(a);
+  std::filesystem::remove_all(b);
+  ASSERT_TRUE(train(tiny(a)).ok());
+  ASSERT_TRUE(train(tiny(b)).ok());
+  EXPECT_EQ(checksum_of(a + "/worker-rl-full.json"), checksum_of(b + "/worker-rl-full.json"));
+  EXPECT_EQ(checksum_of(a + "/manager.json"), checksum_of(b + "/manager.json"));
+  TrainOptions other = tiny(b);
+  other.seed = 6;
+  other.out_dir = testing::TempDir() + "/train_c";
+  std::filesystem::remove_all(other.out_dir);
+  ASSERT_TRUE(train(other).ok());
+  EXPECT_NE(checksum_of(a + "/worker-rl-full.json"), checksum_of(other.out_dir + "/worker-rl-full.json"));
+}
+
+TEST(Trainer, ResumesFromCheckpointAndRefusesAnotherSeed) {
+  const std::string dir = testing::TempDir() + "/train_resume";
+  std::filesystem::remove_all(dir);
+  TrainOptions o = tiny(dir);
+  o.contexts.clear();  // workers only
+  ASSERT_TRUE(train(o).ok());
+  o.resume = true;
+  o.worker_steps *= 2;
+  auto r = train(o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_NE(r->find("\"env_steps\": 1536"), std::string::npos) << *r;
+  o.seed = 77;
+  r = train(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("seed"), std::string::npos) << r.error().message;
+}
+
+TEST(Trainer, DevelopmentTracesAreNeverTrainingTraces) {
+  const auto files = training_traces(std::string(PRESCALE_SOURCE_DIR) + "/../shared/traces/nab");
+  for (const auto& f : files) {
+    for (const auto& dev : development_traces()) {
+      EXPECT_EQ(f.find(dev), std::string::npos) << f;
+    }
+  }
+  EXPECT_TRUE(training_traces("/nonexistent").empty());
+}
+
+TEST(Env, RewardPricesViolationsAndCost) {
+  // alpha 1: only latency; alpha 0: only cost (in units of kCostRefExecutors executors).
+  EXPECT_DOUBLE_EQ(worker_reward(1.0, false, 500, 1000, 5.0, 1.0), 0.0);
+  EXPECT_DOUBLE_EQ(worker_reward(1.0, true, 2000, 1000, 5.0, 1.0), -1.25);
+  EXPECT_DOUBLE_EQ(worker_reward(0.0, true, 2000, 1000, kCostRefExecutors, 1.0), -1.0);
+  EXPECT_DOUBLE_EQ(worker_reward(1.0, true, 1e9, 1000, 0, 1.0), -2.0);  // capped
+}
+
+TEST(Env, BusinessObjectiveHealthcarePunishesViolationsHarderThanBudget) {
+  const double h = business_objective(core::BusinessContext::kHealthcare, 0.1, 5, 50, 5);
+  const double b = business_objective(core::BusinessContext::kBudget, 0.1, 5, 50, 5);
+  const double h0 = business_objective(core::BusinessContext::kHealthcare, 0.1, 0, 50, 5);
+  const double b0 = business_objective(core::BusinessContext::kBudget, 0.1, 0, 50, 5);
+  EXPECT_LT(h - h0, b - b0);  // the same 5 violations cost healthcare more
+  EXPECT_LT(b0, h0);          // the same $ weighs more against the smaller budget
+}
+
+}  // namespace
+}  // namespace prescale::rl
