@@ -17,6 +17,7 @@ build: configure
 
 demo: build
 	@./$(BUILD_DIR)/prescale tournament --scenario seed
+	@./$(BUILD_DIR)/prescale ablation --scenario seed
 
 test: build
 	@ctest --preset default -j $(JOBS)
@@ -27,6 +28,7 @@ test-unit: build
 bench: build
 	@./$(BUILD_DIR)/bench/sim_bench --benchmark_min_time=0.5
 	@./$(BUILD_DIR)/prescale bench tournament --scenario seed --seeds 20
+	@./$(BUILD_DIR)/prescale bench decision --policy rl
 
 format:
 	@find src apps bench tests -name '*.cpp' -o -name '*.h' | xargs clang-format -i

@@ -6,6 +6,8 @@
 #include "policy/registry.h"
 #include "sim/simulator.h"
 
+#include <vector>
+
 namespace {
 
 using namespace prescale;
@@ -45,7 +47,38 @@ void BM_OraclePlan(benchmark::State& state) {
   }
 }
 
+// One hierarchical decision (manager every kManagerPeriod steps + worker every step) of the
+// shipped rl models, over the observations of a recorded seed run.
+void BM_RlDecision(benchmark::State& state) {
+  auto scenario = sim::load_scenario("seed");
+  auto gen = sim::WorkloadGenerator::create(*scenario);
+  const sim::Workload workload = gen->generate(1);
+  auto made = policy::make_policy("rl", *scenario, &workload);
+  if (!made.ok()) {
+    state.SkipWithError(made.error().message.c_str());
+    return;
+  }
+  policy::Policy& p = **made;
+  sim::Simulator simulator(*scenario, workload);
+  std::vector<core::Observation> trace;
+  sim::simulate(simulator, [&](const core::Observation& o) {
+    trace.push_back(o);
+    return p.decide(o);
+  });
+  size_t i = 0;
+  p.reset();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(p.decide(trace[i]).target_executors);
+    if (++i == trace.size()) {
+      i = 0;
+      p.reset();
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 BENCHMARK(BM_SimStepsFixed);
+BENCHMARK(BM_RlDecision);
 BENCHMARK(BM_SimStepsHpa);
 BENCHMARK(BM_OraclePlan)->Unit(benchmark::kMillisecond);
 

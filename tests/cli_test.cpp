@@ -15,8 +15,10 @@ struct Outcome {
   std::string out;  // stdout and stderr
 };
 
-Outcome run(const std::string& args) {
-  const std::string cmd = std::string(PRESCALE_BIN) + " " + args + " 2>&1";
+// Runs `prescale ARGS` with optional environment assignments ("A=b C=d").
+Outcome run(const std::string& args, const std::string& env = "") {
+  const std::string cmd =
+      (env.empty() ? "" : "env " + env + " ") + std::string(PRESCALE_BIN) + " " + args + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   Outcome r{-1, ""};
   if (pipe == nullptr) return r;
@@ -118,6 +120,78 @@ TEST(CliTest, BadInputExitsTwoWithAClearMessageAndNoFiles) {
     EXPECT_FALSE(std::filesystem::exists(dir + "/results.csv"));
     EXPECT_FALSE(std::filesystem::exists(dir + "/timeline.csv"));
   }
+}
+
+}  // namespace
+
+namespace {
+
+TEST(CliRl, AblationShowsFourPhasesAsTableAndJson) {
+  Outcome r = run("ablation --scenario seed --seeds 2");
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const char* p : {"hpa", "rl-basic", "rl-shuffle", "rl-full", "peak MB/s", "CPU %"}) {
+    EXPECT_NE(r.out.find(p), std::string::npos) << p;
+  }
+  r = run("ablation --scenario seed --seeds 2 --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const char* key : {"\"phase\"", "\"sla_violation_pct\"", "\"p95_latency_ms\"", "\"throughput_mb_s\"",
+                          "\"cpu_util_pct\"", "\"cost\""}) {
+    EXPECT_NE(r.out.find(key), std::string::npos) << key;
+  }
+}
+
+TEST(CliRl, TournamentContextReachesTheRlRow) {
+  const Outcome h = run("tournament --seeds 2 --policies rl --context healthcare --format csv");
+  const Outcome b = run("tournament --seeds 2 --policies rl --context budget --format csv");
+  ASSERT_EQ(h.code, 0) << h.out;
+  ASSERT_EQ(b.code, 0) << b.out;
+  EXPECT_NE(h.out, b.out);  // the manager steers the worker differently
+}
+
+TEST(CliRl, BenchDecisionPrintsLatencyJson) {
+  const Outcome r = run("bench decision --policy rl --decisions 2000");
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const char* key : {"\"p50_us\"", "\"p99_us\"", "\"max_us\"", "\"mean_us\""}) {
+    EXPECT_NE(r.out.find(key), std::string::npos) << key;
+  }
+}
+
+TEST(CliRl, CorruptModelsGiveAClearErrorNotACrash) {
+  const std::string dir = temp_dir("models");
+  std::filesystem::create_directories(dir);
+  for (const char* f : {"worker-rl-full.json", "manager.json"}) {
+    std::ofstream(std::filesystem::path(dir) / f) << "{\"format\": \"prescale-model\", \"version\": 1";
+  }
+  const Outcome r = run("tournament --seeds 1 --policies rl-full");
+  ASSERT_EQ(r.code, 0) << r.out;  // the shipped models
+  const Outcome bad = run("tournament --seeds 1 --policies rl-full", "PRESCALE_MODELS_DIR=" + dir);
+  const std::string& out = bad.out;
+  EXPECT_EQ(bad.code, 2) << out;
+  EXPECT_NE(out.find("worker-rl-full.json"), std::string::npos) << out;
+  EXPECT_NE(out.find("not JSON"), std::string::npos) << out;
+}
+
+TEST(CliRl, TrainRejectsBadArguments) {
+  Outcome r = run("train --context nightly");
+  EXPECT_EQ(r.code, 2) << r.out;
+  r = run("train --steps -5");
+  EXPECT_EQ(r.code, 2) << r.out;
+  r = run("train --variants rl-turbo");
+  EXPECT_EQ(r.code, 2) << r.out;
+}
+
+TEST(CliRl, TrainSmallRunWritesLoadableModels) {
+  const std::string dir = temp_dir("train");
+  Outcome r = run("train --steps 4096 --manager-episodes 2 --traces none --no-eval --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("steps/s"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ETA"), std::string::npos) << r.out;
+  for (const char* f : {"worker-rl-basic.json", "worker-rl-shuffle.json", "worker-rl-full.json", "manager.json",
+                        "training.json"}) {
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(dir) / f)) << f;
+  }
+  r = run("tournament --seeds 1 --policies rl,rl-basic", "PRESCALE_MODELS_DIR=" + dir);
+  EXPECT_EQ(r.code, 0) << r.out;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "arena/ablation.h"
 #include "arena/report.h"
+#include "arena/traces.h"
 #include "arena/tournament.h"
 #include "policy/registry.h"
 #include "policy/rl_policy.h"
@@ -176,6 +177,18 @@ int run_bench_decision(const WorkloadArgs& wa, const std::string& policy_name, i
   return 0;
 }
 
+int run_traces_cmd(const WorkloadArgs& wa, const std::string& dir, const std::string& policy, int seeds,
+                   const std::string& format) {
+  auto scenario = resolve_scenario(wa);
+  if (!scenario.ok()) return fail(scenario.error().message);
+  const std::string nab = dir.empty() ? std::string(PRESCALE_SOURCE_DIR) + "/../shared/traces/nab" : dir;
+  auto v = prescale::arena::evaluate_traces(*scenario, nab, policy, seeds);
+  if (!v.ok()) return fail(v.error().message);
+  std::cout << (format == "json" ? prescale::arena::format_traces_json(*v)
+                                 : prescale::arena::format_traces_table(*v));
+  return 0;
+}
+
 struct TrainArgs {
   std::string scenario = "seed";
   std::string context = "all";
@@ -270,7 +283,7 @@ int main(int argc, char** argv) {
   train->add_option("--context", ta.context, "contexts the manager learns: healthcare|budget|balanced|all")
       ->check(CLI::IsMember({"healthcare", "budget", "balanced", "all"}))
       ->capture_default_str();
-  train->add_option("--steps", ta.steps, "environment steps per worker variant (default 1,500,000)")
+  train->add_option("--steps", ta.steps, "environment steps of the rl-full worker; rl-basic and rl-shuffle get half (default 20,000,000)")
       ->check(CLI::PositiveNumber);
   train->add_option("--manager-episodes", ta.manager_episodes, "manager episodes (default 240)")
       ->check(CLI::PositiveNumber);
@@ -295,6 +308,21 @@ int main(int argc, char** argv) {
   ablation->add_option("--seeds", ablation_seeds, "number of seeds (default: the scenario's)")
       ->check(CLI::PositiveNumber);
   ablation->add_option("--format", ablation_format, "table|json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+
+  WorkloadArgs rw;
+  std::string traces_dir, traces_policy = "rl", traces_format = "table";
+  int traces_seeds = 5;
+  auto* traces = app.add_subcommand(
+      "traces", "a policy against the best baseline on each of the 8 development traces");
+  add_workload_args(traces, &rw);
+  traces->add_option("--dir", traces_dir, "NAB data directory (default ../shared/traces/nab)");
+  traces->add_option("--policy", traces_policy, "policy to judge")->capture_default_str();
+  traces->add_option("--seeds", traces_seeds, "seeds per trace (jitter and edge signal draws)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  traces->add_option("--format", traces_format, "table|json")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
 
@@ -337,6 +365,7 @@ int main(int argc, char** argv) {
                 s->source == prescale::sim::WorkloadSource::kTrace ? "trace" : "synthetic");
     return 0;
   }
+  if (*traces) return run_traces_cmd(rw, traces_dir, traces_policy, traces_seeds, traces_format);
   if (*ablation) return run_ablation_cmd(aw, ablation_seeds, ablation_format);
   if (*bench_d) return run_bench_decision(dw, decision_policy, decisions);
   if (*bench_t) return run_bench_tournament(bw, bench_seeds, bench_policies);

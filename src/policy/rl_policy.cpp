@@ -83,17 +83,25 @@ void WorkerFeatures::build(const core::Observation& obs, double alpha, float* ou
   out[21] = static_cast<float>(alpha);
 }
 
-int worker_target(int level, const core::Observation& obs, const PolicyEnv& env) {
+int worker_target(int level, const core::Observation& obs, const PolicyEnv& env, bool use_edge) {
   const double cap = env.executor_capacity_rps > 0 ? env.executor_capacity_rps : 1.0;
   const double need =
       (std::max(0.0, obs.input_rps) + std::max(0.0, obs.backlog_records) / kBacklogDrainS) / cap;
   const int idx = std::clamp(level, 0, kExecHead - 1);
-  const double want = std::ceil(need * kHeadroomLevels[static_cast<size_t>(idx)] - 1e-9);
-  return clamp_executors(static_cast<int>(std::min(want, 1e6)), env);
+  if (idx == kHoldLevel) return clamp_executors(obs.total_executors(), env);
+  double want = 0;
+  if (idx < kFirstForecastLevel) {
+    want = need * kHeadroomLevels[static_cast<size_t>(idx - 1)];
+  } else {
+    const bool forecast = use_edge && obs.burst_signal;
+    const double basis = forecast ? std::max(need, std::max(0.0, obs.forecast_rps) / cap) : need;
+    want = basis * kForecastLevels[static_cast<size_t>(idx - kFirstForecastLevel)];
+  }
+  return clamp_executors(static_cast<int>(std::min(std::ceil(want - 1e-9), 1e6)), env);
 }
 
 core::Decision worker_decision(const WorkerAction& a, const core::Observation& obs,
-                               const PolicyEnv& env, bool chooses_storage) {
+                               const PolicyEnv& env, RlVariant variant) {
   core::Decision d;
   if (!obs.metrics_available) {
     d.target_executors = clamp_executors(obs.total_executors(), env);
@@ -102,7 +110,7 @@ core::Decision worker_decision(const WorkerAction& a, const core::Observation& o
     d.reason = "metrics unavailable: hold";
     return d;
   }
-  d.target_executors = worker_target(a.level, obs, env);
+  d.target_executors = worker_target(a.level, obs, env, variant_uses_edge(variant));
   // Executors in their cold start are cancelled only by a real scale-down (below the
   // serving count). This is what makes a pre-scale stick (one decision to scale ahead of a
   // burst is enough) and keeps one hesitant step from throwing away 60 s of provisioning,
@@ -110,7 +118,7 @@ core::Decision worker_decision(const WorkerAction& a, const core::Observation& o
   if (obs.pending_executors > 0 && d.target_executors >= obs.active_executors) {
     d.target_executors = std::max(d.target_executors, obs.total_executors());
   }
-  if (chooses_storage) {
+  if (variant_chooses_storage(variant)) {
     d.tier = static_cast<core::Tier>(std::clamp(a.tier, 0, kTierHead - 1));
     d.compression = static_cast<core::Compression>(std::clamp(a.codec, 0, kCodecHead - 1));
   } else {
@@ -137,11 +145,11 @@ ContextGoals context_goals(core::BusinessContext context) {
     case core::BusinessContext::kHealthcare:
       return {2.0, 4.0, 2.0};
     case core::BusinessContext::kBudget:
-      return {15.0, 2.2, 0.02};
+      return {15.0, 2.2, 0.01};
     case core::BusinessContext::kBalanced:
       break;
   }
-  return {5.0, 3.0, 0.3};
+  return {5.0, 3.0, 0.05};
 }
 
 const std::array<const char*, kNumManagerFeatures>& manager_feature_names() {
@@ -211,7 +219,7 @@ core::Decision RlPolicy::decide(const core::Observation& obs) {
   }
   features_.build(obs, alpha_, x_.data());
   const Eigen::VectorXf& logits = worker_.net.forward(x_.data());
-  return worker_decision(greedy_action(logits.data()), obs, env_, variant_chooses_storage(variant_));
+  return worker_decision(greedy_action(logits.data()), obs, env_, variant_);
 }
 
 std::string default_models_dir() { return std::string(PRESCALE_SOURCE_DIR) + "/models"; }

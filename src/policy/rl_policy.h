@@ -34,21 +34,30 @@ bool variant_chooses_storage(RlVariant v);
 inline constexpr int kNumWorkerFeatures = 22;
 const std::array<const char*, kNumWorkerFeatures>& worker_feature_names();
 
-// Executor head: the target is ceil(level x need) executors, where need is the executors
-// that carry the current input rate plus a 30 s drain of the backlog at 100% CPU. Learning a
-// level (a dynamic target utilisation, like an HPA whose target the agent picks per step)
-// instead of an absolute count lets one model serve any load range; levels above 1.5 are how
-// the worker pre-scales for a forecast burst.
-inline constexpr std::array<float, 16> kHeadroomLevels = {
-    0.6f, 0.8f, 0.9f, 1.0f, 1.1f, 1.2f, 1.35f, 1.5f, 1.75f, 2.0f, 2.5f, 3.0f, 3.5f, 4.0f, 4.75f, 5.5f};
-inline constexpr int kExecHead = static_cast<int>(kHeadroomLevels.size());
+// Executor head: index 0 holds the current target (serving + provisioning); the next
+// kHeadroomLevels.size() indices ask for ceil(level x need) executors, where need is the
+// executors that carry the current input rate plus a 30 s drain of the backlog at 100% CPU;
+// the last kForecastLevels.size() indices ask for ceil(level x forecast need), the executors
+// the edge forecast of the rate one cold start ahead calls for (never below need). Learning
+// a level (a dynamic target utilisation, like an HPA whose target the agent picks per step)
+// instead of an absolute count lets one model serve any load range. The fine steps around
+// 1.0-1.3 are where cost is won; the forecast levels are how the worker pre-scales, and
+// whether and when to trust the signal is learned (variants without the edge see no signal,
+// and for them a forecast level is the same level on the current need); hold gives the
+// worker hysteresis without a rule.
+inline constexpr std::array<float, 12> kHeadroomLevels = {0.8f, 0.9f,  1.0f, 1.05f, 1.1f, 1.15f,
+                                                          1.2f, 1.3f, 1.45f, 1.75f, 2.0f, 3.0f};
+inline constexpr std::array<float, 4> kForecastLevels = {1.0f, 1.1f, 1.2f, 1.35f};
+inline constexpr int kHoldLevel = 0;
+inline constexpr int kFirstForecastLevel = 1 + static_cast<int>(kHeadroomLevels.size());
+inline constexpr int kExecHead = kFirstForecastLevel + static_cast<int>(kForecastLevels.size());
 inline constexpr int kTierHead = core::kNumTiers;
 inline constexpr int kCodecHead = core::kNumCompressions;
 inline constexpr int kWorkerOutputs = kExecHead + kTierHead + kCodecHead;
 inline constexpr double kBacklogDrainS = 30;
 
 struct WorkerAction {
-  int level = 4;  // index into kHeadroomLevels
+  int level = 5;  // executor head index (see kHeadroomLevels)
   int tier = static_cast<int>(core::Tier::kNvme);
   int codec = static_cast<int>(core::Compression::kNone);
 };
@@ -67,12 +76,14 @@ class WorkerFeatures {
   double prev_input_rps_ = -1;
 };
 
-// The executors `level` asks for in this observation, clamped to the bounds.
-int worker_target(int level, const core::Observation& obs, const PolicyEnv& env);
+// The executors `level` asks for in this observation, clamped to the bounds. use_edge:
+// whether forecast levels may use the edge forecast.
+int worker_target(int level, const core::Observation& obs, const PolicyEnv& env, bool use_edge);
 
-// Maps an action to a decision. Variants that do not choose storage keep NVMe/none.
+// Maps an action to a decision for a variant. Variants that do not choose storage keep
+// NVMe/none; variants without the edge signal read forecast levels on the current need.
 core::Decision worker_decision(const WorkerAction& a, const core::Observation& obs,
-                               const PolicyEnv& env, bool chooses_storage);
+                               const PolicyEnv& env, RlVariant variant);
 
 // The most likely action from the worker's logits.
 WorkerAction greedy_action(const float* logits);

@@ -82,31 +82,53 @@ TEST_P(WorkerTarget, CeilOfLevelTimesNeedClamped) {
   core::Observation o;
   o.input_rps = c.input_rps;
   o.backlog_records = c.backlog;
-  EXPECT_EQ(worker_target(c.level, o, test_env()), c.expected);
+  EXPECT_EQ(worker_target(c.level, o, test_env(), true), c.expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Table, WorkerTarget,
     testing::Values(TargetCase{3, 300'000, 0, 4},             // level 1.0: exactly 4
-                    TargetCase{4, 300'000, 0, 5},             // 1.1 x 4 = 4.4 -> 5
-                    TargetCase{0, 300'000, 0, 3},             // 0.6 x 4 = 2.4 -> 3
+                    TargetCase{5, 300'000, 0, 5},             // 1.1 x 4 = 4.4 -> 5
+                    TargetCase{1, 225'000, 0, 3},             // 0.8 x 3 = 2.4 -> 3
                     TargetCase{3, 300'000, 2'250'000, 5},     // + 30 s drain of 2.25M = 1 more
-                    TargetCase{15, 300'000, 0, 20},           // 5.5 x 4 = 22 -> max 20
+                    TargetCase{12, 300'000, 0, 12},           // 3.0 x 4 = 12
+                    TargetCase{12, 600'000, 0, 20},           // 3.0 x 8 = 24 -> max 20
                     TargetCase{3, 0, 0, 1}));                 // idle: min 1
+
+TEST(WorkerTarget, ForecastLevelsUseTheSignalOnlyWithTheEdge) {
+  core::Observation o = base_obs();  // need 4, forecast 1.2M = 16 executors, signalled
+  const int f11 = kFirstForecastLevel + 1;  // 1.1
+  EXPECT_EQ(worker_target(f11, o, test_env(), true), 18);   // ceil(17.6)
+  EXPECT_EQ(worker_target(f11, o, test_env(), false), 5);   // blind: 1.1 x need
+  o.burst_signal = false;
+  EXPECT_EQ(worker_target(f11, o, test_env(), true), 5);    // no signal: need
+  o.burst_signal = true;
+  o.forecast_rps = 100'000;                                 // forecast below the load
+  EXPECT_EQ(worker_target(f11, o, test_env(), true), 5);    // never below need
+}
+
+TEST(WorkerTarget, HoldKeepsTheCurrentTarget) {
+  core::Observation o = base_obs();
+  o.active_executors = 9;
+  o.pending_executors = 2;
+  EXPECT_EQ(worker_target(kHoldLevel, o, test_env(), true), 11);
+}
 
 TEST(WorkerDecision, CancelsProvisioningExecutorsOnlyBelowTheServingCount) {
   core::Observation o = base_obs();
   o.active_executors = 4;
   o.pending_executors = 8;
   WorkerAction a;
-  a.level = 3;  // wants 4
-  const core::Decision d = worker_decision(a, o, test_env(), true);
+  a.level = 3;  // level 1.0: wants 4
+  const core::Decision d = worker_decision(a, o, test_env(), RlVariant::kFull);
   EXPECT_EQ(d.target_executors, 12);
-  a.level = 0;  // wants 3 < 4 serving: a real scale-down cancels the provisioning ones
-  EXPECT_EQ(worker_decision(a, o, test_env(), true).target_executors, 3);
+  a.level = 1;  // level 0.8 of a need of 3: wants 3 < 4 serving, a real scale-down
+  o.input_rps = 225'000;
+  EXPECT_EQ(worker_decision(a, o, test_env(), RlVariant::kFull).target_executors, 3);  // cancels them
   a.level = 3;
+  o.input_rps = 300'000;
   o.pending_executors = 0;
-  EXPECT_EQ(worker_decision(a, o, test_env(), true).target_executors, 4);
+  EXPECT_EQ(worker_decision(a, o, test_env(), RlVariant::kFull).target_executors, 4);
 }
 
 TEST(WorkerDecision, StorageOnlyWhenTheVariantChoosesIt) {
@@ -114,10 +136,10 @@ TEST(WorkerDecision, StorageOnlyWhenTheVariantChoosesIt) {
   WorkerAction a;
   a.tier = 0;
   a.codec = 2;
-  core::Decision d = worker_decision(a, o, test_env(), true);
+  core::Decision d = worker_decision(a, o, test_env(), RlVariant::kFull);
   EXPECT_EQ(d.tier, core::Tier::kRedis);
   EXPECT_EQ(d.compression, core::Compression::kZstd);
-  d = worker_decision(a, o, test_env(), false);
+  d = worker_decision(a, o, test_env(), RlVariant::kBasic);
   EXPECT_EQ(d.tier, core::Tier::kNvme);
   EXPECT_EQ(d.compression, core::Compression::kNone);
 }
@@ -128,7 +150,7 @@ TEST(WorkerDecision, HoldsWithoutMetrics) {
   o.active_executors = 7;
   WorkerAction a;
   a.level = 15;
-  const core::Decision d = worker_decision(a, o, test_env(), true);
+  const core::Decision d = worker_decision(a, o, test_env(), RlVariant::kFull);
   EXPECT_EQ(d.target_executors, 7);
   EXPECT_EQ(d.tier, o.tier);
   EXPECT_EQ(d.compression, o.compression);
@@ -204,21 +226,24 @@ TEST(ModelFile, CorruptOrMismatchedFilesGiveClearErrors) {
   const std::string good = serialize_model(tiny_model());
   expect_error(good.substr(0, good.size() / 2), "not JSON");
   expect_error("[]", "not an object");
-  std::string s = good;
-  s.replace(s.find("0.5"), 3, "0.6");  // one weight edited
-  expect_error(s, "checksum mismatch");
-  s = good;
-  s.replace(s.find("\"prescale-model\""), 16, "\"other-model\"");
-  expect_error(s, "format");
-  s = good;
-  s.replace(s.find("\"version\": 1"), 12, "\"version\": 7");
-  expect_error(s, "version 7");
-  s = good;
-  s.replace(s.find("\"in\": 2"), 7, "\"in\": 3");
-  expect_error(s, "does not match the previous width");
-  s = good;
-  s.replace(s.find("\"heads\""), 7, "\"headz\"");
-  expect_error(s, "heads");
+  const struct {
+    const char* from;
+    const char* to;
+    const char* error;
+  } kEdits[] = {
+      {"0.5", "0.6", "checksum mismatch"},  // one weight edited
+      {"\"prescale-model\"", "\"other-model\"", "format"},
+      {"\"version\": 1", "\"version\": 7", "version 7"},
+      {"\"in\": 2", "\"in\": 3", "does not match the previous width"},
+      {"\"heads\"", "\"headz\"", "heads"},
+  };
+  for (const auto& e : kEdits) {
+    std::string s = good;
+    const size_t at = s.find(e.from);
+    ASSERT_NE(at, std::string::npos) << e.from;
+    s.replace(at, std::string(e.from).size(), e.to);
+    expect_error(s, e.error);
+  }
 }
 
 TEST(ModelFile, MissingFileNamesThePath) {

@@ -114,13 +114,12 @@ void WorkerEnv::observe(int i) {
 }
 
 void WorkerEnv::step(const int* actions, float* rewards, unsigned char* dones) {
-  const bool storage = policy::variant_chooses_storage(variant_);
   for (int i = 0; i < n(); ++i) {
     Slot& s = *slots_[static_cast<size_t>(i)];
     const core::Observation& obs = s.world.sim->observation();
     policy::WorkerAction a{actions[i * 3], actions[i * 3 + 1], actions[i * 3 + 2]};
     const policy::PolicyEnv env = policy::env_from(s.world.scenario);
-    s.world.sim->step(policy::worker_decision(a, obs, env, storage));
+    s.world.sim->step(policy::worker_decision(a, obs, env, variant_));
     const sim::StepRecord& r = s.world.last.back();
     const double reward = worker_reward(s.alpha, r.violation, r.latency_ms, s.world.scenario.latency.sla_ms,
                                         r.cost, s.world.scenario.executor_price_per_step());

@@ -26,7 +26,7 @@ struct TrafficMix {
   sim::Scenario base;                    // the scenario being trained for (seed)
   std::vector<std::string> trace_files;  // real traces mixed in (never the development set)
   double trace_fraction = 0.3;           // share of episodes replaying a trace window
-  double seed_fraction = 0.4;            // share of synthetic episodes with the base parameters
+  double seed_fraction = 0.6;            // share of synthetic episodes with the base parameters
   // The rest are synthetic with randomised load, burst count, size, length and cycle
   // (domain randomisation: the worker must not overfit the seed's one burst shape).
 };

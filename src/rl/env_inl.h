@@ -40,7 +40,7 @@ sim::RunMetrics run_hierarchical(World& world, const policy::Model& worker, core
     mf.observe(obs);
     wf.build(obs, alpha, x);
     const auto& logits = worker.net.forward(x);
-    sim.step(policy::worker_decision(policy::greedy_action(logits.data()), obs, penv, true));
+    sim.step(policy::worker_decision(policy::greedy_action(logits.data()), obs, penv, policy::RlVariant::kFull));
     wcost += rec.back().cost;
     wviol += rec.back().violation ? 1 : 0;
     ++wsteps;

@@ -198,12 +198,10 @@ core::Status Ppo::load_checkpoint(const std::string& path) {
   torch::serialize::InputArchive ar;
   if (auto st = load_archive(ar, path); !st.ok()) return st;
   try {
-    torch::Tensor shape;
-    ar.read("shape", shape);
-    const auto s = to_doubles(shape);
-    if (s.size() != 3 || s[0] != cfg_.obs_dim || s[1] != impl_->outputs || s[2] != cfg_.hidden) {
-      return core::Error{path + ": checkpoint is for a different network shape"};
-    }
+    std::vector<double> shape;
+    const std::vector<double> expected = {static_cast<double>(cfg_.obs_dim), static_cast<double>(impl_->outputs),
+                                          static_cast<double>(cfg_.hidden)};
+    if (auto st = check_shape(ar, "shape", expected, 0, path, &shape); !st.ok()) return st;
     torch::serialize::InputArchive actor, critic, opt;
     ar.read("actor", actor);
     ar.read("critic", critic);
@@ -217,9 +215,7 @@ core::Status Ppo::load_checkpoint(const std::string& path) {
     ar.read("return_normalizer", norm);
     if (!ret_norm_.set_state(to_doubles(norm))) return core::Error{path + ": return normaliser has the wrong size"};
   } catch (const std::exception& e) {
-    std::string what = e.what();
-    if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-    return core::Error{path + ": incomplete or mismatched checkpoint (" + what + ")"};
+    return checkpoint_error(path, e);
   }
   return core::Status::Ok();
 }

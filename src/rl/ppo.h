@@ -25,9 +25,9 @@ struct PpoConfig {
   double gamma = 0.99;
   double lambda = 0.95;
   double value_coef = 0.5;
-  double entropy_coef = 0.005;
+  double entropy_coef = 0.003;
   int epochs = 4;
-  int minibatch = 512;
+  int minibatch = 1024;
   double max_grad_norm = 0.5;
   std::uint64_t seed = 1;
 };

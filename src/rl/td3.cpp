@@ -161,12 +161,10 @@ core::Status Td3::load_checkpoint(const std::string& path) {
   torch::serialize::InputArchive ar;
   if (auto st = load_archive(ar, path); !st.ok()) return st;
   try {
-    torch::Tensor u;
-    ar.read("updates", u);
-    const auto v = to_doubles(u);
-    if (v.size() != 4 || v[1] != cfg_.obs_dim || v[2] != cfg_.act_dim || v[3] != cfg_.hidden) {
-      return core::Error{path + ": checkpoint is for a different network shape"};
-    }
+    std::vector<double> v;
+    const std::vector<double> expected = {static_cast<double>(cfg_.obs_dim), static_cast<double>(cfg_.act_dim),
+                                          static_cast<double>(cfg_.hidden)};
+    if (auto st = check_shape(ar, "updates", expected, 1, path, &v); !st.ok()) return st;
     const char* names[] = {"actor", "actor_target", "critic1", "critic1_target", "critic2", "critic2_target"};
     for (const char* n : names) {
       torch::serialize::InputArchive sub;
@@ -180,9 +178,7 @@ core::Status Td3::load_checkpoint(const std::string& path) {
     impl_->critic_opt->load(co);
     updates_ = static_cast<std::int64_t>(v[0]);
   } catch (const std::exception& e) {
-    std::string what = e.what();
-    if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-    return core::Error{path + ": incomplete or mismatched checkpoint (" + what + ")"};
+    return checkpoint_error(path, e);
   }
   return core::Status::Ok();
 }

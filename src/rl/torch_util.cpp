@@ -1,5 +1,7 @@
 #include "rl/torch_util.h"
 
+#include <dlfcn.h>
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -73,6 +75,24 @@ core::Status load_archive(torch::serialize::InputArchive& archive, const std::st
   return core::Status::Ok();
 }
 
+core::Status check_shape(torch::serialize::InputArchive& archive, const char* key,
+                         const std::vector<double>& expected, size_t offset, const std::string& path,
+                         std::vector<double>* record) {
+  torch::Tensor t;
+  archive.read(key, t);
+  *record = to_doubles(t);
+  bool same = record->size() == offset + expected.size();
+  for (size_t i = 0; same && i < expected.size(); ++i) same = (*record)[offset + i] == expected[i];
+  if (!same) return core::Error{path + ": checkpoint is for a different network shape"};
+  return core::Status::Ok();
+}
+
+core::Error checkpoint_error(const std::string& path, const std::exception& e) {
+  std::string what = e.what();
+  if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+  return core::Error{path + ": incomplete or mismatched checkpoint (" + what + ")"};
+}
+
 torch::Tensor to_tensor(const std::vector<double>& v) {
   return torch::tensor(v, torch::TensorOptions().dtype(torch::kFloat64));
 }
@@ -88,6 +108,10 @@ std::vector<double> to_doubles(const torch::Tensor& t) {
 
 namespace prescale::rl {
 void use_single_torch_thread() {
+  // OpenBLAS (behind Debian's libtorch) keeps its own thread pool: two trainers each calling
+  // it with two threads ran 4x slower than with one (measured 17k vs 85k steps/s each).
+  using SetThreads = void (*)(int);
+  if (auto* set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
   at::set_num_threads(1);
   try {
     at::set_num_interop_threads(1);

@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "arena/report.h"
 #include "arena/tournament.h"
@@ -68,15 +70,30 @@ struct Window {
 
 std::vector<std::string> names_of(const auto& arr) { return {arr.begin(), arr.end()}; }
 
-core::Result<json> train_worker(const TrainOptions& o, const WorldFactory& factory, policy::RlVariant variant) {
-  const std::string vname = policy::variant_name(variant);
-  const std::string ckpt = o.out_dir + "/checkpoints/worker-" + vname + ".pt";
-  const std::string state_path = ckpt + ".json";
+PpoConfig worker_config(const TrainOptions& o, policy::RlVariant variant) {
   PpoConfig cfg;
   cfg.obs_dim = policy::kNumWorkerFeatures;
   cfg.heads = {policy::kExecHead, policy::kTierHead, policy::kCodecHead};
   cfg.seed = sim::derive_seed(o.seed, static_cast<std::uint64_t>(variant) + 11);
-  Ppo ppo(cfg);
+  return cfg;
+}
+
+// Environment steps for a variant: --steps for rl-full (the one the rl policy runs), half
+// for the ablation variants.
+std::int64_t steps_for(const TrainOptions& o, policy::RlVariant variant) {
+  return variant == policy::RlVariant::kFull ? o.worker_steps : std::max<std::int64_t>(1, o.worker_steps / 2);
+}
+
+// Trains one worker. `ppo` must have been constructed (weights initialised) beforehand: the
+// workers train in parallel threads, and torch's global generator is only used by the
+// constructors, which run one after the other, so every model is the same run after run.
+core::Result<json> train_worker(const TrainOptions& o, const WorldFactory& factory, policy::RlVariant variant,
+                                Ppo& ppo) {
+  const std::string vname = policy::variant_name(variant);
+  const std::string ckpt = o.out_dir + "/checkpoints/worker-" + vname + ".pt";
+  const std::string state_path = ckpt + ".json";
+  const PpoConfig& cfg = ppo.config();
+  const std::int64_t total_steps = steps_for(o, variant);
 
   std::int64_t done_steps = 0;
   std::uint64_t episode = static_cast<std::uint64_t>(variant) * 100'000'000ULL;
@@ -116,7 +133,7 @@ core::Result<json> train_worker(const TrainOptions& o, const WorldFactory& facto
   auto last_print = t0;
   const std::int64_t start_steps = done_steps;
   json log = json::array();
-  while (done_steps < o.worker_steps) {
+  while (done_steps < total_steps) {
     // Collect.
     for (int t = 0; t < T; ++t) {
       float* raw = obs_raw.data() + static_cast<size_t>(t) * n * d;
@@ -172,7 +189,7 @@ core::Result<json> train_worker(const TrainOptions& o, const WorldFactory& facto
     }
     // Linear annealing of the step size to 10% at the end: late updates refine rather
     // than churn (a function of the step count, so a resumed run anneals the same way).
-    const double progress = static_cast<double>(done_steps) / static_cast<double>(o.worker_steps);
+    const double progress = static_cast<double>(done_steps) / static_cast<double>(total_steps);
     ppo.set_learning_rate(cfg.lr * (1.0 - 0.9 * std::min(1.0, progress)));
     const PpoStats ps = ppo.update(b, rng);
     done_steps += static_cast<std::int64_t>(T) * n;
@@ -180,7 +197,7 @@ core::Result<json> train_worker(const TrainOptions& o, const WorldFactory& facto
     for (const auto& ep : env.take_finished()) recent.add(ep);
 
     const auto now = Clock::now();
-    const bool finished = done_steps >= o.worker_steps;
+    const bool finished = done_steps >= total_steps;
     if (updates % o.checkpoint_every == 0 || finished) {
       if (auto st = ppo.save_checkpoint(ckpt); !st.ok()) return st.error();
       json st = {{"steps", done_steps}, {"next_episode", env.next_episode()}, {"seed", o.seed}};
@@ -189,12 +206,12 @@ core::Result<json> train_worker(const TrainOptions& o, const WorldFactory& facto
     if (std::chrono::duration<double>(now - last_print).count() >= 5.0 || finished) {
       const double el = std::chrono::duration<double>(now - t0).count();
       const double sps = static_cast<double>(done_steps - start_steps) / std::max(el, 1e-9);
-      const double eta = static_cast<double>(o.worker_steps - done_steps) / std::max(sps, 1.0);
+      const double eta = static_cast<double>(total_steps - done_steps) / std::max(sps, 1.0);
       const int k = std::max(1, recent.n);
       std::fprintf(stderr,
                    "[%s] %lld/%lld steps  %.0f steps/s  return %.1f  SLA %.1f%%  cost $%.3f  "
                    "entropy %.2f  ETA %s\n",
-                   vname.c_str(), static_cast<long long>(done_steps), static_cast<long long>(o.worker_steps), sps,
+                   vname.c_str(), static_cast<long long>(done_steps), static_cast<long long>(total_steps), sps,
                    recent.ret / k, recent.viol / k, recent.cost / k, ps.entropy, hms(eta).c_str());
       log.push_back({{"steps", done_steps}, {"return", recent.ret / k}, {"sla_violation_pct", recent.viol / k},
                      {"cost", recent.cost / k}, {"entropy", ps.entropy}, {"approx_kl", ps.approx_kl}});
@@ -317,14 +334,34 @@ core::Result<std::string> train(const TrainOptions& o) {
 
   const auto t0 = Clock::now();
   json summary = {{"scenario", o.scenario.name}, {"seed", o.seed}, {"workers", json::array()}};
+  // Workers: rl-full on one thread, the ablation variants one after the other on a second
+  // (this machine has two cores; each trainer uses one torch thread).
+  std::vector<policy::RlVariant> variants;
   for (const auto& v : o.variants) {
-    policy::RlVariant variant = policy::RlVariant::kFull;
-    if (v == "rl-basic") variant = policy::RlVariant::kBasic;
-    else if (v == "rl-shuffle") variant = policy::RlVariant::kShuffle;
-    else if (v != "rl-full") return core::Error{"unknown worker variant '" + v + "'"};
-    auto info = train_worker(o, *factory, variant);
-    if (!info.ok()) return info.error();
-    summary["workers"].push_back(*info);
+    if (v == "rl-basic") variants.push_back(policy::RlVariant::kBasic);
+    else if (v == "rl-shuffle") variants.push_back(policy::RlVariant::kShuffle);
+    else if (v == "rl-full") variants.push_back(policy::RlVariant::kFull);
+    else return core::Error{"unknown worker variant '" + v + "'"};
+  }
+  std::vector<std::unique_ptr<Ppo>> agents;
+  for (auto v : variants) agents.push_back(std::make_unique<Ppo>(worker_config(o, v)));
+  std::vector<core::Result<json>> results(variants.size(), core::Error{"not run"});
+  auto run_lane = [&](bool full_lane) {
+    use_single_torch_thread();
+    for (size_t i = 0; i < variants.size(); ++i) {
+      if ((variants[i] == policy::RlVariant::kFull) != full_lane) continue;
+      results[i] = train_worker(o, *factory, variants[i], *agents[i]);
+      if (!results[i].ok()) return;
+    }
+  };
+  {
+    std::thread other([&] { run_lane(false); });
+    run_lane(true);
+    other.join();
+  }
+  for (size_t i = 0; i < variants.size(); ++i) {
+    if (!results[i].ok()) return results[i].error();
+    summary["workers"].push_back(*results[i]);
   }
   if (!o.contexts.empty()) {
     auto info = train_manager(o, *seed_factory);

@@ -1,0 +1,35 @@
+// The development-trace report: a policy against every baseline on each of the real
+// traces named in ../shared/traces/README.md, whole trace replayed, on identical traffic.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "arena/tournament.h"
+#include "core/result.h"
+#include "sim/scenario.h"
+
+namespace prescale::arena {
+
+struct TraceVerdict {
+  std::string trace;  // file name
+  int steps = 0;
+  std::string policy;
+  double policy_sla = 0, policy_cost = 0;
+  // The best baseline: the lowest SLA violations among the non-learning, non-clairvoyant
+  // policies (ties: the cheaper).
+  std::string best_baseline;
+  double best_sla = 0, best_cost = 0;
+  double oracle_cost = 0;
+  bool beats = false;  // policy_sla < best_sla and policy_cost <= best_cost
+};
+
+// The eight development traces (paths relative to the NAB directory).
+const std::vector<std::string>& development_trace_paths();
+
+core::Result<std::vector<TraceVerdict>> evaluate_traces(const sim::Scenario& scenario, const std::string& nab_dir,
+                                                        const std::string& policy, int seeds);
+std::string format_traces_table(const std::vector<TraceVerdict>& v);
+std::string format_traces_json(const std::vector<TraceVerdict>& v);
+
+}  // namespace prescale::arena
