@@ -201,6 +201,7 @@ struct TrainArgs {
   bool no_eval = false;
   int eval_seeds = 20;
   std::vector<std::string> variants;
+  bool skip_workers = false;
 };
 
 int run_train_cmd(const TrainArgs& a) {
@@ -228,6 +229,7 @@ int run_train_cmd(const TrainArgs& a) {
                                         " real traces from " + traces + " (development set excluded)")
                                            .c_str());
   if (!a.variants.empty()) o.variants = a.variants;
+  if (a.skip_workers) o.variants.clear();
   o.evaluate = !a.no_eval;
   o.eval_seeds = a.eval_seeds;
   auto summary = prescale::rl::train(o);
@@ -285,7 +287,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   train->add_option("--steps", ta.steps, "environment steps of the rl-full worker; rl-basic and rl-shuffle get half (default 20,000,000)")
       ->check(CLI::PositiveNumber);
-  train->add_option("--manager-episodes", ta.manager_episodes, "manager episodes (default 240)")
+  train->add_option("--manager-episodes", ta.manager_episodes, "manager episodes (default 1500)")
       ->check(CLI::PositiveNumber);
   train->add_option("--seed", ta.seed, "training seed")->capture_default_str();
   train->add_option("--out", ta.out, "output directory (default: models/ of the source tree)");
@@ -296,6 +298,8 @@ int main(int argc, char** argv) {
   train->add_option("--variants", ta.variants, "worker variants to train (default all three)")
       ->delimiter(',')
       ->check(CLI::IsMember({"rl-basic", "rl-shuffle", "rl-full"}));
+  train->add_flag("--skip-workers", ta.skip_workers,
+                  "train only the manager, on the rl-full worker already in --out");
   train->add_flag("--no-eval", ta.no_eval, "skip the held-out evaluation");
   train->add_option("--eval-seeds", ta.eval_seeds, "held-out evaluation seeds")->capture_default_str();
 

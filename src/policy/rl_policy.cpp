@@ -88,7 +88,13 @@ int worker_target(int level, const core::Observation& obs, const PolicyEnv& env,
   const double need =
       (std::max(0.0, obs.input_rps) + std::max(0.0, obs.backlog_records) / kBacklogDrainS) / cap;
   const int idx = std::clamp(level, 0, kExecHead - 1);
-  if (idx == kHoldLevel) return clamp_executors(obs.total_executors(), env);
+  // Hold keeps the current target, but never below 0.9 x need: holding cannot starve the
+  // job (without this floor PPO found "hold while the backlog explodes" as a cheap way out
+  // once violations seemed unavoidable).
+  if (idx == kHoldLevel) {
+    const int floor = static_cast<int>(std::min(std::ceil(0.9 * need - 1e-9), 1e6));
+    return clamp_executors(std::max(obs.total_executors(), floor), env);
+  }
   double want = 0;
   if (idx < kFirstForecastLevel) {
     want = need * kHeadroomLevels[static_cast<size_t>(idx - 1)];

@@ -34,7 +34,8 @@ bool variant_chooses_storage(RlVariant v);
 inline constexpr int kNumWorkerFeatures = 22;
 const std::array<const char*, kNumWorkerFeatures>& worker_feature_names();
 
-// Executor head: index 0 holds the current target (serving + provisioning); the next
+// Executor head: index 0 holds the current target (serving + provisioning; at least
+// 0.9 x need); the next
 // kHeadroomLevels.size() indices ask for ceil(level x need) executors, where need is the
 // executors that carry the current input rate plus a 30 s drain of the backlog at 100% CPU;
 // the last kForecastLevels.size() indices ask for ceil(level x forecast need), the executors

@@ -14,6 +14,8 @@ double worker_reward(double alpha, bool violation, double latency_ms, double sla
   return -(alpha * lat + (1.0 - alpha) * cost);
 }
 
+double draw_alpha(sim::Rng& rng) { return rng.uniform(); }
+
 double business_objective(core::BusinessContext context, double cost, int violations, int steps,
                           double step_s) {
   if (steps <= 0) return 0;
@@ -21,9 +23,7 @@ double business_objective(core::BusinessContext context, double cost, int violat
   const double hours = steps * step_s / 3600.0;
   const double budget = g.budget_per_hour * hours;
   const double viol_minutes = violations * step_s / 60.0;
-  const double viol_pct = 100.0 * violations / steps;
-  const double overshoot = std::max(0.0, viol_pct - g.sla_violation_target_pct) / g.sla_violation_target_pct;
-  return -(cost / budget + viol_minutes * g.violation_minute_price / budget + overshoot);
+  return -(cost + viol_minutes * g.violation_minute_price) / budget;
 }
 
 core::Result<WorldFactory> WorldFactory::create(TrafficMix mix) {
@@ -102,7 +102,7 @@ void WorkerEnv::start(Slot& s) {
   s.world.sim->reset();
   s.world.sim->record_timeline(&s.world.last);
   s.features = policy::WorkerFeatures(policy::env_from(s.world.scenario), policy::variant_uses_edge(variant_));
-  s.alpha = rng_.uniform();
+  s.alpha = draw_alpha(rng_);
   s.ret = s.alpha_sum = 0;
   s.steps = 0;
 }
@@ -134,7 +134,7 @@ void WorkerEnv::step(const int* actions, float* rewards, unsigned char* dones) {
       finished_.push_back({s.ret, m.violation_pct, m.cost, s.alpha_sum / std::max(1, s.steps)});
       start(s);
     } else if (s.steps % policy::kManagerPeriod == 0) {
-      s.alpha = rng_.uniform();
+      s.alpha = draw_alpha(rng_);
     }
     observe(i);
   }

@@ -68,8 +68,12 @@ struct EpisodeStats {
   double alpha = 0;  // mean
 };
 
-// n worlds stepping in lockstep for the PPO worker; alpha is redrawn uniformly every
-// kManagerPeriod steps (the manager changes it at that period in deployment).
+// The worker's alpha during training: uniform on [0, 1]. (An arcsine draw, giving the ends
+// more practice, was tried: its worker violated more at every alpha; see docs/rl.md.)
+double draw_alpha(sim::Rng& rng);
+
+// n worlds stepping in lockstep for the PPO worker; alpha is redrawn every kManagerPeriod
+// steps (the manager changes it at that period in deployment).
 class WorkerEnv {
  public:
   WorkerEnv(const WorldFactory& factory, policy::RlVariant variant, int n, std::uint64_t seed,
@@ -103,8 +107,9 @@ class WorkerEnv {
   std::vector<EpisodeStats> finished_;
 };
 
-// The manager's business objective for one window of steps under a context:
-// -(cost / budget + priced violation minutes / budget + SLA-target overshoot / target).
+// The manager's business objective for one window of steps under a context: what the
+// window cost the business, in units of the context's budget for that time:
+// -(cost + violation minutes x the context's price of a violation minute) / budget.
 double business_objective(core::BusinessContext context, double cost, int violations, int steps,
                           double step_s);
 

@@ -104,6 +104,32 @@ Td3Stats Td3::update(const ReplayBuffer& buffer, sim::Rng& rng) {
   return st;
 }
 
+void Td3::fit_actor_to_critic(const ReplayBuffer& buffer, sim::Rng& rng, int steps, int grid) {
+  if (buffer.size() == 0 || cfg_.act_dim != 1 || grid < 2) return;
+  std::vector<float> s, a, r, s2, d;
+  const int n = cfg_.batch;
+  const torch::Tensor actions = torch::linspace(-1.0, 1.0, grid).reshape({grid, 1});
+  for (int it = 0; it < steps; ++it) {
+    buffer.sample(n, rng, &s, &a, &r, &s2, &d);
+    torch::Tensor S = torch::from_blob(s.data(), {n, cfg_.obs_dim}, torch::kFloat32);
+    torch::Tensor best;
+    {
+      torch::NoGradGuard g;
+      // Every state with every grid action: [n * grid, obs + 1].
+      torch::Tensor Sg = S.repeat_interleave(grid, 0);
+      torch::Tensor Ag = actions.repeat({n, 1});
+      torch::Tensor sa = torch::cat({Sg, Ag}, 1);
+      torch::Tensor q = torch::min(impl_->q1->forward(sa), impl_->q2->forward(sa)).reshape({n, grid});
+      best = actions.index_select(0, q.argmax(1)).reshape({n, 1});
+    }
+    torch::Tensor loss = (impl_->actor->forward(S) - best).pow(2).mean();
+    impl_->actor_opt->zero_grad();
+    loss.backward();
+    impl_->actor_opt->step();
+  }
+  Impl::copy(impl_->actor, impl_->actor_t);
+}
+
 void Td3::soft_update(double tau) {
   torch::NoGradGuard g;
   auto polyak = [tau](torch::nn::Sequential& online, torch::nn::Sequential& tgt) {

@@ -54,6 +54,14 @@ class Td3 {
   // One gradient step of the critics (and every policy_delay-th, of the actor and targets).
   Td3Stats update(const ReplayBuffer& buffer, sim::Rng& rng);
 
+  // Regresses the actor onto argmax_a min(Q1, Q2)(s, a) over a grid of `grid` actions per
+  // dimension (act_dim 1 only), for `steps` minibatches of buffer states; then copies it to
+  // its target. The deterministic policy gradient only climbs the critic locally; when the
+  // objective over actions has several peaks (it does for the manager: the worker's
+  // response to alpha is not monotone) one global step after the warm-up puts the actor on
+  // the right one, and TD3 refines from there.
+  void fit_actor_to_critic(const ReplayBuffer& buffer, sim::Rng& rng, int steps, int grid);
+
   // target <- tau * online + (1 - tau) * target, for every network pair.
   void soft_update(double tau);
   // Flattened parameters: "actor", "actor_target", "critic1", "critic1_target", "critic2", ...

@@ -20,7 +20,7 @@ struct TrainOptions {
   // Environment steps of the rl-full worker; the ablation workers (rl-basic, rl-shuffle)
   // get half, trained one after the other on a second thread meanwhile.
   std::int64_t worker_steps = 20'000'000;
-  int manager_episodes = 240;             // 500-step episodes for the manager
+  int manager_episodes = 1500;            // 500-step episodes for the manager
   std::uint64_t seed = 1;
   std::string out_dir;                  // models land here; checkpoints in out_dir/checkpoints
   bool resume = true;                   // continue from checkpoints found in out_dir

@@ -92,6 +92,8 @@ TEST(Env, BusinessObjectiveHealthcarePunishesViolationsHarderThanBudget) {
   const double b0 = business_objective(core::BusinessContext::kBudget, 0.1, 0, 50, 5);
   EXPECT_LT(h - h0, b - b0);  // the same 5 violations cost healthcare more
   EXPECT_LT(b0, h0);          // the same $ weighs more against the smaller budget
+  // ($0.10 + 25 s of violation = 0.4167 min x $2) / ($4/h x 250 s)
+  EXPECT_NEAR(h, -(0.1 + 25.0 / 60 * 2.0) / (4.0 * 250 / 3600), 1e-9);
 }
 
 }  // namespace
