@@ -134,8 +134,8 @@ TEST(CliRl, AblationShowsFourPhasesAsTableAndJson) {
   }
   r = run("ablation --scenario seed --seeds 2 --format json");
   ASSERT_EQ(r.code, 0) << r.out;
-  for (const char* key : {"\"phase\"", "\"sla_violation_pct\"", "\"p95_latency_ms\"", "\"throughput_mb_s\"",
-                          "\"cpu_util_pct\"", "\"cost\""}) {
+  for (const char* key : {"\"phase\"", "\"sla_violation_pct\"", "\"p95_latency_ms\"",
+                          "\"throughput_mb_s\"", "\"cpu_util_pct\"", "\"cost\""}) {
     EXPECT_NE(r.out.find(key), std::string::npos) << key;
   }
 }
@@ -160,7 +160,8 @@ TEST(CliRl, CorruptModelsGiveAClearErrorNotACrash) {
   const std::string dir = temp_dir("models");
   std::filesystem::create_directories(dir);
   for (const char* f : {"worker-rl-full.json", "manager.json"}) {
-    std::ofstream(std::filesystem::path(dir) / f) << "{\"format\": \"prescale-model\", \"version\": 1";
+    std::ofstream(std::filesystem::path(dir) / f)
+        << "{\"format\": \"prescale-model\", \"version\": 1";
   }
   const Outcome r = run("tournament --seeds 1 --policies rl-full");
   ASSERT_EQ(r.code, 0) << r.out;  // the shipped models
@@ -186,8 +187,8 @@ TEST(CliRl, TrainSmallRunWritesLoadableModels) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("steps/s"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("ETA"), std::string::npos) << r.out;
-  for (const char* f : {"worker-rl-basic.json", "worker-rl-shuffle.json", "worker-rl-full.json", "manager.json",
-                        "training.json"}) {
+  for (const char* f : {"worker-rl-basic.json", "worker-rl-shuffle.json", "worker-rl-full.json",
+                        "manager.json", "training.json"}) {
     EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(dir) / f)) << f;
   }
   r = run("tournament --seeds 1 --policies rl,rl-basic", "PRESCALE_MODELS_DIR=" + dir);

@@ -1,7 +1,7 @@
 // prescale: the command line. A thin main: parsing and printing only; the work lives in
 // the libraries under src/.
-#include <CLI/CLI.hpp>
 #include <sched.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -12,8 +12,8 @@
 
 #include "arena/ablation.h"
 #include "arena/report.h"
-#include "arena/traces.h"
 #include "arena/tournament.h"
+#include "arena/traces.h"
 #include "policy/registry.h"
 #include "policy/rl_policy.h"
 #include "rl/trainer.h"
@@ -167,21 +167,26 @@ int run_bench_decision(const WorkloadArgs& wa, const std::string& policy_name, i
     ns.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
   }
   std::sort(ns.begin(), ns.end());
-  auto q = [&](double p) { return ns[std::min(ns.size() - 1, static_cast<size_t>(p * ns.size()))] / 1000.0; };
+  auto q = [&](double p) {
+    return ns[std::min(ns.size() - 1, static_cast<size_t>(p * ns.size()))] / 1000.0;
+  };
   double mean = 0;
   for (double x : ns) mean += x / 1000.0 / ns.size();
-  nlohmann::json j = {{"bench", "decision"}, {"policy", policy_name}, {"decisions", decisions},
-                      {"pinned_one_core", pinned}, {"mean_us", mean}, {"p50_us", q(0.50)},
-                      {"p99_us", q(0.99)}, {"max_us", ns.back() / 1000.0}, {"checksum", sink}};
+  nlohmann::json j = {{"bench", "decision"},    {"policy", policy_name},
+                      {"decisions", decisions}, {"pinned_one_core", pinned},
+                      {"mean_us", mean},        {"p50_us", q(0.50)},
+                      {"p99_us", q(0.99)},      {"max_us", ns.back() / 1000.0},
+                      {"checksum", sink}};
   std::cout << j.dump() << "\n";
   return 0;
 }
 
-int run_traces_cmd(const WorkloadArgs& wa, const std::string& dir, const std::string& policy, int seeds,
-                   const std::string& format) {
+int run_traces_cmd(const WorkloadArgs& wa, const std::string& dir, const std::string& policy,
+                   int seeds, const std::string& format) {
   auto scenario = resolve_scenario(wa);
   if (!scenario.ok()) return fail(scenario.error().message);
-  const std::string nab = dir.empty() ? std::string(PRESCALE_SOURCE_DIR) + "/../shared/traces/nab" : dir;
+  const std::string nab =
+      dir.empty() ? std::string(PRESCALE_SOURCE_DIR) + "/../shared/traces/nab" : dir;
   auto v = prescale::arena::evaluate_traces(*scenario, nab, policy, seeds);
   if (!v.ok()) return fail(v.error().message);
   std::cout << (format == "json" ? prescale::arena::format_traces_json(*v)
@@ -210,7 +215,8 @@ int run_train_cmd(const TrainArgs& a) {
   prescale::rl::TrainOptions o;
   o.scenario = *scenario;
   if (a.context == "all") {
-    o.contexts = {prescale::core::BusinessContext::kBalanced, prescale::core::BusinessContext::kHealthcare,
+    o.contexts = {prescale::core::BusinessContext::kBalanced,
+                  prescale::core::BusinessContext::kHealthcare,
                   prescale::core::BusinessContext::kBudget};
   } else {
     o.contexts = {*prescale::core::parse_context(a.context)};
@@ -223,18 +229,21 @@ int run_train_cmd(const TrainArgs& a) {
   const std::string traces =
       a.traces.empty() ? std::string(PRESCALE_SOURCE_DIR) + "/../shared/traces/nab" : a.traces;
   if (a.traces != "none") o.trace_files = prescale::rl::training_traces(traces);
-  std::fprintf(stderr, "training on: %s synthetic traffic (seed and randomised)%s\n", o.scenario.name.c_str(),
-               o.trace_files.empty() ? ", no real traces"
-                                     : (" + " + std::to_string(o.trace_files.size()) +
-                                        " real traces from " + traces + " (development set excluded)")
-                                           .c_str());
+  std::fprintf(stderr, "training on: %s synthetic traffic (seed and randomised)%s\n",
+               o.scenario.name.c_str(),
+               o.trace_files.empty()
+                   ? ", no real traces"
+                   : (" + " + std::to_string(o.trace_files.size()) + " real traces from " + traces +
+                      " (development set excluded)")
+                         .c_str());
   if (!a.variants.empty()) o.variants = a.variants;
   if (a.skip_workers) o.variants.clear();
   o.evaluate = !a.no_eval;
   o.eval_seeds = a.eval_seeds;
   auto summary = prescale::rl::train(o);
   if (!summary.ok()) return fail(summary.error().message);
-  std::fprintf(stderr, "models written to %s (summary: %s/training.json)\n", o.out_dir.c_str(), o.out_dir.c_str());
+  std::fprintf(stderr, "models written to %s (summary: %s/training.json)\n", o.out_dir.c_str(),
+               o.out_dir.c_str());
   return 0;
 }
 
@@ -282,10 +291,15 @@ int main(int argc, char** argv) {
   TrainArgs ta;
   auto* train = app.add_subcommand("train", "train the RL workers (PPO) and the manager (TD3)");
   train->add_option("--scenario", ta.scenario, "scenario name or YAML path")->capture_default_str();
-  train->add_option("--context", ta.context, "contexts the manager learns: healthcare|budget|balanced|all")
+  train
+      ->add_option("--context", ta.context,
+                   "contexts the manager learns: healthcare|budget|balanced|all")
       ->check(CLI::IsMember({"healthcare", "budget", "balanced", "all"}))
       ->capture_default_str();
-  train->add_option("--steps", ta.steps, "environment steps of the rl-full worker; rl-basic and rl-shuffle get half (default 20,000,000)")
+  train
+      ->add_option("--steps", ta.steps,
+                   "environment steps of the rl-full worker; rl-basic and rl-shuffle get half "
+                   "(default 20,000,000)")
       ->check(CLI::PositiveNumber);
   train->add_option("--manager-episodes", ta.manager_episodes, "manager episodes (default 1500)")
       ->check(CLI::PositiveNumber);
@@ -301,7 +315,8 @@ int main(int argc, char** argv) {
   train->add_flag("--skip-workers", ta.skip_workers,
                   "train only the manager, on the rl-full worker already in --out");
   train->add_flag("--no-eval", ta.no_eval, "skip the held-out evaluation");
-  train->add_option("--eval-seeds", ta.eval_seeds, "held-out evaluation seeds")->capture_default_str();
+  train->add_option("--eval-seeds", ta.eval_seeds, "held-out evaluation seeds")
+      ->capture_default_str();
 
   WorkloadArgs aw;
   int ablation_seeds = 0;
@@ -336,7 +351,9 @@ int main(int argc, char** argv) {
   auto* bench_d = bench->add_subcommand("decision", "latency of one decision, p50/p99/max in µs");
   add_workload_args(bench_d, &dw);
   bench_d->add_option("--policy", decision_policy, "policy")->capture_default_str();
-  bench_d->add_option("--decisions", decisions, "timed decisions")->check(CLI::PositiveNumber)->capture_default_str();
+  bench_d->add_option("--decisions", decisions, "timed decisions")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);

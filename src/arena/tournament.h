@@ -24,8 +24,8 @@ struct PolicySummary {
   std::string policy;
   std::vector<sim::RunMetrics> runs;  // one per seed, in seed order
   Stat cost, cost_vs_oracle, p95_latency_ms, sla_violation_pct, violation_minutes, stability,
-      mean_executors, rescales, reversals, throughput_mb_s, peak_throughput_mb_s, cpu_util_pct, executor_seconds,
-      lag_integral;
+      mean_executors, rescales, reversals, throughput_mb_s, peak_throughput_mb_s, cpu_util_pct,
+      executor_seconds, lag_integral;
 };
 
 struct TimelineRow {

@@ -21,7 +21,8 @@ const std::vector<std::string>& development_trace_paths() {
   return kPaths;
 }
 
-core::Result<std::vector<TraceVerdict>> evaluate_traces(const sim::Scenario& scenario, const std::string& nab_dir,
+core::Result<std::vector<TraceVerdict>> evaluate_traces(const sim::Scenario& scenario,
+                                                        const std::string& nab_dir,
                                                         const std::string& policy, int seeds) {
   std::vector<TraceVerdict> out;
   for (const auto& rel : development_trace_paths()) {
@@ -50,6 +51,7 @@ core::Result<std::vector<TraceVerdict>> evaluate_traces(const sim::Scenario& sce
         v.oracle_cost = p.cost.mean;
       } else {
         const double sla = p.sla_violation_pct.mean, cost = p.cost.mean;
+        ++v.baselines;
         if (!have_best || sla < v.best_sla || (sla == v.best_sla && cost < v.best_cost)) {
           v.best_baseline = p.policy;
           v.best_sla = sla;
@@ -59,6 +61,17 @@ core::Result<std::vector<TraceVerdict>> evaluate_traces(const sim::Scenario& sce
       }
     }
     v.beats = v.policy_sla < v.best_sla && v.policy_cost <= v.best_cost;
+    for (const auto& p : r->results) {
+      if (p.policy == policy || p.policy == "oracle") continue;
+      const double sla = p.sla_violation_pct.mean, cost = p.cost.mean;
+      const bool no_worse = sla <= v.policy_sla && cost <= v.policy_cost;
+      const bool better = sla < v.policy_sla || cost < v.policy_cost;
+      if (no_worse && better) v.dominated_by.push_back(p.policy);
+      if (v.policy_sla <= sla && v.policy_cost <= cost &&
+          (v.policy_sla < sla || v.policy_cost < cost)) {
+        ++v.dominates;
+      }
+    }
     out.push_back(std::move(v));
   }
   return out;
@@ -67,19 +80,27 @@ core::Result<std::vector<TraceVerdict>> evaluate_traces(const sim::Scenario& sce
 std::string format_traces_table(const std::vector<TraceVerdict>& v) {
   std::string out;
   char line[512];
-  std::snprintf(line, sizeof line, "%-42s %6s  %-16s %8s  %-12s %8s  %8s  %s\n", "trace", "steps", "policy SLA% / $",
-                "", "best baseline", "SLA% / $", "oracle $", "beats");
+  std::snprintf(line, sizeof line, "%-42s %6s  %-16s %8s  %-12s %8s  %8s  %-5s  %s\n", "trace",
+                "steps", "policy SLA% / $", "", "best baseline", "SLA% / $", "oracle $", "beats",
+                "pareto");
   out += line;
   int wins = 0;
   for (const auto& t : v) {
-    std::snprintf(line, sizeof line, "%-42s %6d  %-5s %6.1f%% %8.3f  %-12s %6.1f%% %8.3f  %8.3f  %s\n",
-                  t.trace.c_str(), t.steps, t.policy.c_str(), t.policy_sla, t.policy_cost, t.best_baseline.c_str(),
-                  t.best_sla, t.best_cost, t.oracle_cost, t.beats ? "yes" : "no");
+    std::string by;
+    for (const auto& b : t.dominated_by) by += (by.empty() ? "" : ",") + b;
+    const std::string pareto = "dominates " + std::to_string(t.dominates) + "/" +
+                               std::to_string(t.baselines) +
+                               (by.empty() ? ", undominated" : ", dominated by " + by);
+    std::snprintf(line, sizeof line,
+                  "%-42s %6d  %-5s %6.1f%% %8.3f  %-12s %6.1f%% %8.3f  %8.3f  %-5s  %s\n",
+                  t.trace.c_str(), t.steps, t.policy.c_str(), t.policy_sla, t.policy_cost,
+                  t.best_baseline.c_str(), t.best_sla, t.best_cost, t.oracle_cost,
+                  t.beats ? "yes" : "no", pareto.c_str());
     out += line;
     wins += t.beats ? 1 : 0;
   }
-  out += "beats the best baseline (lower SLA violations at no higher cost) on " + std::to_string(wins) + " of " +
-         std::to_string(v.size()) + " traces\n";
+  out += "beats the best baseline (lower SLA violations at no higher cost) on " +
+         std::to_string(wins) + " of " + std::to_string(v.size()) + " traces\n";
   return out;
 }
 
@@ -95,7 +116,10 @@ std::string format_traces_json(const std::vector<TraceVerdict>& v) {
                     {"best_baseline_sla_violation_pct", t.best_sla},
                     {"best_baseline_cost", t.best_cost},
                     {"oracle_cost", t.oracle_cost},
-                    {"beats", t.beats}});
+                    {"beats", t.beats},
+                    {"dominated_by", t.dominated_by},
+                    {"dominates", t.dominates},
+                    {"baselines", t.baselines}});
   }
   return rows.dump(2) + "\n";
 }

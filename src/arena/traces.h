@@ -22,12 +22,18 @@ struct TraceVerdict {
   double best_sla = 0, best_cost = 0;
   double oracle_cost = 0;
   bool beats = false;  // policy_sla < best_sla and policy_cost <= best_cost
+  // Pareto view: baselines at least as good on both SLA violations and cost (and better on
+  // one), and how many baselines the policy itself dominates.
+  std::vector<std::string> dominated_by;
+  int dominates = 0;
+  int baselines = 0;
 };
 
 // The eight development traces (paths relative to the NAB directory).
 const std::vector<std::string>& development_trace_paths();
 
-core::Result<std::vector<TraceVerdict>> evaluate_traces(const sim::Scenario& scenario, const std::string& nab_dir,
+core::Result<std::vector<TraceVerdict>> evaluate_traces(const sim::Scenario& scenario,
+                                                        const std::string& nab_dir,
                                                         const std::string& policy, int seeds);
 std::string format_traces_table(const std::vector<TraceVerdict>& v);
 std::string format_traces_json(const std::vector<TraceVerdict>& v);

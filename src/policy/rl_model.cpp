@@ -66,7 +66,8 @@ core::Result<std::vector<float>> floats(const json& obj, const char* key, size_t
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     const json& v = (*it)[i];
-    if (!v.is_number()) return bad(origin, where + key + "[" + std::to_string(i) + "]: not a number");
+    if (!v.is_number())
+      return bad(origin, where + key + "[" + std::to_string(i) + "]: not a number");
     const float f = v.get<float>();
     if (!std::isfinite(f)) {
       return bad(origin, where + key + "[" + std::to_string(i) + "]: not finite");
@@ -113,15 +114,18 @@ core::Result<Model> parse_model(const std::string& text, const std::string& orig
   if (!j.is_object()) return bad(origin, "top level is not an object");
   auto format = field<std::string>(j, "format", origin);
   if (!format.ok()) return format.error();
-  if (*format != "prescale-model") return bad(origin, "format is '" + *format + "', expected 'prescale-model'");
+  if (*format != "prescale-model")
+    return bad(origin, "format is '" + *format + "', expected 'prescale-model'");
   auto version = field<int>(j, "version", origin);
   if (!version.ok()) return version.error();
-  if (*version != 1) return bad(origin, "version " + std::to_string(*version) + " is not supported (expected 1)");
+  if (*version != 1)
+    return bad(origin, "version " + std::to_string(*version) + " is not supported (expected 1)");
 
   Model m;
   auto kind = field<std::string>(j, "kind", origin);
   if (!kind.ok()) return kind.error();
-  if (*kind != "worker" && *kind != "manager") return bad(origin, "kind '" + *kind + "', expected worker|manager");
+  if (*kind != "worker" && *kind != "manager")
+    return bad(origin, "kind '" + *kind + "', expected worker|manager");
   m.kind = *kind;
   auto variant = field<std::string>(j, "variant", origin);
   if (!variant.ok()) return variant.error();
@@ -144,7 +148,8 @@ core::Result<Model> parse_model(const std::string& text, const std::string& orig
   }
 
   auto lit = j.find("layers");
-  if (lit == j.end() || !lit->is_array() || lit->empty()) return bad(origin, "layers: missing or empty");
+  if (lit == j.end() || !lit->is_array() || lit->empty())
+    return bad(origin, "layers: missing or empty");
   std::vector<DenseLayer> layers;
   size_t prev = n;
   for (size_t k = 0; k < lit->size(); ++k) {
@@ -159,16 +164,18 @@ core::Result<Model> parse_model(const std::string& text, const std::string& orig
     if (!act.ok()) return act.error();
     if (*in <= 0 || *out <= 0) return bad(origin, where + "in/out must be positive");
     if (static_cast<size_t>(*in) != prev) {
-      return bad(origin, where + "in = " + std::to_string(*in) + " does not match the previous width " +
-                             std::to_string(prev));
+      return bad(origin, where + "in = " + std::to_string(*in) +
+                             " does not match the previous width " + std::to_string(prev));
     }
-    if (*act != "tanh" && *act != "linear") return bad(origin, where + "activation '" + *act + "', expected tanh|linear");
+    if (*act != "tanh" && *act != "linear")
+      return bad(origin, where + "activation '" + *act + "', expected tanh|linear");
     auto w = floats(L, "w", static_cast<size_t>(*in) * static_cast<size_t>(*out), where, origin);
     if (!w.ok()) return w.error();
     auto b = floats(L, "b", static_cast<size_t>(*out), where, origin);
     if (!b.ok()) return b.error();
     DenseLayer d;
-    d.w = Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(w->data(), *out, *in);
+    d.w = Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+        w->data(), *out, *in);
     d.b = Eigen::Map<Eigen::VectorXf>(b->data(), *out);
     d.tanh = *act == "tanh";
     layers.push_back(std::move(d));
@@ -183,7 +190,8 @@ core::Result<Model> parse_model(const std::string& text, const std::string& orig
     return bad(origin, "heads sum to " + std::to_string(head_sum) + " but the last layer has " +
                            std::to_string(prev) + " outputs");
   }
-  m.net = Mlp(std::move(layers), Eigen::Map<Eigen::VectorXf>(mean->data(), static_cast<Eigen::Index>(n)),
+  m.net = Mlp(std::move(layers),
+              Eigen::Map<Eigen::VectorXf>(mean->data(), static_cast<Eigen::Index>(n)),
               Eigen::Map<Eigen::VectorXf>(stdv->data(), static_cast<Eigen::Index>(n)));
   auto checksum = field<std::string>(j, "checksum", origin);
   if (!checksum.ok()) return checksum.error();

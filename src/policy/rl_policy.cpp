@@ -49,9 +49,13 @@ const std::array<const char*, kNumWorkerFeatures>& worker_feature_names() {
       "signal",               // edge Burst_Signal (0 without edge)
       "log_forecast_ratio",   // log(forecast / input) while signalled, clipped [-2, 3]
       "signal_confidence",    // [0,1]
-      "tier_redis", "tier_nvme", "tier_s3",
-      "codec_none", "codec_lz4", "codec_zstd",
-      "alpha",                // the manager's latency weight (beta = 1 - alpha)
+      "tier_redis",
+      "tier_nvme",
+      "tier_s3",
+      "codec_none",
+      "codec_lz4",
+      "codec_zstd",
+      "alpha",  // the manager's latency weight (beta = 1 - alpha)
   };
   return kNames;
 }
@@ -160,8 +164,9 @@ ContextGoals context_goals(core::BusinessContext context) {
 
 const std::array<const char*, kNumManagerFeatures>& manager_feature_names() {
   static const std::array<const char*, kNumManagerFeatures> kNames = {
-      "ctx_balanced",      "ctx_healthcare",        "ctx_budget",        "sla_target_frac",
-      "budget_per_hour_10", "window_violation_frac", "window_executors_frac", "window_signal_frac"};
+      "ctx_balanced",          "ctx_healthcare",     "ctx_budget",
+      "sla_target_frac",       "budget_per_hour_10", "window_violation_frac",
+      "window_executors_frac", "window_signal_frac"};
   return kNames;
 }
 
@@ -233,9 +238,11 @@ std::string default_models_dir() { return std::string(PRESCALE_SOURCE_DIR) + "/m
 core::Result<Model> load_worker(const std::string& path, RlVariant variant) {
   auto m = load_model(path);
   if (!m.ok()) return m.error();
-  if (m->kind != "worker") return core::Error{path + ": kind is '" + m->kind + "', expected a worker model"};
+  if (m->kind != "worker")
+    return core::Error{path + ": kind is '" + m->kind + "', expected a worker model"};
   if (m->variant != variant_name(variant)) {
-    return core::Error{path + ": model is for '" + m->variant + "', expected '" + variant_name(variant) + "'"};
+    return core::Error{path + ": model is for '" + m->variant + "', expected '" +
+                       variant_name(variant) + "'"};
   }
   const auto& names = worker_feature_names();
   if (m->features.size() != names.size()) {
@@ -246,7 +253,8 @@ core::Result<Model> load_worker(const std::string& path, RlVariant variant) {
   for (size_t i = 0; i < names.size(); ++i) {
     if (m->features[i] != names[i]) {
       return core::Error{path + ": feature " + std::to_string(i) + " is '" + m->features[i] +
-                         "', this build computes '" + names[i] + "' (retrain with `prescale train`)"};
+                         "', this build computes '" + names[i] +
+                         "' (retrain with `prescale train`)"};
     }
   }
   if (m->heads != std::vector<int>{kExecHead, kTierHead, kCodecHead}) {
@@ -260,12 +268,16 @@ core::Result<Model> load_worker(const std::string& path, RlVariant variant) {
 core::Result<Model> load_manager(const std::string& path) {
   auto m = load_model(path);
   if (!m.ok()) return m.error();
-  if (m->kind != "manager") return core::Error{path + ": kind is '" + m->kind + "', expected a manager model"};
+  if (m->kind != "manager")
+    return core::Error{path + ": kind is '" + m->kind + "', expected a manager model"};
   const auto& names = manager_feature_names();
   bool same = m->features.size() == names.size();
   for (size_t i = 0; same && i < names.size(); ++i) same = m->features[i] == names[i];
-  if (!same) return core::Error{path + ": manager features do not match this build (retrain with `prescale train`)"};
-  if (m->heads != std::vector<int>{1}) return core::Error{path + ": a manager has exactly one output"};
+  if (!same)
+    return core::Error{
+        path + ": manager features do not match this build (retrain with `prescale train`)"};
+  if (m->heads != std::vector<int>{1})
+    return core::Error{path + ": a manager has exactly one output"};
   return m;
 }
 

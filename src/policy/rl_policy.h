@@ -46,7 +46,7 @@ const std::array<const char*, kNumWorkerFeatures>& worker_feature_names();
 // whether and when to trust the signal is learned (variants without the edge see no signal,
 // and for them a forecast level is the same level on the current need); hold gives the
 // worker hysteresis without a rule.
-inline constexpr std::array<float, 12> kHeadroomLevels = {0.8f, 0.9f,  1.0f, 1.05f, 1.1f, 1.15f,
+inline constexpr std::array<float, 12> kHeadroomLevels = {0.8f, 0.9f, 1.0f,  1.05f, 1.1f, 1.15f,
                                                           1.2f, 1.3f, 1.45f, 1.75f, 2.0f, 3.0f};
 inline constexpr std::array<float, 4> kForecastLevels = {1.0f, 1.1f, 1.2f, 1.35f};
 inline constexpr int kHoldLevel = 0;
@@ -95,8 +95,8 @@ WorkerAction greedy_action(const float* logits);
 // minute of SLA violation is worth to the business (the manager's objective prices it).
 struct ContextGoals {
   double sla_violation_target_pct;
-  double budget_per_hour;          // $ per hour
-  double violation_minute_price;   // $ per minute of SLA violation
+  double budget_per_hour;         // $ per hour
+  double violation_minute_price;  // $ per minute of SLA violation
 };
 ContextGoals context_goals(core::BusinessContext context);
 
@@ -110,7 +110,7 @@ class ManagerFeatures {
  public:
   explicit ManagerFeatures(const PolicyEnv& env) : env_(env) {}
   void reset();
-  void observe(const core::Observation& obs);  // every step
+  void observe(const core::Observation& obs);             // every step
   void build(core::BusinessContext context, float* out);  // writes; starts a new window
  private:
   PolicyEnv env_;

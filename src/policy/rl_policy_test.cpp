@@ -85,26 +85,26 @@ TEST_P(WorkerTarget, CeilOfLevelTimesNeedClamped) {
   EXPECT_EQ(worker_target(c.level, o, test_env(), true), c.expected);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Table, WorkerTarget,
-    testing::Values(TargetCase{3, 300'000, 0, 4},             // level 1.0: exactly 4
-                    TargetCase{5, 300'000, 0, 5},             // 1.1 x 4 = 4.4 -> 5
-                    TargetCase{1, 225'000, 0, 3},             // 0.8 x 3 = 2.4 -> 3
-                    TargetCase{3, 300'000, 2'250'000, 5},     // + 30 s drain of 2.25M = 1 more
-                    TargetCase{12, 300'000, 0, 12},           // 3.0 x 4 = 12
-                    TargetCase{12, 600'000, 0, 20},           // 3.0 x 8 = 24 -> max 20
-                    TargetCase{3, 0, 0, 1}));                 // idle: min 1
+INSTANTIATE_TEST_SUITE_P(Table, WorkerTarget,
+                         testing::Values(TargetCase{3, 300'000, 0, 4},  // level 1.0: exactly 4
+                                         TargetCase{5, 300'000, 0, 5},  // 1.1 x 4 = 4.4 -> 5
+                                         TargetCase{1, 225'000, 0, 3},  // 0.8 x 3 = 2.4 -> 3
+                                         TargetCase{3, 300'000, 2'250'000,
+                                                    5},  // + 30 s drain of 2.25M = 1 more
+                                         TargetCase{12, 300'000, 0, 12},  // 3.0 x 4 = 12
+                                         TargetCase{12, 600'000, 0, 20},  // 3.0 x 8 = 24 -> max 20
+                                         TargetCase{3, 0, 0, 1}));        // idle: min 1
 
 TEST(WorkerTarget, ForecastLevelsUseTheSignalOnlyWithTheEdge) {
-  core::Observation o = base_obs();  // need 4, forecast 1.2M = 16 executors, signalled
+  core::Observation o = base_obs();         // need 4, forecast 1.2M = 16 executors, signalled
   const int f11 = kFirstForecastLevel + 1;  // 1.1
-  EXPECT_EQ(worker_target(f11, o, test_env(), true), 18);   // ceil(17.6)
-  EXPECT_EQ(worker_target(f11, o, test_env(), false), 5);   // blind: 1.1 x need
+  EXPECT_EQ(worker_target(f11, o, test_env(), true), 18);  // ceil(17.6)
+  EXPECT_EQ(worker_target(f11, o, test_env(), false), 5);  // blind: 1.1 x need
   o.burst_signal = false;
-  EXPECT_EQ(worker_target(f11, o, test_env(), true), 5);    // no signal: need
+  EXPECT_EQ(worker_target(f11, o, test_env(), true), 5);  // no signal: need
   o.burst_signal = true;
-  o.forecast_rps = 100'000;                                 // forecast below the load
-  EXPECT_EQ(worker_target(f11, o, test_env(), true), 5);    // never below need
+  o.forecast_rps = 100'000;                               // forecast below the load
+  EXPECT_EQ(worker_target(f11, o, test_env(), true), 5);  // never below need
 }
 
 TEST(WorkerTarget, HoldKeepsTheCurrentTarget) {
@@ -126,7 +126,8 @@ TEST(WorkerDecision, CancelsProvisioningExecutorsOnlyBelowTheServingCount) {
   EXPECT_EQ(d.target_executors, 12);
   a.level = 1;  // level 0.8 of a need of 3: wants 3 < 4 serving, a real scale-down
   o.input_rps = 225'000;
-  EXPECT_EQ(worker_decision(a, o, test_env(), RlVariant::kFull).target_executors, 3);  // cancels them
+  EXPECT_EQ(worker_decision(a, o, test_env(), RlVariant::kFull).target_executors,
+            3);  // cancels them
   a.level = 3;
   o.input_rps = 300'000;
   o.pending_executors = 0;
@@ -300,7 +301,8 @@ TEST(ShippedModels, ManagerWeightsFollowTheContext) {
 
 // Runs the hierarchical policy over one workload; returns the decisions (encoded) and the
 // alpha the manager set at each of its periods.
-void run_rl(core::BusinessContext context, std::vector<int>* decisions, std::vector<double>* alphas) {
+void run_rl(core::BusinessContext context, std::vector<int>* decisions,
+            std::vector<double>* alphas) {
   sim::Scenario s = sim::default_scenario();
   s.context = context;
   auto gen = sim::WorkloadGenerator::create(s);
@@ -314,7 +316,8 @@ void run_rl(core::BusinessContext context, std::vector<int>* decisions, std::vec
   (*p)->reset();
   sim::simulate(sim, [&](const core::Observation& o) {
     const core::Decision d = (*p)->decide(o);
-    decisions->push_back(d.target_executors * 10 + static_cast<int>(d.tier) * 3 + static_cast<int>(d.compression));
+    decisions->push_back(d.target_executors * 10 + static_cast<int>(d.tier) * 3 +
+                         static_cast<int>(d.compression));
     if (o.step % kManagerPeriod == 0) alphas->push_back(rl->alpha());
     return d;
   });

@@ -51,7 +51,8 @@ TEST(Ppo, LearnsAContextualBanditWithTwoHeads) {
     b.logp = logp;
     std::vector<unsigned char> done(1, 1);
     for (int i = 0; i < n; ++i) {
-      const float r = (act[i * 2] == arm[ctx[i]] ? 1.0f : 0.0f) + (act[i * 2 + 1] == ctx[i] % 2 ? 0.5f : 0.0f);
+      const float r =
+          (act[i * 2] == arm[ctx[i]] ? 1.0f : 0.0f) + (act[i * 2 + 1] == ctx[i] % 2 ? 0.5f : 0.0f);
       std::vector<float> a1, g1;
       compute_gae({r}, {val[i]}, done, 0, 0.99f, 0.95f, &a1, &g1);
       b.adv.push_back(a1[0]);
@@ -86,7 +87,8 @@ TEST(Ppo, ExportSaveLoadGivesIdenticalActions) {
   ppo.act(obs.data(), n, rng, true, norm.data(), act.data(), logp.data(), val.data());
 
   const std::string path = testing::TempDir() + "/ppo_export.json";
-  policy::Model m = ppo.export_actor("rl-test", {"a", "b", "c", "d", "e", "f"}, R"({"why":"test"})");
+  policy::Model m =
+      ppo.export_actor("rl-test", {"a", "b", "c", "d", "e", "f"}, R"({"why":"test"})");
   ASSERT_TRUE(policy::save_model(m, path).ok());
   auto loaded = policy::load_model(path);
   ASSERT_TRUE(loaded.ok()) << loaded.error().message;

@@ -53,7 +53,8 @@ void WorldFactory::make(std::uint64_t episode, World* w) const {
   sim::Rng rng(sim::derive_seed(seed, 7001));
   const double u = rng.uniform();
   if (!traces_.empty() && u < mix_.trace_fraction) {
-    const size_t k = static_cast<size_t>(rng.uniform() * static_cast<double>(traces_.size())) % traces_.size();
+    const size_t k =
+        static_cast<size_t>(rng.uniform() * static_cast<double>(traces_.size())) % traces_.size();
     w->scenario = trace_scenarios_[k];
     w->workload = traces_[k]->generate(seed);
     w->label = w->scenario.trace.file;
@@ -82,8 +83,8 @@ void WorldFactory::make(std::uint64_t episode, World* w) const {
   w->sim = std::make_unique<sim::Simulator>(w->scenario, w->workload);
 }
 
-WorkerEnv::WorkerEnv(const WorldFactory& factory, policy::RlVariant variant, int n, std::uint64_t seed,
-                     std::uint64_t first_episode)
+WorkerEnv::WorkerEnv(const WorldFactory& factory, policy::RlVariant variant, int n,
+                     std::uint64_t seed, std::uint64_t first_episode)
     : factory_(factory),
       variant_(variant),
       penv_(policy::env_from(factory.mix().base)),
@@ -91,7 +92,8 @@ WorkerEnv::WorkerEnv(const WorldFactory& factory, policy::RlVariant variant, int
       next_episode_(first_episode) {
   obs_.assign(static_cast<size_t>(n) * policy::kNumWorkerFeatures, 0.0f);
   for (int i = 0; i < n; ++i) {
-    slots_.push_back(std::make_unique<Slot>(Slot{World{}, policy::WorkerFeatures(penv_, policy::variant_uses_edge(variant))}));
+    slots_.push_back(std::make_unique<Slot>(
+        Slot{World{}, policy::WorkerFeatures(penv_, policy::variant_uses_edge(variant))}));
     start(*slots_.back());
     observe(i);
   }
@@ -101,7 +103,8 @@ void WorkerEnv::start(Slot& s) {
   factory_.make(next_episode_++, &s.world);
   s.world.sim->reset();
   s.world.sim->record_timeline(&s.world.last);
-  s.features = policy::WorkerFeatures(policy::env_from(s.world.scenario), policy::variant_uses_edge(variant_));
+  s.features = policy::WorkerFeatures(policy::env_from(s.world.scenario),
+                                      policy::variant_uses_edge(variant_));
   s.alpha = draw_alpha(rng_);
   s.ret = s.alpha_sum = 0;
   s.steps = 0;
@@ -121,8 +124,9 @@ void WorkerEnv::step(const int* actions, float* rewards, unsigned char* dones) {
     const policy::PolicyEnv env = policy::env_from(s.world.scenario);
     s.world.sim->step(policy::worker_decision(a, obs, env, variant_));
     const sim::StepRecord& r = s.world.last.back();
-    const double reward = worker_reward(s.alpha, r.violation, r.latency_ms, s.world.scenario.latency.sla_ms,
-                                        r.cost, s.world.scenario.executor_price_per_step());
+    const double reward =
+        worker_reward(s.alpha, r.violation, r.latency_ms, s.world.scenario.latency.sla_ms, r.cost,
+                      s.world.scenario.executor_price_per_step());
     s.world.last.clear();
     rewards[i] = static_cast<float>(reward);
     s.ret += reward;

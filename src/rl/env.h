@@ -123,8 +123,9 @@ struct ManagerWindow {
   bool last = false;
 };
 template <class Choose, class OnWindow>
-sim::RunMetrics run_hierarchical(World& world, const policy::Model& worker, core::BusinessContext context,
-                                 Choose&& choose, OnWindow&& on_window);
+sim::RunMetrics run_hierarchical(World& world, const policy::Model& worker,
+                                 core::BusinessContext context, Choose&& choose,
+                                 OnWindow&& on_window);
 
 }  // namespace prescale::rl
 

@@ -4,8 +4,9 @@
 namespace prescale::rl {
 
 template <class Choose, class OnWindow>
-sim::RunMetrics run_hierarchical(World& world, const policy::Model& worker, core::BusinessContext context,
-                                 Choose&& choose, OnWindow&& on_window) {
+sim::RunMetrics run_hierarchical(World& world, const policy::Model& worker,
+                                 core::BusinessContext context, Choose&& choose,
+                                 OnWindow&& on_window) {
   const policy::PolicyEnv penv = policy::env_from(world.scenario);
   policy::WorkerFeatures wf(penv, true);
   policy::ManagerFeatures mf(penv);
@@ -40,7 +41,8 @@ sim::RunMetrics run_hierarchical(World& world, const policy::Model& worker, core
     mf.observe(obs);
     wf.build(obs, alpha, x);
     const auto& logits = worker.net.forward(x);
-    sim.step(policy::worker_decision(policy::greedy_action(logits.data()), obs, penv, policy::RlVariant::kFull));
+    sim.step(policy::worker_decision(policy::greedy_action(logits.data()), obs, penv,
+                                     policy::RlVariant::kFull));
     wcost += rec.back().cost;
     wviol += rec.back().violation ? 1 : 0;
     ++wsteps;

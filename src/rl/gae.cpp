@@ -6,8 +6,8 @@
 namespace prescale::rl {
 
 void compute_gae(const std::vector<float>& rewards, const std::vector<float>& values,
-                 const std::vector<unsigned char>& dones, float last_value, float gamma, float lambda,
-                 std::vector<float>* advantages, std::vector<float>* returns) {
+                 const std::vector<unsigned char>& dones, float last_value, float gamma,
+                 float lambda, std::vector<float>* advantages, std::vector<float>* returns) {
   const size_t n = rewards.size();
   advantages->assign(n, 0.0f);
   returns->assign(n, 0.0f);

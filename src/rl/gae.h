@@ -10,8 +10,8 @@ namespace prescale::rl {
 // Writes advantages A_t = sum_k (gamma lambda)^k delta_{t+k}, delta_t = r_t + gamma V(s_{t+1})
 // (1 - done_t) - V(s_t), and returns R_t = A_t + V(s_t) (the value targets).
 void compute_gae(const std::vector<float>& rewards, const std::vector<float>& values,
-                 const std::vector<unsigned char>& dones, float last_value, float gamma, float lambda,
-                 std::vector<float>* advantages, std::vector<float>* returns);
+                 const std::vector<unsigned char>& dones, float last_value, float gamma,
+                 float lambda, std::vector<float>* advantages, std::vector<float>* returns);
 
 // PPO's clipped surrogate for one sample (to be maximised):
 // min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A). The torch loss computes the same.

@@ -28,7 +28,7 @@ TEST(Gae, TerminalStopsBootstrapAndPropagation) {
   // Episode ends after step 0: A0 = r0 - V0 only; step 1 starts a new episode.
   std::vector<float> adv, ret;
   compute_gae({2, 1}, {1, 3}, {1, 0}, 10, 0.5f, 1.0f, &adv, &ret);
-  EXPECT_NEAR(adv[0], 1.0, 1e-6);             // 2 - 1
+  EXPECT_NEAR(adv[0], 1.0, 1e-6);               // 2 - 1
   EXPECT_NEAR(adv[1], 1 + 0.5 * 10 - 3, 1e-6);  // 3
 }
 
@@ -99,7 +99,7 @@ TEST(ReplayBuffer, RingOverwritesOldestAndSamplesStoredRows) {
     ASSERT_GE(r[k], 2);
     ASSERT_LE(r[k], 4);
     seen[static_cast<int>(r[k])] = true;
-    EXPECT_EQ(s[k * 2], r[k]);        // rows stay intact
+    EXPECT_EQ(s[k * 2], r[k]);  // rows stay intact
     EXPECT_EQ(s2[k * 2], r[k] + 1);
     EXPECT_EQ(d[k], r[k] == 4 ? 1.0f : 0.0f);
   }

@@ -15,20 +15,22 @@ struct Ppo::Impl {
   int outputs = 0;
 };
 
-Ppo::Ppo(const PpoConfig& config) : cfg_(config), norm_(config.obs_dim), impl_(std::make_unique<Impl>()) {
+Ppo::Ppo(const PpoConfig& config)
+    : cfg_(config), norm_(config.obs_dim), impl_(std::make_unique<Impl>()) {
   torch::manual_seed(cfg_.seed);
   impl_->outputs = std::accumulate(cfg_.heads.begin(), cfg_.heads.end(), 0);
   impl_->actor = make_mlp(cfg_.obs_dim, cfg_.hidden, 2, impl_->outputs, false, 0.01);
   impl_->critic = make_mlp(cfg_.obs_dim, cfg_.hidden, 2, 1, false, 1.0);
   std::vector<torch::Tensor> params = impl_->actor->parameters();
   for (auto& p : impl_->critic->parameters()) params.push_back(p);
-  impl_->opt = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(cfg_.lr).eps(1e-5));
+  impl_->opt =
+      std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(cfg_.lr).eps(1e-5));
 }
 
 Ppo::~Ppo() = default;
 
-void Ppo::act(const float* raw_obs, int n, sim::Rng& rng, bool greedy, float* norm_obs, int* actions,
-              float* logp, float* values) {
+void Ppo::act(const float* raw_obs, int n, sim::Rng& rng, bool greedy, float* norm_obs,
+              int* actions, float* logp, float* values) {
   const int d = cfg_.obs_dim;
   for (int i = 0; i < n; ++i) norm_.normalize(raw_obs + i * d, norm_obs + i * d);
   torch::NoGradGuard no_grad;
@@ -49,7 +51,8 @@ void Ppo::act(const float* raw_obs, int n, sim::Rng& rng, bool greedy, float* no
       const float mx = *std::max_element(l, l + k);
       prob.assign(static_cast<size_t>(k), 0.0);
       double z = 0;
-      for (int j = 0; j < k; ++j) z += prob[static_cast<size_t>(j)] = std::exp(static_cast<double>(l[j] - mx));
+      for (int j = 0; j < k; ++j)
+        z += prob[static_cast<size_t>(j)] = std::exp(static_cast<double>(l[j] - mx));
       int pick = 0;
       if (greedy) {
         pick = static_cast<int>(std::max_element(l, l + k) - l);
@@ -78,7 +81,8 @@ void Ppo::values(const float* raw_obs, int n, float* out) {
   std::vector<float> x(static_cast<size_t>(n) * d);
   for (int i = 0; i < n; ++i) norm_.normalize(raw_obs + i * d, x.data() + i * d);
   torch::NoGradGuard no_grad;
-  torch::Tensor v = impl_->critic->forward(torch::from_blob(x.data(), {n, d}, torch::kFloat32)).contiguous();
+  torch::Tensor v =
+      impl_->critic->forward(torch::from_blob(x.data(), {n, d}, torch::kFloat32)).contiguous();
   std::copy_n(v.data_ptr<float>(), n, out);
 }
 
@@ -86,8 +90,10 @@ PpoStats Ppo::update(const PpoBatch& b, sim::Rng& rng) {
   const int d = cfg_.obs_dim;
   const int nh = static_cast<int>(cfg_.heads.size());
   torch::Tensor obs = torch::from_blob(const_cast<float*>(b.obs.data()), {b.n, d}, torch::kFloat32);
-  torch::Tensor act = torch::from_blob(const_cast<int*>(b.actions.data()), {b.n, nh}, torch::kInt32).to(torch::kInt64);
-  torch::Tensor old_logp = torch::from_blob(const_cast<float*>(b.logp.data()), {b.n}, torch::kFloat32);
+  torch::Tensor act = torch::from_blob(const_cast<int*>(b.actions.data()), {b.n, nh}, torch::kInt32)
+                          .to(torch::kInt64);
+  torch::Tensor old_logp =
+      torch::from_blob(const_cast<float*>(b.logp.data()), {b.n}, torch::kFloat32);
   torch::Tensor adv = torch::from_blob(const_cast<float*>(b.adv.data()), {b.n}, torch::kFloat32);
   torch::Tensor ret = torch::from_blob(const_cast<float*>(b.ret.data()), {b.n}, torch::kFloat32);
 
@@ -142,7 +148,8 @@ PpoStats Ppo::update(const PpoBatch& b, sim::Rng& rng) {
       stats.value_loss += value_loss.item<double>();
       stats.entropy += entropy.item<double>();
       stats.approx_kl += (lp_old - lp).mean().item<double>();
-      stats.clip_frac += ((ratio - 1.0).abs() > cfg_.clip).to(torch::kFloat32).mean().item<double>();
+      stats.clip_frac +=
+          ((ratio - 1.0).abs() > cfg_.clip).to(torch::kFloat32).mean().item<double>();
       ++updates;
     }
   }
@@ -162,7 +169,8 @@ void Ppo::set_learning_rate(double lr) {
   }
 }
 
-policy::Model Ppo::export_actor(const std::string& variant, const std::vector<std::string>& features,
+policy::Model Ppo::export_actor(const std::string& variant,
+                                const std::vector<std::string>& features,
                                 const std::string& training_json) const {
   policy::Model m;
   m.kind = "worker";
@@ -171,9 +179,10 @@ policy::Model Ppo::export_actor(const std::string& variant, const std::vector<st
   m.heads = cfg_.heads;
   const auto mean = norm_.mean();
   const auto sd = norm_.stddev();
-  m.net = policy::Mlp(export_layers(impl_->actor, false),
-                      Eigen::Map<const Eigen::VectorXf>(mean.data(), static_cast<Eigen::Index>(mean.size())),
-                      Eigen::Map<const Eigen::VectorXf>(sd.data(), static_cast<Eigen::Index>(sd.size())));
+  m.net = policy::Mlp(
+      export_layers(impl_->actor, false),
+      Eigen::Map<const Eigen::VectorXf>(mean.data(), static_cast<Eigen::Index>(mean.size())),
+      Eigen::Map<const Eigen::VectorXf>(sd.data(), static_cast<Eigen::Index>(sd.size())));
   m.training_json = training_json;
   return m;
 }
@@ -189,8 +198,9 @@ core::Status Ppo::save_checkpoint(const std::string& path) const {
   ar.write("optimizer", opt);
   ar.write("normalizer", to_tensor(norm_.state()));
   ar.write("return_normalizer", to_tensor(ret_norm_.state()));
-  ar.write("shape", to_tensor({static_cast<double>(cfg_.obs_dim), static_cast<double>(impl_->outputs),
-                               static_cast<double>(cfg_.hidden)}));
+  ar.write("shape",
+           to_tensor({static_cast<double>(cfg_.obs_dim), static_cast<double>(impl_->outputs),
+                      static_cast<double>(cfg_.hidden)}));
   return save_archive(ar, path);
 }
 
@@ -199,7 +209,8 @@ core::Status Ppo::load_checkpoint(const std::string& path) {
   if (auto st = load_archive(ar, path); !st.ok()) return st;
   try {
     std::vector<double> shape;
-    const std::vector<double> expected = {static_cast<double>(cfg_.obs_dim), static_cast<double>(impl_->outputs),
+    const std::vector<double> expected = {static_cast<double>(cfg_.obs_dim),
+                                          static_cast<double>(impl_->outputs),
                                           static_cast<double>(cfg_.hidden)};
     if (auto st = check_shape(ar, "shape", expected, 0, path, &shape); !st.ok()) return st;
     torch::serialize::InputArchive actor, critic, opt;
@@ -211,9 +222,11 @@ core::Status Ppo::load_checkpoint(const std::string& path) {
     impl_->opt->load(opt);
     torch::Tensor norm;
     ar.read("normalizer", norm);
-    if (!norm_.set_state(to_doubles(norm))) return core::Error{path + ": normaliser state has the wrong size"};
+    if (!norm_.set_state(to_doubles(norm)))
+      return core::Error{path + ": normaliser state has the wrong size"};
     ar.read("return_normalizer", norm);
-    if (!ret_norm_.set_state(to_doubles(norm))) return core::Error{path + ": return normaliser has the wrong size"};
+    if (!ret_norm_.set_state(to_doubles(norm)))
+      return core::Error{path + ": return normaliser has the wrong size"};
   } catch (const std::exception& e) {
     return checkpoint_error(path, e);
   }

@@ -35,11 +35,11 @@ struct PpoConfig {
 // One rollout, flattened over environments and time; obs are raw (unnormalised).
 struct PpoBatch {
   int n = 0;
-  std::vector<float> obs;     // n x obs_dim, normalised at collection time
-  std::vector<int> actions;   // n x heads
-  std::vector<float> logp;    // n
-  std::vector<float> adv;     // n
-  std::vector<float> ret;     // n
+  std::vector<float> obs;    // n x obs_dim, normalised at collection time
+  std::vector<int> actions;  // n x heads
+  std::vector<float> logp;   // n
+  std::vector<float> adv;    // n
+  std::vector<float> ret;    // n
 };
 
 struct PpoStats {

@@ -36,10 +36,13 @@ void ReplayBuffer::sample(int n, sim::Rng& rng, std::vector<float>* s, std::vect
   for (int k = 0; k < n; ++k) {
     const int i = index(static_cast<int>(rng.uniform() * size_) % std::max(1, size_));
     const size_t ii = static_cast<size_t>(i), kk = static_cast<size_t>(k);
-    std::copy_n(s_.begin() + static_cast<long>(ii * obs_dim_), obs_dim_, s->begin() + static_cast<long>(kk * obs_dim_));
-    std::copy_n(a_.begin() + static_cast<long>(ii * act_dim_), act_dim_, a->begin() + static_cast<long>(kk * act_dim_));
+    std::copy_n(s_.begin() + static_cast<long>(ii * obs_dim_), obs_dim_,
+                s->begin() + static_cast<long>(kk * obs_dim_));
+    std::copy_n(a_.begin() + static_cast<long>(ii * act_dim_), act_dim_,
+                a->begin() + static_cast<long>(kk * act_dim_));
     (*r)[kk] = r_[ii];
-    std::copy_n(s2_.begin() + static_cast<long>(ii * obs_dim_), obs_dim_, s2->begin() + static_cast<long>(kk * obs_dim_));
+    std::copy_n(s2_.begin() + static_cast<long>(ii * obs_dim_), obs_dim_,
+                s2->begin() + static_cast<long>(kk * obs_dim_));
     (*done)[kk] = d_[ii];
   }
 }

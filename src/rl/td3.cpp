@@ -42,7 +42,8 @@ Td3::Td3(const Td3Config& config) : cfg_(config), impl_(std::make_unique<Impl>()
                                                           torch::optim::AdamOptions(cfg_.actor_lr));
   std::vector<torch::Tensor> qp = impl_->q1->parameters();
   for (auto& p : impl_->q2->parameters()) qp.push_back(p);
-  impl_->critic_opt = std::make_unique<torch::optim::Adam>(qp, torch::optim::AdamOptions(cfg_.critic_lr));
+  impl_->critic_opt =
+      std::make_unique<torch::optim::Adam>(qp, torch::optim::AdamOptions(cfg_.critic_lr));
 }
 
 Td3::~Td3() = default;
@@ -56,9 +57,10 @@ void Td3::act(const float* s, float* a) const {
 
 float Td3::q(const float* s, const float* a) const {
   torch::NoGradGuard g;
-  torch::Tensor x = torch::cat({torch::from_blob(const_cast<float*>(s), {1, cfg_.obs_dim}, torch::kFloat32),
-                                torch::from_blob(const_cast<float*>(a), {1, cfg_.act_dim}, torch::kFloat32)},
-                               1);
+  torch::Tensor x =
+      torch::cat({torch::from_blob(const_cast<float*>(s), {1, cfg_.obs_dim}, torch::kFloat32),
+                  torch::from_blob(const_cast<float*>(a), {1, cfg_.act_dim}, torch::kFloat32)},
+                 1);
   return torch::min(impl_->q1->forward(x), impl_->q2->forward(x)).item<float>();
 }
 
@@ -78,7 +80,8 @@ Td3Stats Td3::update(const ReplayBuffer& buffer, sim::Rng& rng) {
   torch::Tensor target;
   {
     torch::NoGradGuard g;
-    torch::Tensor noise = (torch::randn({n, cfg_.act_dim}) * cfg_.policy_noise).clamp(-cfg_.noise_clip, cfg_.noise_clip);
+    torch::Tensor noise = (torch::randn({n, cfg_.act_dim}) * cfg_.policy_noise)
+                              .clamp(-cfg_.noise_clip, cfg_.noise_clip);
     torch::Tensor a2 = (impl_->actor_t->forward(S2) + noise).clamp(-1.0, 1.0);
     torch::Tensor sa2 = torch::cat({S2, a2}, 1);
     torch::Tensor qmin = torch::min(impl_->q1_t->forward(sa2), impl_->q2_t->forward(sa2));
@@ -93,7 +96,8 @@ Td3Stats Td3::update(const ReplayBuffer& buffer, sim::Rng& rng) {
   st.critic_loss = critic_loss.item<double>();
 
   if (++updates_ % cfg_.policy_delay == 0) {
-    torch::Tensor actor_loss = -impl_->q1->forward(torch::cat({S, impl_->actor->forward(S)}, 1)).mean();
+    torch::Tensor actor_loss =
+        -impl_->q1->forward(torch::cat({S, impl_->actor->forward(S)}, 1)).mean();
     impl_->actor_opt->zero_grad();
     actor_loss.backward();
     impl_->actor_opt->step();
@@ -119,7 +123,8 @@ void Td3::fit_actor_to_critic(const ReplayBuffer& buffer, sim::Rng& rng, int ste
       torch::Tensor Sg = S.repeat_interleave(grid, 0);
       torch::Tensor Ag = actions.repeat({n, 1});
       torch::Tensor sa = torch::cat({Sg, Ag}, 1);
-      torch::Tensor q = torch::min(impl_->q1->forward(sa), impl_->q2->forward(sa)).reshape({n, grid});
+      torch::Tensor q =
+          torch::min(impl_->q1->forward(sa), impl_->q2->forward(sa)).reshape({n, grid});
       best = actions.index_select(0, q.argmax(1)).reshape({n, 1});
     }
     torch::Tensor loss = (impl_->actor->forward(S) - best).pow(2).mean();
@@ -153,21 +158,24 @@ std::vector<float> Td3::parameters(const std::string& which) const {
   return out;
 }
 
-policy::Model Td3::export_actor(const std::vector<std::string>& features, const std::string& training_json) const {
+policy::Model Td3::export_actor(const std::vector<std::string>& features,
+                                const std::string& training_json) const {
   policy::Model m;
   m.kind = "manager";
   m.variant = "manager";
   m.features = features;
   m.heads = {cfg_.act_dim};
   const auto n = static_cast<Eigen::Index>(cfg_.obs_dim);
-  m.net = policy::Mlp(export_layers(impl_->actor, true), Eigen::VectorXf::Zero(n), Eigen::VectorXf::Ones(n));
+  m.net = policy::Mlp(export_layers(impl_->actor, true), Eigen::VectorXf::Zero(n),
+                      Eigen::VectorXf::Ones(n));
   m.training_json = training_json;
   return m;
 }
 
 core::Status Td3::save_checkpoint(const std::string& path) const {
   torch::serialize::OutputArchive ar;
-  const char* names[] = {"actor", "actor_target", "critic1", "critic1_target", "critic2", "critic2_target"};
+  const char* names[] = {"actor",          "actor_target", "critic1",
+                         "critic1_target", "critic2",      "critic2_target"};
   for (const char* n : names) {
     torch::serialize::OutputArchive sub;
     (*impl_->by_name(n))->save(sub);
@@ -178,8 +186,9 @@ core::Status Td3::save_checkpoint(const std::string& path) const {
   impl_->critic_opt->save(co);
   ar.write("actor_opt", ao);
   ar.write("critic_opt", co);
-  ar.write("updates", to_tensor({static_cast<double>(updates_), static_cast<double>(cfg_.obs_dim),
-                                 static_cast<double>(cfg_.act_dim), static_cast<double>(cfg_.hidden)}));
+  ar.write("updates",
+           to_tensor({static_cast<double>(updates_), static_cast<double>(cfg_.obs_dim),
+                      static_cast<double>(cfg_.act_dim), static_cast<double>(cfg_.hidden)}));
   return save_archive(ar, path);
 }
 
@@ -188,10 +197,12 @@ core::Status Td3::load_checkpoint(const std::string& path) {
   if (auto st = load_archive(ar, path); !st.ok()) return st;
   try {
     std::vector<double> v;
-    const std::vector<double> expected = {static_cast<double>(cfg_.obs_dim), static_cast<double>(cfg_.act_dim),
+    const std::vector<double> expected = {static_cast<double>(cfg_.obs_dim),
+                                          static_cast<double>(cfg_.act_dim),
                                           static_cast<double>(cfg_.hidden)};
     if (auto st = check_shape(ar, "updates", expected, 1, path, &v); !st.ok()) return st;
-    const char* names[] = {"actor", "actor_target", "critic1", "critic1_target", "critic2", "critic2_target"};
+    const char* names[] = {"actor",          "actor_target", "critic1",
+                           "critic1_target", "critic2",      "critic2_target"};
     for (const char* n : names) {
       torch::serialize::InputArchive sub;
       ar.read(n, sub);

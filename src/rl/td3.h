@@ -26,7 +26,7 @@ struct Td3Config {
   double tau = 0.005;
   double policy_noise = 0.2;  // std of the target-policy smoothing noise
   double noise_clip = 0.5;
-  int policy_delay = 2;       // critic updates per actor (and target) update
+  int policy_delay = 2;  // critic updates per actor (and target) update
   int batch = 128;
   std::uint64_t seed = 1;
 };
@@ -67,7 +67,8 @@ class Td3 {
   // Flattened parameters: "actor", "actor_target", "critic1", "critic1_target", "critic2", ...
   std::vector<float> parameters(const std::string& which) const;
 
-  policy::Model export_actor(const std::vector<std::string>& features, const std::string& training_json) const;
+  policy::Model export_actor(const std::vector<std::string>& features,
+                             const std::string& training_json) const;
   core::Status save_checkpoint(const std::string& path) const;
   core::Status load_checkpoint(const std::string& path);
 

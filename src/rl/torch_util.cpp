@@ -76,8 +76,8 @@ core::Status load_archive(torch::serialize::InputArchive& archive, const std::st
 }
 
 core::Status check_shape(torch::serialize::InputArchive& archive, const char* key,
-                         const std::vector<double>& expected, size_t offset, const std::string& path,
-                         std::vector<double>* record) {
+                         const std::vector<double>& expected, size_t offset,
+                         const std::string& path, std::vector<double>* record) {
   torch::Tensor t;
   archive.read(key, t);
   *record = to_doubles(t);
@@ -111,7 +111,8 @@ void use_single_torch_thread() {
   // OpenBLAS (behind Debian's libtorch) keeps its own thread pool: two trainers each calling
   // it with two threads ran 4x slower than with one (measured 17k vs 85k steps/s each).
   using SetThreads = void (*)(int);
-  if (auto* set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+  if (auto* set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    set(1);
   at::set_num_threads(1);
   try {
     at::set_num_interop_threads(1);

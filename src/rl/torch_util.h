@@ -26,8 +26,8 @@ core::Status load_archive(torch::serialize::InputArchive& archive, const std::st
 // A checkpoint's shape record (numbers stored under `key`) read and compared with `expected`
 // from position `offset` on; the error says the network differs.
 core::Status check_shape(torch::serialize::InputArchive& archive, const char* key,
-                         const std::vector<double>& expected, size_t offset, const std::string& path,
-                         std::vector<double>* record);
+                         const std::vector<double>& expected, size_t offset,
+                         const std::string& path, std::vector<double>* record);
 
 // The error for a checkpoint whose entries could not be read (first line of the reason).
 core::Error checkpoint_error(const std::string& path, const std::exception& e);

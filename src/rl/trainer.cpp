@@ -25,10 +25,14 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 const std::vector<std::string>& development_traces() {
-  static const std::vector<std::string> kDev = {
-      "nyc_taxi.csv",      "elb_request_count_8c0756.csv", "Twitter_volume_AAPL.csv",
-      "Twitter_volume_GOOG.csv", "occupancy_6005.csv",      "TravelTime_387.csv",
-      "cpu_utilization_asg_misconfiguration.csv", "ec2_network_in_257a54.csv"};
+  static const std::vector<std::string> kDev = {"nyc_taxi.csv",
+                                                "elb_request_count_8c0756.csv",
+                                                "Twitter_volume_AAPL.csv",
+                                                "Twitter_volume_GOOG.csv",
+                                                "occupancy_6005.csv",
+                                                "TravelTime_387.csv",
+                                                "cpu_utilization_asg_misconfiguration.csv",
+                                                "ec2_network_in_257a54.csv"};
   return kDev;
 }
 
@@ -36,8 +40,8 @@ std::vector<std::string> training_traces(const std::string& traces_dir) {
   std::vector<std::string> out;
   std::error_code ec;
   if (!fs::is_directory(traces_dir, ec)) return out;
-  for (auto it = fs::recursive_directory_iterator(traces_dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(traces_dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (!it->is_regular_file() || it->path().extension() != ".csv") continue;
     const std::string name = it->path().filename().string();
     const auto& dev = development_traces();
@@ -81,14 +85,15 @@ PpoConfig worker_config(const TrainOptions& o, policy::RlVariant variant) {
 // Environment steps for a variant: --steps for rl-full (the one the rl policy runs), half
 // for the ablation variants.
 std::int64_t steps_for(const TrainOptions& o, policy::RlVariant variant) {
-  return variant == policy::RlVariant::kFull ? o.worker_steps : std::max<std::int64_t>(1, o.worker_steps / 2);
+  return variant == policy::RlVariant::kFull ? o.worker_steps
+                                             : std::max<std::int64_t>(1, o.worker_steps / 2);
 }
 
 // Trains one worker. `ppo` must have been constructed (weights initialised) beforehand: the
 // workers train in parallel threads, and torch's global generator is only used by the
 // constructors, which run one after the other, so every model is the same run after run.
-core::Result<json> train_worker(const TrainOptions& o, const WorldFactory& factory, policy::RlVariant variant,
-                                Ppo& ppo) {
+core::Result<json> train_worker(const TrainOptions& o, const WorldFactory& factory,
+                                policy::RlVariant variant, Ppo& ppo) {
   const std::string vname = policy::variant_name(variant);
   const std::string ckpt = o.out_dir + "/checkpoints/worker-" + vname + ".pt";
   const std::string state_path = ckpt + ".json";
@@ -107,8 +112,8 @@ core::Result<json> train_worker(const TrainOptions& o, const WorldFactory& facto
       episode = st.at("next_episode").get<std::uint64_t>();
       if (st.at("seed").get<std::uint64_t>() != o.seed) {
         return core::Error{state_path + ": checkpoint was trained with seed " +
-                           std::to_string(st.at("seed").get<std::uint64_t>()) + ", not " + std::to_string(o.seed) +
-                           " (use another --out or delete it)"};
+                           std::to_string(st.at("seed").get<std::uint64_t>()) + ", not " +
+                           std::to_string(o.seed) + " (use another --out or delete it)"};
       }
     } catch (const json::exception& e) {
       return core::Error{state_path + ": unreadable checkpoint state (" + e.what() + ")"};
@@ -118,12 +123,16 @@ core::Result<json> train_worker(const TrainOptions& o, const WorldFactory& facto
                  static_cast<long long>(done_steps));
   }
 
-  sim::Rng rng(sim::derive_seed(o.seed ^ static_cast<std::uint64_t>(done_steps), 31 + static_cast<std::uint64_t>(variant)));
-  WorkerEnv env(factory, variant, o.envs, sim::derive_seed(o.seed, 41 + static_cast<std::uint64_t>(done_steps)), episode);
+  sim::Rng rng(sim::derive_seed(o.seed ^ static_cast<std::uint64_t>(done_steps),
+                                31 + static_cast<std::uint64_t>(variant)));
+  WorkerEnv env(factory, variant, o.envs,
+                sim::derive_seed(o.seed, 41 + static_cast<std::uint64_t>(done_steps)), episode);
   const int n = env.n(), T = o.rollout, d = policy::kNumWorkerFeatures, nh = 3;
-  std::vector<float> obs_raw(static_cast<size_t>(T) * n * d), obs_norm(static_cast<size_t>(T) * n * d);
+  std::vector<float> obs_raw(static_cast<size_t>(T) * n * d),
+      obs_norm(static_cast<size_t>(T) * n * d);
   std::vector<int> acts(static_cast<size_t>(T) * n * nh);
-  std::vector<float> logp(static_cast<size_t>(T) * n), vals(static_cast<size_t>(T) * n), rew(static_cast<size_t>(T) * n);
+  std::vector<float> logp(static_cast<size_t>(T) * n), vals(static_cast<size_t>(T) * n),
+      rew(static_cast<size_t>(T) * n);
   std::vector<unsigned char> dones(static_cast<size_t>(T) * n);
   Window recent;
   int updates = 0;
@@ -139,15 +148,17 @@ core::Result<json> train_worker(const TrainOptions& o, const WorldFactory& facto
       float* raw = obs_raw.data() + static_cast<size_t>(t) * n * d;
       std::copy_n(env.obs(), static_cast<size_t>(n) * d, raw);
       ppo.act(raw, n, rng, false, obs_norm.data() + static_cast<size_t>(t) * n * d,
-              acts.data() + static_cast<size_t>(t) * n * nh, logp.data() + static_cast<size_t>(t) * n,
-              vals.data() + static_cast<size_t>(t) * n);
+              acts.data() + static_cast<size_t>(t) * n * nh,
+              logp.data() + static_cast<size_t>(t) * n, vals.data() + static_cast<size_t>(t) * n);
       float* r = rew.data() + static_cast<size_t>(t) * n;
       const unsigned char* dn = dones.data() + static_cast<size_t>(t) * n;
-      env.step(acts.data() + static_cast<size_t>(t) * n * nh, r, dones.data() + static_cast<size_t>(t) * n);
+      env.step(acts.data() + static_cast<size_t>(t) * n * nh, r,
+               dones.data() + static_cast<size_t>(t) * n);
       // Reward scaling by the running std of the discounted return (the episode statistics
       // keep the unscaled rewards).
       for (int e = 0; e < n; ++e) {
-        disc_return[static_cast<size_t>(e)] = disc_return[static_cast<size_t>(e)] * cfg.gamma + r[e];
+        disc_return[static_cast<size_t>(e)] =
+            disc_return[static_cast<size_t>(e)] * cfg.gamma + r[e];
         g_rows[static_cast<size_t>(e)] = static_cast<float>(disc_return[static_cast<size_t>(e)]);
         if (dn[e]) disc_return[static_cast<size_t>(e)] = 0;
       }
@@ -211,27 +222,35 @@ core::Result<json> train_worker(const TrainOptions& o, const WorldFactory& facto
       std::fprintf(stderr,
                    "[%s] %lld/%lld steps  %.0f steps/s  return %.1f  SLA %.1f%%  cost $%.3f  "
                    "entropy %.2f  ETA %s\n",
-                   vname.c_str(), static_cast<long long>(done_steps), static_cast<long long>(total_steps), sps,
-                   recent.ret / k, recent.viol / k, recent.cost / k, ps.entropy, hms(eta).c_str());
-      log.push_back({{"steps", done_steps}, {"return", recent.ret / k}, {"sla_violation_pct", recent.viol / k},
-                     {"cost", recent.cost / k}, {"entropy", ps.entropy}, {"approx_kl", ps.approx_kl}});
+                   vname.c_str(), static_cast<long long>(done_steps),
+                   static_cast<long long>(total_steps), sps, recent.ret / k, recent.viol / k,
+                   recent.cost / k, ps.entropy, hms(eta).c_str());
+      log.push_back({{"steps", done_steps},
+                     {"return", recent.ret / k},
+                     {"sla_violation_pct", recent.viol / k},
+                     {"cost", recent.cost / k},
+                     {"entropy", ps.entropy},
+                     {"approx_kl", ps.approx_kl}});
       recent = Window{};
       last_print = now;
     }
   }
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  json info = {{"variant", vname},
-               {"algorithm", "ppo"},
-               {"seed", o.seed},
-               {"env_steps", done_steps},
-               {"seconds_this_run", secs},
-               {"steps_per_s", static_cast<double>(done_steps - start_steps) / std::max(secs, 1e-9)},
-               {"traffic", {{"synthetic_seed_fraction", factory.mix().seed_fraction},
-                            {"trace_fraction", factory.mix().trace_fraction},
-                            {"traces", factory.mix().trace_files.size()}}},
-               {"progress", log}};
+  json info = {
+      {"variant", vname},
+      {"algorithm", "ppo"},
+      {"seed", o.seed},
+      {"env_steps", done_steps},
+      {"seconds_this_run", secs},
+      {"steps_per_s", static_cast<double>(done_steps - start_steps) / std::max(secs, 1e-9)},
+      {"traffic",
+       {{"synthetic_seed_fraction", factory.mix().seed_fraction},
+        {"trace_fraction", factory.mix().trace_fraction},
+        {"traces", factory.mix().trace_files.size()}}},
+      {"progress", log}};
   policy::Model m = ppo.export_actor(vname, names_of(policy::worker_feature_names()), info.dump());
-  if (auto st = policy::save_model(m, o.out_dir + "/worker-" + vname + ".json"); !st.ok()) return st.error();
+  if (auto st = policy::save_model(m, o.out_dir + "/worker-" + vname + ".json"); !st.ok())
+    return st.error();
   info.erase("progress");
   return info;
 }
@@ -271,8 +290,9 @@ core::Result<json> train_manager(const TrainOptions& o, const WorldFactory& fact
     // than the effect of alpha); subtracting a term that does not depend on the action
     // leaves the best action unchanged and the critic's targets far less noisy.
     std::vector<double> reference;
-    run_hierarchical(world, *worker, ctx, [](const float*) { return 0.5; },
-                     [&](const ManagerWindow& w) { reference.push_back(w.objective); });
+    run_hierarchical(
+        world, *worker, ctx, [](const float*) { return 0.5; },
+        [&](const ManagerWindow& w) { reference.push_back(w.objective); });
     size_t window = 0;
     auto on_window = [&](const ManagerWindow& w) {
       const float a = static_cast<float>(2.0 * w.alpha - 1.0);
@@ -284,7 +304,8 @@ core::Result<json> train_manager(const TrainOptions& o, const WorldFactory& fact
     };
     run_hierarchical(world, *worker, ctx, choose, on_window);
     const auto now = Clock::now();
-    if (std::chrono::duration<double>(now - last_print).count() >= 5.0 || ep + 1 == o.manager_episodes) {
+    if (std::chrono::duration<double>(now - last_print).count() >= 5.0 ||
+        ep + 1 == o.manager_episodes) {
       std::string line;
       for (auto c : o.contexts) {
         float s[policy::kNumManagerFeatures];
@@ -298,17 +319,21 @@ core::Result<json> train_manager(const TrainOptions& o, const WorldFactory& fact
         line += buf;
       }
       const double el = std::chrono::duration<double>(now - t0).count();
-      std::fprintf(stderr, "[manager] episode %d/%d%s  ETA %s\n", ep + 1, o.manager_episodes, line.c_str(),
-                   hms(el / (ep + 1) * (o.manager_episodes - ep - 1)).c_str());
+      std::fprintf(stderr, "[manager] episode %d/%d%s  ETA %s\n", ep + 1, o.manager_episodes,
+                   line.c_str(), hms(el / (ep + 1) * (o.manager_episodes - ep - 1)).c_str());
       last_print = now;
     }
   }
-  if (auto st = td3.save_checkpoint(o.out_dir + "/checkpoints/manager.pt"); !st.ok()) return st.error();
-  json info = {{"algorithm", "td3"}, {"seed", o.seed}, {"episodes", o.manager_episodes},
+  if (auto st = td3.save_checkpoint(o.out_dir + "/checkpoints/manager.pt"); !st.ok())
+    return st.error();
+  json info = {{"algorithm", "td3"},
+               {"seed", o.seed},
+               {"episodes", o.manager_episodes},
                {"period_steps", policy::kManagerPeriod},
                {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()}};
   json alphas = json::object();
-  for (auto c : {core::BusinessContext::kBalanced, core::BusinessContext::kHealthcare, core::BusinessContext::kBudget}) {
+  for (auto c : {core::BusinessContext::kBalanced, core::BusinessContext::kHealthcare,
+                 core::BusinessContext::kBudget}) {
     float s[policy::kNumManagerFeatures];
     policy::ManagerFeatures mf(policy::env_from(o.scenario));
     mf.build(c, s);
@@ -320,11 +345,12 @@ core::Result<json> train_manager(const TrainOptions& o, const WorldFactory& fact
   std::string learned;
   for (auto& [name, a] : alphas.items()) {
     char buf[96];
-    std::snprintf(buf, sizeof buf, "%s%s: alpha %.2f, beta %.2f", learned.empty() ? "" : "; ", name.c_str(),
-                  a.get<double>(), 1.0 - a.get<double>());
+    std::snprintf(buf, sizeof buf, "%s%s: alpha %.2f, beta %.2f", learned.empty() ? "" : "; ",
+                  name.c_str(), a.get<double>(), 1.0 - a.get<double>());
     learned += buf;
   }
-  std::fprintf(stderr, "[manager] learned weights (latency alpha, cost beta): %s\n", learned.c_str());
+  std::fprintf(stderr, "[manager] learned weights (latency alpha, cost beta): %s\n",
+               learned.c_str());
   info["contexts"] = json::array();
   for (auto c : o.contexts) info["contexts"].push_back(std::string(core::to_string(c)));
   policy::Model m = td3.export_actor(names_of(policy::manager_feature_names()), info.dump());
@@ -358,10 +384,14 @@ core::Result<std::string> train(const TrainOptions& o) {
   // (this machine has two cores; each trainer uses one torch thread).
   std::vector<policy::RlVariant> variants;
   for (const auto& v : o.variants) {
-    if (v == "rl-basic") variants.push_back(policy::RlVariant::kBasic);
-    else if (v == "rl-shuffle") variants.push_back(policy::RlVariant::kShuffle);
-    else if (v == "rl-full") variants.push_back(policy::RlVariant::kFull);
-    else return core::Error{"unknown worker variant '" + v + "'"};
+    if (v == "rl-basic")
+      variants.push_back(policy::RlVariant::kBasic);
+    else if (v == "rl-shuffle")
+      variants.push_back(policy::RlVariant::kShuffle);
+    else if (v == "rl-full")
+      variants.push_back(policy::RlVariant::kFull);
+    else
+      return core::Error{"unknown worker variant '" + v + "'"};
   }
   std::vector<std::unique_ptr<Ppo>> agents;
   for (auto v : variants) agents.push_back(std::make_unique<Ppo>(worker_config(o, v)));
@@ -393,7 +423,8 @@ core::Result<std::string> train(const TrainOptions& o) {
   if (o.evaluate) {
     ::setenv("PRESCALE_MODELS_DIR", o.out_dir.c_str(), 1);
     json eval = json::object();
-    for (auto c : {core::BusinessContext::kBalanced, core::BusinessContext::kHealthcare, core::BusinessContext::kBudget}) {
+    for (auto c : {core::BusinessContext::kBalanced, core::BusinessContext::kHealthcare,
+                   core::BusinessContext::kBudget}) {
       sim::Scenario s = o.scenario;
       s.context = c;
       arena::TournamentOptions to;
@@ -401,9 +432,11 @@ core::Result<std::string> train(const TrainOptions& o) {
       to.seeds = o.eval_seeds;
       auto r = arena::run_tournament(s, to);
       if (!r.ok()) return r.error();
-      std::fprintf(stderr, "\nheld-out evaluation, context %s (seeds %llu..%llu, never trained on):\n%s",
-                   std::string(core::to_string(c)).c_str(), static_cast<unsigned long long>(s.base_seed),
-                   static_cast<unsigned long long>(s.base_seed + o.eval_seeds - 1), arena::format_table(*r).c_str());
+      std::fprintf(
+          stderr, "\nheld-out evaluation, context %s (seeds %llu..%llu, never trained on):\n%s",
+          std::string(core::to_string(c)).c_str(), static_cast<unsigned long long>(s.base_seed),
+          static_cast<unsigned long long>(s.base_seed + o.eval_seeds - 1),
+          arena::format_table(*r).c_str());
       json rows = json::object();
       for (const auto& p : r->results) {
         rows[p.policy] = {{"sla_violation_pct", p.sla_violation_pct.mean}, {"cost", p.cost.mean}};
@@ -413,7 +446,8 @@ core::Result<std::string> train(const TrainOptions& o) {
     summary["evaluation"] = eval;
   }
   const std::string text = summary.dump(2) + "\n";
-  if (auto st = core::write_file_atomic(o.out_dir + "/training.json", text); !st.ok()) return st.error();
+  if (auto st = core::write_file_atomic(o.out_dir + "/training.json", text); !st.ok())
+    return st.error();
   return text;
 }
 

@@ -20,13 +20,13 @@ struct TrainOptions {
   // Environment steps of the rl-full worker; the ablation workers (rl-basic, rl-shuffle)
   // get half, trained one after the other on a second thread meanwhile.
   std::int64_t worker_steps = 20'000'000;
-  int manager_episodes = 1500;            // 500-step episodes for the manager
+  int manager_episodes = 1500;  // 500-step episodes for the manager
   std::uint64_t seed = 1;
-  std::string out_dir;                  // models land here; checkpoints in out_dir/checkpoints
-  bool resume = true;                   // continue from checkpoints found in out_dir
+  std::string out_dir;                   // models land here; checkpoints in out_dir/checkpoints
+  bool resume = true;                    // continue from checkpoints found in out_dir
   std::vector<std::string> trace_files;  // training traces (never the development set)
   int envs = 32;
-  int rollout = 256;        // steps per environment per PPO update
+  int rollout = 256;          // steps per environment per PPO update
   int checkpoint_every = 20;  // PPO updates between checkpoints
   int eval_seeds = 20;
   bool evaluate = true;

@@ -47,7 +47,8 @@ TEST(Trainer, SameSeedSameModels) {
   other.out_dir = testing::TempDir() + "/train_c";
   std::filesystem::remove_all(other.out_dir);
   ASSERT_TRUE(train(other).ok());
-  EXPECT_NE(checksum_of(a + "/worker-rl-full.json"), checksum_of(other.out_dir + "/worker-rl-full.json"));
+  EXPECT_NE(checksum_of(a + "/worker-rl-full.json"),
+            checksum_of(other.out_dir + "/worker-rl-full.json"));
 }
 
 TEST(Trainer, ResumesFromCheckpointAndRefusesAnotherSeed) {

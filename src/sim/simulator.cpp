@@ -103,7 +103,8 @@ void Simulator::step(const core::Decision& decision) {
   m_.lag_integral += o.backlog_out * dt;
   m_.arrived += arrivals * dt;
   m_.processed += o.processed;
-  m_.peak_throughput_mb_s = std::max(m_.peak_throughput_mb_s, o.processed / dt * model_.record_mb());
+  m_.peak_throughput_mb_s =
+      std::max(m_.peak_throughput_mb_s, o.processed / dt * model_.record_mb());
   sum_exec_ += alive;
   sum_exec_sq_ += static_cast<double>(alive) * alive;
   sum_latency_ += o.latency_ms;

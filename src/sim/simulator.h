@@ -55,15 +55,15 @@ struct RunMetrics {
   double stability = 0;       // population std dev of alive executors per step
   double mean_executors = 0;  // mean alive executors (serving + provisioning)
   double executor_seconds = 0;
-  int rescales = 0;            // steps whose applied target differs from the previous one
-  int reversals = 0;           // rescales whose direction differs from the previous rescale's
-  double throughput_mb_s = 0;  // processed MB / run time
+  int rescales = 0;                 // steps whose applied target differs from the previous one
+  int reversals = 0;                // rescales whose direction differs from the previous rescale's
+  double throughput_mb_s = 0;       // processed MB / run time
   double peak_throughput_mb_s = 0;  // highest processed MB/s of any step
-  double cpu_util_pct = 0;     // mean over steps with serving executors
-  double lag_integral = 0;     // sum of backlog * step_s, record-seconds
-  double arrived = 0;          // records
-  double processed = 0;        // records
-  double final_backlog = 0;    // records
+  double cpu_util_pct = 0;          // mean over steps with serving executors
+  double lag_integral = 0;          // sum of backlog * step_s, record-seconds
+  double arrived = 0;               // records
+  double processed = 0;             // records
+  double final_backlog = 0;         // records
 };
 
 class Simulator {
