@@ -56,6 +56,8 @@ const std::array<const char*, kNumWorkerFeatures>& worker_feature_names() {
       "codec_lz4",
       "codec_zstd",
       "alpha",  // the manager's latency weight (beta = 1 - alpha)
+      "log_recent_peak",    // log(max input over the last 4 min / input), clipped [0, 3]
+      "log_recent_trough",  // log(min input over the last 4 min / input), clipped [-3, 0]
   };
   return kNames;
 }
@@ -85,6 +87,18 @@ void WorkerFeatures::build(const core::Observation& obs, double alpha, float* ou
   for (int i = 0; i < 3; ++i) out[15 + i] = static_cast<int>(obs.tier) == i ? 1.0f : 0.0f;
   for (int i = 0; i < 3; ++i) out[18 + i] = static_cast<int>(obs.compression) == i ? 1.0f : 0.0f;
   out[21] = static_cast<float>(alpha);
+  // Memory of the recent load: a trough between two peaks a few minutes apart is not the
+  // time to release executors that take a minute to come back.
+  recent_[static_cast<size_t>(seen_ % kLoadMemorySteps)] = in;
+  ++seen_;
+  const int n = std::min(seen_, kLoadMemorySteps);
+  double hi = in, lo = in;
+  for (int i = 0; i < n; ++i) {
+    hi = std::max(hi, recent_[static_cast<size_t>(i)]);
+    lo = std::min(lo, recent_[static_cast<size_t>(i)]);
+  }
+  out[22] = clampf(std::log(hi / in), 0, 3);
+  out[23] = clampf(std::log(lo / in), -3, 0);
 }
 
 int worker_target(int level, const core::Observation& obs, const PolicyEnv& env, bool use_edge) {

@@ -31,7 +31,8 @@ bool variant_chooses_storage(RlVariant v);
 
 // ---- Worker ------------------------------------------------------------------------------
 
-inline constexpr int kNumWorkerFeatures = 22;
+inline constexpr int kNumWorkerFeatures = 24;
+inline constexpr int kLoadMemorySteps = 48;  // 4 minutes of input rates (recent peak/trough)
 const std::array<const char*, kNumWorkerFeatures>& worker_feature_names();
 
 // Executor head: index 0 holds the current target (serving + provisioning; at least
@@ -67,7 +68,10 @@ struct WorkerAction {
 class WorkerFeatures {
  public:
   WorkerFeatures(const PolicyEnv& env, bool use_edge) : env_(env), use_edge_(use_edge) {}
-  void reset() { prev_input_rps_ = -1; }
+  void reset() {
+    prev_input_rps_ = -1;
+    seen_ = 0;
+  }
   // Writes kNumWorkerFeatures values.
   void build(const core::Observation& obs, double alpha, float* out);
 
@@ -75,6 +79,8 @@ class WorkerFeatures {
   PolicyEnv env_;
   bool use_edge_;
   double prev_input_rps_ = -1;
+  std::array<double, kLoadMemorySteps> recent_{};  // ring of the last input rates
+  int seen_ = 0;
 };
 
 // The executors `level` asks for in this observation, clamped to the bounds. use_edge:

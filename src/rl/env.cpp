@@ -70,8 +70,10 @@ void WorldFactory::make(std::uint64_t episode, World* w) const {
       syn.burst_min_s = rng.uniform(20, 150);
       syn.burst_max_s = syn.burst_min_s * rng.uniform(1.0, 3.0);
       syn.burst_ramp_s = rng.uniform(5, 60);
-      syn.cycle_amplitude = rng.uniform(0, 0.4);
-      syn.cycle_period_s = rng.uniform(600, 5400);
+      // Cycles from slow to a whole "day" in a few minutes: a replayed 30-minute trace
+      // (nyc_taxi) rises 7x in two cold starts.
+      syn.cycle_amplitude = rng.uniform(0, 0.9);
+      syn.cycle_period_s = 200.0 * std::pow(27.0, rng.uniform());  // 200 s .. 5400 s, log-uniform
       syn.noise_sigma = rng.uniform(0.03, 0.2);
       w->label = "synthetic-random";
     } else {
