@@ -2,7 +2,7 @@
 // allocation-free Eigen forward pass for deciding.
 //
 // Training (src/rl, libtorch) exports its actor networks into this format; deciding reads
-// them without libtorch: one observation through a 22-64-64-22 MLP costs ~1 µs here against
+// them without libtorch: one observation through a 24-64-64-23 MLP costs ~1 µs here against
 // ~13 µs through libtorch's per-call dispatch (../shared/stack.md), which is what keeps one
 // hierarchical decision far below its 100 µs budget.
 //
