@@ -55,7 +55,7 @@ const std::array<const char*, kNumWorkerFeatures>& worker_feature_names() {
       "codec_none",
       "codec_lz4",
       "codec_zstd",
-      "alpha",  // the manager's latency weight (beta = 1 - alpha)
+      "alpha",              // the manager's latency weight (beta = 1 - alpha)
       "log_recent_peak",    // log(max input over the last 4 min / input), clipped [0, 3]
       "log_recent_trough",  // log(min input over the last 4 min / input), clipped [-3, 0]
   };
