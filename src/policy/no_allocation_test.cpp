@@ -15,6 +15,7 @@
 #include "policy/hpa.h"
 #include "policy/keda.h"
 #include "policy/phpa.h"
+#include "policy/rl_policy.h"
 #include "policy/seer.h"
 #include "policy/spark_dra.h"
 
@@ -91,6 +92,16 @@ TEST(Baselines, DecideNeverAllocates) {
        [](auto& e, auto& p) { return std::make_unique<PhpaPolicy>(e, p); },
        {{"model", "holt-winters"}}},
       {"seer", [](auto& e, auto& p) { return std::make_unique<SeerPolicy>(e, p); }, {}},
+      // The hierarchical rl policy with the shipped models (manager + worker forward passes).
+      {"rl",
+       [](auto& e, auto&) -> std::unique_ptr<Policy> {
+         auto worker = load_worker(default_models_dir() + "/worker-rl-full.json", RlVariant::kFull);
+         auto manager = load_manager(default_models_dir() + "/manager.json");
+         if (!worker.ok() || !manager.ok()) return nullptr;
+         return std::make_unique<RlPolicy>("rl", e, RlVariant::kFull, std::move(*worker),
+                                           std::make_unique<Model>(std::move(*manager)), 0.5);
+       },
+       {}},
   };
   const std::vector<core::Observation> trace = Trace();
   for (const Case& c : cases) {
@@ -98,6 +109,7 @@ TEST(Baselines, DecideNeverAllocates) {
     core::ParamTable params(c.name);
     for (const auto& [key, value] : c.params) params.set(key, value);
     std::unique_ptr<Policy> policy = c.make(env, params);
+    ASSERT_NE(policy, nullptr);
     ASSERT_TRUE(params.finish().ok()) << params.finish().message();
     long decided = 0;
     g_allocations = 0;
