@@ -20,6 +20,7 @@ PACKAGES=(
   libtorch-dev           # src/rl training: networks, autograd, Adam (PPO worker, TD3 manager)
   libopenblas0-pthread   # makes libtorch's CPU matmuls ~4x faster than the reference BLAS
   libeigen3-dev          # allocation-free forward pass for shipped models (decision p99 target)
+  libssl-dev             # HMAC-SHA256 of edge signals (src/bus): OpenSSL, constant-time compare
 )
 
 missing=()

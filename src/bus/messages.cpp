@@ -1,0 +1,241 @@
+#include "bus/messages.h"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace prescale::bus {
+
+using nlohmann::json;
+
+namespace {
+
+core::Error bad(const std::string& type, const std::string& what) {
+  return core::Error{type + " message: " + what};
+}
+
+// Parses, checks it is an object of version kVersion with type tag `type`.
+core::Result<json> open(const std::string& text, const std::string& type) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    return bad(type, std::string("not JSON (") + e.what() + ")");
+  }
+  if (!j.is_object()) return bad(type, "not a JSON object");
+  auto v = j.find("v");
+  if (v == j.end() || !v->is_number_integer())
+    return bad(type, "field 'v': missing or not an integer");
+  if (v->get<long long>() != kVersion) {
+    return bad(type, "version " + std::to_string(v->get<long long>()) +
+                         " is not supported (expected " + std::to_string(kVersion) + ")");
+  }
+  auto t = j.find("type");
+  if (t == j.end() || !t->is_string()) return bad(type, "field 'type': missing or not a string");
+  if (t->get<std::string>() != type) return bad(type, "type is '" + t->get<std::string>() + "'");
+  return j;
+}
+
+// Typed field readers; each error names the field and the expectation.
+struct Reader {
+  const json& j;
+  std::string type;
+  std::string error;
+
+  const json* get(const char* key) {
+    auto it = j.find(key);
+    if (it == j.end()) {
+      if (error.empty()) error = std::string("field '") + key + "': missing";
+      return nullptr;
+    }
+    return &*it;
+  }
+  void fail(const char* key, const std::string& expected) {
+    if (error.empty()) error = std::string("field '") + key + "': expected " + expected;
+  }
+  double number(const char* key, double lo, double hi) {
+    const json* v = get(key);
+    if (!v) return 0;
+    if (!v->is_number() || !std::isfinite(v->get<double>()) || v->get<double>() < lo ||
+        v->get<double>() > hi) {
+      fail(key, "a number in [" + json(lo).dump() + ", " + json(hi).dump() + "]");
+      return 0;
+    }
+    return v->get<double>();
+  }
+  std::int64_t integer(const char* key, std::int64_t lo, std::int64_t hi) {
+    const json* v = get(key);
+    if (!v) return 0;
+    if (!v->is_number_integer() || v->get<std::int64_t>() < lo || v->get<std::int64_t>() > hi ||
+        (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(hi))) {
+      fail(key, "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      return 0;
+    }
+    return v->get<std::int64_t>();
+  }
+  std::uint64_t unsigned_integer(const char* key) {
+    const json* v = get(key);
+    if (!v) return 0;
+    if (!v->is_number_unsigned()) {
+      fail(key, "a non-negative integer");
+      return 0;
+    }
+    return v->get<std::uint64_t>();
+  }
+  std::string string(const char* key, size_t max_len) {
+    const json* v = get(key);
+    if (!v) return "";
+    if (!v->is_string() || v->get<std::string>().size() > max_len) {
+      fail(key, "a string of at most " + std::to_string(max_len) + " characters");
+      return "";
+    }
+    return v->get<std::string>();
+  }
+};
+
+bool valid_device(const std::string& d) {
+  if (d.empty() || d.size() > 64) return false;
+  for (char c : d) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool valid_sig(const std::string& s) {
+  if (s.empty()) return true;  // unsigned: decodes, the verifier rejects it
+  if (s.size() != 64) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+constexpr double kMaxRate = 1e12;
+constexpr std::int64_t kMaxI64 = INT64_MAX;
+
+}  // namespace
+
+std::string encode(const BurstSignal& m) {
+  json j = {{"v", kVersion},
+            {"type", "burst_signal"},
+            {"device", m.device},
+            {"seq", m.seq},
+            {"ts_ms", m.ts_ms},
+            {"horizon_s", m.horizon_s},
+            {"forecast", m.forecast},
+            {"baseline", m.baseline},
+            {"burst", m.burst ? 1 : 0},
+            {"confidence", m.confidence}};
+  if (!m.sig.empty()) j["sig"] = m.sig;
+  return j.dump();
+}
+
+std::string encode(const Progress& m) {
+  return json{{"v", kVersion},
+              {"type", "progress"},
+              {"app", m.app},
+              {"ts_ms", m.ts_ms},
+              {"batch_id", m.batch_id},
+              {"input_rows_per_s", m.input_rows_per_s},
+              {"processed_rows_per_s", m.processed_rows_per_s},
+              {"batch_duration_ms", m.batch_duration_ms},
+              {"num_input_rows", m.num_input_rows},
+              {"offsets_behind", m.offsets_behind},
+              {"executors_active", m.executors_active}}
+      .dump();
+}
+
+std::string encode(const ScaleTo& m) {
+  return json{{"v", kVersion},
+              {"type", "scale_to"},
+              {"seq", m.seq},
+              {"ts_ms", m.ts_ms},
+              {"target_executors", m.target_executors},
+              {"shuffle_tier", std::string(core::to_string(m.shuffle_tier))},
+              {"reason", m.reason}}
+      .dump();
+}
+
+core::Result<BurstSignal> decode_burst_signal(const std::string& text) {
+  auto j = open(text, "burst_signal");
+  if (!j.ok()) return j.error();
+  Reader r{*j, "burst_signal", ""};
+  BurstSignal m;
+  m.device = r.string("device", 64);
+  m.seq = r.unsigned_integer("seq");
+  m.ts_ms = r.integer("ts_ms", 0, kMaxI64);
+  m.horizon_s = r.number("horizon_s", 1e-3, 86400);
+  m.forecast = r.number("forecast", 0, kMaxRate);
+  m.baseline = r.number("baseline", 0, kMaxRate);
+  m.burst = r.integer("burst", 0, 1) == 1;
+  m.confidence = r.number("confidence", 0, 1);
+  if (auto it = j->find("sig"); it != j->end()) {
+    if (!it->is_string() || !valid_sig(it->get<std::string>()))
+      r.fail("sig", "64 lowercase hex digits");
+    else
+      m.sig = it->get<std::string>();
+  }
+  if (r.error.empty() && !valid_device(m.device))
+    r.fail("device", "1-64 characters of [A-Za-z0-9._-]");
+  if (!r.error.empty()) return bad("burst_signal", r.error);
+  return m;
+}
+
+core::Result<Progress> decode_progress(const std::string& text) {
+  auto j = open(text, "progress");
+  if (!j.ok()) return j.error();
+  Reader r{*j, "progress", ""};
+  Progress m;
+  m.app = r.string("app", 256);
+  m.ts_ms = r.integer("ts_ms", 0, kMaxI64);
+  m.batch_id = r.integer("batch_id", 0, kMaxI64);
+  m.input_rows_per_s = r.number("input_rows_per_s", 0, kMaxRate);
+  m.processed_rows_per_s = r.number("processed_rows_per_s", 0, kMaxRate);
+  m.batch_duration_ms = r.number("batch_duration_ms", 0, 1e9);
+  m.num_input_rows = r.integer("num_input_rows", 0, kMaxI64);
+  m.offsets_behind = r.integer("offsets_behind", 0, kMaxI64);
+  m.executors_active = static_cast<int>(r.integer("executors_active", 0, 1'000'000));
+  if (!r.error.empty()) return bad("progress", r.error);
+  return m;
+}
+
+core::Result<ScaleTo> decode_scale_to(const std::string& text) {
+  auto j = open(text, "scale_to");
+  if (!j.ok()) return j.error();
+  Reader r{*j, "scale_to", ""};
+  ScaleTo m;
+  m.seq = r.unsigned_integer("seq");
+  m.ts_ms = r.integer("ts_ms", 0, kMaxI64);
+  m.target_executors = static_cast<int>(r.integer("target_executors", 0, 1'000'000));
+  const std::string tier = r.string("shuffle_tier", 16);
+  m.reason = r.string("reason", 1024);
+  if (r.error.empty()) {
+    auto t = core::parse_tier(tier);
+    if (!t)
+      r.fail("shuffle_tier", "redis|nvme|s3");
+    else
+      m.shuffle_tier = *t;
+  }
+  if (!r.error.empty()) return bad("scale_to", r.error);
+  return m;
+}
+
+core::Result<std::string> message_type(const std::string& text) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    return core::Error{std::string("message: not JSON (") + e.what() + ")"};
+  }
+  if (!j.is_object()) return core::Error{"message: not a JSON object"};
+  auto v = j.find("v");
+  if (v == j.end() || !v->is_number_integer() || v->get<long long>() != kVersion) {
+    return core::Error{"message: missing or unsupported version 'v' (expected 1)"};
+  }
+  auto t = j.find("type");
+  if (t == j.end() || !t->is_string())
+    return core::Error{"message: field 'type': missing or not a string"};
+  return t->get<std::string>();
+}
+
+}  // namespace prescale::bus

@@ -1,0 +1,72 @@
+// The control-plane messages of ../shared/design.md ("Messages"), as values, with strict JSON
+// encoding and decoding. Shared by the edge agent (issue 4) and the live controller (issue 5).
+//
+// Decoding never trusts its input: unknown version, wrong type tag, missing or mistyped
+// field, out-of-range value -> an Error naming the field and what was expected. Nothing is
+// acted on before it decodes (and, for signals, verifies: bus/signing.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/result.h"
+#include "core/types.h"
+
+namespace prescale::bus {
+
+inline constexpr int kVersion = 1;
+
+// Topics (design.md): edge signals, engine progress, scaling commands, raw readings.
+inline constexpr const char* kTopicMetadata = "iot-metadata";
+inline constexpr const char* kTopicMetrics = "iot-metrics";
+inline constexpr const char* kTopicControl = "iot-control";
+inline constexpr const char* kTopicRawData = "iot-raw-data";
+
+// A gateway's warning that a burst is coming, signed with the device's key.
+struct BurstSignal {
+  std::string device;      // gateway id, [A-Za-z0-9._-]{1,64}
+  std::uint64_t seq = 0;   // strictly increasing per device (replay protection)
+  std::int64_t ts_ms = 0;  // gateway clock, ms since the epoch
+  double horizon_s = 60;   // how far ahead the forecast looks, > 0
+  double forecast = 0;     // forecast rate at the horizon, records/s, >= 0
+  double baseline = 0;     // the gateway's current baseline rate, records/s, >= 0
+  bool burst = false;      // the detector's verdict
+  double confidence = 0;   // [0, 1]
+  std::string sig;         // hex HMAC-SHA256 (64 lowercase hex digits); empty = unsigned
+};
+
+// Structured Streaming progress, published by the Spark listener.
+struct Progress {
+  std::string app;
+  std::int64_t ts_ms = 0;
+  std::int64_t batch_id = 0;
+  double input_rows_per_s = 0;
+  double processed_rows_per_s = 0;
+  double batch_duration_ms = 0;
+  std::int64_t num_input_rows = 0;
+  std::int64_t offsets_behind = 0;
+  int executors_active = 0;
+};
+
+// The controller's command to the Spark plugin.
+struct ScaleTo {
+  std::uint64_t seq = 0;
+  std::int64_t ts_ms = 0;
+  int target_executors = 0;
+  core::Tier shuffle_tier = core::Tier::kNvme;
+  std::string reason;
+};
+
+std::string encode(const BurstSignal& m);
+std::string encode(const Progress& m);
+std::string encode(const ScaleTo& m);
+
+core::Result<BurstSignal> decode_burst_signal(const std::string& json);
+core::Result<Progress> decode_progress(const std::string& json);
+core::Result<ScaleTo> decode_scale_to(const std::string& json);
+
+// The "type" tag of a message ("burst_signal", "progress", "scale_to") after checking the
+// version, for consumers of mixed streams.
+core::Result<std::string> message_type(const std::string& json);
+
+}  // namespace prescale::bus

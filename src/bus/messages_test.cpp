@@ -1,0 +1,124 @@
+#include "bus/messages.h"
+
+#include <gtest/gtest.h>
+
+namespace prescale::bus {
+namespace {
+
+BurstSignal sample_signal() {
+  BurstSignal m;
+  m.device = "gw-17";
+  m.seq = 42;
+  m.ts_ms = 1'764'000'000'123;
+  m.horizon_s = 60;
+  m.forecast = 1'012'345.5;
+  m.baseline = 250'000.25;
+  m.burst = true;
+  m.confidence = 0.87;
+  m.sig = std::string(64, 'a');
+  return m;
+}
+
+TEST(Messages, BurstSignalRoundTrip) {
+  const BurstSignal m = sample_signal();
+  auto back = decode_burst_signal(encode(m));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->device, m.device);
+  EXPECT_EQ(back->seq, m.seq);
+  EXPECT_EQ(back->ts_ms, m.ts_ms);
+  EXPECT_EQ(back->horizon_s, m.horizon_s);
+  EXPECT_EQ(back->forecast, m.forecast);  // exact: shortest round-trip encoding
+  EXPECT_EQ(back->baseline, m.baseline);
+  EXPECT_EQ(back->burst, m.burst);
+  EXPECT_EQ(back->confidence, m.confidence);
+  EXPECT_EQ(back->sig, m.sig);
+  EXPECT_EQ(message_type(encode(m)).value(), "burst_signal");
+}
+
+TEST(Messages, ProgressAndScaleToRoundTrip) {
+  Progress p;
+  p.app = "iot-agg";
+  p.ts_ms = 5;
+  p.batch_id = 7;
+  p.input_rows_per_s = 1e6;
+  p.processed_rows_per_s = 9.5e5;
+  p.batch_duration_ms = 812.5;
+  p.num_input_rows = 4'000'000;
+  p.offsets_behind = 123;
+  p.executors_active = 9;
+  auto pb = decode_progress(encode(p));
+  ASSERT_TRUE(pb.ok()) << pb.error().message;
+  EXPECT_EQ(pb->app, "iot-agg");
+  EXPECT_EQ(pb->offsets_behind, 123);
+  EXPECT_EQ(pb->executors_active, 9);
+  EXPECT_EQ(pb->batch_duration_ms, 812.5);
+
+  ScaleTo s;
+  s.seq = 3;
+  s.ts_ms = 9;
+  s.target_executors = 14;
+  s.shuffle_tier = core::Tier::kRedis;
+  s.reason = "rl: scale up \"burst\"";
+  auto sb = decode_scale_to(encode(s));
+  ASSERT_TRUE(sb.ok()) << sb.error().message;
+  EXPECT_EQ(sb->target_executors, 14);
+  EXPECT_EQ(sb->shuffle_tier, core::Tier::kRedis);
+  EXPECT_EQ(sb->reason, s.reason);
+}
+
+struct BadCase {
+  const char* json;
+  const char* fragment;  // the error must name this
+};
+
+class BadSignal : public testing::TestWithParam<BadCase> {};
+
+TEST_P(BadSignal, RejectedWithAClearError) {
+  auto r = decode_burst_signal(GetParam().json);
+  ASSERT_FALSE(r.ok()) << GetParam().json;
+  EXPECT_NE(r.error().message.find(GetParam().fragment), std::string::npos) << r.error().message;
+  EXPECT_EQ(r.error().message.rfind("burst_signal message: ", 0), 0u) << r.error().message;
+}
+
+#define SIGNAL_FIELDS                                                                            \
+  "\"device\":\"gw-1\",\"seq\":1,\"ts_ms\":1000,\"horizon_s\":60,\"forecast\":5,\"baseline\":1," \
+  "\"burst\":1,"                                                                                 \
+  "\"confidence\":0.5"
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, BadSignal,
+    testing::Values(
+        BadCase{"{\"v\":1,\"type\":\"burst_signal\"", "not JSON"},
+        BadCase{"[1,2]", "not a JSON object"},
+        BadCase{"{\"v\":2,\"type\":\"burst_signal\"," SIGNAL_FIELDS "}", "version 2"},
+        BadCase{"{\"type\":\"burst_signal\"," SIGNAL_FIELDS "}", "'v'"},
+        BadCase{"{\"v\":1,\"type\":\"progress\"," SIGNAL_FIELDS "}", "type is 'progress'"},
+        BadCase{"{\"v\":1,\"type\":\"burst_signal\",\"seq\":1}", "'device': missing"},
+        BadCase{"{\"v\":1,\"type\":\"burst_signal\"," SIGNAL_FIELDS ",\"confidence\":1.5}",
+                "'confidence'"},
+        BadCase{"{\"v\":1,\"type\":\"burst_signal\",\"device\":\"gw 1\",\"seq\":1,\"ts_ms\":1,"
+                "\"horizon_s\":60,\"forecast\":5,\"baseline\":1,\"burst\":1,\"confidence\":0.5}",
+                "'device'"},
+        BadCase{"{\"v\":1,\"type\":\"burst_signal\",\"device\":\"gw-1\",\"seq\":-3,\"ts_ms\":1,"
+                "\"horizon_s\":60,\"forecast\":5,\"baseline\":1,\"burst\":1,\"confidence\":0.5}",
+                "'seq'"},
+        BadCase{"{\"v\":1,\"type\":\"burst_signal\",\"device\":\"gw-1\",\"seq\":1,\"ts_ms\":1,"
+                "\"horizon_s\":60,\"forecast\":-5,\"baseline\":1,\"burst\":1,\"confidence\":0.5}",
+                "'forecast'"},
+        BadCase{"{\"v\":1,\"type\":\"burst_signal\",\"device\":\"gw-1\",\"seq\":1,\"ts_ms\":1,"
+                "\"horizon_s\":60,\"forecast\":5,\"baseline\":1,\"burst\":2,\"confidence\":0.5}",
+                "'burst'"},
+        BadCase{"{\"v\":1,\"type\":\"burst_signal\"," SIGNAL_FIELDS ",\"sig\":\"xyz\"}", "'sig'"}));
+
+TEST(Messages, ScaleToRejectsAnUnknownTier) {
+  auto r = decode_scale_to(
+      "{\"v\":1,\"type\":\"scale_to\",\"seq\":1,\"ts_ms\":1,\"target_executors\":4,\"shuffle_"
+      "tier\":\"tape\","
+      "\"reason\":\"\"}");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("'shuffle_tier': expected redis|nvme|s3"), std::string::npos)
+      << r.error().message;
+}
+
+}  // namespace
+}  // namespace prescale::bus
