@@ -196,3 +196,25 @@ TEST(CliRl, TrainSmallRunWritesLoadableModels) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CliForecast, EvalPrintsTheDocumentedJsonRows) {
+  const std::string trace =
+      std::string(PRESCALE_SOURCE_DIR) + "/../shared/traces/nab/realKnownCause/nyc_taxi.csv";
+  if (!std::filesystem::exists(trace)) GTEST_SKIP() << "traces not present";
+  const Outcome r = run("forecast eval --trace " + trace + " --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const char* key :
+       {"\"trace\"", "\"model\"", "\"mae\"", "\"rmse\"", "\"smape\"", "\"burst_precision\"",
+        "\"burst_recall\"", "\"burst_f1\"", "\"lead_time_steps\""}) {
+    EXPECT_NE(r.out.find(key), std::string::npos) << key;
+  }
+  for (const char* model :
+       {"\"last\"", "\"seasonal\"", "\"ewma\"", "\"holt-winters\"", "\"linreg\""}) {
+    EXPECT_NE(r.out.find(model), std::string::npos) << model;
+  }
+  EXPECT_EQ(run("forecast eval --trace /nonexistent.csv").code, 2);
+}
+
+}  // namespace

@@ -14,6 +14,7 @@
 #include "arena/report.h"
 #include "arena/tournament.h"
 #include "arena/traces.h"
+#include "forecast/evaluate.h"
 #include "policy/registry.h"
 #include "policy/rl_policy.h"
 #include "rl/trainer.h"
@@ -194,6 +195,15 @@ int run_traces_cmd(const WorkloadArgs& wa, const std::string& dir, const std::st
   return 0;
 }
 
+int run_forecast_eval(const std::vector<std::string>& traces, int horizon,
+                      const std::string& format) {
+  auto rows = prescale::forecast::evaluate_baselines(traces, horizon);
+  if (!rows.ok()) return fail(rows.error().message);
+  std::cout << (format == "json" ? prescale::forecast::format_forecast_json(*rows)
+                                 : prescale::forecast::format_forecast_table(*rows, horizon));
+  return 0;
+}
+
 struct TrainArgs {
   std::string scenario = "seed";
   std::string context = "all";
@@ -345,6 +355,26 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
 
+  std::vector<std::string> forecast_traces;
+  int forecast_horizon = 12;
+  std::string forecast_format = "table";
+  auto* forecast = app.add_subcommand("forecast", "edge load forecasting");
+  forecast->require_subcommand(1);
+  auto* forecast_eval = forecast->add_subcommand(
+      "eval",
+      "MAE, RMSE, sMAPE at the horizon on each trace's chronological test split (baselines)");
+  forecast_eval->add_option("--trace", forecast_traces, "timestamp,value CSV files")
+      ->required()
+      ->check(CLI::ExistingFile);
+  forecast_eval
+      ->add_option("--horizon", forecast_horizon,
+                   "samples ahead (default 12 = the 60 s cold start at one sample per 5 s step)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  forecast_eval->add_option("--format", forecast_format, "table|json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+
   WorkloadArgs dw;
   std::string decision_policy = "rl";
   int decisions = 200'000;
@@ -386,6 +416,7 @@ int main(int argc, char** argv) {
                 s->source == prescale::sim::WorkloadSource::kTrace ? "trace" : "synthetic");
     return 0;
   }
+  if (*forecast_eval) return run_forecast_eval(forecast_traces, forecast_horizon, forecast_format);
   if (*traces) return run_traces_cmd(rw, traces_dir, traces_policy, traces_seeds, traces_format);
   if (*ablation) return run_ablation_cmd(aw, ablation_seeds, ablation_format);
   if (*bench_d) return run_bench_decision(dw, decision_policy, decisions);

@@ -1,0 +1,49 @@
+// Point-forecast accuracy at a horizon, on the chronological test split of a trace.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "forecast/forecaster.h"
+
+namespace prescale::forecast {
+
+// The chronological split: the first 60% train, the next 20% validation, the last 20% test.
+// Forecasters are scored on the test part only (they may observe everything before it).
+struct Split {
+  size_t train_end, validation_end, n;
+};
+Split chronological_split(size_t n);
+
+struct PointMetrics {
+  double mae = 0, rmse = 0, smape = 0;  // sMAPE in % (0..200), 0/0 pairs skipped
+  size_t points = 0;
+};
+
+// Feeds the whole series one value at a time and, from sample `from` on, scores the forecast
+// of x[t + h] made after observing x[t].
+PointMetrics evaluate(Forecaster& f, const std::vector<double>& series, int h, size_t from);
+
+// A trace prepared for forecasting: resampled to its median sample gap (gaps interpolated),
+// with its daily period in samples.
+struct PreparedTrace {
+  std::string file;
+  double step_s = 0;
+  int period = 0;  // samples per day
+  std::vector<double> series;
+};
+core::Result<PreparedTrace> prepare_trace(const std::string& path);
+
+struct ForecastRow {
+  std::string trace, model;
+  PointMetrics metrics;
+};
+
+// Every baseline on every trace at horizon h (samples).
+core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std::string>& traces,
+                                                          int h);
+std::string format_forecast_table(const std::vector<ForecastRow>& rows, int h);
+std::string format_forecast_json(const std::vector<ForecastRow>& rows);
+
+}  // namespace prescale::forecast
