@@ -62,26 +62,33 @@ core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std:
       return core::Error{path + ": too short for horizon " + std::to_string(h) + " (" +
                          std::to_string(split.n) + " samples)"};
     }
+    const auto truth = true_bursts(p->series);
     for (const auto& name : baseline_names()) {
       auto f = make_baseline(name, p->period);
       if (!f.ok()) return f.error();
-      rows.push_back({p->file, name, evaluate(**f, p->series, h, split.validation_end)});
+      ForecastRow row{p->file, name, evaluate(**f, p->series, h, split.validation_end), {}};
+      const auto signal = detect_bursts(**f, p->series, h, DetectorParams{});
+      row.bursts = score_bursts(signal, truth, h, split.validation_end);
+      rows.push_back(std::move(row));
     }
   }
   return rows;
 }
 
 std::string format_forecast_table(const std::vector<ForecastRow>& rows, int h) {
-  std::string out = "forecast accuracy at horizon " + std::to_string(h) +
-                    " samples, chronological test split (last 20%)\n";
+  std::string out =
+      "forecast accuracy and burst detection at horizon " + std::to_string(h) +
+      " samples, chronological test split (last 20%); lead = mean samples the signal rose before "
+      "a detected burst\n";
   char line[256];
-  std::snprintf(line, sizeof line, "%-42s %-13s %14s %14s %9s %7s\n", "trace", "model", "MAE",
-                "RMSE", "sMAPE %", "points");
+  std::snprintf(line, sizeof line, "%-42s %-13s %12s %12s %8s %7s %6s %6s %6s %7s\n", "trace",
+                "model", "MAE", "RMSE", "sMAPE %", "bursts", "prec", "recall", "F1", "lead");
   out += line;
   for (const auto& r : rows) {
-    std::snprintf(line, sizeof line, "%-42s %-13s %14.4g %14.4g %9.2f %7zu\n", r.trace.c_str(),
-                  r.model.c_str(), r.metrics.mae, r.metrics.rmse, r.metrics.smape,
-                  r.metrics.points);
+    std::snprintf(line, sizeof line,
+                  "%-42s %-13s %12.4g %12.4g %8.2f %7d %6.2f %6.2f %6.2f %7.1f\n", r.trace.c_str(),
+                  r.model.c_str(), r.metrics.mae, r.metrics.rmse, r.metrics.smape, r.bursts.bursts,
+                  r.bursts.precision, r.bursts.recall, r.bursts.f1, r.bursts.mean_lead_steps);
     out += line;
   }
   return out;
@@ -90,16 +97,16 @@ std::string format_forecast_table(const std::vector<ForecastRow>& rows, int h) {
 std::string format_forecast_json(const std::vector<ForecastRow>& rows) {
   nlohmann::json a = nlohmann::json::array();
   for (const auto& r : rows) {
-    // Burst metrics come with the burst detector (issue 4, not built yet): null until then.
     a.push_back({{"trace", r.trace},
                  {"model", r.model},
                  {"mae", r.metrics.mae},
                  {"rmse", r.metrics.rmse},
                  {"smape", r.metrics.smape},
-                 {"burst_precision", nullptr},
-                 {"burst_recall", nullptr},
-                 {"burst_f1", nullptr},
-                 {"lead_time_steps", nullptr}});
+                 {"burst_precision", r.bursts.precision},
+                 {"burst_recall", r.bursts.recall},
+                 {"burst_f1", r.bursts.f1},
+                 {"lead_time_steps", r.bursts.mean_lead_steps},
+                 {"bursts", r.bursts.bursts}});
   }
   return a.dump(2) + "\n";
 }

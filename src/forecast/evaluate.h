@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "forecast/burst.h"
 #include "forecast/forecaster.h"
 
 namespace prescale::forecast {
@@ -38,9 +39,10 @@ core::Result<PreparedTrace> prepare_trace(const std::string& path);
 struct ForecastRow {
   std::string trace, model;
   PointMetrics metrics;
+  BurstMetrics bursts;  // the detector on this model's forecasts, test split
 };
 
-// Every baseline on every trace at horizon h (samples).
+// Every baseline on every trace at horizon h (samples): point metrics and burst detection.
 core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std::string>& traces,
                                                           int h);
 std::string format_forecast_table(const std::vector<ForecastRow>& rows, int h);
