@@ -11,7 +11,9 @@ namespace prescale::forecast {
 
 Split chronological_split(size_t n) { return {n * 6 / 10, n * 8 / 10, n}; }
 
-PointMetrics evaluate(Forecaster& f, const std::vector<double>& series, int h, size_t from) {
+PointMetrics evaluate(Forecaster& f, const std::vector<double>& series, int h, size_t from,
+                      size_t to) {
+  if (to == 0) to = series.size();
   PointMetrics m;
   double abs_sum = 0, sq_sum = 0, smape_sum = 0;
   size_t smape_n = 0;
@@ -20,6 +22,7 @@ PointMetrics evaluate(Forecaster& f, const std::vector<double>& series, int h, s
     f.observe(series[t]);
     const size_t target = t + static_cast<size_t>(h);
     if (target < from) continue;
+    if (target >= to) break;
     const double y = series[target], p = f.forecast(h);
     const double e = p - y;
     abs_sum += std::abs(e);
@@ -64,10 +67,23 @@ core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std:
     }
     const auto truth = true_bursts(p->series);
     for (const auto& name : baseline_names()) {
-      auto f = make_baseline(name, p->period);
-      if (!f.ok()) return f.error();
-      ForecastRow row{p->file, name, evaluate(**f, p->series, h, split.validation_end), {}};
-      const auto signal = detect_bursts(**f, p->series, h, DetectorParams{});
+      // Choose the parameters on the validation split only.
+      std::unique_ptr<Forecaster> best;
+      std::string best_params;
+      double best_mae = 0;
+      for (const auto& params : baseline_grid(name)) {
+        auto f = make_baseline(name, p->period, params);
+        if (!f.ok()) return f.error();
+        const double mae = evaluate(**f, p->series, h, split.train_end, split.validation_end).mae;
+        if (!best || mae < best_mae) {
+          best = std::move(*f);
+          best_mae = mae;
+          best_params = params;
+        }
+      }
+      ForecastRow row{
+          p->file, name, best_params, evaluate(*best, p->series, h, split.validation_end), {}};
+      const auto signal = detect_bursts(*best, p->series, h, DetectorParams{});
       row.bursts = score_bursts(signal, truth, h, split.validation_end);
       rows.push_back(std::move(row));
     }
@@ -99,6 +115,7 @@ std::string format_forecast_json(const std::vector<ForecastRow>& rows) {
   for (const auto& r : rows) {
     a.push_back({{"trace", r.trace},
                  {"model", r.model},
+                 {"params", r.params},
                  {"mae", r.metrics.mae},
                  {"rmse", r.metrics.rmse},
                  {"smape", r.metrics.smape},

@@ -22,9 +22,10 @@ struct PointMetrics {
   size_t points = 0;
 };
 
-// Feeds the whole series one value at a time and, from sample `from` on, scores the forecast
-// of x[t + h] made after observing x[t].
-PointMetrics evaluate(Forecaster& f, const std::vector<double>& series, int h, size_t from);
+// Feeds the series one value at a time and scores the forecast of x[t + h] made after
+// observing x[t], for targets t + h in [from, to) (to = 0: the end of the series).
+PointMetrics evaluate(Forecaster& f, const std::vector<double>& series, int h, size_t from,
+                      size_t to = 0);
 
 // A trace prepared for forecasting: resampled to its median sample gap (gaps interpolated),
 // with its daily period in samples.
@@ -38,11 +39,14 @@ core::Result<PreparedTrace> prepare_trace(const std::string& path);
 
 struct ForecastRow {
   std::string trace, model;
+  std::string params;  // the parameters chosen on the validation split
   PointMetrics metrics;
   BurstMetrics bursts;  // the detector on this model's forecasts, test split
 };
 
-// Every baseline on every trace at horizon h (samples): point metrics and burst detection.
+// Every baseline on every trace at horizon h (samples): parameters chosen by MAE on the
+// validation split from a small grid (forecaster.h: baseline_grid), then point metrics and
+// burst detection on the test split.
 core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std::string>& traces,
                                                           int h);
 std::string format_forecast_table(const std::vector<ForecastRow>& rows, int h);

@@ -125,15 +125,69 @@ const std::vector<std::string>& baseline_names() {
   return kNames;
 }
 
-core::Result<std::unique_ptr<Forecaster>> make_baseline(const std::string& name, int period) {
+std::vector<std::string> baseline_grid(const std::string& name) {
+  if (name == "ewma")
+    return {"alpha=0.1", "alpha=0.2", "alpha=0.3", "alpha=0.5", "alpha=0.7", "alpha=0.9"};
+  if (name == "linreg") return {"window=6", "window=12", "window=24", "window=48"};
+  if (name == "holt-winters") {
+    std::vector<std::string> g;
+    for (const char* a : {"0.1", "0.3", "0.5"})
+      for (const char* b : {"0", "0.02", "0.1"})
+        for (const char* c : {"0.05", "0.2", "0.5"})
+          g.push_back(std::string("alpha=") + a + ",beta=" + b + ",gamma=" + c);
+    return g;
+  }
+  return {""};
+}
+
+namespace {
+
+// "k=v,k=v" -> value of `key`, or `fallback` when absent; false on a malformed string.
+bool param(const std::string& params, const std::string& key, double fallback, double* out) {
+  *out = fallback;
+  size_t pos = 0;
+  while (pos < params.size()) {
+    const size_t end = std::min(params.find(',', pos), params.size());
+    const std::string item = params.substr(pos, end - pos);
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos) return false;
+    if (item.substr(0, eq) == key) {
+      try {
+        size_t used = 0;
+        *out = std::stod(item.substr(eq + 1), &used);
+        if (used != item.size() - eq - 1) return false;
+      } catch (const std::exception&) {
+        return false;
+      }
+    }
+    pos = end + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<Forecaster>> make_baseline(const std::string& name, int period,
+                                                        const std::string& params) {
+  double alpha = 0, beta = 0, gamma = 0, window = 0;
+  const bool ok = param(params, "alpha", name == "ewma" ? 0.3 : 0.3, &alpha) &&
+                  param(params, "beta", 0.02, &beta) && param(params, "gamma", 0.2, &gamma) &&
+                  param(params, "window", 12, &window);
+  if (!ok || alpha <= 0 || alpha > 1 || beta < 0 || beta > 1 || gamma < 0 || gamma > 1 ||
+      window < 2) {
+    return core::Error{"forecaster '" + name + "': bad parameters '" + params +
+                       "' (expected alpha in (0,1], beta and gamma in [0,1], window >= 2)"};
+  }
   if (name == "last") return std::unique_ptr<Forecaster>(std::make_unique<LastValue>());
   if (name == "seasonal")
     return std::unique_ptr<Forecaster>(std::make_unique<SeasonalNaive>(period));
-  if (name == "ewma") return std::unique_ptr<Forecaster>(std::make_unique<Ewma>(0.3));
+  if (name == "ewma") return std::unique_ptr<Forecaster>(std::make_unique<Ewma>(alpha));
   if (name == "holt-winters") {
-    return std::unique_ptr<Forecaster>(std::make_unique<HoltWinters>(0.3, 0.02, 0.2, period));
+    return std::unique_ptr<Forecaster>(std::make_unique<HoltWinters>(alpha, beta, gamma, period));
   }
-  if (name == "linreg") return std::unique_ptr<Forecaster>(std::make_unique<LinearRegression>(12));
+  if (name == "linreg")
+    return std::unique_ptr<Forecaster>(
+        std::make_unique<LinearRegression>(static_cast<int>(window)));
   return core::Error{"unknown forecaster '" + name +
                      "'; expected one of: last, seasonal, ewma, holt-winters, linreg"};
 }

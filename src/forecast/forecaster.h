@@ -109,8 +109,13 @@ class LinearRegression : public Forecaster {
 // The baseline names, in report order.
 const std::vector<std::string>& baseline_names();
 
-// Builds a baseline by name with the documented defaults (docs/forecast.md); `period` is
-// the seasonal period in samples (a day for the NAB traces).
-core::Result<std::unique_ptr<Forecaster>> make_baseline(const std::string& name, int period);
+// Builds a baseline by name; `period` is the seasonal period in samples (a day for the NAB
+// traces); `params` is one entry of baseline_grid(name) ("" = the defaults of
+// docs/forecast.md). Errors name the model or the parameter string.
+core::Result<std::unique_ptr<Forecaster>> make_baseline(const std::string& name, int period,
+                                                        const std::string& params = "");
+
+// The parameter settings tried for a baseline on the validation split, e.g. "alpha=0.3".
+std::vector<std::string> baseline_grid(const std::string& name);
 
 }  // namespace prescale::forecast

@@ -61,6 +61,21 @@ TEST(Evaluate, HandComputedMetrics) {
   EXPECT_NEAR(m.smape, (200.0 / 3 + 200.0 * 2 / 6 + 200.0 * 4 / 12) / 3, 1e-9);
 }
 
+TEST(Evaluate, WindowedScoringAndParameters) {
+  LastValue l;
+  const PointMetrics m = evaluate(l, {1, 2, 4, 8, 16}, 1, 1, 3);  // targets 1 and 2 only
+  EXPECT_EQ(m.points, 2u);
+  EXPECT_NEAR(m.mae, 1.5, 1e-12);
+  EXPECT_TRUE(make_baseline("ewma", 24, "alpha=0.7").ok());
+  EXPECT_FALSE(make_baseline("ewma", 24, "alpha=1.7").ok());
+  EXPECT_FALSE(make_baseline("ewma", 24, "alpha").ok());
+  EXPECT_FALSE(make_baseline("linreg", 24, "window=1").ok());
+  for (const auto& name : baseline_names()) {
+    for (const auto& p : baseline_grid(name))
+      EXPECT_TRUE(make_baseline(name, 24, p).ok()) << name << " " << p;
+  }
+}
+
 TEST(Evaluate, SplitIsChronological) {
   const Split s = chronological_split(100);
   EXPECT_EQ(s.train_end, 60u);
