@@ -5,26 +5,31 @@
 
 namespace prescale::forecast {
 
-SeasonalNaive::SeasonalNaive(int period) : ring_(static_cast<size_t>(std::max(1, period)), 0.0) {}
-
-void SeasonalNaive::reset() {
+void History::clear() {
   std::fill(ring_.begin(), ring_.end(), 0.0);
   n_ = 0;
 }
 
-void SeasonalNaive::observe(double x) {
+void History::push(double x) {
   ring_[static_cast<size_t>(n_ % static_cast<long long>(ring_.size()))] = x;
   ++n_;
 }
 
+int History::size() const {
+  return static_cast<int>(std::min<long long>(n_, static_cast<long long>(ring_.size())));
+}
+
+double History::back(int age) const {
+  const auto cap = static_cast<long long>(ring_.size());
+  return ring_[static_cast<size_t>(((n_ - 1 - age) % cap + cap) % cap)];
+}
+
 double SeasonalNaive::forecast(int h) const {
-  if (n_ == 0) return 0;
-  const auto p = static_cast<long long>(ring_.size());
-  if (n_ < p) return ring_[static_cast<size_t>((n_ - 1) % p)];  // last value until a period is seen
-  // Target index n_-1+h; the same phase one or more periods back, within the ring.
-  long long idx = n_ - 1 + h;
-  while (idx > n_ - 1) idx -= p;
-  return ring_[static_cast<size_t>(((idx % p) + p) % p)];
+  if (history_.count() == 0) return 0;
+  const int p = history_.capacity();
+  if (history_.count() < p) return history_.back(0);  // last value until a period is seen
+  // The same phase as t + h, whole periods back: age = (p - h mod p) mod p.
+  return history_.back(((p - h % p) % p));
 }
 
 void Ewma::observe(double x) {
@@ -84,28 +89,14 @@ double HoltWinters::forecast(int h) const {
   return std::max(0.0, f);
 }
 
-LinearRegression::LinearRegression(int window)
-    : ring_(static_cast<size_t>(std::max(2, window)), 0.0) {}
-
-void LinearRegression::reset() {
-  std::fill(ring_.begin(), ring_.end(), 0.0);
-  n_ = 0;
-}
-
-void LinearRegression::observe(double x) {
-  ring_[static_cast<size_t>(n_ % static_cast<long long>(ring_.size()))] = x;
-  ++n_;
-}
-
 double LinearRegression::forecast(int h) const {
-  if (n_ == 0) return 0;
-  const long long w = std::min<long long>(n_, static_cast<long long>(ring_.size()));
-  if (w == 1) return ring_[0];
+  const int w = history_.size();
+  if (w == 0) return 0;
+  if (w == 1) return history_.back(0);
   // x = 0..w-1 (oldest to newest), y = the values.
   double sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (long long i = 0; i < w; ++i) {
-    const long long idx = (n_ - w + i) % static_cast<long long>(ring_.size());
-    const double y = ring_[static_cast<size_t>(idx)];
+  for (int i = 0; i < w; ++i) {
+    const double y = history_.back(w - 1 - i);
     const double xi = static_cast<double>(i);
     sx += xi;
     sy += y;

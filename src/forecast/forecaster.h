@@ -28,6 +28,22 @@ class Forecaster {
   virtual double forecast(int h) const = 0;
 };
 
+// The last `capacity` observations, oldest first by age: back(0) is the newest.
+class History {
+ public:
+  explicit History(int capacity) : ring_(static_cast<size_t>(capacity < 1 ? 1 : capacity), 0.0) {}
+  void clear();
+  void push(double x);
+  long long count() const { return n_; }  // observations ever pushed
+  int size() const;                       // observations held: min(count, capacity)
+  int capacity() const { return static_cast<int>(ring_.size()); }
+  double back(int age) const;  // age < size()
+
+ private:
+  std::vector<double> ring_;
+  long long n_ = 0;
+};
+
 // Last value: x[t+h] = x[t].
 class LastValue : public Forecaster {
  public:
@@ -44,15 +60,14 @@ class LastValue : public Forecaster {
 // value until a whole period has been seen.
 class SeasonalNaive : public Forecaster {
  public:
-  explicit SeasonalNaive(int period);
+  explicit SeasonalNaive(int period) : history_(period) {}
   std::string_view name() const override { return "seasonal"; }
-  void reset() override;
-  void observe(double x) override;
+  void reset() override { history_.clear(); }
+  void observe(double x) override { history_.push(x); }
   double forecast(int h) const override;
 
  private:
-  std::vector<double> ring_;  // the last `period` values
-  long long n_ = 0;
+  History history_;  // the last `period` values
 };
 
 // Exponentially weighted moving average (flat forecast).
@@ -95,15 +110,14 @@ class HoltWinters : public Forecaster {
 // (never below 0: loads are non-negative).
 class LinearRegression : public Forecaster {
  public:
-  explicit LinearRegression(int window);
+  explicit LinearRegression(int window) : history_(window < 2 ? 2 : window) {}
   std::string_view name() const override { return "linreg"; }
-  void reset() override;
-  void observe(double x) override;
+  void reset() override { history_.clear(); }
+  void observe(double x) override { history_.push(x); }
   double forecast(int h) const override;
 
  private:
-  std::vector<double> ring_;
-  long long n_ = 0;
+  History history_;
 };
 
 // The baseline names, in report order.
