@@ -2,8 +2,10 @@
 // and with the HPA. Each iteration is one whole 500-step seed run; items = steps.
 #include <benchmark/benchmark.h>
 
+#include "forecast/lstm.h"
 #include "policy/oracle.h"
 #include "policy/registry.h"
+#include "policy/rl_policy.h"
 #include "sim/simulator.h"
 
 #include <vector>
@@ -77,7 +79,21 @@ void BM_RlDecision(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// One edge forecast: the shipped nyc_taxi LSTM (window 48, hidden 32) over its window.
+void BM_LstmForecast(benchmark::State& state) {
+  auto m = forecast::load_lstm(policy::default_models_dir() + "/forecast/nyc_taxi.json");
+  if (!m.ok()) {
+    state.SkipWithError(m.error().message.c_str());
+    return;
+  }
+  forecast::LstmForecaster f(std::move(*m));
+  for (int i = 0; i < 100; ++i) f.observe(1000 + 10 * i);
+  for (auto _ : state) benchmark::DoNotOptimize(f.forecast(12));
+  state.SetItemsProcessed(state.iterations());
+}
+
 BENCHMARK(BM_SimStepsFixed);
+BENCHMARK(BM_LstmForecast)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_RlDecision);
 BENCHMARK(BM_SimStepsHpa);
 BENCHMARK(BM_OraclePlan)->Unit(benchmark::kMillisecond);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -15,6 +16,7 @@
 #include "arena/tournament.h"
 #include "arena/traces.h"
 #include "forecast/evaluate.h"
+#include "forecast/lstm_train.h"
 #include "policy/registry.h"
 #include "policy/rl_policy.h"
 #include "rl/trainer.h"
@@ -195,12 +197,36 @@ int run_traces_cmd(const WorkloadArgs& wa, const std::string& dir, const std::st
   return 0;
 }
 
+std::string default_lstm_dir() { return prescale::policy::default_models_dir() + "/forecast"; }
+
 int run_forecast_eval(const std::vector<std::string>& traces, int horizon,
-                      const std::string& format) {
-  auto rows = prescale::forecast::evaluate_baselines(traces, horizon);
+                      const std::string& format, const std::string& models) {
+  auto rows = prescale::forecast::evaluate_baselines(traces, horizon,
+                                                     models.empty() ? default_lstm_dir() : models);
   if (!rows.ok()) return fail(rows.error().message);
   std::cout << (format == "json" ? prescale::forecast::format_forecast_json(*rows)
                                  : prescale::forecast::format_forecast_table(*rows, horizon));
+  return 0;
+}
+
+int run_forecast_train(const std::vector<std::string>& traces, int horizon, const std::string& out,
+                       unsigned long long seed) {
+  const std::string dir = out.empty() ? default_lstm_dir() : out;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return fail(dir + ": cannot create directory: " + ec.message());
+  for (const auto& path : traces) {
+    auto t = prescale::forecast::prepare_trace(path);
+    if (!t.ok()) return fail(t.error().message);
+    prescale::forecast::LstmTrainOptions o;
+    o.horizon = horizon;
+    o.seed = seed;
+    auto m = prescale::forecast::train_lstm(*t, o);
+    if (!m.ok()) return fail(m.error().message);
+    const std::string file = dir + "/" + std::filesystem::path(path).stem().string() + ".json";
+    if (auto st = prescale::forecast::save_lstm(*m, file); !st.ok()) return fail(st.message());
+    std::fprintf(stderr, "%s: %s -> %s\n", t->file.c_str(), m->training_json.c_str(), file.c_str());
+  }
   return 0;
 }
 
@@ -374,6 +400,23 @@ int main(int argc, char** argv) {
   forecast_eval->add_option("--format", forecast_format, "table|json")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
+  std::string forecast_models;
+  forecast_eval->add_option("--models", forecast_models,
+                            "LSTM models directory (default models/forecast)");
+  std::vector<std::string> ftrain_traces;
+  int ftrain_horizon = 12;
+  std::string ftrain_out;
+  unsigned long long ftrain_seed = 1;
+  auto* forecast_train = forecast->add_subcommand(
+      "train", "train an LSTM per trace on its first 60%, early-stopped on the next 20%");
+  forecast_train->add_option("--trace", ftrain_traces, "timestamp,value CSV files")
+      ->required()
+      ->check(CLI::ExistingFile);
+  forecast_train->add_option("--horizon", ftrain_horizon, "samples ahead")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  forecast_train->add_option("--out", ftrain_out, "output directory (default models/forecast)");
+  forecast_train->add_option("--seed", ftrain_seed, "training seed")->capture_default_str();
 
   WorkloadArgs dw;
   std::string decision_policy = "rl";
@@ -416,7 +459,10 @@ int main(int argc, char** argv) {
                 s->source == prescale::sim::WorkloadSource::kTrace ? "trace" : "synthetic");
     return 0;
   }
-  if (*forecast_eval) return run_forecast_eval(forecast_traces, forecast_horizon, forecast_format);
+  if (*forecast_eval)
+    return run_forecast_eval(forecast_traces, forecast_horizon, forecast_format, forecast_models);
+  if (*forecast_train)
+    return run_forecast_train(ftrain_traces, ftrain_horizon, ftrain_out, ftrain_seed);
   if (*traces) return run_traces_cmd(rw, traces_dir, traces_policy, traces_seeds, traces_format);
   if (*ablation) return run_ablation_cmd(aw, ablation_seeds, ablation_format);
   if (*bench_d) return run_bench_decision(dw, decision_policy, decisions);

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "forecast/lstm.h"
 #include "sim/trace.h"
 
 namespace prescale::forecast {
@@ -55,7 +56,7 @@ core::Result<PreparedTrace> prepare_trace(const std::string& path) {
 }
 
 core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std::string>& traces,
-                                                          int h) {
+                                                          int h, const std::string& lstm_dir) {
   std::vector<ForecastRow> rows;
   for (const auto& path : traces) {
     auto p = prepare_trace(path);
@@ -85,6 +86,22 @@ core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std:
           p->file, name, best_params, evaluate(*best, p->series, h, split.validation_end), {}};
       const auto signal = detect_bursts(*best, p->series, h, DetectorParams{});
       row.bursts = score_bursts(signal, truth, h, split.validation_end);
+      rows.push_back(std::move(row));
+    }
+    const std::string model_path =
+        lstm_dir.empty() ? ""
+                         : lstm_dir + "/" + std::filesystem::path(path).stem().string() + ".json";
+    if (!model_path.empty() && std::filesystem::exists(model_path)) {
+      auto m = load_lstm(model_path);
+      if (!m.ok()) return m.error();
+      if (m->horizon != h) {
+        return core::Error{model_path + ": trained for horizon " + std::to_string(m->horizon) +
+                           ", asked for " + std::to_string(h)};
+      }
+      LstmForecaster f(std::move(*m));
+      ForecastRow row{p->file, "lstm", "", evaluate(f, p->series, h, split.validation_end), {}};
+      row.bursts = score_bursts(detect_bursts(f, p->series, h, DetectorParams{}), truth, h,
+                                split.validation_end);
       rows.push_back(std::move(row));
     }
   }

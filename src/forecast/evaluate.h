@@ -47,8 +47,10 @@ struct ForecastRow {
 // Every baseline on every trace at horizon h (samples): parameters chosen by MAE on the
 // validation split from a small grid (forecaster.h: baseline_grid), then point metrics and
 // burst detection on the test split.
+// With `lstm_dir` set, a trace whose model `lstm_dir/<file stem>.json` exists also gets an
+// "lstm" row (the model must have been trained for horizon h).
 core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std::string>& traces,
-                                                          int h);
+                                                          int h, const std::string& lstm_dir = "");
 std::string format_forecast_table(const std::vector<ForecastRow>& rows, int h);
 std::string format_forecast_json(const std::vector<ForecastRow>& rows);
 
