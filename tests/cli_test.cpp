@@ -218,3 +218,23 @@ TEST(CliForecast, EvalPrintsTheDocumentedJsonRows) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CliForecast, TournamentEdgeLstmDrivesTheSignalFromTheForecaster) {
+  const std::string trace = std::string(PRESCALE_SOURCE_DIR) +
+                            "/../shared/traces/nab/realAWSCloudwatch/ec2_network_in_257a54.csv";
+  if (!std::filesystem::exists(trace)) GTEST_SKIP() << "traces not present";
+  const Outcome r =
+      run("tournament --trace " + trace + " --seeds 1 --policies hpa,rl --edge lstm --format csv");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("rl,"), std::string::npos) << r.out;
+  Outcome bad = run("tournament --seeds 1 --policies hpa --edge lstm");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("--edge lstm needs --trace"), std::string::npos) << bad.out;
+  bad = run("tournament --trace " + trace + " --steps 100 --seeds 1 --policies hpa --edge lstm");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("drop --steps"), std::string::npos) << bad.out;
+}
+
+}  // namespace

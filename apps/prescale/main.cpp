@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -15,6 +16,7 @@
 #include "arena/report.h"
 #include "arena/tournament.h"
 #include "arena/traces.h"
+#include "forecast/edge.h"
 #include "forecast/evaluate.h"
 #include "forecast/lstm_train.h"
 #include "policy/registry.h"
@@ -70,8 +72,37 @@ Result<Scenario> resolve_scenario(const WorkloadArgs& a) {
   return s;
 }
 
+// `--edge lstm`: the trace's shipped LSTM (models/forecast/<stem>.json) drives the edge
+// signal. Whole-trace replay only: the model's time-of-day input needs sample numbers that
+// start at the trace's first sample.
+prescale::core::Status set_lstm_edge(const WorkloadArgs& wa, const Scenario& scenario,
+                                     prescale::arena::TournamentOptions* options) {
+  if (wa.trace.empty())
+    return prescale::core::Error{"--edge lstm needs --trace FILE (the LSTM is per trace)"};
+  if (wa.steps > 0)
+    return prescale::core::Error{"--edge lstm replays the whole trace; drop --steps"};
+  const std::string path = prescale::policy::default_models_dir() + "/forecast/" +
+                           std::filesystem::path(wa.trace).stem().string() + ".json";
+  auto model = prescale::forecast::load_lstm(path);
+  if (!model.ok()) return model.error();
+  auto raw = prescale::forecast::prepare_trace(wa.trace);
+  if (!raw.ok()) return raw.error();
+  double raw_max = 0;
+  for (double v : raw->series) raw_max = std::max(raw_max, v);
+  if (!(raw_max > 0))
+    return prescale::core::Error{wa.trace + ": an all-zero trace has no load to forecast"};
+  const double raw_per_rps = raw_max / scenario.trace.peak_rps;
+  auto shared = std::make_shared<prescale::forecast::LstmModel>(std::move(*model));
+  options->edge = [shared, raw_per_rps](prescale::sim::Workload* w) {
+    prescale::forecast::drive_edge_signal(*shared, raw_per_rps,
+                                          prescale::forecast::DetectorParams{}, w);
+  };
+  return prescale::core::Status::Ok();
+}
+
 int run_tournament_cmd(const WorkloadArgs& wa, int seeds, const std::string& policies,
-                       const std::string& format, const std::string& out_dir) {
+                       const std::string& format, const std::string& out_dir,
+                       const std::string& edge) {
   auto scenario = resolve_scenario(wa);
   if (!scenario.ok()) return fail(scenario.error().message);
   auto names = prescale::policy::parse_policy_list(policies);
@@ -79,6 +110,9 @@ int run_tournament_cmd(const WorkloadArgs& wa, int seeds, const std::string& pol
   prescale::arena::TournamentOptions options;
   options.policies = *names;
   options.seeds = seeds;
+  if (edge == "lstm") {
+    if (auto st = set_lstm_edge(wa, *scenario, &options); !st.ok()) return fail(st.message());
+  }
   options.timeline = !out_dir.empty();
   auto result = prescale::arena::run_tournament(*scenario, options);
   if (!result.ok()) return fail(result.error().message);
@@ -307,6 +341,13 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "csv"}))
       ->capture_default_str();
   tournament->add_option("--out", out_dir, "also write results.csv and timeline.csv here");
+  std::string edge = "synthetic";
+  tournament
+      ->add_option("--edge", edge,
+                   "edge signal: synthetic (the model of docs/model.md) or lstm (the trace's "
+                   "shipped forecaster + burst detector; needs --trace)")
+      ->check(CLI::IsMember({"synthetic", "lstm"}))
+      ->capture_default_str();
 
   auto* list = app.add_subcommand("policies", "list the policies");
 
@@ -436,7 +477,7 @@ int main(int argc, char** argv) {
   }
 
   if (*train) return run_train_cmd(ta);
-  if (*tournament) return run_tournament_cmd(tw, seeds, policies, format, out_dir);
+  if (*tournament) return run_tournament_cmd(tw, seeds, policies, format, out_dir, edge);
   if (*list) {
     for (const auto& info : prescale::policy::known_policies()) {
       std::printf("%-12s %s\n", info.name.c_str(), info.summary.c_str());

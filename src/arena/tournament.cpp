@@ -63,7 +63,9 @@ core::Result<TournamentResult> run_tournament(const sim::Scenario& scenario,
 
   for (int k = 0; k < result.seeds; ++k) {
     const std::uint64_t seed = scenario.base_seed + static_cast<std::uint64_t>(k);
-    const sim::Workload workload = gen->generate(seed);
+    sim::Workload generated = gen->generate(seed);
+    if (options.edge) options.edge(&generated);
+    const sim::Workload workload = std::move(generated);
     sim::Simulator simulator(scenario, workload);
 
     // The oracle's plan on this workload: its cost is every policy's yardstick, and the

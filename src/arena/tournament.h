@@ -3,6 +3,8 @@
 // same workload gives each policy's cost ratio.
 #pragma once
 
+#include <functional>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -18,6 +20,9 @@ struct TournamentOptions {
   std::vector<std::string> policies;  // empty = all known policies
   int seeds = 0;                      // 0 = the scenario's default
   bool timeline = false;              // record the first seed's per-step rows
+  // Optional: replaces each generated workload's edge signal (signal, forecast_rps,
+  // confidence) before any policy runs, e.g. with a real forecaster (`--edge lstm`).
+  std::function<void(sim::Workload*)> edge;
 };
 
 struct PolicySummary {
