@@ -6,6 +6,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "core/checksum.h"
 #include "core/files.h"
 
 namespace prescale::forecast {
@@ -15,18 +16,6 @@ using nlohmann::json;
 namespace {
 
 constexpr double kTwoPi = 6.283185307179586;
-
-struct Fnv {
-  std::uint64_t h = 1469598103934665603ULL;
-  void add(float f) {
-    unsigned char bytes[sizeof(float)];
-    std::memcpy(bytes, &f, sizeof f);
-    for (unsigned char c : bytes) {
-      h ^= c;
-      h *= 1099511628211ULL;
-    }
-  }
-};
 
 template <class M>
 std::vector<float> row_major(const M& m) {
@@ -43,7 +32,7 @@ core::Error bad(const std::string& origin, const std::string& what) {
 }  // namespace
 
 std::string lstm_checksum(const LstmModel& m) {
-  Fnv f;
+  core::Fnv1a64 f;
   f.add(m.mean);
   f.add(m.std);
   for (float x : row_major(m.w_ih)) f.add(x);
@@ -51,9 +40,7 @@ std::string lstm_checksum(const LstmModel& m) {
   for (Eigen::Index i = 0; i < m.b.size(); ++i) f.add(m.b[i]);
   for (Eigen::Index i = 0; i < m.head_w.size(); ++i) f.add(m.head_w[i]);
   f.add(m.head_b);
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016" PRIx64, f.h);
-  return buf;
+  return f.hex();
 }
 
 std::string serialize_lstm(const LstmModel& m) {

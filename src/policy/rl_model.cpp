@@ -6,6 +6,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "core/checksum.h"
 #include "core/files.h"
 
 namespace prescale::policy {
@@ -32,22 +33,6 @@ const Eigen::VectorXf& Mlp::forward(const float* x) const {
 }
 
 namespace {
-
-struct Fnv {
-  std::uint64_t h = 1469598103934665603ULL;
-  void add(float f) {
-    unsigned char bytes[sizeof(float)];
-    std::memcpy(bytes, &f, sizeof f);
-    for (unsigned char c : bytes) {
-      h ^= c;
-      h *= 1099511628211ULL;
-    }
-  }
-  template <class V>
-  void add_all(const V& v) {
-    for (Eigen::Index i = 0; i < v.size(); ++i) add(v.data()[i]);
-  }
-};
 
 core::Error bad(const std::string& origin, const std::string& what) {
   return core::Error{origin + ": invalid model file: " + what};
@@ -91,17 +76,18 @@ core::Result<T> field(const json& obj, const char* key, const std::string& origi
 }  // namespace
 
 std::string model_checksum(const Mlp& net) {
-  Fnv f;
-  f.add_all(net.mean());
-  f.add_all(net.stddev());
+  core::Fnv1a64 f;
+  auto add_all = [&f](const auto& v) {
+    for (Eigen::Index i = 0; i < v.size(); ++i) f.add(v.data()[i]);
+  };
+  add_all(net.mean());
+  add_all(net.stddev());
   for (const auto& l : net.layers()) {
     Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> w = l.w;
-    f.add_all(w);
-    f.add_all(l.b);
+    add_all(w);
+    add_all(l.b);
   }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016" PRIx64, f.h);
-  return buf;
+  return f.hex();
 }
 
 core::Result<Model> parse_model(const std::string& text, const std::string& origin) {
