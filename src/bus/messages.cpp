@@ -38,7 +38,6 @@ core::Result<json> open(const std::string& text, const std::string& type) {
 // Typed field readers; each error names the field and the expectation.
 struct Reader {
   const json& j;
-  std::string type;
   std::string error;
 
   const json* get(const char* key) {
@@ -159,7 +158,7 @@ std::string encode(const ScaleTo& m) {
 core::Result<BurstSignal> decode_burst_signal(const std::string& text) {
   auto j = open(text, "burst_signal");
   if (!j.ok()) return j.error();
-  Reader r{*j, "burst_signal", ""};
+  Reader r{*j, ""};
   BurstSignal m;
   m.device = r.string("device", 64);
   m.seq = r.unsigned_integer("seq");
@@ -184,7 +183,7 @@ core::Result<BurstSignal> decode_burst_signal(const std::string& text) {
 core::Result<Progress> decode_progress(const std::string& text) {
   auto j = open(text, "progress");
   if (!j.ok()) return j.error();
-  Reader r{*j, "progress", ""};
+  Reader r{*j, ""};
   Progress m;
   m.app = r.string("app", 256);
   m.ts_ms = r.integer("ts_ms", 0, kMaxI64);
@@ -202,7 +201,7 @@ core::Result<Progress> decode_progress(const std::string& text) {
 core::Result<ScaleTo> decode_scale_to(const std::string& text) {
   auto j = open(text, "scale_to");
   if (!j.ok()) return j.error();
-  Reader r{*j, "scale_to", ""};
+  Reader r{*j, ""};
   ScaleTo m;
   m.seq = r.unsigned_integer("seq");
   m.ts_ms = r.integer("ts_ms", 0, kMaxI64);

@@ -27,8 +27,10 @@ std::vector<Episode> episodes(const std::vector<std::uint8_t>& on) {
 }  // namespace
 
 std::vector<std::uint8_t> detect_bursts(Forecaster& f, const std::vector<double>& series,
-                                        int horizon, const DetectorParams& p) {
+                                        int horizon, const DetectorParams& p,
+                                        std::vector<double>* forecasts) {
   std::vector<std::uint8_t> signal(series.size(), 0);
+  if (forecasts) forecasts->assign(series.size(), 0.0);
   std::vector<double> window;
   window.reserve(static_cast<size_t>(p.baseline_window));
   f.reset();
@@ -48,6 +50,7 @@ std::vector<std::uint8_t> detect_bursts(Forecaster& f, const std::vector<double>
       baseline = window[window.size() / 2];
     }
     const double forecast = f.forecast(horizon);
+    if (forecasts) (*forecasts)[t] = forecast;
     if (!up) {
       if (baseline > 0 && forecast >= p.raise_ratio * baseline) {
         up = true;

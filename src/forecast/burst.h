@@ -24,9 +24,11 @@ struct DetectorParams {
 };
 
 // Runs forecaster + detector over a series; signal[t] is what the gateway would send after
-// observing x[t].
+// observing x[t]. With `forecasts`, also returns the forecast made after each x[t] (one
+// pass: the forecaster may be the expensive part).
 std::vector<std::uint8_t> detect_bursts(Forecaster& f, const std::vector<double>& series,
-                                        int horizon, const DetectorParams& p);
+                                        int horizon, const DetectorParams& p,
+                                        std::vector<double>* forecasts = nullptr);
 
 // The arena's burst ground truth for a series.
 std::vector<std::uint8_t> true_bursts(const std::vector<double>& series);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "policy/policy_test_util.h"
+
 #include <cmath>
 #include <functional>
 #include <string>
@@ -194,8 +196,7 @@ TEST(Ds2Policy, StabilisesFillsTheWindowAndDelaysScaleDowns) {
   };
   for (const TimingCase& c : cases) {
     SCOPED_TRACE(c.name);
-    core::ParamTable params("policies.ds2");
-    for (const auto& [key, value] : c.params) params.set(key, value);
+    core::ParamTable params = test_util::make_params("policies.ds2", c.params);
     Ds2Policy policy(TestEnv(), params);
     ASSERT_TRUE(params.finish().ok()) << params.finish().message();
     const auto run = RunLoop(policy, c.until, 10, c.load);

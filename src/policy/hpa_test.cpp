@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "policy/policy_test_util.h"
+
 #include <optional>
 #include <vector>
 
@@ -171,10 +173,7 @@ TEST(HpaBehavior, ScaleDownRateLimitUsesPeriodStart) {
 
 // --- HpaPolicy -----------------------------------------------------------------------------
 
-struct PolicyStep {
-  core::Observation obs;
-  int expected;
-};
+using PolicyStep = test_util::DecisionStep;
 
 struct PolicyCase {
   const char* name;
@@ -211,10 +210,7 @@ TEST(HpaPolicy, SyncsEveryFifteenSeconds) {
     core::ParamTable params("policies.hpa");
     HpaPolicy policy(TestEnv(), params);
     ASSERT_TRUE(params.finish().ok()) << params.finish().message();
-    for (const PolicyStep& s : c.steps) {
-      SCOPED_TRACE(testing::Message() << "t=" << s.obs.time_s);
-      EXPECT_EQ(policy.decide(s.obs).target_executors, s.expected);
-    }
+    test_util::expect_targets(policy, c.steps);
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "policy/policy_test_util.h"
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,10 +53,7 @@ TEST(KafkaLagMetric, CapsAtThePartitionCount) {
   }
 }
 
-struct Step {
-  core::Observation obs;
-  int expected;
-};
+using Step = test_util::DecisionStep;
 
 struct KedaCase {
   const char* name;
@@ -122,14 +121,10 @@ TEST(KedaPolicy, ActivatesScalesAndCoolsDown) {
   };
   for (const KedaCase& c : cases) {
     SCOPED_TRACE(c.name);
-    core::ParamTable params("policies.keda");
-    for (const auto& [key, value] : c.params) params.set(key, value);
+    core::ParamTable params = test_util::make_params("policies.keda", c.params);
     KedaPolicy policy(TestEnv(c.env_min), params);
     ASSERT_TRUE(params.finish().ok()) << params.finish().message();
-    for (const Step& s : c.steps) {
-      SCOPED_TRACE(testing::Message() << "t=" << s.obs.time_s);
-      EXPECT_EQ(policy.decide(s.obs).target_executors, s.expected);
-    }
+    test_util::expect_targets(policy, c.steps);
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "policy/policy_test_util.h"
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -65,10 +67,7 @@ core::Observation WithForecast(core::Observation obs, bool burst, double forecas
   return obs;
 }
 
-struct Step {
-  core::Observation obs;
-  int expected;
-};
+using Step = test_util::DecisionStep;
 
 struct PhpaCase {
   const char* name;
@@ -109,14 +108,10 @@ TEST(PhpaPolicy, TakesTheMaximumOfTheHpaValueAndTheForecasts) {
   };
   for (const PhpaCase& c : cases) {
     SCOPED_TRACE(c.name);
-    core::ParamTable params("policies.phpa");
-    for (const auto& [key, value] : c.params) params.set(key, value);
+    core::ParamTable params = test_util::make_params("policies.phpa", c.params);
     PhpaPolicy policy(TestEnv(), params);
     ASSERT_TRUE(params.finish().ok()) << params.finish().message();
-    for (const Step& s : c.steps) {
-      SCOPED_TRACE(testing::Message() << "t=" << s.obs.time_s);
-      EXPECT_EQ(policy.decide(s.obs).target_executors, s.expected);
-    }
+    test_util::expect_targets(policy, c.steps);
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "policy/policy_test_util.h"
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -84,8 +86,7 @@ TEST(SeerPolicy, ScalesToTheExtrapolatedLoad) {
   };
   for (const SeerCase& c : cases) {
     SCOPED_TRACE(c.name);
-    core::ParamTable params("policies.seer");
-    for (const auto& [key, value] : c.params) params.set(key, value);
+    core::ParamTable params = test_util::make_params("policies.seer", c.params);
     SeerPolicy policy(TestEnv(), params);
     ASSERT_TRUE(params.finish().ok()) << params.finish().message();
     int target = -1;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "policy/policy_test_util.h"
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,10 +34,7 @@ core::Observation Obs(double time_s, double step_s, int active, bool backlogged,
   return obs;
 }
 
-struct Step {
-  core::Observation obs;
-  int expected;
-};
+using Step = test_util::DecisionStep;
 
 struct DraCase {
   const char* name;
@@ -119,14 +118,10 @@ TEST(SparkDraPolicy, AddsInDoublingRoundsAndRemovesIdleExecutors) {
   };
   for (const DraCase& c : cases) {
     SCOPED_TRACE(c.name);
-    core::ParamTable params("policies.spark-dra");
-    for (const auto& [key, value] : c.params) params.set(key, value);
+    core::ParamTable params = test_util::make_params("policies.spark-dra", c.params);
     SparkDraPolicy policy(c.env, params);
     ASSERT_TRUE(params.finish().ok()) << params.finish().message();
-    for (const Step& s : c.steps) {
-      SCOPED_TRACE(testing::Message() << "t=" << s.obs.time_s);
-      EXPECT_EQ(policy.decide(s.obs).target_executors, s.expected);
-    }
+    test_util::expect_targets(policy, c.steps);
   }
 }
 

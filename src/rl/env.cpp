@@ -57,7 +57,6 @@ void WorldFactory::make(std::uint64_t episode, World* w) const {
         static_cast<size_t>(rng.uniform() * static_cast<double>(traces_.size())) % traces_.size();
     w->scenario = trace_scenarios_[k];
     w->workload = traces_[k]->generate(seed);
-    w->label = w->scenario.trace.file;
   } else {
     w->scenario = mix_.base;
     w->scenario.source = sim::WorkloadSource::kSynthetic;
@@ -75,9 +74,6 @@ void WorldFactory::make(std::uint64_t episode, World* w) const {
       syn.cycle_amplitude = rng.uniform(0, 0.9);
       syn.cycle_period_s = 200.0 * std::pow(27.0, rng.uniform());  // 200 s .. 5400 s, log-uniform
       syn.noise_sigma = rng.uniform(0.03, 0.2);
-      w->label = "synthetic-random";
-    } else {
-      w->label = "seed";
     }
     auto g = sim::WorkloadGenerator::create(w->scenario);
     w->workload = g.ok() ? g->generate(seed) : sim::Workload{};
@@ -89,13 +85,12 @@ WorkerEnv::WorkerEnv(const WorldFactory& factory, policy::RlVariant variant, int
                      std::uint64_t seed, std::uint64_t first_episode)
     : factory_(factory),
       variant_(variant),
-      penv_(policy::env_from(factory.mix().base)),
       rng_(sim::derive_seed(seed, 9001)),
       next_episode_(first_episode) {
   obs_.assign(static_cast<size_t>(n) * policy::kNumWorkerFeatures, 0.0f);
   for (int i = 0; i < n; ++i) {
     slots_.push_back(std::make_unique<Slot>(
-        Slot{World{}, policy::WorkerFeatures(penv_, policy::variant_uses_edge(variant))}));
+        Slot{World{}, policy::PolicyEnv{}, policy::WorkerFeatures(policy::PolicyEnv{}, false)}));
     start(*slots_.back());
     observe(i);
   }
@@ -105,8 +100,8 @@ void WorkerEnv::start(Slot& s) {
   factory_.make(next_episode_++, &s.world);
   s.world.sim->reset();
   s.world.sim->record_timeline(&s.world.last);
-  s.features = policy::WorkerFeatures(policy::env_from(s.world.scenario),
-                                      policy::variant_uses_edge(variant_));
+  s.env = policy::env_from(s.world.scenario);
+  s.features = policy::WorkerFeatures(s.env, policy::variant_uses_edge(variant_));
   s.alpha = draw_alpha(rng_);
   s.ret = s.alpha_sum = 0;
   s.steps = 0;
@@ -123,8 +118,7 @@ void WorkerEnv::step(const int* actions, float* rewards, unsigned char* dones) {
     Slot& s = *slots_[static_cast<size_t>(i)];
     const core::Observation& obs = s.world.sim->observation();
     policy::WorkerAction a{actions[i * 3], actions[i * 3 + 1], actions[i * 3 + 2]};
-    const policy::PolicyEnv env = policy::env_from(s.world.scenario);
-    s.world.sim->step(policy::worker_decision(a, obs, env, variant_));
+    s.world.sim->step(policy::worker_decision(a, obs, s.env, variant_));
     const sim::StepRecord& r = s.world.last.back();
     const double reward =
         worker_reward(s.alpha, r.violation, r.latency_ms, s.world.scenario.latency.sla_ms, r.cost,

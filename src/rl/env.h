@@ -45,7 +45,6 @@ struct World {
   sim::Workload workload;
   std::unique_ptr<sim::Simulator> sim;
   std::vector<sim::StepRecord> last;  // the last step's record
-  std::string label;                  // "seed", "synthetic-random" or the trace file
 };
 
 // Builds worlds for episodes, deterministic in the episode number.
@@ -89,6 +88,7 @@ class WorkerEnv {
  private:
   struct Slot {
     World world;
+    policy::PolicyEnv env;  // of this episode's scenario (set by start())
     policy::WorkerFeatures features;
     double alpha = 0.5;
     double ret = 0, alpha_sum = 0;
@@ -99,7 +99,6 @@ class WorkerEnv {
 
   const WorldFactory& factory_;
   policy::RlVariant variant_;
-  policy::PolicyEnv penv_;
   sim::Rng rng_;
   std::uint64_t next_episode_;
   std::vector<std::unique_ptr<Slot>> slots_;
