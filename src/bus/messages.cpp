@@ -1,5 +1,6 @@
 #include "bus/messages.h"
 
+#include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -109,6 +110,70 @@ bool valid_sig(const std::string& s) {
   return true;
 }
 
+bool valid_sensor(const std::string& d) {
+  if (d.empty() || d.size() > 128) return false;
+  for (char c : d) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-' || c == ':' || c == '/';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// JSON numbers in their shortest round-trip form (what nlohmann's dump() also writes).
+void append_number(std::string* out, double x) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, x);
+  out->append(buf, r.ptr);
+}
+void append_number(std::string* out, std::int64_t x) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, x);
+  out->append(buf, r.ptr);
+}
+
+// Identifiers are validated to need no escaping.
+void append_reading(std::string* out, const Reading& r) {
+  out->append("{\"sensor\":\"");
+  out->append(r.sensor);
+  out->append("\",\"ts_ms\":");
+  append_number(out, r.ts_ms);
+  out->append(",\"values\":[");
+  for (size_t i = 0; i < r.values.size(); ++i) {
+    if (i) out->push_back(',');
+    append_number(out, r.values[i]);
+  }
+  out->append("]}");
+}
+
+// Reads one reading object (shared by the device line and the batch); returns the first
+// problem ("field 'x': expected ...") or an empty string.
+std::string read_reading(const json& j, Reading* m, std::int64_t default_ts_ms, bool ts_required) {
+  if (!j.is_object()) return "not a JSON object";
+  auto s = j.find("sensor");
+  if (s == j.end() || !s->is_string() || !valid_sensor(s->get_ref<const std::string&>()))
+    return "field 'sensor': expected 1-128 characters of [A-Za-z0-9._:/-]";
+  m->sensor = s->get<std::string>();
+  m->ts_ms = default_ts_ms;
+  auto t = j.find("ts_ms");
+  if (t != j.end() || ts_required) {
+    if (t == j.end() || !t->is_number_integer() || t->get<std::int64_t>() < 0)
+      return "field 'ts_ms': expected a non-negative integer (ms since the epoch)";
+    m->ts_ms = t->get<std::int64_t>();
+  }
+  auto v = j.find("values");
+  if (v == j.end() || !v->is_array() || v->empty() || v->size() > kMaxValues)
+    return "field 'values': expected an array of 1 to " + std::to_string(kMaxValues) + " numbers";
+  m->values.clear();
+  m->values.reserve(v->size());
+  for (const auto& x : *v) {
+    if (!x.is_number() || !std::isfinite(x.get<double>()))
+      return "field 'values': expected finite numbers only";
+    m->values.push_back(x.get<double>());
+  }
+  return "";
+}
+
 constexpr double kMaxRate = 1e12;
 constexpr std::int64_t kMaxI64 = INT64_MAX;
 
@@ -127,6 +192,31 @@ std::string encode(const BurstSignal& m) {
             {"confidence", m.confidence}};
   if (!m.sig.empty()) j["sig"] = m.sig;
   return j.dump();
+}
+
+std::string encode(const Reading& m) {
+  std::string out;
+  append_reading(&out, m);
+  return out;
+}
+
+void encode_to(const ReadingBatch& m, std::string* out) {
+  out->append("{\"v\":1,\"type\":\"readings\",\"device\":\"");
+  out->append(m.device);
+  out->append("\",\"seq\":");
+  append_number(out, static_cast<std::int64_t>(m.seq));
+  out->append(",\"readings\":[");
+  for (size_t i = 0; i < m.readings.size(); ++i) {
+    if (i) out->push_back(',');
+    append_reading(out, m.readings[i]);
+  }
+  out->append("]}");
+}
+
+std::string encode(const ReadingBatch& m) {
+  std::string out;
+  encode_to(m, &out);
+  return out;
 }
 
 std::string encode(const Progress& m) {
@@ -177,6 +267,45 @@ core::Result<BurstSignal> decode_burst_signal(const std::string& text) {
   if (r.error.empty() && !valid_device(m.device))
     r.fail("device", "1-64 characters of [A-Za-z0-9._-]");
   if (!r.error.empty()) return bad("burst_signal", r.error);
+  return m;
+}
+
+core::Result<Reading> decode_reading(std::string_view text, std::int64_t default_ts_ms) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    return core::Error{std::string("reading: not JSON (") + e.what() + ")"};
+  }
+  if (j.is_object()) {
+    if (auto v = j.find("v");
+        v != j.end() && (!v->is_number_integer() || v->get<long long>() != kVersion))
+      return core::Error{"reading: field 'v': expected 1"};
+  }
+  Reading m;
+  std::string err = read_reading(j, &m, default_ts_ms, false);
+  if (!err.empty()) return core::Error{"reading: " + err};
+  return m;
+}
+
+core::Result<ReadingBatch> decode_reading_batch(const std::string& text) {
+  auto j = open(text, "readings");
+  if (!j.ok()) return j.error();
+  Reader r{*j, ""};
+  ReadingBatch m;
+  m.device = r.string("device", 64);
+  m.seq = r.unsigned_integer("seq");
+  if (r.error.empty() && !valid_device(m.device))
+    r.fail("device", "1-64 characters of [A-Za-z0-9._-]");
+  if (!r.error.empty()) return bad("readings", r.error);
+  auto rs = j->find("readings");
+  if (rs == j->end() || !rs->is_array())
+    return bad("readings", "field 'readings': expected an array");
+  m.readings.resize(rs->size());
+  for (size_t i = 0; i < rs->size(); ++i) {
+    std::string err = read_reading((*rs)[i], &m.readings[i], 0, true);
+    if (!err.empty()) return bad("readings", "readings[" + std::to_string(i) + "]: " + err);
+  }
   return m;
 }
 

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "core/types.h"
@@ -57,11 +59,38 @@ struct ScaleTo {
   std::string reason;
 };
 
+// One sensor reading as a device sends it to its gateway (stdin line or MQTT payload):
+// {"sensor":"temp-3","ts_ms":1700000000000,"values":[21.5,0.3]} ("v" optional; "ts_ms"
+// optional: the gateway stamps readings that lack it).
+struct Reading {
+  std::string sensor;          // [A-Za-z0-9._:/-]{1,128}
+  std::int64_t ts_ms = 0;      // ms since the epoch
+  std::vector<double> values;  // 1..kMaxValues finite numbers
+};
+inline constexpr size_t kMaxValues = 64;
+
+// A batch of readings on the data plane `iot-raw-data`:
+// {"v":1,"type":"readings","device":"gw-1","seq":7,"readings":[{"sensor":..,"ts_ms":..,
+// "values":[..]},..]}. seq counts the gateway's batches from 0, so a consumer can tell a
+// lost batch from a quiet gateway.
+struct ReadingBatch {
+  std::string device;
+  std::uint64_t seq = 0;
+  std::vector<Reading> readings;
+};
+
 std::string encode(const BurstSignal& m);
+std::string encode(const Reading& m);
+// Appends the batch's JSON to *out (no intermediate DOM: this is the agent's hot path).
+void encode_to(const ReadingBatch& m, std::string* out);
+std::string encode(const ReadingBatch& m);
 std::string encode(const Progress& m);
 std::string encode(const ScaleTo& m);
 
 core::Result<BurstSignal> decode_burst_signal(const std::string& json);
+// `default_ts_ms` stamps a reading without ts_ms.
+core::Result<Reading> decode_reading(std::string_view json, std::int64_t default_ts_ms);
+core::Result<ReadingBatch> decode_reading_batch(const std::string& json);
 core::Result<Progress> decode_progress(const std::string& json);
 core::Result<ScaleTo> decode_scale_to(const std::string& json);
 

@@ -120,5 +120,66 @@ TEST(Messages, ScaleToRejectsAnUnknownTier) {
       << r.error().message;
 }
 
+TEST(Messages, ReadingBatchRoundTripsExactly) {
+  ReadingBatch b;
+  b.device = "gw-3";
+  b.seq = 12;
+  b.readings.push_back({"temp/room-1", 1'764'000'000'001, {21.5, -0.1, 1e-300}});
+  b.readings.push_back({"co2:7", 1'764'000'000'002, {412}});
+  const std::string text = encode(b);
+  EXPECT_EQ(message_type(text).value(), "readings");
+  auto back = decode_reading_batch(text);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->device, "gw-3");
+  EXPECT_EQ(back->seq, 12u);
+  ASSERT_EQ(back->readings.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(back->readings[i].sensor, b.readings[i].sensor);
+    EXPECT_EQ(back->readings[i].ts_ms, b.readings[i].ts_ms);
+    EXPECT_EQ(back->readings[i].values, b.readings[i].values);  // exact doubles
+  }
+  // A reading line decodes to the same values as the encoder wrote.
+  auto one = decode_reading(encode(b.readings[0]), 0);
+  ASSERT_TRUE(one.ok()) << one.error().message;
+  EXPECT_EQ(one->values, b.readings[0].values);
+}
+
+TEST(Messages, ReadingWithoutTimestampGetsTheGatewayClock) {
+  auto r = decode_reading(R"({"sensor":"s1","values":[1,2]})", 777);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->ts_ms, 777);
+  EXPECT_EQ(r->values.size(), 2u);
+}
+
+class BadReading : public testing::TestWithParam<BadCase> {};
+
+TEST_P(BadReading, RejectedWithAClearError) {
+  auto r = decode_reading(GetParam().json, 1);
+  ASSERT_FALSE(r.ok()) << GetParam().json;
+  EXPECT_NE(r.error().message.find(GetParam().fragment), std::string::npos) << r.error().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, BadReading,
+    testing::Values(BadCase{R"({"sensor":"s1","values":[1)", "not JSON"},
+                    BadCase{R"("s1")", "not a JSON object"},
+                    BadCase{R"({"values":[1]})", "'sensor'"},
+                    BadCase{R"({"sensor":"a b","values":[1]})", "'sensor'"},
+                    BadCase{R"({"sensor":"s","ts_ms":-1,"values":[1]})", "'ts_ms'"},
+                    BadCase{R"({"sensor":"s","ts_ms":1.5,"values":[1]})", "'ts_ms'"},
+                    BadCase{R"({"sensor":"s","values":[]})", "'values'"},
+                    BadCase{R"({"sensor":"s","values":["x"]})", "finite numbers"},
+                    BadCase{R"({"sensor":"s","values":3})", "'values'"},
+                    BadCase{R"({"v":2,"sensor":"s","values":[1]})", "'v'"}));
+
+TEST(Messages, ReadingBatchNamesTheBadReading) {
+  auto r = decode_reading_batch(
+      R"({"v":1,"type":"readings","device":"gw","seq":0,"readings":[)"
+      R"({"sensor":"a","ts_ms":1,"values":[1]},{"sensor":"b","values":[1]}]})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("readings[1]: field 'ts_ms'"), std::string::npos)
+      << r.error().message;
+}
+
 }  // namespace
 }  // namespace prescale::bus

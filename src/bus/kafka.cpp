@@ -1,0 +1,353 @@
+#include "bus/kafka.h"
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafkacpp.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <random>
+#include <thread>
+
+namespace prescale::bus {
+
+namespace {
+
+core::Error kerr(const std::string& what, const std::string& detail) {
+  return core::Error{"kafka: " + what + ": " + detail};
+}
+
+// A Conf with every property set; errors name the property (never its value: it may be a
+// secret such as sasl.password).
+core::Result<std::unique_ptr<RdKafka::Conf>> make_conf(const KafkaProps& props) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  for (const auto& [k, v] : props) {
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) return kerr("property '" + k + "'", err);
+  }
+  return conf;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+const char* to_string(Plane p) { return p == Plane::kData ? "data" : "control"; }
+
+KafkaProps with_plane_defaults(const KafkaProps& props, Plane plane, bool consumer) {
+  KafkaProps out = props;
+  auto def = [&](const char* k, const char* v) { out.emplace(k, v); };
+  if (!consumer) {
+    if (plane == Plane::kData) {
+      def("linger.ms", "5");
+      def("batch.num.messages", "10000");
+    } else {
+      def("linger.ms", "0");
+      def("socket.nagle.disable", "true");
+    }
+  } else {
+    def("enable.auto.commit", "false");
+    def("enable.partition.eof", "false");
+    if (plane == Plane::kControl) {
+      def("fetch.wait.max.ms", "10");
+      def("socket.nagle.disable", "true");
+    }
+  }
+  return out;
+}
+
+core::Result<KafkaProps> parse_props(const std::vector<std::string>& items) {
+  KafkaProps out;
+  for (const auto& item : items) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return core::Error{"kafka property '" + item + "': expected KEY=VALUE"};
+    out[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Admin: probe and topic creation, through a short-lived producer handle.
+
+namespace {
+
+core::Result<std::unique_ptr<RdKafka::Producer>> admin_handle(const KafkaProps& props) {
+  auto conf = make_conf(props);
+  if (!conf.ok()) return conf.error();
+  std::string err;
+  std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf->get(), err));
+  if (!p) return kerr("cannot create a client", err);
+  return p;
+}
+
+}  // namespace
+
+core::Result<int> probe(const KafkaProps& props, int timeout_ms) {
+  auto h = admin_handle(props);
+  if (!h.ok()) return h.error();
+  const std::int64_t deadline = now_ms() + timeout_ms;
+  std::string last = "no answer";
+  while (true) {
+    RdKafka::Metadata* md = nullptr;
+    const int wait = static_cast<int>(std::max<std::int64_t>(100, deadline - now_ms()));
+    auto rc = (*h)->metadata(true, nullptr, &md, std::min(wait, 1000));
+    if (rc == RdKafka::ERR_NO_ERROR) {
+      const int brokers = static_cast<int>(md->brokers()->size());
+      delete md;
+      return brokers;
+    }
+    last = RdKafka::err2str(rc);
+    if (now_ms() >= deadline) break;
+    (*h)->poll(50);
+  }
+  auto it = props.find("bootstrap.servers");
+  return kerr("no broker answered within " + std::to_string(timeout_ms) + " ms at '" +
+                  (it == props.end() ? std::string("?") : it->second) + "'",
+              last);
+}
+
+core::Status ensure_topics(const KafkaProps& props, const std::vector<TopicSpec>& topics,
+                           int timeout_ms) {
+  auto h = admin_handle(props);
+  if (!h.ok()) return h.error();
+  rd_kafka_t* rk = (*h)->c_ptr();
+  std::vector<rd_kafka_NewTopic_t*> nts;
+  char errbuf[512];
+  for (const auto& t : topics) {
+    rd_kafka_NewTopic_t* nt =
+        rd_kafka_NewTopic_new(t.name.c_str(), t.partitions, 1, errbuf, sizeof errbuf);
+    if (!nt) {
+      for (auto* x : nts) rd_kafka_NewTopic_destroy(x);
+      return kerr("topic '" + t.name + "'", errbuf);
+    }
+    nts.push_back(nt);
+  }
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+  rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, errbuf, sizeof errbuf);
+  rd_kafka_AdminOptions_set_operation_timeout(opts, timeout_ms, errbuf, sizeof errbuf);
+  rd_kafka_CreateTopics(rk, nts.data(), nts.size(), opts, q);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, timeout_ms + 2000);
+  core::Status status;
+  if (!ev) {
+    status = kerr("create topics", "no answer within " + std::to_string(timeout_ms) + " ms");
+  } else if (rd_kafka_event_error(ev)) {
+    status = kerr("create topics", rd_kafka_event_error_string(ev));
+  } else {
+    const rd_kafka_CreateTopics_result_t* res = rd_kafka_event_CreateTopics_result(ev);
+    size_t n = 0;
+    const rd_kafka_topic_result_t** rs = rd_kafka_CreateTopics_result_topics(res, &n);
+    for (size_t i = 0; i < n && status.ok(); ++i) {
+      const auto code = rd_kafka_topic_result_error(rs[i]);
+      if (code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+        const char* msg = rd_kafka_topic_result_error_string(rs[i]);
+        status = kerr(std::string("create topic '") + rd_kafka_topic_result_name(rs[i]) + "'",
+                      msg ? msg : rd_kafka_err2str(code));
+      }
+    }
+  }
+  if (ev) rd_kafka_event_destroy(ev);
+  rd_kafka_AdminOptions_destroy(opts);
+  rd_kafka_queue_destroy(q);
+  for (auto* x : nts) rd_kafka_NewTopic_destroy(x);
+  return status;
+}
+
+// ---------------------------------------------------------------------------------------
+// Producer
+
+struct Producer::Counters {
+  std::atomic<std::uint64_t> delivered{0}, failed{0}, bytes{0};
+  mutable std::mutex mu;
+  std::string last_error;
+};
+
+namespace {
+
+class DeliveryReports : public RdKafka::DeliveryReportCb {
+ public:
+  explicit DeliveryReports(std::shared_ptr<Producer::Counters> c) : c_(std::move(c)) {}
+  void dr_cb(RdKafka::Message& m) override {
+    if (m.err() == RdKafka::ERR_NO_ERROR) {
+      c_->delivered.fetch_add(1, std::memory_order_relaxed);
+      c_->bytes.fetch_add(m.len(), std::memory_order_relaxed);
+    } else {
+      c_->failed.fetch_add(1, std::memory_order_relaxed);
+      std::lock_guard<std::mutex> lock(c_->mu);
+      c_->last_error = m.errstr();
+    }
+  }
+
+ private:
+  std::shared_ptr<Producer::Counters> c_;
+};
+
+}  // namespace
+
+struct Producer::Impl {
+  std::unique_ptr<DeliveryReports> dr;
+  std::unique_ptr<RdKafka::Producer> p;
+};
+
+Producer::Producer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Producer::~Producer() {
+  if (impl_ && impl_->p) impl_->p->flush(5000);
+}
+
+core::Result<std::unique_ptr<Producer>> Producer::create(const KafkaProps& props, Plane plane) {
+  auto conf = make_conf(with_plane_defaults(props, plane, false));
+  if (!conf.ok()) return conf.error();
+  auto counters = std::make_shared<Counters>();
+  auto impl = std::make_unique<Impl>();
+  impl->dr = std::make_unique<DeliveryReports>(counters);
+  std::string err;
+  if ((*conf)->set("dr_cb", impl->dr.get(), err) != RdKafka::Conf::CONF_OK)
+    return kerr("delivery reports", err);
+  impl->p.reset(RdKafka::Producer::create(conf->get(), err));
+  if (!impl->p)
+    return kerr(std::string("cannot create the ") + to_string(plane) + " producer", err);
+  std::unique_ptr<Producer> out(new Producer(std::move(impl)));
+  out->counters_ = std::move(counters);
+  return out;
+}
+
+core::Status Producer::send(const std::string& topic, const std::string& key,
+                            const std::string& payload, int block_ms) {
+  const std::int64_t deadline = now_ms() + block_ms;
+  while (true) {
+    auto rc = impl_->p->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                                const_cast<char*>(payload.data()), payload.size(),
+                                key.empty() ? nullptr : key.data(), key.size(), 0, nullptr);
+    if (rc == RdKafka::ERR_NO_ERROR) {
+      ++enqueued_;
+      impl_->p->poll(0);
+      return {};
+    }
+    if (rc != RdKafka::ERR__QUEUE_FULL || now_ms() >= deadline)
+      return kerr("produce to '" + topic + "'", RdKafka::err2str(rc));
+    impl_->p->poll(10);  // the queue drains as deliveries complete
+  }
+}
+
+void Producer::poll(int timeout_ms) { impl_->p->poll(timeout_ms); }
+
+core::Status Producer::flush(int timeout_ms) {
+  auto rc = impl_->p->flush(timeout_ms);
+  if (rc != RdKafka::ERR_NO_ERROR)
+    return kerr("flush", RdKafka::err2str(rc) + " (" + std::to_string(impl_->p->outq_len()) +
+                             " messages still queued)");
+  if (failed() > 0)
+    return kerr("delivery", std::to_string(failed()) + " messages failed, last: " + last_error());
+  return {};
+}
+
+std::uint64_t Producer::delivered() const { return counters_->delivered; }
+std::uint64_t Producer::failed() const { return counters_->failed; }
+std::uint64_t Producer::bytes_delivered() const { return counters_->bytes; }
+
+std::string Producer::last_error() const {
+  std::lock_guard<std::mutex> lock(counters_->mu);
+  return counters_->last_error;
+}
+
+// ---------------------------------------------------------------------------------------
+// Consumer
+
+struct Consumer::Impl {
+  std::unique_ptr<RdKafka::KafkaConsumer> c;
+};
+
+Consumer::Consumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Consumer::~Consumer() {
+  if (impl_ && impl_->c) impl_->c->close();
+}
+
+core::Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaProps& props, Plane plane,
+                                                         const std::vector<std::string>& topics,
+                                                         StartAt start, int timeout_ms) {
+  KafkaProps p = with_plane_defaults(props, plane, true);
+  if (!p.count("group.id")) {
+    // Never joins the group (partitions are assigned directly); librdkafka still wants one.
+    std::random_device rd;
+    p["group.id"] = "prescale-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
+  }
+  auto conf = make_conf(p);
+  if (!conf.ok()) return conf.error();
+  std::string err;
+  auto impl = std::make_unique<Impl>();
+  impl->c.reset(RdKafka::KafkaConsumer::create(conf->get(), err));
+  if (!impl->c)
+    return kerr(std::string("cannot create the ") + to_string(plane) + " consumer", err);
+
+  std::vector<RdKafka::TopicPartition*> parts;
+  auto cleanup = [&] { RdKafka::TopicPartition::destroy(parts); };
+  const std::int64_t deadline = now_ms() + timeout_ms;
+  for (const auto& topic : topics) {
+    std::string last = "no answer";
+    bool found = false;
+    while (!found) {
+      std::unique_ptr<RdKafka::Topic> t(RdKafka::Topic::create(impl->c.get(), topic, nullptr, err));
+      RdKafka::Metadata* md = nullptr;
+      auto rc = impl->c->metadata(false, t.get(), &md, 1000);
+      if (rc == RdKafka::ERR_NO_ERROR) {
+        for (const auto* tm : *md->topics()) {
+          if (tm->topic() != topic) continue;
+          if (tm->err() != RdKafka::ERR_NO_ERROR || tm->partitions()->empty()) {
+            last = RdKafka::err2str(tm->err());
+            continue;
+          }
+          for (const auto* pm : *tm->partitions()) {
+            parts.push_back(RdKafka::TopicPartition::create(topic, pm->id(),
+                                                            start == StartAt::kEarliest
+                                                                ? RdKafka::Topic::OFFSET_BEGINNING
+                                                                : RdKafka::Topic::OFFSET_END));
+          }
+          found = true;
+        }
+        delete md;
+      } else {
+        last = RdKafka::err2str(rc);
+      }
+      if (!found && now_ms() >= deadline) {
+        cleanup();
+        return kerr("topic '" + topic + "' not available", last);
+      }
+      if (!found) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  auto rc = impl->c->assign(parts);
+  cleanup();
+  if (rc != RdKafka::ERR_NO_ERROR) return kerr("assign", RdKafka::err2str(rc));
+  return std::unique_ptr<Consumer>(new Consumer(std::move(impl)));
+}
+
+core::Result<std::optional<Message>> Consumer::poll(int timeout_ms) {
+  std::unique_ptr<RdKafka::Message> m(impl_->c->consume(timeout_ms));
+  switch (m->err()) {
+    case RdKafka::ERR_NO_ERROR: {
+      Message out;
+      out.topic = m->topic_name();
+      out.partition = m->partition();
+      out.offset = m->offset();
+      if (m->key()) out.key = *m->key();
+      out.payload.assign(static_cast<const char*>(m->payload()), m->len());
+      out.timestamp_ms = m->timestamp().timestamp;
+      return std::optional<Message>(std::move(out));
+    }
+    case RdKafka::ERR__TIMED_OUT:
+    case RdKafka::ERR__PARTITION_EOF:
+      return std::optional<Message>();
+    default:
+      return kerr("consume", m->errstr());
+  }
+}
+
+}  // namespace prescale::bus

@@ -1,0 +1,119 @@
+// The dual-plane Kafka client (librdkafka), shared by the edge agent and the live controller.
+//
+// Two planes that never share a client instance (../shared/stack.md): the data plane
+// (`iot-raw-data`, large batched messages, linger for throughput) and the control plane
+// (`iot-metadata`, `iot-metrics`, `iot-control`: small messages, linger.ms=0, Nagle off), so a
+// control message never waits in a queue behind data. Every `kafka.*` property the user gives
+// passes straight through to rd_kafka_conf_set (TLS, SASL, acks, ... work unchanged); the
+// plane defaults below apply only where the user said nothing.
+//
+// librdkafka types stay out of this header: it is included by the CLI and tests.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace prescale::bus {
+
+// Properties for rd_kafka_conf_set, e.g. {"bootstrap.servers", "127.0.0.1:9092"}.
+using KafkaProps = std::map<std::string, std::string>;
+
+enum class Plane { kData, kControl };
+const char* to_string(Plane p);
+
+// `props` with the plane's defaults added where absent: data = linger.ms 5,
+// batch.num.messages 10000, compression none; control = linger.ms 0,
+// socket.nagle.disable true, fetch.wait.max.ms 10 (consumers).
+KafkaProps with_plane_defaults(const KafkaProps& props, Plane plane, bool consumer);
+
+// Parses `KEY=VALUE` strings (the CLI's repeated --kafka option); errors name the item.
+core::Result<KafkaProps> parse_props(const std::vector<std::string>& items);
+
+struct TopicSpec {
+  std::string name;
+  int partitions = 1;
+};
+
+// Waits until a broker answers a metadata request (readiness probe; never a fixed sleep).
+// Returns the number of brokers in the cluster.
+core::Result<int> probe(const KafkaProps& props, int timeout_ms);
+
+// Creates the topics that do not exist yet (admin API); existing ones are left alone.
+core::Status ensure_topics(const KafkaProps& props, const std::vector<TopicSpec>& topics,
+                           int timeout_ms);
+
+// One producer instance for one plane. Thread-compatible (one thread at a time).
+class Producer {
+ public:
+  static core::Result<std::unique_ptr<Producer>> create(const KafkaProps& props, Plane plane);
+  ~Producer();
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  // Enqueues a copy of the payload (partition chosen from the key; empty key = any).
+  // When the local queue is full, serves delivery reports and retries until `block_ms`
+  // has passed; then fails.
+  core::Status send(const std::string& topic, const std::string& key, const std::string& payload,
+                    int block_ms = 10'000);
+  // Serves delivery reports (non-blocking with 0).
+  void poll(int timeout_ms);
+  // Waits until every enqueued message is delivered or failed.
+  core::Status flush(int timeout_ms);
+
+  std::uint64_t enqueued() const { return enqueued_; }
+  std::uint64_t delivered() const;
+  std::uint64_t failed() const;
+  std::uint64_t bytes_delivered() const;
+  // The last delivery error (empty if none).
+  std::string last_error() const;
+
+  struct Counters;  // shared with the delivery-report callback
+
+ private:
+  struct Impl;
+  explicit Producer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<Counters> counters_;
+  std::uint64_t enqueued_ = 0;
+};
+
+struct Message {
+  std::string topic;
+  int partition = 0;
+  std::int64_t offset = 0;
+  std::string key, payload;
+  std::int64_t timestamp_ms = 0;  // the producer's create time
+};
+
+enum class StartAt { kEarliest, kLatest };
+
+// A consumer of whole topics (every partition assigned directly: no group rebalance, so it
+// reads within milliseconds of starting). Offsets are not committed: the edge and the
+// controller only ever want what arrives while they run (kLatest) or, in tests, everything
+// (kEarliest).
+class Consumer {
+ public:
+  static core::Result<std::unique_ptr<Consumer>> create(const KafkaProps& props, Plane plane,
+                                                        const std::vector<std::string>& topics,
+                                                        StartAt start, int timeout_ms = 10'000);
+  ~Consumer();
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  // The next message, or nullopt after timeout_ms without one. Transport errors are
+  // returned as errors (the caller decides to retry); end-of-partition is not an error.
+  core::Result<std::optional<Message>> poll(int timeout_ms);
+
+ private:
+  struct Impl;
+  explicit Consumer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace prescale::bus
