@@ -21,17 +21,25 @@ PACKAGES=(
   libopenblas0-pthread   # makes libtorch's CPU matmuls ~4x faster than the reference BLAS
   libeigen3-dev          # allocation-free forward pass for shipped models (decision p99 target)
   libssl-dev             # HMAC-SHA256 of edge signals (src/bus): OpenSSL, constant-time compare
+  librdkafka-dev         # the dual-plane Kafka producer/consumer (src/bus), C and C++ APIs
+  libmosquitto-dev       # `prescale edge --mqtt`: devices speak MQTT to their gateway
+  mosquitto              # the real MQTT broker the integration tests start on loopback
+  openjdk-17-jdk-headless  # runs the Kafka broker and kafka-producer-perf-test (Maven jars)
+  maven                  # fetches the Kafka jars from Maven Central (scripts/stack/deps.sh)
 )
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq >/dev/null
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "install-deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >/dev/null
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The stack's jars from Maven Central, cached once (instant when present).
+bash "$(dirname "$0")/stack/deps.sh"

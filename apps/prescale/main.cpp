@@ -16,6 +16,7 @@
 #include "arena/report.h"
 #include "arena/tournament.h"
 #include "arena/traces.h"
+#include "edge_cmd.h"
 #include "forecast/edge.h"
 #include "forecast/evaluate.h"
 #include "forecast/lstm_train.h"
@@ -459,6 +460,9 @@ int main(int argc, char** argv) {
   forecast_train->add_option("--out", ftrain_out, "output directory (default models/forecast)");
   forecast_train->add_option("--seed", ftrain_seed, "training seed")->capture_default_str();
 
+  prescale::cli::EdgeArgs edge_args;
+  auto* edge_cmd = prescale::cli::add_edge_command(app, &edge_args);
+
   WorkloadArgs dw;
   std::string decision_policy = "rl";
   int decisions = 200'000;
@@ -477,6 +481,7 @@ int main(int argc, char** argv) {
   }
 
   if (*train) return run_train_cmd(ta);
+  if (*edge_cmd) return prescale::cli::run_edge_cmd(std::move(edge_args));
   if (*tournament) return run_tournament_cmd(tw, seeds, policies, format, out_dir, edge);
   if (*list) {
     for (const auto& info : prescale::policy::known_policies()) {

@@ -43,6 +43,8 @@ KafkaProps with_plane_defaults(const KafkaProps& props, Plane plane, bool consum
   KafkaProps out = props;
   auto def = [&](const char* k, const char* v) { out.emplace(k, v); };
   if (!consumer) {
+    // Retries neither reorder nor duplicate (a reading batch or a signal arrives once, in order).
+    def("enable.idempotence", "true");
     if (plane == Plane::kData) {
       def("linger.ms", "5");
       def("batch.num.messages", "10000");

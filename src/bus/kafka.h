@@ -27,7 +27,8 @@ using KafkaProps = std::map<std::string, std::string>;
 enum class Plane { kData, kControl };
 const char* to_string(Plane p);
 
-// `props` with the plane's defaults added where absent: data = linger.ms 5,
+// `props` with the plane's defaults added where absent: producers are idempotent (retries
+// neither reorder nor duplicate); data = linger.ms 5,
 // batch.num.messages 10000, compression none; control = linger.ms 0,
 // socket.nagle.disable true, fetch.wait.max.ms 10 (consumers).
 KafkaProps with_plane_defaults(const KafkaProps& props, Plane plane, bool consumer);

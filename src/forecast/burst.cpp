@@ -26,41 +26,54 @@ std::vector<Episode> episodes(const std::vector<std::uint8_t>& on) {
 
 }  // namespace
 
+BurstDetector::BurstDetector(DetectorParams p) : p_(p), previous_(std::max(1, p.baseline_window)) {
+  scratch_.reserve(static_cast<size_t>(previous_.capacity()));
+}
+
+void BurstDetector::reset() {
+  previous_.clear();
+  up_ = false;
+  held_ = 0;
+  baseline_ = 0;
+}
+
+bool BurstDetector::update(double x, double forecast) {
+  // Median of the previous baseline_window samples (not x), as in the ground truth; the
+  // first sample is its own baseline.
+  if (previous_.size() == 0) {
+    baseline_ = x;
+  } else {
+    scratch_.clear();
+    for (int a = 0; a < previous_.size(); ++a) scratch_.push_back(previous_.back(a));
+    const auto mid = scratch_.begin() + static_cast<long>(scratch_.size() / 2);
+    std::nth_element(scratch_.begin(), mid, scratch_.end());
+    baseline_ = *mid;
+  }
+  previous_.push(x);
+  if (!up_) {
+    if (baseline_ > 0 && forecast >= p_.raise_ratio * baseline_) {
+      up_ = true;
+      held_ = 0;
+    }
+  } else if (held_ >= p_.min_on && forecast < p_.release_ratio * baseline_) {
+    up_ = false;
+  }
+  if (up_) ++held_;
+  return up_;
+}
+
 std::vector<std::uint8_t> detect_bursts(Forecaster& f, const std::vector<double>& series,
                                         int horizon, const DetectorParams& p,
                                         std::vector<double>* forecasts) {
   std::vector<std::uint8_t> signal(series.size(), 0);
   if (forecasts) forecasts->assign(series.size(), 0.0);
-  std::vector<double> window;
-  window.reserve(static_cast<size_t>(p.baseline_window));
+  BurstDetector d(p);
   f.reset();
-  bool up = false;
-  int held = 0;
   for (size_t t = 0; t < series.size(); ++t) {
     f.observe(series[t]);
-    // Median of the previous baseline_window samples (not x[t]), as in the ground truth.
-    double baseline = series[0];
-    if (t > 0) {
-      const size_t lo = t >= static_cast<size_t>(p.baseline_window)
-                            ? t - static_cast<size_t>(p.baseline_window)
-                            : 0;
-      window.assign(series.begin() + static_cast<long>(lo), series.begin() + static_cast<long>(t));
-      std::nth_element(window.begin(), window.begin() + static_cast<long>(window.size() / 2),
-                       window.end());
-      baseline = window[window.size() / 2];
-    }
     const double forecast = f.forecast(horizon);
     if (forecasts) (*forecasts)[t] = forecast;
-    if (!up) {
-      if (baseline > 0 && forecast >= p.raise_ratio * baseline) {
-        up = true;
-        held = 0;
-      }
-    } else if (held >= p.min_on && forecast < p.release_ratio * baseline) {
-      up = false;
-    }
-    if (up) ++held;
-    signal[t] = up ? 1 : 0;
+    signal[t] = d.update(series[t], forecast) ? 1 : 0;
   }
   return signal;
 }

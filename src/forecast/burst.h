@@ -23,6 +23,27 @@ struct DetectorParams {
   int min_on = 3;              // samples the signal stays up once raised
 };
 
+// The detector, online: one update per sample, after the forecaster has seen it.
+class BurstDetector {
+ public:
+  explicit BurstDetector(DetectorParams p);
+  void reset();
+  // x = the newest sample, forecast = the forecast made after it; returns the signal.
+  bool update(double x, double forecast);
+  bool up() const { return up_; }
+  // The rolling baseline the last update compared against (median of the samples before x).
+  double baseline() const { return baseline_; }
+  const DetectorParams& params() const { return p_; }
+
+ private:
+  DetectorParams p_;
+  History previous_;             // the last baseline_window samples before the newest
+  std::vector<double> scratch_;  // for the median; no allocation after construction
+  bool up_ = false;
+  int held_ = 0;
+  double baseline_ = 0;
+};
+
 // Runs forecaster + detector over a series; signal[t] is what the gateway would send after
 // observing x[t]. With `forecasts`, also returns the forecast made after each x[t] (one
 // pass: the forecaster may be the expensive part).

@@ -1,0 +1,120 @@
+#include "edge_cmd.h"
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+namespace prescale::cli {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) { g_stop = true; }
+
+}  // namespace
+
+CLI::App* add_edge_command(CLI::App& app, EdgeArgs* a) {
+  auto* c = app.add_subcommand(
+      "edge",
+      "the gateway agent: readings in (trace replay, stdin JSON lines, or MQTT), reading "
+      "batches on the data plane and signed Burst_Signals on the control plane (Kafka)");
+  auto& o = a->opts;
+  c->add_option("--device", o.gateway.device, "this gateway's id (its key is in --key-file)")
+      ->capture_default_str();
+  c->add_option("--key-file", o.key_file, "file of `DEVICE HEXKEY` lines (HMAC-SHA256 keys)")
+      ->required();
+  auto* trace = c->add_option("--trace", o.trace_file, "replay a timestamp,value CSV trace")
+                    ->check(CLI::ExistingFile);
+  auto* in = c->add_flag("--stdin", a->stdin_input, "read one JSON reading per line from stdin");
+  auto* mqtt = c->add_option("--mqtt", a->mqtt, "subscribe to an MQTT broker at HOST:PORT");
+  trace->excludes(in)->excludes(mqtt);
+  in->excludes(mqtt);
+  c->add_option("--mqtt-topic", o.mqtt_topic, "MQTT topic filter (one reading per message)")
+      ->capture_default_str();
+  c->add_option("--speedup", o.speedup,
+                "trace replay: times faster than the trace's own clock (0 = as fast as possible)")
+      ->capture_default_str();
+  c->add_option("--scale", o.gateway.scale,
+                "readings per unit of the forecaster's series (trace replay: readings per unit "
+                "of trace value)")
+      ->capture_default_str();
+  c->add_option("--sensors", o.sensors, "trace replay: synthetic sensors per gateway")
+      ->capture_default_str();
+  c->add_option("--interval-ms", o.gateway.interval_ms,
+                "stdin/MQTT: the forecaster's step (trace replay: the trace's step / speedup)")
+      ->capture_default_str();
+  c->add_option("--horizon", o.gateway.horizon, "intervals ahead (the cold start in intervals)")
+      ->capture_default_str();
+  c->add_option("--forecaster", o.forecaster,
+                "auto | lstm:FILE | last | seasonal | ewma | holt-winters | linreg")
+      ->capture_default_str();
+  c->add_option("--models", o.models_dir, "where --forecaster auto finds a trace's LSTM")
+      ->capture_default_str();
+  c->add_option("--batch", o.gateway.batch_readings, "readings per data-plane message (at most)")
+      ->capture_default_str();
+  c->add_option("--batch-bytes", o.gateway.batch_bytes, "bytes per data-plane message (about)")
+      ->capture_default_str();
+  c->add_option("--linger-ms", o.gateway.linger_ms, "a partial batch leaves after this long")
+      ->capture_default_str();
+  c->add_option("--brokers", a->brokers, "Kafka bootstrap servers")->capture_default_str();
+  c->add_option("--kafka", a->kafka,
+                "librdkafka property KEY=VALUE, repeatable (TLS, SASL, acks, ...)");
+  c->add_option("--connect-timeout-ms", o.connect_timeout_ms,
+                "how long to wait for the first broker answer")
+      ->capture_default_str();
+  c->add_option("--data-topic", o.data_topic, "data plane topic")->capture_default_str();
+  c->add_option("--control-topic", o.control_topic, "control plane topic")->capture_default_str();
+  c->add_option("--partitions", o.partitions, "partitions of a data topic the agent creates")
+      ->capture_default_str();
+  return c;
+}
+
+int run_edge_cmd(EdgeArgs a) {
+  auto& o = a.opts;
+  if (!o.trace_file.empty()) {
+    o.input = edge::Input::kTrace;
+  } else if (a.stdin_input) {
+    o.input = edge::Input::kStdin;
+  } else if (!a.mqtt.empty()) {
+    o.input = edge::Input::kMqtt;
+    const auto colon = a.mqtt.rfind(':');
+    try {
+      if (colon == std::string::npos || colon == 0) throw std::invalid_argument("no port");
+      o.mqtt_host = a.mqtt.substr(0, colon);
+      size_t used = 0;
+      o.mqtt_port = std::stoi(a.mqtt.substr(colon + 1), &used);
+      if (used != a.mqtt.size() - colon - 1 || o.mqtt_port < 1 || o.mqtt_port > 65535)
+        throw std::invalid_argument("bad port");
+    } catch (const std::exception&) {
+      std::cerr << "error: --mqtt '" << a.mqtt << "': expected HOST:PORT\n";
+      return 2;
+    }
+  } else {
+    std::cerr << "error: prescale edge needs an input: --trace FILE, --stdin or --mqtt HOST:PORT\n";
+    return 2;
+  }
+  auto props = bus::parse_props(a.kafka);
+  if (!props.ok()) {
+    std::cerr << "error: --kafka: " << props.error().message << "\n";
+    return 2;
+  }
+  o.kafka = *props;
+  o.kafka.emplace("bootstrap.servers", a.brokers);
+
+  auto prepared = edge::prepare_agent(o);
+  if (!prepared.ok()) {
+    std::cerr << "error: " << prepared.error().message << "\n";
+    return 2;
+  }
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  auto rep = edge::run_agent(std::move(*prepared), g_stop);
+  if (!rep.ok()) {
+    std::cerr << "error: " << rep.error().message << "\n";
+    return 1;
+  }
+  std::printf("%s\n", rep->to_json().c_str());
+  return 0;
+}
+
+}  // namespace prescale::cli

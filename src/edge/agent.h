@@ -1,0 +1,89 @@
+// `prescale edge`: the gateway agent. Reads sensor readings from one input (a replayed
+// trace, stdin JSON lines, or a local MQTT broker), feeds the Gateway (edge/gateway.h), and
+// sends its output on Kafka through two separate producer instances: reading batches on the
+// data plane, signed Burst_Signals on the control plane (bus/kafka.h).
+//
+// A malformed input line or MQTT payload is counted and skipped with a log line naming where
+// it came from (stdin:LINE or mqtt:TOPIC) and what was wrong; the agent keeps running.
+// SIGINT/SIGTERM (the `stop` flag) end the run cleanly: the partial batch is sent and both
+// producers are flushed before it returns.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "bus/kafka.h"
+#include "core/result.h"
+#include "edge/gateway.h"
+#include "forecast/evaluate.h"
+
+namespace prescale::edge {
+
+enum class Input { kTrace, kStdin, kMqtt };
+
+struct AgentOptions {
+  GatewayConfig gateway;  // interval_ms is derived from the trace for Input::kTrace
+  std::string key_file;   // `DEVICE HEXKEY` lines (bus/signing.h); gateway.device must be in it
+  bus::KafkaProps kafka;  // passed through to librdkafka (bootstrap.servers, TLS, SASL, ...)
+  std::string data_topic = "iot-raw-data";
+  std::string control_topic = "iot-metadata";
+  int connect_timeout_ms = 15'000;  // for the first broker answer
+  int partitions = 1;               // for topics the agent creates when they do not exist
+  bool create_topics = true;
+
+  Input input = Input::kStdin;
+  // Trace replay: one trace sample = one interval, replayed `speedup` times faster than its
+  // own clock (0 = as fast as possible); sample t becomes round(value x scale) readings from
+  // `sensors` synthetic sensors "trace-K", with values [t, k] (sample, index in the sample).
+  std::string trace_file;
+  double speedup = 1.0;
+  int sensors = 16;
+  int input_fd = 0;  // Input::kStdin
+  std::string mqtt_host = "127.0.0.1";
+  int mqtt_port = 1883;
+  std::string mqtt_topic = "sensors/#";  // one reading (JSON) per message
+  // Forecaster: "auto" (the trace's shipped LSTM under models_dir when replaying a trace that
+  // has one, else linreg), "lstm:FILE", or a baseline name (forecast/forecaster.h).
+  std::string forecaster = "auto";
+  std::string models_dir = "models/forecast";
+  int log_every_malformed = 1000;  // after the first 10, log every Nth malformed input
+};
+
+struct AgentReport {
+  std::string input;
+  std::string forecaster;
+  GatewayStats stats;
+  std::uint64_t malformed = 0;
+  std::uint64_t data_delivered = 0, control_delivered = 0, delivery_failed = 0;
+  std::uint64_t data_bytes_delivered = 0;
+  double elapsed_s = 0;
+  std::string to_json() const;
+};
+
+// The agent after its input checks: options (with what the trace implies), the device key,
+// the trace, the forecaster.
+struct PreparedAgent {
+  AgentOptions opts;
+  std::vector<unsigned char> key;
+  forecast::PreparedTrace trace;
+  std::unique_ptr<forecast::Forecaster> forecaster;
+  std::string forecaster_label;
+};
+
+// Checks everything that is the user's to fix (options, key file, trace, model): errors
+// name the option or file. Touches no network.
+core::Result<PreparedAgent> prepare_agent(const AgentOptions& opts);
+
+// Opens Kafka (probe, topics, one producer per plane), runs the input to its end (trace,
+// EOF) or until `stop`, flushes, and reports. Errors here are the environment's (broker
+// unreachable, delivery failed).
+core::Result<AgentReport> run_agent(PreparedAgent agent, const std::atomic<bool>& stop);
+
+// The forecaster the agent would use, by the rules of AgentOptions::forecaster; `period` =
+// samples per day. Also names it for the report.
+core::Result<std::unique_ptr<forecast::Forecaster>> make_forecaster(const AgentOptions& opts,
+                                                                    int period, int horizon,
+                                                                    std::string* label);
+
+}  // namespace prescale::edge

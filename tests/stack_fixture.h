@@ -1,0 +1,161 @@
+// Real servers for integration tests: started through the project's own scripts
+// (scripts/stack/*.sh) on free loopback ports with a private run directory, and always
+// stopped (the destructor stops whatever was started, also when a test fails). Plus a child
+// process helper for running the `prescale` binary as users do.
+#pragma once
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace prescale::testing {
+
+// A TCP port nothing listens on right now (bound to 127.0.0.1:0, then released).
+inline int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    ::close(fd);
+    throw std::runtime_error("free_port: cannot bind 127.0.0.1:0");
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class Stack {
+ public:
+  explicit Stack(std::string source_dir)
+      : source_dir_(std::move(source_dir)),
+        run_dir_((std::filesystem::temp_directory_path() /
+                  ("prescale-it-" + std::to_string(::getpid()) + "-" +
+                   std::to_string(std::chrono::steady_clock::now().time_since_epoch().count())))
+                     .string()) {
+    std::filesystem::create_directories(run_dir_);
+  }
+  ~Stack() {
+    for (auto it = started_.rbegin(); it != started_.rend(); ++it) script(*it, "stop");
+    std::error_code ec;
+    std::filesystem::remove_all(run_dir_, ec);
+  }
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+
+  // Each returns an empty string on success, else the script's output.
+  std::string start_kafka() {
+    kafka_port_ = free_port();
+    controller_port_ = free_port();
+    return start("kafka");
+  }
+  std::string start_mosquitto() {
+    mqtt_port_ = free_port();
+    return start("mosquitto");
+  }
+
+  std::string brokers() const { return "127.0.0.1:" + std::to_string(kafka_port_); }
+  int mqtt_port() const { return mqtt_port_; }
+  const std::string& run_dir() const { return run_dir_; }
+
+ private:
+  std::string start(const std::string& svc) {
+    started_.push_back(svc);  // stop even a half-started service
+    const std::string out = run_dir_ + "/" + svc + "-start.out";
+    if (script(svc, "start", out) != 0) return read_text(out);
+    return "";
+  }
+  int script(const std::string& svc, const std::string& verb, const std::string& out = "") {
+    const std::string cmd =
+        "PRESCALE_RUN_DIR='" + run_dir_ + "' KAFKA_PORT=" + std::to_string(kafka_port_) +
+        " KAFKA_CONTROLLER_PORT=" + std::to_string(controller_port_) +
+        " MQTT_PORT=" + std::to_string(mqtt_port_) + " bash '" + source_dir_ + "/scripts/stack/" +
+        svc + ".sh' " + verb +
+        (out.empty() ? std::string(" >/dev/null 2>&1") : " >'" + out + "' 2>&1");
+    return std::system(cmd.c_str());
+  }
+
+  std::string source_dir_, run_dir_;
+  std::vector<std::string> started_;
+  int kafka_port_ = 0, controller_port_ = 0, mqtt_port_ = 0;
+};
+
+// A child process with stdin/stdout/stderr redirected to files.
+class Child {
+ public:
+  Child(const std::vector<std::string>& argv, const std::string& stdin_path,
+        const std::string& stdout_path, const std::string& stderr_path) {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, stdin_path.c_str(), O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_addopen(&fa, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    if (posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  ~Child() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  bool started() const { return pid_ > 0; }
+  void signal(int sig) {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+  // The exit code, or -1 when it did not exit within timeout_s (it is then killed).
+  int wait(double timeout_s) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+    while (pid_ > 0) {
+      int status = 0;
+      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      if (std::chrono::steady_clock::now() > deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+}  // namespace prescale::testing
