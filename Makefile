@@ -1,5 +1,5 @@
 # prescale — entry points. `make demo` and `make test` are all a new machine needs.
-.PHONY: all deps configure build demo test test-unit bench format format-check clean
+.PHONY: all deps configure build demo test test-unit test-integration bench bench-edge stack-up stack-down format format-check clean
 
 BUILD_DIR ?= build
 JOBS ?= 2
@@ -25,10 +25,27 @@ test: build
 test-unit: build
 	@ctest --preset unit -j $(JOBS)
 
+test-integration: build
+	@ctest --preset default -L integration -j $(JOBS)
+
 bench: build
 	@./$(BUILD_DIR)/bench/sim_bench --benchmark_min_time=0.5
+	@./$(BUILD_DIR)/bench/edge_bench --benchmark_min_time=0.5
 	@./$(BUILD_DIR)/prescale bench tournament --scenario seed --seeds 20
 	@./$(BUILD_DIR)/prescale bench decision --policy rl
+
+# The edge agent vs kafka-producer-perf-test on a real broker it starts (JSON; ~2 min).
+bench-edge: build
+	@bash scripts/bench/edge-throughput.sh
+
+# Kafka and Mosquitto on loopback under out/stack (ports: KAFKA_PORT, MQTT_PORT).
+stack-up: deps
+	@bash scripts/stack/kafka.sh start
+	@bash scripts/stack/mosquitto.sh start
+
+stack-down:
+	@bash scripts/stack/mosquitto.sh stop
+	@bash scripts/stack/kafka.sh stop
 
 format:
 	@find src apps bench tests -name '*.cpp' -o -name '*.h' | xargs clang-format -i

@@ -101,14 +101,18 @@ struct Run {
   void check(core::Status st) {
     if (!st.ok() && status.ok()) status = std::move(st);
   }
-  void on_text(std::string_view text, const std::string& where) {
-    const std::int64_t now = wall_ms();
+  // `now` = the wall clock, read once per input chunk (a per-line clock read was 6% of the
+  // agent's time); where = "stdin:LINE" or "mqtt:TOPIC", built only for a malformed input.
+  void on_text(std::string_view text, std::int64_t now, std::string_view source,
+               std::uint64_t line) {
     auto r = bus::decode_reading(text, now);
     if (!r.ok()) {
+      std::string where(source);
+      if (line > 0) where += ":" + std::to_string(line);
       malformed.report(where, r.error().message);
       return;
     }
-    check(gw->add(*r, now));
+    check(gw->add(std::move(*r), now));
   }
 };
 
@@ -128,13 +132,17 @@ void replay_trace(Run& run, const forecast::PreparedTrace& trace) {
     // On the replay clock; as fast as possible, the wall clock.
     const std::int64_t sample_ms =
         o.speedup > 0 ? start_wall + static_cast<std::int64_t>(t) * interval_ms : wall_ms();
+    std::int64_t now = wall_ms();
     for (long long k = 0; k < n && !run.failed(); ++k) {
       r.sensor = sensors[static_cast<size_t>(k % o.sensors)];
       r.ts_ms = sample_ms;
       r.values[0] = static_cast<double>(t);
       r.values[1] = static_cast<double>(k);
-      run.check(run.gw->add(r, wall_ms()));
-      if ((k & 1023) == 1023) run.sink->poll();
+      run.check(run.gw->add(r, now));
+      if ((k & 1023) == 1023) {
+        run.sink->poll();
+        now = wall_ms();
+      }
     }
     if (o.speedup > 0) {
       // Wait for the sample's end on the replay clock, sending lingering batches meanwhile.
@@ -158,10 +166,11 @@ void replay_trace(Run& run, const forecast::PreparedTrace& trace) {
 void read_lines(Run& run) {
   const int fd = run.opts.input_fd;
   std::string buf;
-  std::vector<char> chunk(1 << 16);
+  std::vector<char> chunk(1 << 20);
   std::uint64_t line_no = 0;
   size_t scan_from = 0;
   auto consume_lines = [&](bool at_eof) {
+    const std::int64_t now = wall_ms();
     size_t begin = 0;
     while (true) {
       size_t nl = buf.find('\n', scan_from);
@@ -172,7 +181,7 @@ void read_lines(Run& run) {
       ++line_no;
       std::string_view line(buf.data() + begin, nl - begin);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      if (!line.empty()) run.on_text(line, "stdin:" + std::to_string(line_no));
+      if (!line.empty()) run.on_text(line, now, "stdin", line_no);
       begin = nl + 1;
       scan_from = begin;
       if (nl >= buf.size()) break;
@@ -226,7 +235,7 @@ void on_mqtt_message(struct mosquitto*, void* obj, const struct mosquitto_messag
   auto* run = static_cast<Run*>(obj);
   run->on_text(std::string_view(static_cast<const char*>(msg->payload),
                                 static_cast<size_t>(std::max(0, msg->payloadlen))),
-               std::string("mqtt:") + msg->topic);
+               wall_ms(), std::string("mqtt:") + msg->topic, 0);
 }
 
 void read_mqtt(Run& run) {

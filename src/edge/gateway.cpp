@@ -20,11 +20,11 @@ Gateway::Gateway(GatewayConfig config, std::unique_ptr<forecast::Forecaster> for
   buffer_.reserve(cfg_.batch_bytes + 4096);
 }
 
-core::Status Gateway::add(const bus::Reading& r, std::int64_t now_ms) {
+core::Status Gateway::add(bus::Reading r, std::int64_t now_ms) {
   if (batch_.readings.empty()) batch_started_ms_ = now_ms;
-  batch_.readings.push_back(r);
   // Upper bound of the encoded size: names, a 20-digit timestamp, 25 characters a value.
   batch_bytes_estimate_ += r.sensor.size() + 48 + 25 * r.values.size();
+  batch_.readings.push_back(std::move(r));
   ++interval_readings_;
   ++stats_.readings;
   if (batch_.readings.size() >= cfg_.batch_readings || batch_bytes_estimate_ >= cfg_.batch_bytes)

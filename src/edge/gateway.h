@@ -64,7 +64,7 @@ class Gateway {
           std::vector<unsigned char> key, Sink* sink, std::int64_t start_ms);
 
   // Appends a reading to the current batch (sending the batch when full).
-  core::Status add(const bus::Reading& r, std::int64_t now_ms);
+  core::Status add(bus::Reading r, std::int64_t now_ms);
   // Closes every interval that has ended by now_ms (one signal each) and sends a batch that
   // has lingered long enough. Call at least once per interval.
   core::Status tick(std::int64_t now_ms);
