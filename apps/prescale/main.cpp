@@ -244,8 +244,8 @@ int run_forecast_eval(const std::vector<std::string>& traces, int horizon,
   return 0;
 }
 
-int run_forecast_train(const std::vector<std::string>& traces, int horizon, const std::string& out,
-                       unsigned long long seed) {
+int run_forecast_train(const std::vector<std::string>& traces,
+                       prescale::forecast::LstmTrainOptions o, const std::string& out) {
   const std::string dir = out.empty() ? default_lstm_dir() : out;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -253,9 +253,6 @@ int run_forecast_train(const std::vector<std::string>& traces, int horizon, cons
   for (const auto& path : traces) {
     auto t = prescale::forecast::prepare_trace(path);
     if (!t.ok()) return fail(t.error().message);
-    prescale::forecast::LstmTrainOptions o;
-    o.horizon = horizon;
-    o.seed = seed;
     auto m = prescale::forecast::train_lstm(*t, o);
     if (!m.ok()) return fail(m.error().message);
     const std::string file = dir + "/" + std::filesystem::path(path).stem().string() + ".json";
@@ -446,19 +443,27 @@ int main(int argc, char** argv) {
   forecast_eval->add_option("--models", forecast_models,
                             "LSTM models directory (default models/forecast)");
   std::vector<std::string> ftrain_traces;
-  int ftrain_horizon = 12;
+  prescale::forecast::LstmTrainOptions ftrain;
   std::string ftrain_out;
-  unsigned long long ftrain_seed = 1;
   auto* forecast_train = forecast->add_subcommand(
       "train", "train an LSTM per trace on its first 60%, early-stopped on the next 20%");
   forecast_train->add_option("--trace", ftrain_traces, "timestamp,value CSV files")
       ->required()
       ->check(CLI::ExistingFile);
-  forecast_train->add_option("--horizon", ftrain_horizon, "samples ahead")
+  forecast_train->add_option("--window", ftrain.window, "input samples")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  forecast_train->add_option("--hidden", ftrain.hidden, "LSTM units")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  forecast_train->add_option("--loss", ftrain.loss, "log|raw")
+      ->check(CLI::IsMember({"log", "raw"}))
+      ->capture_default_str();
+  forecast_train->add_option("--horizon", ftrain.horizon, "samples ahead")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   forecast_train->add_option("--out", ftrain_out, "output directory (default models/forecast)");
-  forecast_train->add_option("--seed", ftrain_seed, "training seed")->capture_default_str();
+  forecast_train->add_option("--seed", ftrain.seed, "training seed")->capture_default_str();
 
   prescale::cli::EdgeArgs edge_args;
   auto* edge_cmd = prescale::cli::add_edge_command(app, &edge_args);
@@ -507,8 +512,7 @@ int main(int argc, char** argv) {
   }
   if (*forecast_eval)
     return run_forecast_eval(forecast_traces, forecast_horizon, forecast_format, forecast_models);
-  if (*forecast_train)
-    return run_forecast_train(ftrain_traces, ftrain_horizon, ftrain_out, ftrain_seed);
+  if (*forecast_train) return run_forecast_train(ftrain_traces, ftrain, ftrain_out);
   if (*traces) return run_traces_cmd(rw, traces_dir, traces_policy, traces_seeds, traces_format);
   if (*ablation) return run_ablation_cmd(aw, ablation_seeds, ablation_format);
   if (*bench_d) return run_bench_decision(dw, decision_policy, decisions);

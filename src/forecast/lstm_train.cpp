@@ -92,6 +92,15 @@ core::Result<LstmModel> train_lstm(const PreparedTrace& trace, const LstmTrainOp
   build(0, split.train_end, &Xt, &Yt, &raw_t);
   build(split.train_end, split.validation_end, &Xv, &Yv, &raw_v);
 
+  if (o.loss != "log" && o.loss != "raw")
+    return core::Error{"LSTM loss '" + o.loss + "': expected log or raw"};
+  const bool raw_loss = o.loss == "raw";
+  torch::Tensor Rt = torch::tensor(std::vector<float>(raw_t.begin(), raw_t.end()));
+  const double raw_scale =
+      std::max(1e-9, std::accumulate(raw_t.begin(), raw_t.end(), 0.0) /
+                         static_cast<double>(std::max<size_t>(1, raw_t.size())));
+  const float zlo = Yt.min().item<float>() - 2.0f, zhi = Yt.max().item<float>() + 2.0f;
+
   Net net(o.hidden);
   torch::optim::Adam opt(net.parameters(), torch::optim::AdamOptions(o.lr));
   sim::Rng rng(sim::derive_seed(o.seed, 17));
@@ -121,7 +130,14 @@ core::Result<LstmModel> train_lstm(const PreparedTrace& trace, const LstmTrainOp
       const int64_t len = std::min<int64_t>(o.batch, n - s);
       torch::Tensor idx = torch::from_blob(order.data() + s, {len}, torch::kInt64);
       torch::Tensor pred = net.forward(Xt.index_select(0, idx));
-      torch::Tensor loss = torch::smooth_l1_loss(pred, Yt.index_select(0, idx));
+      torch::Tensor loss;
+      if (raw_loss) {
+        // Back to the trace's units (clamped so that expm1 cannot overflow early on).
+        torch::Tensor v = torch::expm1(torch::clamp(pred, zlo, zhi) * m.std + m.mean);
+        loss = torch::abs(v - Rt.index_select(0, idx)).mean() / raw_scale;
+      } else {
+        loss = torch::smooth_l1_loss(pred, Yt.index_select(0, idx));
+      }
       opt.zero_grad();
       loss.backward();
       torch::nn::utils::clip_grad_norm_(net.parameters(), 1.0);
@@ -165,8 +181,9 @@ core::Result<LstmModel> train_lstm(const PreparedTrace& trace, const LstmTrainOp
   m.head_b = net.head->bias.item<float>();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   m.training_json =
-      nlohmann::json{{"seed", o.seed},         {"epochs", epochs},   {"best_epoch", best_epoch},
-                     {"validation_mae", best}, {"train_windows", n}, {"seconds", secs}}
+      nlohmann::json{{"seed", o.seed},     {"loss", o.loss},           {"window", o.window},
+                     {"epochs", epochs},   {"best_epoch", best_epoch}, {"validation_mae", best},
+                     {"train_windows", n}, {"seconds", secs}}
           .dump();
   return m;
 }

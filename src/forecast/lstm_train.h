@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "core/result.h"
 #include "forecast/evaluate.h"
@@ -17,6 +18,9 @@ struct LstmTrainOptions {
   int patience = 6;  // epochs without a better validation MAE before stopping
   int batch = 256;
   double lr = 3e-3;
+  // "log": smooth-L1 on the normalised log values; "raw": L1 on the values themselves
+  // (scaled by their training mean): the evaluation's MAE, so bursts weigh what they cost.
+  std::string loss = "log";
   std::uint64_t seed = 1;
 };
 
