@@ -288,3 +288,25 @@ TEST_F(EdgeIntegration, UnreachableBrokerIsAClearErrorNotAHang) {
 
 }  // namespace
 }  // namespace prescale
+
+namespace prescale {
+namespace {
+
+// `prescale bench dualplane` on the suite's broker: both modes measured, every control
+// message received, and control behind data (single plane) slower than on its own plane.
+TEST_F(EdgeIntegration, DualPlaneBenchMeasuresBothModes) {
+  Child bench({PRESCALE_BIN, "bench", "dualplane", "--brokers", stack_->brokers(), "--seconds", "2",
+               "--format", "json"},
+              "/dev/null", path("planes.out"), path("planes.err"));
+  ASSERT_EQ(bench.wait(120), 0) << read_text(path("planes.err"));
+  const auto j = nlohmann::json::parse(read_text(path("planes.out")));
+  for (const char* k : {"dual_p99_ms", "single_p99_ms", "data_mb_s"})
+    ASSERT_TRUE(j.contains(k)) << k;
+  EXPECT_GT(j["dual"]["sent"].get<int>(), 50);  // 2 s at one per 20 ms
+  EXPECT_EQ(j["dual"]["received"], j["dual"]["sent"]);
+  EXPECT_GT(j["data_mb_s"].get<double>(), 1.0);
+  EXPECT_GT(j["single_p99_ms"].get<double>(), j["dual_p99_ms"].get<double>());
+}
+
+}  // namespace
+}  // namespace prescale

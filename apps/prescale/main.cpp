@@ -16,10 +16,10 @@
 #include "arena/report.h"
 #include "arena/tournament.h"
 #include "arena/traces.h"
-#include "edge_cmd.h"
 #include "forecast/edge.h"
 #include "forecast/evaluate.h"
 #include "forecast/lstm_train.h"
+#include "live_cmds.h"
 #include "policy/registry.h"
 #include "policy/rl_policy.h"
 #include "rl/trainer.h"
@@ -465,6 +465,8 @@ int main(int argc, char** argv) {
   forecast_train->add_option("--out", ftrain_out, "output directory (default models/forecast)");
   forecast_train->add_option("--seed", ftrain.seed, "training seed")->capture_default_str();
 
+  prescale::cli::PlaneBenchArgs plane_args;
+  auto* bench_planes = prescale::cli::add_plane_bench_command(*bench, &plane_args);
   prescale::cli::EdgeArgs edge_args;
   auto* edge_cmd = prescale::cli::add_edge_command(app, &edge_args);
 
@@ -515,6 +517,7 @@ int main(int argc, char** argv) {
   if (*forecast_train) return run_forecast_train(ftrain_traces, ftrain, ftrain_out);
   if (*traces) return run_traces_cmd(rw, traces_dir, traces_policy, traces_seeds, traces_format);
   if (*ablation) return run_ablation_cmd(aw, ablation_seeds, ablation_format);
+  if (*bench_planes) return prescale::cli::run_plane_bench_cmd(plane_args, PRESCALE_SOURCE_DIR);
   if (*bench_d) return run_bench_decision(dw, decision_policy, decisions);
   if (*bench_t) return run_bench_tournament(bw, bench_seeds, bench_policies);
   return 0;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A single-node KRaft Kafka broker on loopback: kafka.sh start|stop|status.
 # Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), PRESCALE_RUN_DIR (state,
-# logs, PID file under kafka/), KAFKA_HEAP (512m). Idempotent: start on a running broker
+# logs, PID file under kafka/), KAFKA_HEAP (1g, Kafka's default). Idempotent: start on a running broker
 # and stop on a stopped one do nothing.
 source "$(dirname "$0")/lib.sh"
 
@@ -48,8 +48,12 @@ log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka=INFO
 log4j.logger.org.apache.kafka=INFO
 PROPS
-  local java_opts=(-Xmx"${KAFKA_HEAP:-512m}" -Xms128m -XX:+UseG1GC -Djava.awt.headless=true
-                   -Dlog4j.configuration="file:$RUN/log4j.properties")
+  # Kafka's own defaults (bin/kafka-server-start.sh, kafka-run-class.sh): 1 GB heap, G1 with
+  # short pauses (a GC pause is a control-plane latency spike).
+  local heap="${KAFKA_HEAP:-1g}"
+  local java_opts=(-Xmx"$heap" -Xms"$heap" -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+                   -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent
+                   -Djava.awt.headless=true -Dlog4j.configuration="file:$RUN/log4j.properties")
   if [ ! -f "$RUN/data/meta.properties" ]; then
     # Tool logs go to stderr so that $(...) captures only the id.
     local id

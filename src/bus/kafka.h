@@ -10,6 +10,7 @@
 // librdkafka types stay out of this header: it is included by the CLI and tests.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -49,7 +50,7 @@ core::Result<int> probe(const KafkaProps& props, int timeout_ms);
 core::Status ensure_topics(const KafkaProps& props, const std::vector<TopicSpec>& topics,
                            int timeout_ms);
 
-// One producer instance for one plane. Thread-compatible (one thread at a time).
+// One producer instance for one plane. send() and poll() may be called from several threads.
 class Producer {
  public:
   static core::Result<std::unique_ptr<Producer>> create(const KafkaProps& props, Plane plane);
@@ -67,7 +68,7 @@ class Producer {
   // Waits until every enqueued message is delivered or failed.
   core::Status flush(int timeout_ms);
 
-  std::uint64_t enqueued() const { return enqueued_; }
+  std::uint64_t enqueued() const { return enqueued_.load(); }
   std::uint64_t delivered() const;
   std::uint64_t failed() const;
   std::uint64_t bytes_delivered() const;
@@ -81,7 +82,7 @@ class Producer {
   explicit Producer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   std::shared_ptr<Counters> counters_;
-  std::uint64_t enqueued_ = 0;
+  std::atomic<std::uint64_t> enqueued_{0};
 };
 
 struct Message {

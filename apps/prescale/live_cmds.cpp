@@ -1,4 +1,4 @@
-#include "edge_cmd.h"
+#include "live_cmds.h"
 
 #include <csignal>
 #include <cstdio>
@@ -114,6 +114,63 @@ int run_edge_cmd(EdgeArgs a) {
     return 1;
   }
   std::printf("%s\n", rep->to_json().c_str());
+  return 0;
+}
+
+CLI::App* add_plane_bench_command(CLI::App& bench, PlaneBenchArgs* a) {
+  auto* c = bench.add_subcommand(
+      "dualplane",
+      "control-message latency while large messages saturate the data plane: dual-plane "
+      "(separate clients and topics) vs single-plane (shared), on a real broker");
+  c->add_option("--brokers", a->brokers,
+                "Kafka bootstrap servers (default: start a private broker on loopback)");
+  c->add_option("--kafka", a->kafka, "librdkafka property KEY=VALUE, repeatable");
+  c->add_option("--seconds", a->opts.seconds, "per mode")->capture_default_str();
+  c->add_option("--data-bytes", a->opts.data_bytes, "per data message")->capture_default_str();
+  c->add_option("--control-interval-ms", a->opts.control_interval_ms, "between control messages")
+      ->capture_default_str();
+  c->add_option("--format", a->format, "json|table")
+      ->check(CLI::IsMember({"json", "table"}))
+      ->capture_default_str();
+  return c;
+}
+
+int run_plane_bench_cmd(const PlaneBenchArgs& a, const std::string& source_dir) {
+  auto props = bus::parse_props(a.kafka);
+  if (!props.ok()) {
+    std::cerr << "error: --kafka: " << props.error().message << "\n";
+    return 2;
+  }
+  std::unique_ptr<bus::LocalKafka> local;
+  std::string brokers = a.brokers;
+  if (brokers.empty()) {
+    auto k = bus::LocalKafka::start(source_dir);
+    if (!k.ok()) {
+      std::cerr << "error: " << k.error().message << "\n";
+      return 1;
+    }
+    local = std::move(*k);
+    brokers = local->brokers();
+    std::cerr << "prescale bench dualplane: private broker on " << brokers << "\n";
+  }
+  props->emplace("bootstrap.servers", brokers);
+  auto r = bus::bench_planes(*props, a.opts);
+  if (!r.ok()) {
+    std::cerr << "error: " << r.error().message << "\n";
+    return r.error().message.rfind("--", 0) == 0 ? 2 : 1;
+  }
+  if (a.format == "json") {
+    std::printf("%s\n", r->to_json().c_str());
+  } else {
+    std::printf("%-8s %10s %10s %10s %8s %10s\n", "mode", "p50 ms", "p99 ms", "max ms", "lost",
+                "data MB/s");
+    auto row = [](const char* name, const bus::LatencyStats& s, double mbs) {
+      std::printf("%-8s %10.2f %10.2f %10.2f %8zu %10.1f\n", name, s.p50_ms, s.p99_ms, s.max_ms,
+                  s.sent - s.received, mbs);
+    };
+    row("dual", r->dual, r->dual_data_mb_s);
+    row("single", r->single, r->single_data_mb_s);
+  }
   return 0;
 }
 

@@ -1,0 +1,35 @@
+// The commands that talk to live servers: `prescale edge` (the gateway agent, src/edge) and
+// `prescale bench dualplane` (src/bus/plane_bench.h).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "bus/plane_bench.h"
+#include "edge/agent.h"
+
+namespace prescale::cli {
+
+struct EdgeArgs {
+  edge::AgentOptions opts;
+  std::string brokers = "127.0.0.1:9092";
+  std::vector<std::string> kafka;  // KEY=VALUE
+  bool stdin_input = false;
+  std::string mqtt;  // HOST:PORT
+};
+
+CLI::App* add_edge_command(CLI::App& app, EdgeArgs* a);
+int run_edge_cmd(EdgeArgs a);
+
+struct PlaneBenchArgs {
+  bus::PlaneBenchOptions opts;
+  std::string brokers;  // empty: start a private broker (scripts/stack/kafka.sh)
+  std::vector<std::string> kafka;
+  std::string format = "json";
+};
+
+CLI::App* add_plane_bench_command(CLI::App& bench, PlaneBenchArgs* a);
+int run_plane_bench_cmd(const PlaneBenchArgs& a, const std::string& source_dir);
+
+}  // namespace prescale::cli
