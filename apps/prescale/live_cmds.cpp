@@ -117,6 +117,38 @@ int run_edge_cmd(EdgeArgs a) {
   return 0;
 }
 
+CLI::App* add_controller_command(CLI::App& app, std::string* config) {
+  auto* c = app.add_subcommand(
+      "controller",
+      "the live controller: edge signals and job progress in (Kafka control plane), the "
+      "configured policy, scale_to commands out; /metrics and /healthz");
+  c->add_option("--config", *config, "YAML configuration (docs/controller.md)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  return c;
+}
+
+int run_controller_cmd(const std::string& config) {
+  auto cfg = control::load_config(config);
+  if (!cfg.ok()) {
+    std::cerr << "error: " << cfg.error().message << "\n";
+    return 2;
+  }
+  auto c = control::make_controller(*cfg);
+  if (!c.ok()) {
+    std::cerr << "error: " << c.error().message << "\n";
+    return 2;
+  }
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  auto st = control::run_controller(c->get(), g_stop);
+  if (!st.ok()) {
+    std::cerr << "error: " << st.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 CLI::App* add_plane_bench_command(CLI::App& bench, PlaneBenchArgs* a) {
   auto* c = bench.add_subcommand(
       "dualplane",

@@ -1,5 +1,5 @@
 // The commands that talk to live servers: `prescale edge` (the gateway agent, src/edge) and
-// `prescale bench dualplane` (src/bus/plane_bench.h).
+// `prescale controller` (src/control) and `prescale bench dualplane` (src/bus/plane_bench.h).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bus/plane_bench.h"
+#include "control/daemon.h"
 #include "edge/agent.h"
 
 namespace prescale::cli {
@@ -28,6 +29,9 @@ struct PlaneBenchArgs {
   std::vector<std::string> kafka;
   std::string format = "json";
 };
+
+CLI::App* add_controller_command(CLI::App& app, std::string* config);
+int run_controller_cmd(const std::string& config);
 
 CLI::App* add_plane_bench_command(CLI::App& bench, PlaneBenchArgs* a);
 int run_plane_bench_cmd(const PlaneBenchArgs& a, const std::string& source_dir);

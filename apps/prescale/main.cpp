@@ -467,6 +467,8 @@ int main(int argc, char** argv) {
 
   prescale::cli::PlaneBenchArgs plane_args;
   auto* bench_planes = prescale::cli::add_plane_bench_command(*bench, &plane_args);
+  std::string controller_config;
+  auto* controller_cmd = prescale::cli::add_controller_command(app, &controller_config);
   prescale::cli::EdgeArgs edge_args;
   auto* edge_cmd = prescale::cli::add_edge_command(app, &edge_args);
 
@@ -488,6 +490,7 @@ int main(int argc, char** argv) {
   }
 
   if (*train) return run_train_cmd(ta);
+  if (*controller_cmd) return prescale::cli::run_controller_cmd(controller_config);
   if (*edge_cmd) return prescale::cli::run_edge_cmd(std::move(edge_args));
   if (*tournament) return run_tournament_cmd(tw, seeds, policies, format, out_dir, edge);
   if (*list) {

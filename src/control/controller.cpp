@@ -1,0 +1,327 @@
+#include "control/controller.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <sstream>
+
+namespace prescale::control {
+
+// ---------------------------------------------------------------------------------------
+// Configuration
+
+namespace {
+
+struct YamlReader {
+  std::string file;
+  std::string error;
+
+  std::string where(const YAML::Node& n, const std::string& field) const {
+    return file + ":" + std::to_string(n.Mark().line + 1) + ": " + field;
+  }
+  void fail(const YAML::Node& n, const std::string& field, const std::string& expected) {
+    if (error.empty()) error = where(n, field) + ": expected " + expected;
+  }
+  template <class T>
+  void scalar(const YAML::Node& parent, const char* key, T* out, const std::string& expected) {
+    const YAML::Node n = parent[key];
+    if (!n) return;  // keep the default
+    try {
+      if (!n.IsScalar()) throw YAML::Exception(n.Mark(), "not a scalar");
+      *out = n.as<T>();
+    } catch (const YAML::Exception&) {
+      fail(n, key, expected);
+    }
+  }
+};
+
+}  // namespace
+
+core::Result<ControllerConfig> load_config(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return core::Error{path + ": cannot read the file"};
+  } catch (const YAML::ParserException& e) {
+    return core::Error{path + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML: " + e.msg};
+  }
+  if (!root.IsMap()) return core::Error{path + ": expected a mapping of settings"};
+  ControllerConfig c;
+  c.source = path;
+  YamlReader r{path, ""};
+  static const std::set<std::string> kKnown = {"policy",
+                                               "scenario",
+                                               "context",
+                                               "tick_ms",
+                                               "min_executors",
+                                               "max_executors",
+                                               "initial_executors",
+                                               "metrics_stale_ms",
+                                               "signal_stale_ms",
+                                               "signal_window_ms",
+                                               "scale_down_stabilization_ms",
+                                               "record_bytes",
+                                               "keys_file",
+                                               "topics",
+                                               "http",
+                                               "kafka"};
+  for (const auto& kv : root) {
+    const auto key = kv.first.as<std::string>();
+    if (!kKnown.count(key)) {
+      r.fail(kv.first, key,
+             "a known setting (" + std::string("policy, scenario, context, tick_ms, "
+                                               "min_executors, max_executors, ...)"));
+    }
+  }
+  r.scalar(root, "policy", &c.policy, "a policy name (prescale policies)");
+  r.scalar(root, "scenario", &c.scenario, "a scenario name or file");
+  std::string context = std::string(core::to_string(c.context));
+  r.scalar(root, "context", &context, "healthcare|balanced|budget");
+  if (auto ctx = core::parse_context(context))
+    c.context = *ctx;
+  else
+    r.fail(root["context"], "context", "healthcare|balanced|budget");
+  r.scalar(root, "tick_ms", &c.tick_ms, "milliseconds (an integer)");
+  r.scalar(root, "min_executors", &c.min_executors, "an integer");
+  r.scalar(root, "max_executors", &c.max_executors, "an integer");
+  r.scalar(root, "initial_executors", &c.initial_executors, "an integer");
+  r.scalar(root, "metrics_stale_ms", &c.metrics_stale_ms, "milliseconds (an integer)");
+  r.scalar(root, "signal_stale_ms", &c.signal_stale_ms, "milliseconds (an integer)");
+  r.scalar(root, "signal_window_ms", &c.signal_window_ms, "milliseconds (an integer)");
+  r.scalar(root, "scale_down_stabilization_ms", &c.scale_down_stabilization_ms,
+           "milliseconds (an integer)");
+  r.scalar(root, "record_bytes", &c.record_bytes, "bytes (a number)");
+  r.scalar(root, "keys_file", &c.keys_file, "a path");
+  if (const YAML::Node t = root["topics"]) {
+    if (!t.IsMap()) r.fail(t, "topics", "a mapping (metadata, metrics, control)");
+    r.scalar(t, "metadata", &c.metadata_topic, "a topic name");
+    r.scalar(t, "metrics", &c.metrics_topic, "a topic name");
+    r.scalar(t, "control", &c.control_topic, "a topic name");
+  }
+  if (const YAML::Node h = root["http"]) {
+    if (!h.IsMap()) r.fail(h, "http", "a mapping (listen, port)");
+    r.scalar(h, "listen", &c.http_listen, "an address");
+    r.scalar(h, "port", &c.http_port, "a port (0 = none)");
+  }
+  if (const YAML::Node k = root["kafka"]) {
+    if (!k.IsMap()) {
+      r.fail(k, "kafka", "a mapping of librdkafka properties");
+    } else {
+      for (const auto& kv : k) {
+        if (!kv.second.IsScalar()) {
+          r.fail(kv.second, "kafka." + kv.first.as<std::string>(), "a scalar");
+          continue;
+        }
+        c.kafka[kv.first.as<std::string>()] = kv.second.as<std::string>();
+      }
+    }
+  }
+  if (!r.error.empty()) return core::Error{r.error};
+  auto range = [&](const char* field, double v, double lo, double hi) {
+    if (r.error.empty() && !(v >= lo && v <= hi)) {
+      std::ostringstream os;
+      os << path << ": " << field << ": " << v << " is out of range [" << lo << ", " << hi << "]";
+      r.error = os.str();
+    }
+  };
+  range("tick_ms", static_cast<double>(c.tick_ms), 10, 3'600'000);
+  range("min_executors", c.min_executors, 0, 10'000);
+  range("max_executors", c.max_executors, std::max(1, c.min_executors), 10'000);
+  range("initial_executors", c.initial_executors, c.min_executors, c.max_executors);
+  range("metrics_stale_ms", static_cast<double>(c.metrics_stale_ms), 1, 86'400'000);
+  range("signal_stale_ms", static_cast<double>(c.signal_stale_ms), 1, 86'400'000);
+  range("signal_window_ms", static_cast<double>(c.signal_window_ms), 1, 86'400'000);
+  range("scale_down_stabilization_ms", static_cast<double>(c.scale_down_stabilization_ms), 0,
+        86'400'000);
+  range("record_bytes", c.record_bytes, 1, 1e9);
+  range("http.port", c.http_port, 0, 65535);
+  if (r.error.empty() && c.keys_file.empty())
+    r.error = path + ": keys_file: missing (edge signals must be verified)";
+  if (r.error.empty() && !c.kafka.count("bootstrap.servers"))
+    r.error = path + ": kafka.bootstrap.servers: missing";
+  if (!r.error.empty()) return core::Error{r.error};
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------
+// The controller
+
+Controller::Controller(ControllerConfig cfg, std::unique_ptr<policy::Policy> policy,
+                       bus::KeyRing keys)
+    : cfg_(std::move(cfg)),
+      policy_(std::move(policy)),
+      verifier_(std::move(keys), cfg_.signal_window_ms),
+      target_(cfg_.initial_executors) {
+  stats_.target = target_;
+}
+
+bool Controller::on_signal(const std::string& json, std::int64_t now_ms) {
+  auto s = bus::decode_burst_signal(json);
+  if (!s.ok()) {
+    ++stats_.signals_malformed;
+    return false;
+  }
+  const bus::Verdict v = verifier_.verify(*s, now_ms);
+  ++stats_.signals[static_cast<int>(v)];
+  if (v != bus::Verdict::kAccepted) return false;
+  signals_[s->device] = {*s, now_ms};
+  return true;
+}
+
+bool Controller::on_progress(const std::string& json, std::int64_t now_ms) {
+  auto p = bus::decode_progress(json);
+  if (!p.ok()) {
+    ++stats_.progress_rejected;
+    return false;
+  }
+  // Out of order (an older batch after a newer one) is ignored, not an error.
+  if (progress_ && p->batch_id < progress_->batch_id) {
+    ++stats_.progress_rejected;
+    return false;
+  }
+  progress_ = *p;
+  progress_at_ms_ = now_ms;
+  ++stats_.progress_accepted;
+  return true;
+}
+
+core::Observation Controller::observe(std::int64_t now_ms) {
+  core::Observation o;
+  o.step = step_;
+  o.time_s = static_cast<double>(now_ms - started_ms_) / 1000.0;
+  o.step_s = static_cast<double>(cfg_.tick_ms) / 1000.0;
+  o.context = cfg_.context;
+  o.tier = tier_;
+  const bool fresh = progress_ && now_ms - progress_at_ms_ <= cfg_.metrics_stale_ms;
+  o.metrics_available = fresh;
+  if (progress_) {
+    const bus::Progress& p = *progress_;
+    o.input_rps = p.input_rows_per_s;
+    o.processed_rps = p.processed_rows_per_s;
+    o.input_mb_s = p.input_rows_per_s * cfg_.record_bytes / 1e6;
+    o.processed_mb_s = p.processed_rows_per_s * cfg_.record_bytes / 1e6;
+    o.backlog_records = static_cast<double>(p.offsets_behind);
+    o.kafka_lag_records = static_cast<double>(p.offsets_behind);
+    o.batch_duration_ms = p.batch_duration_ms;
+    o.busy_fraction = std::min(1.0, p.batch_duration_ms / std::max(1.0, o.trigger_ms));
+    o.cpu_util = o.busy_fraction;  // Progress carries no CPU figure; busy time stands in
+    // A record's latency: the batch that processes it, after the backlog ahead of it.
+    o.latency_ms = p.batch_duration_ms +
+                   (p.processed_rows_per_s > 0
+                        ? 1000.0 * static_cast<double>(p.offsets_behind) / p.processed_rows_per_s
+                        : 0.0);
+    o.active_executors = p.executors_active;
+  } else {
+    o.active_executors = target_;
+  }
+  o.pending_executors = std::max(0, target_ - o.active_executors);
+  // The gateways: any fresh burst; forecasts add up (each gateway forecasts its own load).
+  double forecast = 0, confidence = 0, horizon = 0;
+  bool burst = false;
+  int fresh_signals = 0;
+  for (const auto& [device, entry] : signals_) {
+    const auto& [s, at] = entry;
+    if (now_ms - at > cfg_.signal_stale_ms) continue;
+    ++fresh_signals;
+    forecast += s.forecast;
+    horizon = fresh_signals == 1 ? s.horizon_s : std::min(horizon, s.horizon_s);
+    if (s.burst) {
+      burst = true;
+      confidence = std::max(confidence, s.confidence);
+    }
+  }
+  o.burst_signal = burst;
+  o.forecast_rps = forecast;
+  o.forecast_horizon_s = fresh_signals > 0 ? horizon : 60;
+  o.signal_confidence = confidence;
+  return o;
+}
+
+bus::ScaleTo Controller::tick(std::int64_t now_ms) {
+  if (started_ms_ < 0) {
+    started_ms_ = now_ms;
+    // Command sequence numbers keep increasing across restarts without state on disk.
+    seq_ = static_cast<std::uint64_t>(now_ms) * 1000;
+  }
+  ++stats_.ticks;
+  obs_ = observe(now_ms);
+  stats_.metrics_fresh = obs_.metrics_available;
+  stats_.actual = obs_.active_executors;
+  const core::Decision d = policy_->decide(obs_);
+  ++step_;
+  bus::ScaleTo cmd;
+  cmd.seq = ++seq_;
+  cmd.ts_ms = now_ms;
+  if (!obs_.metrics_available) {
+    // Fail-safe: without fresh metrics, hold whatever the job was last told.
+    ++stats_.holds_stale;
+    cmd.target_executors = target_;
+    cmd.shuffle_tier = tier_;
+    cmd.reason = "hold: no fresh metrics for " + std::to_string(cfg_.metrics_stale_ms) + " ms";
+    return cmd;
+  }
+  ++stats_.decisions;
+  const int wanted = std::clamp(d.target_executors, cfg_.min_executors, cfg_.max_executors);
+  // Stabilise scale-downs like the HPA: the highest recommendation of the window wins.
+  recent_[now_ms] = wanted;
+  while (!recent_.empty() && recent_.begin()->first < now_ms - cfg_.scale_down_stabilization_ms)
+    recent_.erase(recent_.begin());
+  int target = wanted;
+  std::string why = std::string(policy_->name()) + ": " + d.reason;
+  if (wanted < target_) {
+    int highest = wanted;
+    for (const auto& [t, v] : recent_) highest = std::max(highest, v);
+    target = std::min(target_, highest);
+    if (target != wanted) why += " (scale-down stabilised at " + std::to_string(target) + ")";
+  }
+  target_ = target;
+  tier_ = d.tier;
+  stats_.target = target_;
+  ++stats_.commands;
+  cmd.target_executors = target_;
+  cmd.shuffle_tier = tier_;
+  cmd.reason = why;
+  return cmd;
+}
+
+std::string Controller::prometheus() const {
+  std::ostringstream os;
+  auto counter = [&](const char* name, const char* help, std::uint64_t v) {
+    os << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n"
+       << name << " " << v << "\n";
+  };
+  auto gauge = [&](const char* name, const char* help, double v) {
+    os << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n"
+       << name << " " << v << "\n";
+  };
+  counter("prescale_controller_ticks_total", "Control ticks run.", stats_.ticks);
+  counter("prescale_controller_decisions_total", "Ticks where the policy decided.",
+          stats_.decisions);
+  counter("prescale_controller_holds_total", "Ticks held because metrics were stale.",
+          stats_.holds_stale);
+  gauge("prescale_controller_executors_target", "Executors the job was last told to run.",
+        stats_.target);
+  gauge("prescale_controller_executors_actual", "Executors the job reported serving.",
+        stats_.actual);
+  gauge("prescale_controller_metrics_fresh", "1 when the job's progress is fresh.",
+        stats_.metrics_fresh ? 1 : 0);
+  gauge("prescale_controller_tick_duration_ms", "Duration of the last tick.", stats_.last_tick_ms);
+  os << "# HELP prescale_controller_signals_total Edge Burst_Signals by verdict.\n"
+     << "# TYPE prescale_controller_signals_total counter\n";
+  for (int v = 0; v < bus::kNumVerdicts; ++v) {
+    os << "prescale_controller_signals_total{verdict=\""
+       << bus::to_string(static_cast<bus::Verdict>(v)) << "\"} " << stats_.signals[v] << "\n";
+  }
+  os << "prescale_controller_signals_total{verdict=\"malformed\"} " << stats_.signals_malformed
+     << "\n";
+  counter("prescale_controller_progress_accepted_total", "Progress messages used.",
+          stats_.progress_accepted);
+  counter("prescale_controller_progress_rejected_total", "Progress messages rejected.",
+          stats_.progress_rejected);
+  return os.str();
+}
+
+}  // namespace prescale::control

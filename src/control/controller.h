@@ -1,0 +1,104 @@
+// The live controller's logic (`prescale controller`), without Kafka or HTTP: what it
+// makes of the control plane's messages, and what it decides each tick.
+//
+// Inputs: Burst_Signals from the gateways (iot-metadata; verified: unsigned, unknown,
+// tampered, replayed, stale or future ones are rejected and counted) and the Spark job's
+// Progress (iot-metrics). Each tick builds the same core::Observation the arena builds,
+// runs the configured policy, stabilises the result and returns the ScaleTo command to
+// publish on iot-control, with a sequence number and the reason.
+//
+// Fail-safe like the HPA: no fresh progress for `metrics_stale_ms` -> hold the current
+// target (the policy still sees metrics_available = false and is not trusted to act); a
+// target is never outside [min_executors, max_executors].
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "bus/kafka.h"
+#include "bus/messages.h"
+#include "bus/signing.h"
+#include "core/result.h"
+#include "core/types.h"
+#include "policy/policy.h"
+
+namespace prescale::control {
+
+struct ControllerConfig {
+  std::string source;  // the file it came from, for messages
+  std::string policy = "rl";
+  std::string scenario = "seed";  // policy parameters and the cluster's static facts
+  core::BusinessContext context = core::BusinessContext::kBalanced;
+  std::int64_t tick_ms = 5000;
+  int min_executors = 1;  // overrides the scenario's bounds
+  int max_executors = 20;
+  int initial_executors = 2;  // what the job runs with before the first decision
+  std::int64_t metrics_stale_ms = 30'000;
+  std::int64_t signal_stale_ms = 120'000;  // a device's last signal older than this is ignored
+  std::int64_t signal_window_ms = 60'000;  // the verifier's freshness window
+  std::int64_t scale_down_stabilization_ms = 60'000;  // scale down to the max target of this window
+  double record_bytes = 100;                          // mean reading size, for the MB/s fields
+  std::string keys_file;
+  std::string metadata_topic = "iot-metadata", metrics_topic = "iot-metrics",
+              control_topic = "iot-control";
+  std::string http_listen = "127.0.0.1";
+  int http_port = 9464;   // 0 = no HTTP server
+  bus::KafkaProps kafka;  // `kafka:` map, passed through to librdkafka
+};
+
+// Loads and checks a YAML file; errors name file:line and the field.
+core::Result<ControllerConfig> load_config(const std::string& path);
+
+// Counters for /metrics.
+struct ControllerStats {
+  std::uint64_t ticks = 0, decisions = 0, holds_stale = 0, commands = 0;
+  std::uint64_t progress_accepted = 0, progress_rejected = 0;
+  std::uint64_t signals[bus::kNumVerdicts] = {};  // by verdict
+  std::uint64_t signals_malformed = 0;
+  int target = 0, actual = 0;
+  double last_tick_ms = 0;  // duration of the last tick
+  bool metrics_fresh = false;
+};
+
+class Controller {
+ public:
+  Controller(ControllerConfig cfg, std::unique_ptr<policy::Policy> policy, bus::KeyRing keys);
+
+  // Control-plane input; returns false (and counts it) when rejected.
+  bool on_signal(const std::string& json, std::int64_t now_ms);
+  bool on_progress(const std::string& json, std::int64_t now_ms);
+
+  // One tick: the command to publish (every tick: the plugin ignores repeats by seq).
+  bus::ScaleTo tick(std::int64_t now_ms);
+
+  // The observation the last tick gave the policy.
+  const core::Observation& last_observation() const { return obs_; }
+  const ControllerStats& stats() const { return stats_; }
+  const ControllerConfig& config() const { return cfg_; }
+  std::string prometheus() const;  // /metrics body
+  void set_tick_duration_ms(double ms) { stats_.last_tick_ms = ms; }
+
+ private:
+  core::Observation observe(std::int64_t now_ms);
+
+  ControllerConfig cfg_;
+  std::unique_ptr<policy::Policy> policy_;
+  bus::SignalVerifier verifier_;
+  std::map<std::string, std::pair<bus::BurstSignal, std::int64_t>>
+      signals_;  // device -> (last, received)
+  std::optional<bus::Progress> progress_;
+  std::int64_t progress_at_ms_ = 0;
+  std::int64_t started_ms_ = -1;
+  std::int64_t step_ = 0;
+  int target_;  // what the job was last told
+  core::Tier tier_ = core::Tier::kNvme;
+  std::uint64_t seq_ = 0;
+  std::map<std::int64_t, int> recent_;  // tick time -> recommended target (stabilisation)
+  core::Observation obs_;
+  ControllerStats stats_;
+};
+
+}  // namespace prescale::control

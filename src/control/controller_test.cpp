@@ -1,0 +1,197 @@
+#include "control/controller.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "control/daemon.h"
+
+namespace prescale::control {
+namespace {
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("prescale-control-" + std::to_string(::getpid()) + "-" + name);
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+const std::string kKeyHex(64, 'a');
+
+std::string keys_file() { return write_temp("keys.txt", "gw-1 " + kKeyHex + "\n"); }
+
+std::string config_text(const std::string& policy, const std::string& extra = "") {
+  return "policy: " + policy +
+         "\nscenario: seed\ntick_ms: 5000\nmin_executors: 1\nmax_executors: 10\n"
+         "initial_executors: 2\nmetrics_stale_ms: 20000\nscale_down_stabilization_ms: 15000\n"
+         "keys_file: " +
+         keys_file() + "\nkafka:\n  bootstrap.servers: 127.0.0.1:9092\n  acks: all\n" + extra;
+}
+
+std::unique_ptr<Controller> make(const std::string& policy) {
+  auto cfg = load_config(write_temp("c.yaml", config_text(policy)));
+  EXPECT_TRUE(cfg.ok()) << cfg.error().message;
+  auto c = make_controller(*cfg);
+  EXPECT_TRUE(c.ok()) << c.error().message;
+  return std::move(*c);
+}
+
+std::string progress(std::int64_t batch, double input_rps, double batch_ms, int executors,
+                     std::int64_t behind = 0) {
+  bus::Progress p;
+  p.app = "iot";
+  p.ts_ms = 1;
+  p.batch_id = batch;
+  p.input_rows_per_s = input_rps;
+  p.processed_rows_per_s = input_rps;
+  p.batch_duration_ms = batch_ms;
+  p.num_input_rows = 10;
+  p.offsets_behind = behind;
+  p.executors_active = executors;
+  return bus::encode(p);
+}
+
+std::vector<unsigned char> key() { return std::vector<unsigned char>(32, 0xaa); }
+
+bus::BurstSignal signal(std::uint64_t seq, std::int64_t ts, bool burst, double forecast) {
+  bus::BurstSignal s;
+  s.device = "gw-1";
+  s.seq = seq;
+  s.ts_ms = ts;
+  s.horizon_s = 60;
+  s.forecast = forecast;
+  s.baseline = 100;
+  s.burst = burst;
+  s.confidence = burst ? 0.9 : 0;
+  bus::sign(&s, key());
+  return s;
+}
+
+TEST(ControllerConfig, LoadsEveryFieldAndPassesKafkaThrough) {
+  auto c = load_config(
+      write_temp("full.yaml", config_text("hpa",
+                                          "context: healthcare\nhttp:\n  port: 0\ntopics:\n  "
+                                          "control: ctl-x\n")));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->policy, "hpa");
+  EXPECT_EQ(c->context, core::BusinessContext::kHealthcare);
+  EXPECT_EQ(c->max_executors, 10);
+  EXPECT_EQ(c->http_port, 0);
+  EXPECT_EQ(c->control_topic, "ctl-x");
+  EXPECT_EQ(c->metadata_topic, "iot-metadata");
+  EXPECT_EQ(c->kafka.at("acks"), "all");
+  EXPECT_EQ(c->http_listen, "127.0.0.1");  // loopback unless configured
+}
+
+struct BadConfig {
+  std::string text, fragment;
+};
+
+class BadConfigs : public testing::TestWithParam<BadConfig> {};
+
+TEST_P(BadConfigs, NameTheFileLineAndField) {
+  const std::string path = write_temp("bad.yaml", GetParam().text);
+  auto c = load_config(path);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find(GetParam().fragment), std::string::npos) << c.error().message;
+  EXPECT_EQ(c.error().message.rfind(path, 0), 0u) << c.error().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, BadConfigs,
+    testing::Values(BadConfig{"policy: [hpa\n", "malformed YAML"},
+                    BadConfig{"policy: hpa\ntick_ms: fast\n", ":2: tick_ms: expected milliseconds"},
+                    BadConfig{"policy: hpa\nticks: 5\n", ":2: ticks: expected a known setting"},
+                    BadConfig{"context: urgent\n", "context: expected healthcare|balanced|budget"},
+                    BadConfig{"tick_ms: 1\nkeys_file: k\nkafka: {bootstrap.servers: x}\n",
+                              "tick_ms: 1 is out of range"},
+                    BadConfig{"min_executors: 5\nmax_executors: 2\n",
+                              "max_executors: 2 is out of range"},
+                    BadConfig{"kafka: {bootstrap.servers: x}\n", "keys_file: missing"},
+                    BadConfig{"keys_file: k\n", "kafka.bootstrap.servers: missing"}));
+
+TEST(Controller, TheOracleIsRefused) {
+  auto cfg = load_config(write_temp("o.yaml", config_text("oracle")));
+  ASSERT_TRUE(cfg.ok());
+  auto c = make_controller(*cfg);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("the oracle needs the future"), std::string::npos);
+}
+
+TEST(Controller, HoldsWithoutFreshMetrics) {
+  auto c = make("hpa");
+  auto cmd = c->tick(1'000'000);  // nothing received yet
+  EXPECT_EQ(cmd.target_executors, 2);
+  EXPECT_NE(cmd.reason.find("hold: no fresh metrics"), std::string::npos);
+  // Busy for the whole trigger: hpa scales up at its next 15 s sync.
+  for (int i = 1; i <= 4; ++i) {
+    ASSERT_TRUE(c->on_progress(progress(i, 50'000, 2000, 2), 1'000'000 + i * 5000 - 1000));
+    cmd = c->tick(1'000'000 + i * 5000);
+  }
+  EXPECT_GT(cmd.target_executors, 2);
+  EXPECT_EQ(cmd.reason.rfind("hpa: ", 0), 0u) << cmd.reason;
+  const int up = cmd.target_executors;
+  cmd = c->tick(1'040'000);  // 21 s after the last progress: stale -> hold
+  EXPECT_EQ(cmd.target_executors, up);
+  EXPECT_NE(cmd.reason.find("hold"), std::string::npos);
+  EXPECT_EQ(c->stats().holds_stale, 2u);
+  EXPECT_GT(cmd.seq, 0u);
+}
+
+TEST(Controller, NeverLeavesTheConfiguredBounds) {
+  auto c = make("fixed");  // the seed scenario's fixed policy asks for 15 executors
+  ASSERT_TRUE(c->on_progress(progress(1, 1000, 100, 2), 0));
+  EXPECT_EQ(c->tick(1000).target_executors, 10);  // max_executors
+}
+
+TEST(Controller, ScaleDownIsStabilisedAndSequenceIncreases) {
+  auto c = make("seer");  // executors = load x k, no memory of its own
+  ASSERT_TRUE(c->on_progress(progress(1, 2'000'000, 400, 4), 0));
+  auto high = c->tick(5'000);
+  ASSERT_GT(high.target_executors, 4);
+  ASSERT_TRUE(c->on_progress(progress(2, 10'000, 10, high.target_executors), 6'000));
+  auto held = c->tick(10'000);  // the high recommendation is 5 s old: still in the window
+  EXPECT_EQ(held.target_executors, high.target_executors);
+  EXPECT_NE(held.reason.find("stabilised"), std::string::npos) << held.reason;
+  EXPECT_GT(held.seq, high.seq);
+  ASSERT_TRUE(c->on_progress(progress(3, 10'000, 10, high.target_executors), 20'000));
+  auto low = c->tick(25'000);  // 20 s later: out of the 15 s window
+  EXPECT_LT(low.target_executors, high.target_executors);
+  // An older batch after a newer one is ignored.
+  EXPECT_FALSE(c->on_progress(progress(2, 9e6, 5000, 1), 26'000));
+}
+
+TEST(Controller, OnlyAuthenticSignalsReachThePolicy) {
+  auto c = make("hpa");
+  const std::int64_t now = 1'764'000'000'000;
+  ASSERT_TRUE(c->on_progress(progress(1, 1000, 100, 2), now));
+  EXPECT_TRUE(c->on_signal(bus::encode(signal(1, now, true, 5000)), now));
+  bus::BurstSignal forged = signal(2, now, true, 1e9);
+  forged.forecast = 2e9;  // tampered after signing
+  EXPECT_FALSE(c->on_signal(bus::encode(forged), now));
+  EXPECT_FALSE(c->on_signal(bus::encode(signal(1, now, true, 5000)), now));  // replay
+  bus::BurstSignal unsigned_s = signal(3, now, true, 1e9);
+  unsigned_s.sig.clear();
+  EXPECT_FALSE(c->on_signal(bus::encode(unsigned_s), now));
+  EXPECT_FALSE(c->on_signal("{\"v\":1,\"type\":\"burst_signal\"}", now));
+  c->tick(now + 1000);
+  const auto& o = c->last_observation();
+  EXPECT_TRUE(o.burst_signal);
+  EXPECT_EQ(o.forecast_rps, 5000);  // the forged 2e9 never arrived
+  EXPECT_DOUBLE_EQ(o.signal_confidence, 0.9);
+  const std::string m = c->prometheus();
+  EXPECT_NE(m.find("prescale_controller_signals_total{verdict=\"accepted\"} 1"), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("{verdict=\"bad_signature\"} 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("{verdict=\"replayed\"} 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("{verdict=\"unsigned\"} 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("{verdict=\"malformed\"} 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("prescale_controller_executors_target "), std::string::npos);
+  // A signal older than signal_stale_ms no longer counts.
+  c->tick(now + 200'000);
+  EXPECT_FALSE(c->last_observation().burst_signal);
+}
+
+}  // namespace
+}  // namespace prescale::control

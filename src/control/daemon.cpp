@@ -1,0 +1,170 @@
+#include "control/daemon.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "policy/registry.h"
+#include "sim/scenario.h"
+
+namespace prescale::control {
+
+namespace {
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void log_line(const std::string& msg) { std::cerr << "prescale controller: " << msg << std::endl; }
+
+}  // namespace
+
+core::Result<std::unique_ptr<Controller>> make_controller(const ControllerConfig& cfg) {
+  if (cfg.policy == "oracle")
+    return core::Error{cfg.source + ": policy: the oracle needs the future; pick another policy"};
+  auto scenario = sim::load_scenario(cfg.scenario);
+  if (!scenario.ok()) return scenario.error();
+  scenario->cluster.min_executors = cfg.min_executors;
+  scenario->cluster.max_executors = cfg.max_executors;
+  scenario->step_s = static_cast<double>(cfg.tick_ms) / 1000.0;
+  auto p = policy::make_policy(cfg.policy, *scenario, nullptr);
+  if (!p.ok()) return core::Error{cfg.source + ": policy: " + p.error().message};
+  auto keys = bus::KeyRing::load(cfg.keys_file);
+  if (!keys.ok()) return keys.error();
+  return std::make_unique<Controller>(cfg, std::move(*p), std::move(*keys));
+}
+
+core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {
+  const ControllerConfig& cfg = c->config();
+  std::mutex mu;  // guards *c between the loop and the HTTP threads
+  std::atomic<bool> healthy{false};
+
+  httplib::Server http;
+  std::thread http_thread;
+  if (cfg.http_port > 0) {
+    http.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu);
+      res.set_content(c->prometheus(), "text/plain; version=0.0.4");
+    });
+    http.Get("/healthz", [&](const httplib::Request&, httplib::Response& res) {
+      const bool ok = healthy;
+      res.status = ok ? 200 : 503;
+      res.set_content(ok ? "ok\n" : "kafka unreachable or metrics stale\n", "text/plain");
+    });
+    if (!http.bind_to_port(cfg.http_listen.c_str(), cfg.http_port))
+      return core::Error{"http: cannot listen on " + cfg.http_listen + ":" +
+                         std::to_string(cfg.http_port) + " (in use?)"};
+    http_thread = std::thread([&] { http.listen_after_bind(); });
+    log_line("/metrics and /healthz on http://" + cfg.http_listen + ":" +
+             std::to_string(cfg.http_port));
+  }
+  auto shutdown = [&] {
+    if (http_thread.joinable()) {
+      http.stop();
+      http_thread.join();
+    }
+  };
+
+  // Kafka: wait for a broker with backoff; the job keeps its scale meanwhile.
+  int backoff_ms = 200;
+  while (!stop) {
+    auto n = bus::probe(cfg.kafka, 2000);
+    if (n.ok()) break;
+    log_line(n.error().message + "; retrying in " + std::to_string(backoff_ms) + " ms");
+    for (int i = 0; i < backoff_ms / 50 && !stop; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    backoff_ms = std::min(backoff_ms * 2, 10'000);
+  }
+  if (stop) {
+    shutdown();
+    return {};
+  }
+  if (auto st = bus::ensure_topics(
+          cfg.kafka, {{cfg.metadata_topic, 1}, {cfg.metrics_topic, 1}, {cfg.control_topic, 1}},
+          10'000);
+      !st.ok()) {
+    shutdown();
+    return st;
+  }
+  auto consumer =
+      bus::Consumer::create(cfg.kafka, bus::Plane::kControl,
+                            {cfg.metadata_topic, cfg.metrics_topic}, bus::StartAt::kLatest);
+  if (!consumer.ok()) {
+    shutdown();
+    return consumer.error();
+  }
+  auto producer = bus::Producer::create(cfg.kafka, bus::Plane::kControl);
+  if (!producer.ok()) {
+    shutdown();
+    return producer.error();
+  }
+  log_line("policy " + cfg.policy + ", context " + std::string(core::to_string(cfg.context)) +
+           ", tick " + std::to_string(cfg.tick_ms) + " ms, executors [" +
+           std::to_string(cfg.min_executors) + ", " + std::to_string(cfg.max_executors) +
+           "]; reading " + cfg.metadata_topic + " + " + cfg.metrics_topic + ", commanding " +
+           cfg.control_topic);
+
+  std::int64_t next_tick = wall_ms() + cfg.tick_ms;
+  std::string last_reason;
+  int last_target = -1;
+  std::int64_t last_error_log = 0;
+  while (!stop) {
+    const std::int64_t now = wall_ms();
+    if (now >= next_tick) {
+      const auto t0 = std::chrono::steady_clock::now();
+      bus::ScaleTo cmd;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        cmd = c->tick(now);
+        healthy = c->stats().metrics_fresh;
+      }
+      auto st = (*producer)->send(cfg.control_topic, "controller", bus::encode(cmd), 100);
+      if (!st.ok() && now - last_error_log > 10'000) {
+        log_line(st.message() + " (the job keeps its scale; retrying)");
+        last_error_log = now;
+      }
+      if (cmd.target_executors != last_target || cmd.reason != last_reason) {
+        log_line("scale_to " + std::to_string(cmd.target_executors) + " (seq " +
+                 std::to_string(cmd.seq) + "): " + cmd.reason);
+        last_target = cmd.target_executors;
+        last_reason = cmd.reason;
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        c->set_tick_duration_ms(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count());
+      }
+      next_tick += cfg.tick_ms;
+      if (next_tick <= now) next_tick = now + cfg.tick_ms;  // fell behind: no burst of ticks
+      continue;
+    }
+    auto m = (*consumer)->poll(static_cast<int>(std::min<std::int64_t>(next_tick - now, 100)));
+    (*producer)->poll(0);
+    if (!m.ok()) {
+      if (now - last_error_log > 10'000) {
+        log_line(m.error().message + " (retrying)");
+        last_error_log = now;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    if (!m->has_value()) continue;
+    const bus::Message& msg = **m;
+    std::lock_guard<std::mutex> lock(mu);
+    if (msg.topic == cfg.metadata_topic)
+      c->on_signal(msg.payload, wall_ms());
+    else
+      c->on_progress(msg.payload, wall_ms());
+  }
+  (void)(*producer)->flush(5000);
+  shutdown();
+  return {};
+}
+
+}  // namespace prescale::control
