@@ -26,6 +26,7 @@ PACKAGES=(
   mosquitto              # the real MQTT broker the integration tests start on loopback
   openjdk-17-jdk-headless  # runs the Kafka broker and kafka-producer-perf-test (Maven jars)
   maven                  # fetches the Kafka jars from Maven Central (scripts/stack/deps.sh)
+  libcpp-httplib-dev     # the controller's /metrics and /healthz (HTTP server, loopback by default)
   libsimdjson-dev        # parses device readings at the gateway (154 ns a line; nlohmann took ~1.5 us)
 )
 
