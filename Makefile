@@ -1,5 +1,5 @@
 # prescale — entry points. `make demo` and `make test` are all a new machine needs.
-.PHONY: all deps configure build demo test test-unit test-integration bench bench-edge stack-up stack-down format format-check clean
+.PHONY: all deps stack-deps configure build demo test test-unit test-integration bench bench-edge stack-up stack-down format format-check clean
 
 BUILD_DIR ?= build
 JOBS ?= 2
@@ -19,13 +19,18 @@ demo: build
 	@./$(BUILD_DIR)/prescale tournament --scenario seed
 	@./$(BUILD_DIR)/prescale ablation --scenario seed
 
-test: build
+# Kafka jars, a Spark 3.5 SPARK_HOME and its Kafka source jars, cached in ~/.cache/prescale
+# (only tests, benchmarks and the live stack need them; `make demo` does not).
+stack-deps: deps
+	@bash scripts/stack/deps.sh
+
+test: build stack-deps
 	@ctest --preset default -j $(JOBS)
 
 test-unit: build
 	@ctest --preset unit -j $(JOBS)
 
-test-integration: build
+test-integration: build stack-deps
 	@ctest --preset default -L integration -j $(JOBS)
 
 bench: build
@@ -35,11 +40,11 @@ bench: build
 	@./$(BUILD_DIR)/prescale bench decision --policy rl
 
 # The edge agent vs kafka-producer-perf-test on a real broker it starts (JSON; ~2 min).
-bench-edge: build
+bench-edge: build stack-deps
 	@bash scripts/bench/edge-throughput.sh
 
 # Kafka and Mosquitto on loopback under out/stack (ports: KAFKA_PORT, MQTT_PORT).
-stack-up: deps
+stack-up: stack-deps
 	@bash scripts/stack/kafka.sh start
 	@bash scripts/stack/mosquitto.sh start
 

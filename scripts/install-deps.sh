@@ -27,6 +27,9 @@ PACKAGES=(
   openjdk-17-jdk-headless  # runs the Kafka broker and kafka-producer-perf-test (Maven jars)
   maven                  # fetches the Kafka jars from Maven Central (scripts/stack/deps.sh)
   libcpp-httplib-dev     # the controller's /metrics and /healthz (HTTP server, loopback by default)
+  redis-server           # the hot tier; the Spark job's results (integration tests start it on loopback)
+  redis-tools            # redis-cli: the stack scripts' readiness probe
+  python3-pip            # fetches the pyspark distribution (a Spark 3.5 SPARK_HOME) once
   libsimdjson-dev        # parses device readings at the gateway (154 ns a line; nlohmann took ~1.5 us)
 )
 
@@ -42,6 +45,3 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq >/dev/null
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-
-# The stack's jars from Maven Central, cached once (instant when present).
-bash "$(dirname "$0")/stack/deps.sh"

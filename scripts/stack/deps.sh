@@ -1,21 +1,74 @@
 #!/usr/bin/env bash
-# Fetches the stack's jars from Maven Central once and caches them under $PRESCALE_CACHE
-# (default ~/.cache/prescale): the Kafka 3.9 broker and Kafka's own tools
-# (kafka-producer-perf-test). Quiet and instant when the cache is complete.
+# Fetches the stack's third-party pieces once and caches them under $PRESCALE_CACHE (default
+# ~/.cache/prescale); quiet and instant when the cache is complete.
+#   kafka   - the Kafka 3.9.1 broker and Kafka's own tools (Maven Central; kafka-pom.xml)
+#   spark   - a Spark 3.5.3 SPARK_HOME (jars, bin, sbin) from the PyPI pyspark distribution,
+#             plus the Kafka source jars the IoT job needs (Maven Central; spark-kafka-pom.xml)
+# Usage: deps.sh [kafka] [spark]   (default: both)
 source "$(dirname "$0")/lib.sh"
 
-if [ -f "$KAFKA_LIBS/.complete" ]; then exit 0; fi
-command -v mvn >/dev/null || die "maven is missing (scripts/install-deps.sh installs it)"
-command -v java >/dev/null || die "java is missing (scripts/install-deps.sh installs it)"
-log "fetching Kafka $KAFKA_VERSION jars into $KAFKA_LIBS"
-tmp="$KAFKA_LIBS.tmp.$$"
-rm -rf "$tmp"
-mkdir -p "$tmp"
-mvn -B -q -Dstyle.color=never -f "$STACK_DIR/kafka-pom.xml" dependency:copy-dependencies \
-  -DincludeScope=runtime -DoutputDirectory="$tmp" >&2 || { rm -rf "$tmp"; die "maven could not fetch the Kafka jars"; }
-ls "$tmp"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null || { rm -rf "$tmp"; die "kafka_2.13-$KAFKA_VERSION.jar missing after the fetch"; }
-touch "$tmp/.complete"
-rm -rf "$KAFKA_LIBS"
-mkdir -p "$(dirname "$KAFKA_LIBS")"
-mv "$tmp" "$KAFKA_LIBS"
-log "Kafka jars cached ($(ls "$KAFKA_LIBS" | wc -l) files)"
+want=("$@")
+[ ${#want[@]} -eq 0 ] && want=(kafka spark)
+
+need() { command -v "$1" >/dev/null || die "$1 is missing (scripts/install-deps.sh installs it)"; }
+
+# fetch_maven POM DEST [JAR-GLOB...]: copy-dependencies of POM into DEST (atomically).
+fetch_maven() {
+  local pom=$1 dest=$2
+  shift 2
+  need mvn
+  need java
+  local tmp="$dest.tmp.$$"
+  rm -rf "$tmp"
+  mkdir -p "$tmp/all"
+  mvn -B -q -Dstyle.color=never -f "$STACK_DIR/$pom" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$tmp/all" >&2 || { rm -rf "$tmp"; die "maven could not fetch $pom"; }
+  if [ $# -gt 0 ]; then
+    mkdir -p "$tmp/keep"
+    for g in "$@"; do cp "$tmp"/all/$g "$tmp/keep/" || { rm -rf "$tmp"; die "$g missing after fetching $pom"; }; done
+    rm -rf "$tmp/all"
+    mv "$tmp/keep" "$tmp/all"
+  fi
+  touch "$tmp/all/.complete"
+  rm -rf "$dest"
+  mkdir -p "$(dirname "$dest")"
+  mv "$tmp/all" "$dest"
+  rm -rf "$tmp"
+}
+
+for w in "${want[@]}"; do
+  case "$w" in
+    kafka)
+      if [ ! -f "$KAFKA_LIBS/.complete" ]; then
+        log "fetching Kafka $KAFKA_VERSION jars into $KAFKA_LIBS"
+        fetch_maven kafka-pom.xml "$KAFKA_LIBS"
+        ls "$KAFKA_LIBS"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null || die "kafka_2.13-$KAFKA_VERSION.jar missing"
+      fi
+      ;;
+    spark)
+      if [ ! -f "$SPARK_HOME_CACHED/.complete" ]; then
+        need python3
+        log "fetching pyspark $SPARK_VERSION (a full SPARK_HOME, ~320 MB) into $SPARK_HOME_CACHED"
+        tmp="$SPARK_HOME_CACHED.tmp.$$"
+        rm -rf "$tmp"
+        mkdir -p "$tmp/dl" "$tmp/home"
+        python3 -m pip download -q --no-deps --no-binary :all: "pyspark==$SPARK_VERSION" -d "$tmp/dl" >&2 \
+          || { rm -rf "$tmp"; die "pip could not fetch pyspark==$SPARK_VERSION"; }
+        tar xzf "$tmp"/dl/pyspark-"$SPARK_VERSION".tar.gz -C "$tmp/home" --strip-components=2 \
+          "pyspark-$SPARK_VERSION/deps/jars" "pyspark-$SPARK_VERSION/deps/bin" "pyspark-$SPARK_VERSION/deps/sbin" \
+          || { rm -rf "$tmp"; die "unexpected layout in pyspark-$SPARK_VERSION.tar.gz"; }
+        touch "$tmp/home/RELEASE"  # Spark's launcher takes jars/ from a directory with RELEASE
+        touch "$tmp/home/.complete"
+        rm -rf "$SPARK_HOME_CACHED"
+        mv "$tmp/home" "$SPARK_HOME_CACHED"
+        rm -rf "$tmp"
+      fi
+      if [ ! -f "$SPARK_KAFKA_JARS/.complete" ]; then
+        log "fetching the Spark Kafka source jars into $SPARK_KAFKA_JARS"
+        fetch_maven spark-kafka-pom.xml "$SPARK_KAFKA_JARS" "spark-sql-kafka-0-10_2.12-$SPARK_VERSION.jar" \
+          "spark-token-provider-kafka-0-10_2.12-$SPARK_VERSION.jar" "kafka-clients-3.4.1.jar" "commons-pool2-*.jar"
+      fi
+      ;;
+    *) die "unknown dependency '$w' (expected kafka or spark)" ;;
+  esac
+done

@@ -9,6 +9,9 @@ PRESCALE_RUN_DIR="${PRESCALE_RUN_DIR:-$REPO_DIR/out/stack}"
 PRESCALE_CACHE="${PRESCALE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/prescale}"
 KAFKA_VERSION=3.9.1
 KAFKA_LIBS="$PRESCALE_CACHE/kafka-$KAFKA_VERSION/libs"
+SPARK_VERSION=3.5.3
+SPARK_HOME_CACHED="$PRESCALE_CACHE/spark-$SPARK_VERSION"
+SPARK_KAFKA_JARS="$PRESCALE_CACHE/spark-kafka-$SPARK_VERSION"
 
 log() { echo "stack: $*" >&2; }
 die() { echo "stack: error: $*" >&2; exit 1; }

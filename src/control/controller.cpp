@@ -94,6 +94,7 @@ core::Result<ControllerConfig> load_config(const std::string& path) {
   r.scalar(root, "scale_down_stabilization_ms", &c.scale_down_stabilization_ms,
            "milliseconds (an integer)");
   r.scalar(root, "record_bytes", &c.record_bytes, "bytes (a number)");
+  r.scalar(root, "trigger_ms", &c.trigger_ms, "milliseconds (a number)");
   r.scalar(root, "keys_file", &c.keys_file, "a path");
   if (const YAML::Node t = root["topics"]) {
     if (!t.IsMap()) r.fail(t, "topics", "a mapping (metadata, metrics, control)");
@@ -137,6 +138,7 @@ core::Result<ControllerConfig> load_config(const std::string& path) {
   range("scale_down_stabilization_ms", static_cast<double>(c.scale_down_stabilization_ms), 0,
         86'400'000);
   range("record_bytes", c.record_bytes, 1, 1e9);
+  range("trigger_ms", c.trigger_ms, 1, 3'600'000);
   range("http.port", c.http_port, 0, 65535);
   if (r.error.empty() && c.keys_file.empty())
     r.error = path + ": keys_file: missing (edge signals must be verified)";
@@ -195,6 +197,7 @@ core::Observation Controller::observe(std::int64_t now_ms) {
   o.step_s = static_cast<double>(cfg_.tick_ms) / 1000.0;
   o.context = cfg_.context;
   o.tier = tier_;
+  o.trigger_ms = cfg_.trigger_ms;
   const bool fresh = progress_ && now_ms - progress_at_ms_ <= cfg_.metrics_stale_ms;
   o.metrics_available = fresh;
   if (progress_) {
@@ -270,7 +273,10 @@ bus::ScaleTo Controller::tick(std::int64_t now_ms) {
   while (!recent_.empty() && recent_.begin()->first < now_ms - cfg_.scale_down_stabilization_ms)
     recent_.erase(recent_.begin());
   int target = wanted;
-  std::string why = std::string(policy_->name()) + ": " + d.reason;
+  // Policies name themselves in their reasons ("hpa: ..."); others get the name added.
+  std::string why = d.reason;
+  if (why.rfind(std::string(policy_->name()), 0) != 0)
+    why = std::string(policy_->name()) + ": " + why;
   if (wanted < target_) {
     int highest = wanted;
     for (const auto& [t, v] : recent_) highest = std::max(highest, v);

@@ -112,6 +112,7 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {
   std::int64_t next_tick = wall_ms() + cfg.tick_ms;
   std::string last_reason;
   int last_target = -1;
+  std::int64_t last_log = 0;
   std::int64_t last_error_log = 0;
   while (!stop) {
     const std::int64_t now = wall_ms();
@@ -128,7 +129,9 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {
         log_line(st.message() + " (the job keeps its scale; retrying)");
         last_error_log = now;
       }
-      if (cmd.target_executors != last_target || cmd.reason != last_reason) {
+      // A line when the target changes, else one every 30 s (reasons change every tick).
+      if (cmd.target_executors != last_target || now - last_log >= 30'000) {
+        last_log = now;
         log_line("scale_to " + std::to_string(cmd.target_executors) + " (seq " +
                  std::to_string(cmd.seq) + "): " + cmd.reason);
         last_target = cmd.target_executors;

@@ -1,0 +1,187 @@
+package io.prescale.spark;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeSet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.spark.SparkConf;
+import org.apache.spark.SparkContext;
+import org.apache.spark.api.plugin.DriverPlugin;
+import org.apache.spark.api.plugin.PluginContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerExecutorAdded;
+import org.apache.spark.scheduler.SparkListenerExecutorRemoved;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies {@code scale_to} commands from {@code iot-control} to the running application.
+ *
+ * <p>Settings (SparkConf): {@code spark.prescale.kafka.bootstrap} (required),
+ * {@code spark.prescale.controlTopic} (iot-control), {@code spark.prescale.minExecutors} (1),
+ * {@code spark.prescale.maxExecutors} (8), {@code spark.prescale.staleMs} (30000),
+ * {@code spark.prescale.provisionDelayMs} (0: an emulated cold start before a scale-up is
+ * requested, to show the 60 s serverless delay on one machine).
+ *
+ * <p>The traps (../shared/stack.md): the consumer thread starts from {@link #registerMetrics},
+ * after the scheduler backend exists; the size is set with {@code requestTotalExecutors}
+ * (never {@code requestExecutors}, which adds to a target that starts at 0); a scale-down
+ * first pins the current total, then kills the newest executors.
+ */
+public final class ScalingDriverPlugin implements DriverPlugin {
+  private static final Logger LOG = LoggerFactory.getLogger(ScalingDriverPlugin.class);
+
+  private SparkContext sc;
+  private ScaleGate gate;
+  private String bootstrap;
+  private String topic;
+  private long provisionDelayMs;
+  private final TreeSet<Integer> executors = new TreeSet<>();
+  private final AtomicBoolean running = new AtomicBoolean(false);
+  private Thread thread;
+  private ScheduledExecutorService delayed;
+  private volatile int target = -1;
+
+  @Override
+  public Map<String, String> init(SparkContext sc, PluginContext ctx) {
+    this.sc = sc;
+    SparkConf conf = sc.getConf();
+    bootstrap = conf.get("spark.prescale.kafka.bootstrap", "");
+    if (bootstrap.isEmpty())
+      throw new IllegalArgumentException("spark.prescale.kafka.bootstrap: missing (the controller's Kafka)");
+    topic = conf.get("spark.prescale.controlTopic", "iot-control");
+    gate = new ScaleGate(conf.getInt("spark.prescale.minExecutors", 1),
+        conf.getInt("spark.prescale.maxExecutors", 8), conf.getLong("spark.prescale.staleMs", 30_000));
+    provisionDelayMs = conf.getLong("spark.prescale.provisionDelayMs", 0);
+    sc.addSparkListener(new SparkListener() {
+      @Override
+      public void onExecutorAdded(SparkListenerExecutorAdded e) {
+        synchronized (executors) {
+          executors.add(Integer.parseInt(e.executorId()));
+        }
+      }
+
+      @Override
+      public void onExecutorRemoved(SparkListenerExecutorRemoved e) {
+        synchronized (executors) {
+          executors.remove(Integer.parseInt(e.executorId()));
+        }
+      }
+    });
+    return Collections.emptyMap();
+  }
+
+  @Override
+  public void registerMetrics(String appId, PluginContext ctx) {
+    delayed = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "prescale-provision");
+      t.setDaemon(true);
+      return t;
+    });
+    running.set(true);
+    thread = new Thread(this::consume, "prescale-scale-to");
+    thread.setDaemon(true);
+    thread.start();
+    LOG.info("prescale: applying scale_to from {} at {} (provision delay {} ms)", topic, bootstrap, provisionDelayMs);
+  }
+
+  @Override
+  public void shutdown() {
+    running.set(false);
+    if (thread != null) thread.interrupt();
+    if (delayed != null) delayed.shutdownNow();
+  }
+
+  private void consume() {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrap);
+    p.put("group.id", "prescale-plugin-" + sc.applicationId());
+    p.put("enable.auto.commit", "false");
+    p.put("key.deserializer", StringDeserializer.class.getName());
+    p.put("value.deserializer", StringDeserializer.class.getName());
+    p.put("fetch.max.wait.ms", "50");
+    while (running.get()) {
+      try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p)) {
+        List<TopicPartition> parts = new ArrayList<>();
+        c.partitionsFor(topic).forEach(pi -> parts.add(new TopicPartition(topic, pi.partition())));
+        c.assign(parts);
+        c.seekToEnd(parts);  // only commands issued from now on
+        while (running.get()) {
+          for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) handle(r.value());
+        }
+      } catch (org.apache.kafka.common.errors.InterruptException e) {
+        return;
+      } catch (Exception e) {
+        LOG.warn("prescale: control consumer failed ({}); retrying in 2 s", e.toString());
+        try {
+          Thread.sleep(2000);
+        } catch (InterruptedException ie) {
+          return;
+        }
+      }
+    }
+  }
+
+  void handle(String json) {
+    ScaleCommand cmd;
+    try {
+      cmd = ScaleCommand.parse(json);
+    } catch (IllegalArgumentException e) {
+      LOG.warn("prescale: rejected a command: {}", e.getMessage());
+      return;
+    }
+    ScaleGate.Verdict v = gate.judge(cmd, System.currentTimeMillis());
+    if (!v.apply) {
+      LOG.debug("prescale: seq {}: {}", cmd.seq, v.why);
+      return;
+    }
+    if (v.target == target) return;  // nothing to change
+    int current;
+    synchronized (executors) {
+      current = executors.size();
+    }
+    if (v.target > current && provisionDelayMs > 0) {
+      LOG.info("prescale: seq {} -> {} executors ({}; {}): provisioning, emulated delay {} ms", cmd.seq, v.target,
+          v.why, cmd.reason, provisionDelayMs);
+      final int t = v.target;
+      target = t;
+      delayed.schedule(() -> apply(t, cmd.seq), provisionDelayMs, TimeUnit.MILLISECONDS);
+      return;
+    }
+    LOG.info("prescale: seq {} -> {} executors ({}; {})", cmd.seq, v.target, v.why, cmd.reason);
+    target = v.target;
+    apply(v.target, cmd.seq);
+  }
+
+  private synchronized void apply(int wanted, long seq) {
+    if (wanted != target) return;  // superseded while it waited
+    List<String> kill = new ArrayList<>();
+    int current;
+    synchronized (executors) {
+      current = executors.size();
+      for (Integer id : executors.descendingSet()) {
+        if (kill.size() >= current - wanted) break;
+        kill.add(String.valueOf(id));
+      }
+    }
+    scala.collection.immutable.Map<String, Object> none = scala.collection.immutable.Map$.MODULE$.empty();
+    if (!kill.isEmpty()) {
+      sc.requestTotalExecutors(current, 0, none);  // pin the total before the kills adjust it
+      sc.killExecutors(scala.collection.JavaConverters.asScalaBuffer(kill).toSeq());
+    }
+    boolean ok = sc.requestTotalExecutors(wanted, 0, none);
+    LOG.info("prescale: seq {} applied: total {} (was {} live{}), accepted={}", seq, wanted, current,
+        kill.isEmpty() ? "" : ", killed " + kill, ok);
+  }
+}
