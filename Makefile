@@ -43,12 +43,20 @@ bench: build
 bench-edge: build stack-deps
 	@bash scripts/bench/edge-throughput.sh
 
-# Kafka and Mosquitto on loopback under out/stack (ports: KAFKA_PORT, MQTT_PORT).
+# The local stack on loopback under out/stack: Kafka (+ the iot-* topics), Mosquitto, Redis,
+# Spark 3.5 standalone and the IoT job with the prescale plugin (ports: scripts/stack/*.sh).
 stack-up: stack-deps
 	@bash scripts/stack/kafka.sh start
+	@bash scripts/stack/kafka.sh topics iot-raw-data iot-processed iot-metrics iot-control iot-metadata
 	@bash scripts/stack/mosquitto.sh start
+	@bash scripts/stack/redis.sh start
+	@bash scripts/stack/spark.sh start
+	@bash scripts/stack/iot-job.sh start
 
 stack-down:
+	@bash scripts/stack/iot-job.sh stop
+	@bash scripts/stack/spark.sh stop
+	@bash scripts/stack/redis.sh stop
 	@bash scripts/stack/mosquitto.sh stop
 	@bash scripts/stack/kafka.sh stop
 

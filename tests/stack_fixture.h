@@ -79,6 +79,29 @@ class Stack {
     mqtt_port_ = free_port();
     return start("mosquitto");
   }
+  std::string start_redis() {
+    redis_port_ = free_port();
+    return start("redis");
+  }
+  std::string start_spark() {
+    spark_port_ = free_port();
+    spark_ui_ = free_port();
+    worker_ui_ = free_port();
+    return start("spark");
+  }
+  // The IoT job (needs Kafka, Spark and Redis started first).
+  std::string start_iot_job(const std::string& extra_env = "") {
+    job_ui_ = free_port();
+    job_env_ = extra_env;
+    return start("iot-job");
+  }
+  std::string create_topics(const std::string& names) {
+    const std::string out = run_dir_ + "/topics.out";
+    if (script("kafka", "topics " + names, out) != 0) return read_text(out);
+    return "";
+  }
+  int redis_port() const { return redis_port_; }
+  int job_ui_port() const { return job_ui_; }
 
   std::string brokers() const { return "127.0.0.1:" + std::to_string(kafka_port_); }
   int mqtt_port() const { return mqtt_port_; }
@@ -95,15 +118,21 @@ class Stack {
     const std::string cmd =
         "PRESCALE_RUN_DIR='" + run_dir_ + "' KAFKA_PORT=" + std::to_string(kafka_port_) +
         " KAFKA_CONTROLLER_PORT=" + std::to_string(controller_port_) +
-        " MQTT_PORT=" + std::to_string(mqtt_port_) + " bash '" + source_dir_ + "/scripts/stack/" +
-        svc + ".sh' " + verb +
+        " MQTT_PORT=" + std::to_string(mqtt_port_) + " REDIS_PORT=" + std::to_string(redis_port_) +
+        " SPARK_MASTER_PORT=" + std::to_string(spark_port_) +
+        " SPARK_MASTER_WEBUI_PORT=" + std::to_string(spark_ui_) +
+        " SPARK_WORKER_WEBUI_PORT=" + std::to_string(worker_ui_) +
+        " JOB_UI_PORT=" + std::to_string(job_ui_) + " " + job_env_ + " bash '" + source_dir_ +
+        "/scripts/stack/" + svc + ".sh' " + verb +
         (out.empty() ? std::string(" >/dev/null 2>&1") : " >'" + out + "' 2>&1");
     return std::system(cmd.c_str());
   }
 
   std::string source_dir_, run_dir_;
   std::vector<std::string> started_;
-  int kafka_port_ = 0, controller_port_ = 0, mqtt_port_ = 0;
+  int kafka_port_ = 0, controller_port_ = 0, mqtt_port_ = 0, redis_port_ = 0;
+  int spark_port_ = 0, spark_ui_ = 0, worker_ui_ = 0, job_ui_ = 0;
+  std::string job_env_;
 };
 
 // A child process with stdin/stdout/stderr redirected to files.

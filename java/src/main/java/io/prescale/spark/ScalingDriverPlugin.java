@@ -143,7 +143,7 @@ public final class ScalingDriverPlugin implements DriverPlugin {
     }
     ScaleGate.Verdict v = gate.judge(cmd, System.currentTimeMillis());
     if (!v.apply) {
-      LOG.debug("prescale: seq {}: {}", cmd.seq, v.why);
+      LOG.info("prescale: seq {}: {}", cmd.seq, v.why);
       return;
     }
     if (v.target == target) return;  // nothing to change
