@@ -45,8 +45,10 @@ CLI::App* add_edge_command(CLI::App& app, EdgeArgs* a) {
       ->capture_default_str();
   c->add_option("--horizon", o.gateway.horizon, "intervals ahead (the cold start in intervals)")
       ->capture_default_str();
-  c->add_option("--forecaster", o.forecaster,
-                "auto | lstm:FILE | last | seasonal | ewma | holt-winters | linreg")
+  c->add_option(
+       "--forecaster", o.forecaster,
+       "auto | lstm:FILE | last | seasonal | ewma | holt-winters | linreg | lookahead (trace "
+       "replay: the trace's future, for demos and tests of the cloud side)")
       ->capture_default_str();
   c->add_option("--models", o.models_dir, "where --forecaster auto finds a trace's LSTM")
       ->capture_default_str();

@@ -64,6 +64,8 @@ core::Result<ControllerConfig> load_config(const std::string& path) {
                                                "signal_window_ms",
                                                "scale_down_stabilization_ms",
                                                "record_bytes",
+                                               "trigger_ms",
+                                               "records_per_message",
                                                "keys_file",
                                                "topics",
                                                "http",
@@ -95,6 +97,7 @@ core::Result<ControllerConfig> load_config(const std::string& path) {
            "milliseconds (an integer)");
   r.scalar(root, "record_bytes", &c.record_bytes, "bytes (a number)");
   r.scalar(root, "trigger_ms", &c.trigger_ms, "milliseconds (a number)");
+  r.scalar(root, "records_per_message", &c.records_per_message, "readings per Kafka message");
   r.scalar(root, "keys_file", &c.keys_file, "a path");
   if (const YAML::Node t = root["topics"]) {
     if (!t.IsMap()) r.fail(t, "topics", "a mapping (metadata, metrics, control)");
@@ -139,6 +142,7 @@ core::Result<ControllerConfig> load_config(const std::string& path) {
         86'400'000);
   range("record_bytes", c.record_bytes, 1, 1e9);
   range("trigger_ms", c.trigger_ms, 1, 3'600'000);
+  range("records_per_message", c.records_per_message, 1, 1e6);
   range("http.port", c.http_port, 0, 65535);
   if (r.error.empty() && c.keys_file.empty())
     r.error = path + ": keys_file: missing (edge signals must be verified)";
@@ -202,12 +206,13 @@ core::Observation Controller::observe(std::int64_t now_ms) {
   o.metrics_available = fresh;
   if (progress_) {
     const bus::Progress& p = *progress_;
-    o.input_rps = p.input_rows_per_s;
-    o.processed_rps = p.processed_rows_per_s;
-    o.input_mb_s = p.input_rows_per_s * cfg_.record_bytes / 1e6;
-    o.processed_mb_s = p.processed_rows_per_s * cfg_.record_bytes / 1e6;
-    o.backlog_records = static_cast<double>(p.offsets_behind);
-    o.kafka_lag_records = static_cast<double>(p.offsets_behind);
+    const double k = cfg_.records_per_message;  // Spark counts Kafka messages
+    o.input_rps = p.input_rows_per_s * k;
+    o.processed_rps = p.processed_rows_per_s * k;
+    o.input_mb_s = o.input_rps * cfg_.record_bytes / 1e6;
+    o.processed_mb_s = o.processed_rps * cfg_.record_bytes / 1e6;
+    o.backlog_records = static_cast<double>(p.offsets_behind) * k;
+    o.kafka_lag_records = static_cast<double>(p.offsets_behind) * k;
     o.batch_duration_ms = p.batch_duration_ms;
     o.busy_fraction = std::min(1.0, p.batch_duration_ms / std::max(1.0, o.trigger_ms));
     o.cpu_util = o.busy_fraction;  // Progress carries no CPU figure; busy time stands in

@@ -41,6 +41,8 @@ struct ControllerConfig {
   std::int64_t signal_window_ms = 60'000;  // the verifier's freshness window
   std::int64_t scale_down_stabilization_ms = 60'000;  // scale down to the max target of this window
   double record_bytes = 100;                          // mean reading size, for the MB/s fields
+  // Readings per Kafka message (the gateways batch them): Spark's progress counts messages.
+  double records_per_message = 1;
   double trigger_ms = 1000;  // the job's micro-batch trigger (busy fraction = batch / trigger)
   std::string keys_file;
   std::string metadata_topic = "iot-metadata", metrics_topic = "iot-metrics",

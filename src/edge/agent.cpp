@@ -280,6 +280,25 @@ void read_mqtt(Run& run) {
   mosquitto_lib_cleanup();
 }
 
+// The trace's own future: a perfect forecaster, for demonstrating and testing the cloud
+// side with a signal ahead of every burst (never a claim about forecasting).
+class Lookahead : public forecast::Forecaster {
+ public:
+  explicit Lookahead(std::vector<double> series) : series_(std::move(series)) {}
+  std::string_view name() const override { return "lookahead"; }
+  void reset() override { seen_ = 0; }
+  void observe(double) override { ++seen_; }
+  double forecast(int h) const override {
+    if (series_.empty() || seen_ == 0) return 0;
+    const size_t i = std::min(series_.size() - 1, seen_ - 1 + static_cast<size_t>(h));
+    return series_[i];
+  }
+
+ private:
+  std::vector<double> series_;
+  size_t seen_ = 0;
+};
+
 }  // namespace
 
 core::Result<std::unique_ptr<forecast::Forecaster>> make_forecaster(const AgentOptions& opts,
@@ -295,6 +314,13 @@ core::Result<std::unique_ptr<forecast::Forecaster>> make_forecaster(const AgentO
     }
   }
   *label = spec;
+  if (spec == "lookahead") {
+    if (opts.input != Input::kTrace)
+      return core::Error{"--forecaster lookahead: only with --trace (it reads the trace's future)"};
+    auto t = forecast::prepare_trace(opts.trace_file);
+    if (!t.ok()) return t.error();
+    return std::unique_ptr<forecast::Forecaster>(new Lookahead(std::move(t->series)));
+  }
   if (spec.rfind("lstm:", 0) == 0) {
     auto m = forecast::load_lstm(spec.substr(5));
     if (!m.ok()) return m.error();

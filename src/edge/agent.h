@@ -44,7 +44,9 @@ struct AgentOptions {
   int mqtt_port = 1883;
   std::string mqtt_topic = "sensors/#";  // one reading (JSON) per message
   // Forecaster: "auto" (the trace's shipped LSTM under models_dir when replaying a trace that
-  // has one, else linreg), "lstm:FILE", or a baseline name (forecast/forecaster.h).
+  // has one, else linreg), "lstm:FILE", a baseline name (forecast/forecaster.h), or
+  // "lookahead" (trace replay only: the trace's own future, a perfect forecaster for
+  // demonstrating and testing the cloud side).
   std::string forecaster = "auto";
   std::string models_dir = "models/forecast";
   int log_every_malformed = 1000;  // after the first 10, log every Nth malformed input
