@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include "bus/signing.h"
+#include "edge/agent.h"
+
+#include <filesystem>
+#include <fstream>
 
 namespace prescale::edge {
 namespace {
@@ -148,6 +152,33 @@ TEST(Gateway, ASinkErrorIsReturnedNotSwallowed) {
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("broker gone"), std::string::npos);
   EXPECT_EQ(gw->stats().batches, 0u);
+}
+
+TEST(Agent, LookaheadReadsTheTracesFutureAndOnlyForTraces) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("prescale-lookahead-" + std::to_string(::getpid()) + ".csv");
+  {
+    std::ofstream out(path);
+    out << "timestamp,value\n";
+    for (int t = 0; t < 20; ++t)
+      out << "2024-01-01 00:" << (t < 10 ? "0" : "") << t << ":00," << t * 10 << "\n";
+  }
+  AgentOptions o;
+  o.input = Input::kTrace;
+  o.trace_file = path.string();
+  o.forecaster = "lookahead";
+  std::string label;
+  auto f = make_forecaster(o, 1440, 3, &label);
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  (*f)->observe(0);
+  (*f)->observe(10);
+  EXPECT_EQ((*f)->forecast(3), 40);    // after sample 1, three ahead: sample 4
+  EXPECT_EQ((*f)->forecast(50), 190);  // past the end: the last sample
+  o.input = Input::kStdin;
+  auto bad = make_forecaster(o, 1440, 3, &label);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("only with --trace"), std::string::npos);
+  std::filesystem::remove(path);
 }
 
 }  // namespace
