@@ -41,7 +41,9 @@ start() {
   [ -n "${REDIS_PORT-6379}" ] && redis="127.0.0.1:${REDIS_PORT:-6379}"
   local jars
   jars=$(ls "$SPARK_KAFKA_JARS"/*.jar | paste -sd, -)
-  (cd "$RUN" && nohup "$SPARK_HOME/bin/spark-submit" --master "spark://127.0.0.1:${SPARK_MASTER_PORT:-7077}" \
+  # `cd; nohup ... &` (not `cd && nohup ... &`, which would background a subshell and put
+  # the subshell's PID, not the driver's, in the PID file).
+  (cd "$RUN" || exit 1; nohup "$SPARK_HOME/bin/spark-submit" --master "spark://127.0.0.1:${SPARK_MASTER_PORT:-7077}" \
     --class io.prescale.spark.IotJob --jars "$jars" \
     --driver-memory 768m --conf spark.executor.cores=1 --conf spark.executor.memory=512m \
     --conf spark.cores.max="${JOB_MAX_EXECUTORS:-6}" \
