@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -132,8 +133,21 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {
       // A line when the target changes, else one every 30 s (reasons change every tick).
       if (cmd.target_executors != last_target || now - last_log >= 30'000) {
         last_log = now;
+        core::Observation o;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          o = c->last_observation();
+        }
+        // What the policy saw, so a decision can be argued with from the log alone.
+        char seen[256];
+        std::snprintf(seen, sizeof seen,
+                      " [input %.0f/s, busy %.2f, latency %.0f ms, executors %d+%d, edge %s "
+                      "forecast %.0f/s in %.0f s]",
+                      o.input_rps, o.busy_fraction, o.latency_ms, o.active_executors,
+                      o.pending_executors, o.burst_signal ? "BURST" : "calm", o.forecast_rps,
+                      o.forecast_horizon_s);
         log_line("scale_to " + std::to_string(cmd.target_executors) + " (seq " +
-                 std::to_string(cmd.seq) + "): " + cmd.reason);
+                 std::to_string(cmd.seq) + "): " + cmd.reason + seen);
         last_target = cmd.target_executors;
         last_reason = cmd.reason;
       }
