@@ -4,12 +4,9 @@
 // process helper for running the `prescale` binary as users do.
 #pragma once
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,25 +20,17 @@
 #include <thread>
 #include <vector>
 
+#include "bus/plane_bench.h"
+
 extern char** environ;
 
 namespace prescale::testing {
 
-// A TCP port nothing listens on right now (bound to 127.0.0.1:0, then released).
+// A TCP port nothing listens on right now (the product's own helper).
 inline int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("free_port: cannot bind 127.0.0.1:0");
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
+  auto p = bus::free_loopback_port();
+  if (!p.ok()) throw std::runtime_error(p.error().message);
+  return *p;
 }
 
 inline std::string read_text(const std::string& path) {

@@ -111,7 +111,7 @@ bool valid_sig(const std::string& s) {
   return true;
 }
 
-bool valid_sensor(const std::string& d) {
+bool valid_sensor(std::string_view d) {
   if (d.empty() || d.size() > 128) return false;
   for (char c : d) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -294,7 +294,7 @@ core::Result<Reading> decode_reading(std::string_view text, std::int64_t default
     if (v.get_int64().get(ver) || ver != kVersion) return fail("field 'v': expected 1");
   }
   std::string_view sensor;
-  if (obj["sensor"].get_string().get(sensor) || !valid_sensor(std::string(sensor)))
+  if (obj["sensor"].get_string().get(sensor) || !valid_sensor(sensor))
     return fail("field 'sensor': expected 1-128 characters of [A-Za-z0-9._:/-]");
   m.sensor.assign(sensor);
   if (simdjson::dom::element t; !obj["ts_ms"].get(t)) {

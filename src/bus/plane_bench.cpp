@@ -10,11 +10,11 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <thread>
+
+#include "core/files.h"
 
 namespace prescale::bus {
 
@@ -245,10 +245,9 @@ core::Result<std::unique_ptr<LocalKafka>> LocalKafka::start(const std::string& s
   k->run_dir_ = tmpl;
   const std::string log = k->run_dir_ + "/start.log";
   if (k->run("start", log) != 0) {
-    std::ifstream in(log);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return core::Error{"could not start a local Kafka broker:\n" + ss.str()};
+    auto text = core::read_file(log);
+    return core::Error{"could not start a local Kafka broker:\n" +
+                       (text.ok() ? *text : text.error().message)};
   }
   return k;
 }

@@ -17,6 +17,8 @@ namespace {
 struct YamlReader {
   std::string file;
   std::string error;
+  YAML::Node root;
+  std::set<std::string> known;  // the top-level settings this loader reads
 
   std::string where(const YAML::Node& n, const std::string& field) const {
     return file + ":" + std::to_string(n.Mark().line + 1) + ": " + field;
@@ -26,6 +28,7 @@ struct YamlReader {
   }
   template <class T>
   void scalar(const YAML::Node& parent, const char* key, T* out, const std::string& expected) {
+    if (parent.is(root)) known.insert(key);
     const YAML::Node n = parent[key];
     if (!n) return;  // keep the default
     try {
@@ -33,6 +36,23 @@ struct YamlReader {
       *out = n.as<T>();
     } catch (const YAML::Exception&) {
       fail(n, key, expected);
+    }
+  }
+  YAML::Node section(const char* key) {
+    known.insert(key);
+    return root[key];
+  }
+  // After every read: a top-level key nobody read is a typo. It is reported before any
+  // value error.
+  void check_unknown() {
+    std::string list;
+    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+    for (const auto& kv : root) {
+      const auto key = kv.first.as<std::string>();
+      if (!known.count(key)) {
+        error = where(kv.first, key) + ": expected a known setting (" + list + ")";
+        return;
+      }
     }
   }
 };
@@ -51,33 +71,7 @@ core::Result<ControllerConfig> load_config(const std::string& path) {
   if (!root.IsMap()) return core::Error{path + ": expected a mapping of settings"};
   ControllerConfig c;
   c.source = path;
-  YamlReader r{path, ""};
-  static const std::set<std::string> kKnown = {"policy",
-                                               "scenario",
-                                               "context",
-                                               "tick_ms",
-                                               "min_executors",
-                                               "max_executors",
-                                               "initial_executors",
-                                               "metrics_stale_ms",
-                                               "signal_stale_ms",
-                                               "signal_window_ms",
-                                               "scale_down_stabilization_ms",
-                                               "record_bytes",
-                                               "trigger_ms",
-                                               "records_per_message",
-                                               "keys_file",
-                                               "topics",
-                                               "http",
-                                               "kafka"};
-  for (const auto& kv : root) {
-    const auto key = kv.first.as<std::string>();
-    if (!kKnown.count(key)) {
-      r.fail(kv.first, key,
-             "a known setting (" + std::string("policy, scenario, context, tick_ms, "
-                                               "min_executors, max_executors, ...)"));
-    }
-  }
+  YamlReader r{path, "", root, {}};
   r.scalar(root, "policy", &c.policy, "a policy name (prescale policies)");
   r.scalar(root, "scenario", &c.scenario, "a scenario name or file");
   std::string context = std::string(core::to_string(c.context));
@@ -99,18 +93,18 @@ core::Result<ControllerConfig> load_config(const std::string& path) {
   r.scalar(root, "trigger_ms", &c.trigger_ms, "milliseconds (a number)");
   r.scalar(root, "records_per_message", &c.records_per_message, "readings per Kafka message");
   r.scalar(root, "keys_file", &c.keys_file, "a path");
-  if (const YAML::Node t = root["topics"]) {
+  if (const YAML::Node t = r.section("topics")) {
     if (!t.IsMap()) r.fail(t, "topics", "a mapping (metadata, metrics, control)");
     r.scalar(t, "metadata", &c.metadata_topic, "a topic name");
     r.scalar(t, "metrics", &c.metrics_topic, "a topic name");
     r.scalar(t, "control", &c.control_topic, "a topic name");
   }
-  if (const YAML::Node h = root["http"]) {
+  if (const YAML::Node h = r.section("http")) {
     if (!h.IsMap()) r.fail(h, "http", "a mapping (listen, port)");
     r.scalar(h, "listen", &c.http_listen, "an address");
     r.scalar(h, "port", &c.http_port, "a port (0 = none)");
   }
-  if (const YAML::Node k = root["kafka"]) {
+  if (const YAML::Node k = r.section("kafka")) {
     if (!k.IsMap()) {
       r.fail(k, "kafka", "a mapping of librdkafka properties");
     } else {
@@ -123,6 +117,7 @@ core::Result<ControllerConfig> load_config(const std::string& path) {
       }
     }
   }
+  r.check_unknown();
   if (!r.error.empty()) return core::Error{r.error};
   auto range = [&](const char* field, double v, double lo, double hi) {
     if (r.error.empty() && !(v >= lo && v <= hi)) {

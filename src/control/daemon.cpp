@@ -111,7 +111,6 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {
            cfg.control_topic);
 
   std::int64_t next_tick = wall_ms() + cfg.tick_ms;
-  std::string last_reason;
   int last_target = -1;
   std::int64_t last_log = 0;
   std::int64_t last_error_log = 0;
@@ -149,7 +148,6 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {
         log_line("scale_to " + std::to_string(cmd.target_executors) + " (seq " +
                  std::to_string(cmd.seq) + "): " + cmd.reason + seen);
         last_target = cmd.target_executors;
-        last_reason = cmd.reason;
       }
       {
         std::lock_guard<std::mutex> lock(mu);

@@ -83,9 +83,10 @@ core::Result<PreparedAgent> prepare_agent(const AgentOptions& opts);
 core::Result<AgentReport> run_agent(PreparedAgent agent, const std::atomic<bool>& stop);
 
 // The forecaster the agent would use, by the rules of AgentOptions::forecaster; `period` =
-// samples per day. Also names it for the report.
-core::Result<std::unique_ptr<forecast::Forecaster>> make_forecaster(const AgentOptions& opts,
-                                                                    int period, int horizon,
-                                                                    std::string* label);
+// samples per day; `trace` = the replayed trace (nullptr for stdin/MQTT; lookahead reads
+// it). Also names it for the report.
+core::Result<std::unique_ptr<forecast::Forecaster>> make_forecaster(
+    const AgentOptions& opts, int period, int horizon, const forecast::PreparedTrace* trace,
+    std::string* label);
 
 }  // namespace prescale::edge

@@ -168,14 +168,16 @@ TEST(Agent, LookaheadReadsTheTracesFutureAndOnlyForTraces) {
   o.trace_file = path.string();
   o.forecaster = "lookahead";
   std::string label;
-  auto f = make_forecaster(o, 1440, 3, &label);
+  auto trace = forecast::prepare_trace(o.trace_file);
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  auto f = make_forecaster(o, 1440, 3, &*trace, &label);
   ASSERT_TRUE(f.ok()) << f.error().message;
   (*f)->observe(0);
   (*f)->observe(10);
   EXPECT_EQ((*f)->forecast(3), 40);    // after sample 1, three ahead: sample 4
   EXPECT_EQ((*f)->forecast(50), 190);  // past the end: the last sample
   o.input = Input::kStdin;
-  auto bad = make_forecaster(o, 1440, 3, &label);
+  auto bad = make_forecaster(o, 1440, 3, nullptr, &label);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("only with --trace"), std::string::npos);
   std::filesystem::remove(path);
