@@ -21,6 +21,9 @@ start() {
 listener $PORT 127.0.0.1
 allow_anonymous true
 persistence false
+# QoS 1 messages queued for a slow subscriber (mosquitto drops beyond this; its default of
+# 1000 can drop readings when the gateway agent lags, e.g. on a loaded 2-core machine).
+max_queued_messages 100000
 log_dest file $LOG
 log_type error
 log_type warning
