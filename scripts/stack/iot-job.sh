@@ -15,7 +15,13 @@ UI="${JOB_UI_PORT:-4040}"
 JAR="$REPO_DIR/java/target/prescale-spark-0.1.0.jar"
 export SPARK_HOME="$SPARK_HOME_CACHED" SPARK_SCALA_VERSION=2.12 SPARK_LOCAL_IP=127.0.0.1
 
-running() { grep -q "Starting prescale-iot" "$LOG" 2>/dev/null && port_open "$UI"; }
+# Ready = the query has resolved its Kafka starting offsets (Spark writes them to the
+# checkpoint's sources/0/0 on the first trigger). Before that, with startingOffsets=latest,
+# a reading produced now could fall before "latest" and never be read.
+running() {
+  grep -q "Starting prescale-iot" "$LOG" 2>/dev/null && port_open "$UI" &&
+    [ -s "$RUN/checkpoint/sources/0/0" ]
+}
 
 build_jar() {
   if [ -f "$JAR" ] && [ -z "$(find "$REPO_DIR/java/src" "$REPO_DIR/java/pom.xml" -newer "$JAR" -print -quit)" ]; then
