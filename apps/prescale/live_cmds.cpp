@@ -3,6 +3,9 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
+
+#include "core/files.h"
 
 namespace prescale::cli {
 
@@ -206,6 +209,84 @@ int run_plane_bench_cmd(const PlaneBenchArgs& a, const std::string& source_dir) 
     row("single", r->single, r->single_data_mb_s);
   }
   return 0;
+}
+
+CLI::App* add_race_command(CLI::App& app, RaceArgs* a) {
+  auto& o = a->opts;
+  auto* c = app.add_subcommand(
+      "race",
+      "end to end on the live stack: one bursty trace replayed by the edge agent once per "
+      "policy, the controller driving the running Spark job; executors from Spark's REST API, "
+      "batch latencies from the job's progress (docs/controller.md)");
+  c->add_option("--config", o.controller_config, "controller YAML (docs/controller.md)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  c->add_option("--trace", o.trace_file, "timestamp,value CSV with a burst")
+      ->required()
+      ->check(CLI::ExistingFile);
+  c->add_option("--key-file", o.key_file, "DEVICE HEXKEY lines (the agent's and the controller's)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  c->add_option("--policies", a->policies, "comma-separated, run in this order")
+      ->capture_default_str();
+  c->add_option("--brokers", o.brokers, "Kafka bootstrap servers (default: the config's)");
+  c->add_option("--spark-ui-port", o.spark_ui_port, "the job's REST API port on 127.0.0.1")
+      ->capture_default_str();
+  c->add_option("--speedup", o.speedup, "replay speed-up")->check(CLI::PositiveNumber)->capture_default_str();
+  c->add_option("--scale", o.scale, "readings per unit of trace value")->capture_default_str();
+  c->add_option("--horizon", o.horizon, "trace samples the edge signal sees ahead")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  c->add_option("--device", o.device, "the gateway id (in --key-file)")->capture_default_str();
+  c->add_option("--burst-threshold", o.burst_threshold,
+                "a sample >= this x the median is part of the burst")
+      ->capture_default_str();
+  c->add_option("--sla-ms", o.sla_ms, "a batch above this latency is a violation")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  c->add_option("--tail-s", o.tail_s, "seconds watched after the replay")->capture_default_str();
+  c->add_option("--settle-timeout-s", o.settle_timeout_s,
+                "the reset before each run: how long to wait for min executors and no backlog")
+      ->capture_default_str();
+  c->add_option("--format", a->format, "table|json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  c->add_option("--out", a->out, "write the JSON (with every timeline) to this file too");
+  return c;
+}
+
+int run_race_cmd(RaceArgs a) {
+  std::stringstream ss(a.policies);
+  a.opts.policies.clear();
+  for (std::string p; std::getline(ss, p, ',');)
+    if (!p.empty()) a.opts.policies.push_back(p);
+  if (a.opts.policies.empty()) {
+    std::cerr << "error: --policies: expected at least one policy\n";
+    return 2;
+  }
+  a.opts.log = [](const std::string& line) { std::cerr << "race: " << line << std::endl; };
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  auto runs = live::race(a.opts, g_stop);
+  if (!runs.ok()) {
+    std::cerr << "error: " << runs.error().message << "\n";
+    return 1;
+  }
+  std::string j = "{\"sla_ms\":" + std::to_string(a.opts.sla_ms) + ",\"runs\":[";
+  for (size_t i = 0; i < runs->size(); ++i) j += (i ? "," : "") + (*runs)[i].to_json();
+  j += "]}";
+  if (!a.out.empty()) {
+    auto st = core::write_file_atomic(a.out, j + "\n");
+    if (!st.ok()) {
+      std::cerr << "error: " << st.message() << "\n";
+      return 1;
+    }
+  }
+  if (a.format == "json")
+    std::printf("%s\n", j.c_str());
+  else
+    std::printf("%s", live::summary_table(*runs, a.opts.sla_ms).c_str());
+  return g_stop ? 1 : 0;
 }
 
 }  // namespace prescale::cli

@@ -1,5 +1,6 @@
 // The commands that talk to live servers: `prescale edge` (the gateway agent, src/edge) and
-// `prescale controller` (src/control) and `prescale bench dualplane` (src/bus/plane_bench.h).
+// `prescale controller` (src/control), `prescale bench dualplane` (src/bus/plane_bench.h)
+// and `prescale race` (src/live).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -9,6 +10,7 @@
 #include "bus/plane_bench.h"
 #include "control/daemon.h"
 #include "edge/agent.h"
+#include "live/race.h"
 
 namespace prescale::cli {
 
@@ -35,5 +37,15 @@ int run_controller_cmd(const std::string& config);
 
 CLI::App* add_plane_bench_command(CLI::App& bench, PlaneBenchArgs* a);
 int run_plane_bench_cmd(const PlaneBenchArgs& a, const std::string& source_dir);
+
+struct RaceArgs {
+  live::RaceOptions opts;
+  std::string policies = "rl,hpa";
+  std::string format = "table";  // table | json
+  std::string out;                // also write the JSON (with the timelines) here
+};
+
+CLI::App* add_race_command(CLI::App& app, RaceArgs* a);
+int run_race_cmd(RaceArgs a);
 
 }  // namespace prescale::cli

@@ -471,6 +471,8 @@ int main(int argc, char** argv) {
   auto* controller_cmd = prescale::cli::add_controller_command(app, &controller_config);
   prescale::cli::EdgeArgs edge_args;
   auto* edge_cmd = prescale::cli::add_edge_command(app, &edge_args);
+  prescale::cli::RaceArgs race_args;
+  auto* race_cmd = prescale::cli::add_race_command(app, &race_args);
 
   WorkloadArgs dw;
   std::string decision_policy = "rl";
@@ -492,6 +494,7 @@ int main(int argc, char** argv) {
   if (*train) return run_train_cmd(ta);
   if (*controller_cmd) return prescale::cli::run_controller_cmd(controller_config);
   if (*edge_cmd) return prescale::cli::run_edge_cmd(std::move(edge_args));
+  if (*race_cmd) return prescale::cli::run_race_cmd(std::move(race_args));
   if (*tournament) return run_tournament_cmd(tw, seeds, policies, format, out_dir, edge);
   if (*list) {
     for (const auto& info : prescale::policy::known_policies()) {

@@ -231,7 +231,8 @@ std::string encode(const Progress& m) {
               {"batch_duration_ms", m.batch_duration_ms},
               {"num_input_rows", m.num_input_rows},
               {"offsets_behind", m.offsets_behind},
-              {"executors_active", m.executors_active}}
+              {"executors_active", m.executors_active},
+              {"event_latency_ms", m.event_latency_ms}}
       .dump();
 }
 
@@ -351,6 +352,7 @@ core::Result<Progress> decode_progress(const std::string& text) {
   m.num_input_rows = r.integer("num_input_rows", 0, kMaxI64);
   m.offsets_behind = r.integer("offsets_behind", 0, kMaxI64);
   m.executors_active = static_cast<int>(r.integer("executors_active", 0, 1'000'000));
+  if (j->contains("event_latency_ms")) m.event_latency_ms = r.number("event_latency_ms", 0, 1e12);
   if (!r.error.empty()) return bad("progress", r.error);
   return m;
 }

@@ -48,6 +48,9 @@ struct Progress {
   std::int64_t num_input_rows = 0;
   std::int64_t offsets_behind = 0;
   int executors_active = 0;
+  // Optional (0 = unknown): the oldest reading's age when its batch finished, i.e. the
+  // batch's end minus the minimum event time Spark saw in it — an end-to-end latency.
+  double event_latency_ms = 0;
 };
 
 // The controller's command to the Spark plugin.

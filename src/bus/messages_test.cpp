@@ -52,6 +52,16 @@ TEST(Messages, ProgressAndScaleToRoundTrip) {
   EXPECT_EQ(pb->offsets_behind, 123);
   EXPECT_EQ(pb->executors_active, 9);
   EXPECT_EQ(pb->batch_duration_ms, 812.5);
+  EXPECT_EQ(pb->event_latency_ms, 0);  // unknown unless the job measured it
+  p.event_latency_ms = 6'250.5;
+  EXPECT_EQ(decode_progress(encode(p)).value().event_latency_ms, 6'250.5);
+  // Optional: a progress without it (an older listener) still decodes; a bad one does not.
+  std::string old = encode(p);
+  old.erase(old.find(",\"event_latency_ms\""), std::string(",\"event_latency_ms\":6250.5").size());
+  ASSERT_TRUE(decode_progress(old).ok()) << old;
+  EXPECT_EQ(decode_progress(old)->event_latency_ms, 0);
+  std::string neg = old.substr(0, old.size() - 1) + ",\"event_latency_ms\":-1}";
+  EXPECT_FALSE(decode_progress(neg).ok());
 
   ScaleTo s;
   s.seq = 3;

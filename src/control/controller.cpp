@@ -92,6 +92,7 @@ core::Result<ControllerConfig> load_config(const std::string& path) {
   r.scalar(root, "record_bytes", &c.record_bytes, "bytes (a number)");
   r.scalar(root, "trigger_ms", &c.trigger_ms, "milliseconds (a number)");
   r.scalar(root, "records_per_message", &c.records_per_message, "readings per Kafka message");
+  r.scalar(root, "sla_ms", &c.sla_ms, "milliseconds (a number; 0 = the scenario's)");
   r.scalar(root, "keys_file", &c.keys_file, "a path");
   if (const YAML::Node t = r.section("topics")) {
     if (!t.IsMap()) r.fail(t, "topics", "a mapping (metadata, metrics, control)");
@@ -138,6 +139,7 @@ core::Result<ControllerConfig> load_config(const std::string& path) {
   range("record_bytes", c.record_bytes, 1, 1e9);
   range("trigger_ms", c.trigger_ms, 1, 3'600'000);
   range("records_per_message", c.records_per_message, 1, 1e6);
+  range("sla_ms", c.sla_ms, 0, 86'400'000);
   range("http.port", c.http_port, 0, 65535);
   if (r.error.empty() && c.keys_file.empty())
     r.error = path + ": keys_file: missing (edge signals must be verified)";
@@ -196,6 +198,8 @@ core::Observation Controller::observe(std::int64_t now_ms) {
   o.step_s = static_cast<double>(cfg_.tick_ms) / 1000.0;
   o.context = cfg_.context;
   o.tier = tier_;
+  o.compression = compression_;
+  o.sla_ms = cfg_.sla_ms > 0 ? cfg_.sla_ms : o.sla_ms;
   o.trigger_ms = cfg_.trigger_ms;
   const bool fresh = progress_ && now_ms - progress_at_ms_ <= cfg_.metrics_stale_ms;
   o.metrics_available = fresh;
@@ -216,6 +220,9 @@ core::Observation Controller::observe(std::int64_t now_ms) {
                    (p.processed_rows_per_s > 0
                         ? 1000.0 * static_cast<double>(p.offsets_behind) / p.processed_rows_per_s
                         : 0.0);
+    // The job's own measure when it has one (the oldest reading's age at the batch's end):
+    // the larger of the two, since the estimate also counts the backlog still waiting.
+    o.latency_ms = std::max(o.latency_ms, p.event_latency_ms);
     o.active_executors = p.executors_active;
   } else {
     o.active_executors = target_;
@@ -285,6 +292,7 @@ bus::ScaleTo Controller::tick(std::int64_t now_ms) {
   }
   target_ = target;
   tier_ = d.tier;
+  compression_ = d.compression;
   stats_.target = target_;
   ++stats_.commands;
   cmd.target_executors = target_;

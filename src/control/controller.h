@@ -44,6 +44,9 @@ struct ControllerConfig {
   // Readings per Kafka message (the gateways batch them): Spark's progress counts messages.
   double records_per_message = 1;
   double trigger_ms = 1000;  // the job's micro-batch trigger (busy fraction = batch / trigger)
+  // The latency target the policy sees (Observation::sla_ms); 0 = the scenario's
+  // latency.sla_ms (make_controller fills it in).
+  double sla_ms = 0;
   std::string keys_file;
   std::string metadata_topic = "iot-metadata", metrics_topic = "iot-metrics",
               control_topic = "iot-control";
@@ -98,6 +101,7 @@ class Controller {
   std::int64_t step_ = 0;
   int target_;  // what the job was last told
   core::Tier tier_ = core::Tier::kNvme;
+  core::Compression compression_ = core::Compression::kNone;
   std::uint64_t seq_ = 0;
   std::map<std::int64_t, int> recent_;  // tick time -> recommended target (stabilisation)
   core::Observation obs_;

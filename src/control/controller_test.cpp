@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "control/daemon.h"
+#include "sim/scenario.h"
 
 namespace prescale::control {
 namespace {
@@ -160,6 +161,37 @@ TEST(Controller, ScaleDownIsStabilisedAndSequenceIncreases) {
   EXPECT_LT(low.target_executors, high.target_executors);
   // An older batch after a newer one is ignored.
   EXPECT_FALSE(c->on_progress(progress(2, 9e6, 5000, 1), 26'000));
+}
+
+TEST(Controller, PoliciesSeeTheScenariosLatencyTargetUnlessConfigured) {
+  // Found live: without this the policies judged latency against Observation's default
+  // 1 s, so rl saw a violation on every tick and ignored the edge signal.
+  std::string text = config_text("rl");
+  text.replace(text.find("scenario: seed"), 14, "scenario: live");
+  auto live = load_config(write_temp("live.yaml", text));
+  ASSERT_TRUE(live.ok()) << live.error().message;
+  auto c = std::move(make_controller(*live).value());
+  c->tick(1000);
+  const double sla = sim::load_scenario("live")->latency.sla_ms;
+  ASSERT_NE(sla, core::Observation{}.sla_ms);  // or this test could not fail
+  EXPECT_DOUBLE_EQ(c->last_observation().sla_ms, sla);
+  auto cfg = load_config(write_temp("sla.yaml", config_text("rl", "sla_ms: 12000\n")));
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  auto c2 = std::move(make_controller(*cfg).value());
+  c2->tick(1000);
+  EXPECT_DOUBLE_EQ(c2->last_observation().sla_ms, 12'000);
+}
+
+TEST(Controller, LatencyIsTheJobsMeasureWhenLargerThanTheEstimate) {
+  auto c = make("hpa");
+  ASSERT_TRUE(c->on_progress(progress(1, 1000, 400, 2, /*behind=*/500), 0));
+  c->tick(1000);
+  EXPECT_DOUBLE_EQ(c->last_observation().latency_ms, 400 + 1000.0 * 500 / 1000);  // estimate
+  bus::Progress p = bus::decode_progress(progress(2, 1000, 400, 2)).value();
+  p.event_latency_ms = 7'500;  // the oldest reading waited for the trigger, then the batch
+  ASSERT_TRUE(c->on_progress(bus::encode(p), 2000));
+  c->tick(3000);
+  EXPECT_DOUBLE_EQ(c->last_observation().latency_ms, 7'500);
 }
 
 TEST(Controller, OnlyAuthenticSignalsReachThePolicy) {

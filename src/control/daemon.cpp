@@ -37,7 +37,9 @@ core::Result<std::unique_ptr<Controller>> make_controller(const ControllerConfig
   if (!p.ok()) return core::Error{cfg.source + ": policy: " + p.error().message};
   auto keys = bus::KeyRing::load(cfg.keys_file);
   if (!keys.ok()) return keys.error();
-  return std::make_unique<Controller>(cfg, std::move(*p), std::move(*keys));
+  ControllerConfig c = cfg;
+  if (c.sla_ms <= 0) c.sla_ms = scenario->latency.sla_ms;  // the policies' latency target
+  return std::make_unique<Controller>(c, std::move(*p), std::move(*keys));
 }
 
 core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {

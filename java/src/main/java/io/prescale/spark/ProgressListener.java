@@ -2,6 +2,8 @@ package io.prescale.spark;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -59,6 +61,7 @@ public final class ProgressListener extends StreamingQueryListener {
     j.put("num_input_rows", 0);
     j.put("offsets_behind", 0);
     j.put("executors_active", liveExecutors());
+    j.put("event_latency_ms", 0.0);
     producer.send(new ProducerRecord<>(topic, "progress", j.toString()));
   }
 
@@ -98,7 +101,25 @@ public final class ProgressListener extends StreamingQueryListener {
     }
     j.put("offsets_behind", Math.max(0, behind));
     j.put("executors_active", executors);
+    j.put("event_latency_ms", eventLatencyMs(p, trigger == null ? 0 : trigger));
     return j.toString();
+  }
+
+  /**
+   * The oldest reading's age when its batch finished: the batch's start plus its duration
+   * minus the minimum event time Spark saw in it (reported because the query has a
+   * watermark); 0 when the batch had no rows.
+   */
+  static double eventLatencyMs(StreamingQueryProgress p, long durationMs) {
+    Map<String, String> et = p.eventTime();
+    String min = et == null ? null : et.get("min");
+    if (min == null || p.timestamp() == null) return 0.0;
+    try {
+      long end = Instant.parse(p.timestamp()).toEpochMilli() + durationMs;
+      return Math.max(0.0, (double) (end - Instant.parse(min).toEpochMilli()));
+    } catch (DateTimeParseException e) {
+      return 0.0;
+    }
   }
 
   private static double finite(double x) {

@@ -1,0 +1,431 @@
+#include "live/race.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "bus/kafka.h"
+#include "bus/messages.h"
+#include "control/daemon.h"
+#include "edge/agent.h"
+
+namespace prescale::live {
+namespace {
+
+using nlohmann::json;
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string fmt(const char* f, double a) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, a);
+  return buf;
+}
+
+// Runs `fn` on a thread; joined (after `stop` is set by the owner) in the destructor.
+class Worker {
+ public:
+  template <class F>
+  explicit Worker(F fn) : thread_([this, fn]() mutable {
+      fn(stop_);
+      done_ = true;
+    }) {}
+  ~Worker() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  bool done() const { return done_; }
+  void stop() { stop_ = true; }
+
+ private:
+  std::atomic<bool> stop_{false}, done_{false};
+  std::thread thread_;
+};
+
+core::Status send_scale_to(bus::Producer& p, const std::string& topic, int target,
+                           const std::string& reason) {
+  bus::ScaleTo c;
+  c.seq = static_cast<std::uint64_t>(wall_ms()) * 1000;  // newer than any earlier controller's
+  c.ts_ms = wall_ms();
+  c.target_executors = target;
+  c.reason = reason;
+  auto st = p.send(topic, "race", bus::encode(c));
+  if (!st.ok()) return st;
+  return p.flush(5000);
+}
+
+}  // namespace
+
+std::optional<int> spark_executors(int ui_port) {
+  httplib::Client cli("127.0.0.1", ui_port);
+  cli.set_connection_timeout(2, 0);
+  cli.set_read_timeout(5, 0);
+  auto apps = cli.Get("/api/v1/applications");
+  if (!apps || apps->status != 200) return std::nullopt;
+  const auto a = json::parse(apps->body, nullptr, false);
+  if (!a.is_array() || a.empty() || !a[0].contains("id") || !a[0]["id"].is_string())
+    return std::nullopt;
+  auto ex =
+      cli.Get(("/api/v1/applications/" + a[0]["id"].get<std::string>() + "/executors").c_str());
+  if (!ex || ex->status != 200) return std::nullopt;
+  const auto e = json::parse(ex->body, nullptr, false);
+  if (!e.is_array()) return std::nullopt;
+  int n = 0;
+  for (const auto& x : e)
+    n += x.is_object() && x.value("id", "") != "driver" && x.value("isActive", false);
+  return n;
+}
+
+std::vector<std::pair<int, int>> trace_bursts(const std::vector<double>& series,
+                                              double threshold) {
+  std::vector<std::pair<int, int>> out;
+  if (series.empty()) return out;
+  std::vector<double> sorted = series;
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<long>(sorted.size() / 2),
+                   sorted.end());
+  const double median = sorted[sorted.size() / 2];
+  int start = -1;
+  for (int i = 0; i <= static_cast<int>(series.size()); ++i) {
+    const bool in = i < static_cast<int>(series.size()) &&
+                    series[static_cast<size_t>(i)] >= threshold * median && median > 0;
+    if (in && start < 0) start = i;
+    if (!in && start >= 0) {
+      out.emplace_back(start, i);
+      start = -1;
+    }
+  }
+  return out;
+}
+
+void RunResult::summarise(double sla_ms) {
+  first_scale_up_command_s = first_scale_up_serving_s = back_to_min_s = -1;
+  for (const auto& c : commands)
+    if (c.target > min_executors) {
+      first_scale_up_command_s = c.t_s;
+      break;
+    }
+  executors_at_burst_start = 0;
+  max_executors_seen = 0;
+  executor_seconds = 0;
+  for (size_t i = 0; i < executors.size(); ++i) {
+    const auto& s = executors[i];
+    if (first_scale_up_serving_s < 0 && s.executors > min_executors)
+      first_scale_up_serving_s = s.t_s;
+    if (s.t_s <= burst_start_s) executors_at_burst_start = s.executors;
+    if (back_to_min_s < 0 && first_scale_up_serving_s >= 0 && s.t_s >= burst_end_s &&
+        s.executors <= min_executors)
+      back_to_min_s = s.t_s;
+    max_executors_seen = std::max(max_executors_seen, s.executors);
+    if (i + 1 < executors.size()) executor_seconds += s.executors * (executors[i + 1].t_s - s.t_s);
+  }
+  std::vector<double> lat;
+  max_latency_ms = 0;
+  violations = 0;
+  for (const auto& b : batches) {
+    if (b.input_rps <= 0) continue;  // idle: no reading waited
+    lat.push_back(b.latency_ms);
+    violations += b.latency_ms > sla_ms;
+    max_latency_ms = std::max(max_latency_ms, b.latency_ms);
+  }
+  batches_with_rows = static_cast<int>(lat.size());
+  p95_latency_ms = 0;
+  if (!lat.empty()) {
+    std::sort(lat.begin(), lat.end());
+    // Nearest rank.
+    const size_t rank = static_cast<size_t>(std::ceil(0.95 * static_cast<double>(lat.size())));
+    p95_latency_ms = lat[std::max<size_t>(rank, 1) - 1];
+  }
+}
+
+std::string RunResult::to_json() const {
+  json j{{"policy", policy},
+         {"burst_start_s", burst_start_s},
+         {"burst_end_s", burst_end_s},
+         {"min_executors", min_executors},
+         {"first_scale_up_command_s", first_scale_up_command_s},
+         {"first_scale_up_serving_s", first_scale_up_serving_s},
+         {"back_to_min_s", back_to_min_s},
+         {"executors_at_burst_start", executors_at_burst_start},
+         {"max_executors_seen", max_executors_seen},
+         {"violations", violations},
+         {"batches_with_rows", batches_with_rows},
+         {"p95_latency_ms", p95_latency_ms},
+         {"max_latency_ms", max_latency_ms},
+         {"executor_seconds", executor_seconds},
+         {"duration_s", duration_s}};
+  json ex = json::array(), ba = json::array(), co = json::array();
+  for (const auto& s : executors) ex.push_back({s.t_s, s.executors});
+  for (const auto& b : batches)
+    ba.push_back({{"t_s", b.t_s},
+                  {"batch_id", b.batch_id},
+                  {"latency_ms", b.latency_ms},
+                  {"batch_ms", b.batch_ms},
+                  {"input_rps", b.input_rps},
+                  {"executors", b.executors}});
+  for (const auto& c : commands) co.push_back({{"t_s", c.t_s}, {"target", c.target}, {"reason", c.reason}});
+  j["executors"] = ex;
+  j["batches"] = ba;
+  j["commands"] = co;
+  return j.dump();
+}
+
+namespace {
+
+struct Env {
+  const RaceOptions& o;
+  control::ControllerConfig cfg;
+  bus::KafkaProps props;
+  std::unique_ptr<bus::Producer> producer;
+  const std::atomic<bool>& stop;
+};
+
+// Latest progress seen by the watcher, for the reset's drain check.
+struct Watch {
+  std::unique_ptr<bus::Consumer> consumer;  // iot-metrics + iot-control, from latest
+  std::optional<bus::Progress> last;
+};
+
+// Reads what arrived; records it into `run` (when given) on the run's clock.
+core::Status drain(Env& env, Watch& w, RunResult* run, std::int64_t t0, int budget_ms) {
+  const std::int64_t until = wall_ms() + budget_ms;
+  while (wall_ms() < until) {
+    auto m = w.consumer->poll(50);
+    if (!m.ok()) return m.error();
+    if (!m->has_value()) break;
+    const bus::Message& msg = **m;
+    const double t = static_cast<double>(wall_ms() - t0) / 1000.0;
+    if (msg.topic == env.cfg.metrics_topic) {
+      auto p = bus::decode_progress(msg.payload);
+      if (!p.ok()) continue;
+      w.last = *p;
+      if (!run) continue;
+      BatchRecord b;
+      b.t_s = t;
+      b.batch_id = p->batch_id;
+      b.batch_ms = p->batch_duration_ms;
+      b.input_rps = p->input_rows_per_s * env.cfg.records_per_message;
+      b.executors = p->executors_active;
+      // The listener's measure; else the controller's estimate (batch + backlog wait).
+      b.latency_ms = p->event_latency_ms > 0
+                         ? p->event_latency_ms
+                         : p->batch_duration_ms +
+                               (p->processed_rows_per_s > 0
+                                    ? 1000.0 * static_cast<double>(p->offsets_behind) /
+                                          p->processed_rows_per_s
+                                    : 0.0);
+      if (p->num_input_rows == 0) b.input_rps = 0;
+      run->batches.push_back(b);
+      if (b.input_rps > 0)
+        env.o.log(fmt("%+7.1f s", t) + "  " + run->policy + "  batch " +
+                  std::to_string(b.batch_id) + ": " + fmt("%.0f readings/s", b.input_rps) +
+                  ", latency " + fmt("%.1f s", b.latency_ms / 1000) + " on " +
+                  std::to_string(b.executors) + " executor(s)" +
+                  (b.latency_ms > env.o.sla_ms ? "  SLA MISSED" : ""));
+    } else if (msg.topic == env.cfg.control_topic && run) {
+      auto c = bus::decode_scale_to(msg.payload);
+      if (!c.ok() || msg.key == "race") continue;
+      if (run->commands.empty() || run->commands.back().target != c->target_executors) {
+        run->commands.push_back({t, c->target_executors, c->reason});
+        env.o.log(fmt("%+7.1f s", t) + "  " + run->policy + "  command scale_to " +
+                  std::to_string(c->target_executors) + " (" + c->reason + ")");
+      }
+    }
+  }
+  return {};
+}
+
+// The job back to min_executors with no backlog: every run starts from the same state.
+core::Status reset(Env& env, Watch& w) {
+  const int min = env.cfg.min_executors;
+  env.o.log("reset: scale_to " + std::to_string(min) + ", waiting for the backlog to drain");
+  auto st = send_scale_to(*env.producer, env.cfg.control_topic, min, "race: reset");
+  if (!st.ok()) return st;
+  const std::int64_t deadline = wall_ms() + env.o.settle_timeout_s * 1000LL;
+  std::int64_t resent = wall_ms();
+  int calm = 0;
+  std::optional<int> n;
+  while (wall_ms() < deadline && !env.stop) {
+    const auto before = w.last ? w.last->batch_id : -1;
+    const auto before_ts = w.last ? w.last->ts_ms : 0;
+    st = drain(env, w, nullptr, 0, 500);
+    if (!st.ok()) return st;
+    n = spark_executors(env.o.spark_ui_port);
+    // A fresh progress (or idle report) with nothing behind and no rows, at min scale.
+    const bool fresh = w.last && (w.last->batch_id != before || w.last->ts_ms != before_ts);
+    if (fresh) calm = (n == min && w.last->offsets_behind == 0 && w.last->num_input_rows == 0)
+                          ? calm + 1
+                          : 0;
+    if (calm >= 2) return {};
+    if (wall_ms() - resent > 10'000 && n != min) {  // e.g. a plugin that missed it while busy
+      st = send_scale_to(*env.producer, env.cfg.control_topic, min, "race: reset");
+      if (!st.ok()) return st;
+      resent = wall_ms();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (env.stop) return core::Error{"stopped"};
+  return core::Error{"the job did not settle at " + std::to_string(min) + " executor(s) with no backlog within " +
+                     std::to_string(env.o.settle_timeout_s) + " s (REST says " +
+                     (n ? std::to_string(*n) : std::string("nothing")) + ", last progress " +
+                     (w.last ? bus::encode(*w.last) : std::string("none")) + ")"};
+}
+
+core::Result<RunResult> run_one(Env& env, Watch& w, const std::string& policy) {
+  const RaceOptions& o = env.o;
+  auto st = reset(env, w);
+  if (!st.ok()) return st.error();
+
+  control::ControllerConfig cfg = env.cfg;
+  cfg.policy = policy;
+  auto controller = control::make_controller(cfg);
+  if (!controller.ok()) return controller.error();
+
+  edge::AgentOptions a;
+  a.input = edge::Input::kTrace;
+  a.trace_file = o.trace_file;
+  a.speedup = o.speedup;
+  a.sensors = o.sensors;
+  a.gateway.device = o.device;
+  a.gateway.scale = o.scale;
+  a.gateway.horizon = o.horizon;
+  a.key_file = o.key_file;
+  a.forecaster = "lookahead";
+  a.kafka = env.props;
+  a.data_topic = "iot-raw-data";
+  a.control_topic = cfg.metadata_topic;
+  auto prepared = edge::prepare_agent(a);
+  if (!prepared.ok()) return prepared.error();
+
+  RunResult run;
+  run.policy = policy;
+  run.min_executors = cfg.min_executors;
+  const double interval_s = static_cast<double>(prepared->opts.gateway.interval_ms) / 1000.0;
+  const auto bursts = trace_bursts(prepared->trace.series, o.burst_threshold);
+  if (bursts.empty())
+    return core::Error{o.trace_file + ": no burst (no sample >= " + fmt("%g", o.burst_threshold) +
+                       " x the median)"};
+  run.burst_start_s = bursts.front().first * interval_s;
+  run.burst_end_s = bursts.front().second * interval_s;
+  const double replay_s = static_cast<double>(prepared->trace.series.size()) * interval_s;
+  o.log("run " + policy + ": replay of " + fmt("%.0f s", replay_s) + ", burst from " +
+        fmt("%+.0f s", run.burst_start_s) + " to " + fmt("%+.0f s", run.burst_end_s) +
+        ", signal " + fmt("%.0f s", o.horizon * interval_s) + " ahead");
+
+  const std::int64_t t0 = wall_ms();
+  core::Status controller_status, agent_status;
+  control::Controller* c = controller->get();
+  Worker ctl([&controller_status, c](const std::atomic<bool>& stop) {
+    controller_status = control::run_controller(c, stop);
+  });
+  auto agent = std::make_shared<edge::PreparedAgent>(std::move(*prepared));
+  Worker edge([&agent_status, agent](const std::atomic<bool>& stop) {
+    auto r = edge::run_agent(std::move(*agent), stop);
+    if (!r.ok()) agent_status = r.error();
+  });
+  bool burst_logged = false, burst_end_logged = false;
+  std::int64_t replay_done_ms = 0;
+  std::int64_t next_sample = t0;
+  while (!env.stop) {
+    const std::int64_t now = wall_ms();
+    const double t = static_cast<double>(now - t0) / 1000.0;
+    if (!burst_logged && t >= run.burst_start_s) {
+      o.log(fmt("%+7.1f s", t) + "  " + policy + "  ---- the burst arrives ----");
+      burst_logged = true;
+    }
+    if (!burst_end_logged && t >= run.burst_end_s) {
+      o.log(fmt("%+7.1f s", t) + "  " + policy + "  ---- the burst is over ----");
+      burst_end_logged = true;
+    }
+    if (now >= next_sample) {
+      if (auto n = spark_executors(o.spark_ui_port)) {
+        if (run.executors.empty() || run.executors.back().executors != *n)
+          o.log(fmt("%+7.1f s", t) + "  " + policy + "  Spark: " + std::to_string(*n) +
+                " executor(s) live");
+        run.executors.push_back({t, *n});
+      }
+      next_sample += 500;
+    }
+    st = drain(env, w, &run, t0, 100);
+    if (!st.ok()) return st.error();
+    if (!agent_status.ok()) return core::Error{"edge agent: " + agent_status.message()};
+    if (!controller_status.ok()) return core::Error{"controller: " + controller_status.message()};
+    if (edge.done() && replay_done_ms == 0) {
+      replay_done_ms = now;
+      o.log(fmt("%+7.1f s", t) + "  " + policy + "  replay done; watching " +
+            std::to_string(o.tail_s) + " s more");
+    }
+    if (replay_done_ms && now - replay_done_ms >= o.tail_s * 1000LL) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  run.duration_s = static_cast<double>(wall_ms() - t0) / 1000.0;
+  run.summarise(o.sla_ms);
+  return run;
+}
+
+}  // namespace
+
+core::Result<std::vector<RunResult>> race(const RaceOptions& opts, const std::atomic<bool>& stop) {
+  auto cfg = control::load_config(opts.controller_config);
+  if (!cfg.ok()) return cfg.error();
+  if (!opts.key_file.empty()) cfg->keys_file = opts.key_file;
+  if (!opts.brokers.empty()) cfg->kafka["bootstrap.servers"] = opts.brokers;
+  cfg->initial_executors = cfg->min_executors;  // every run starts from the reset
+  for (const auto& p : opts.policies)
+    if (p == "oracle") return core::Error{"--policies: the oracle cannot run live (it needs the future)"};
+  Env env{opts, *cfg, cfg->kafka, nullptr, stop};
+  auto n = bus::probe(env.props, 15'000);
+  if (!n.ok()) return n.error();
+  if (!spark_executors(opts.spark_ui_port))
+    return core::Error{"no Spark application answers on http://127.0.0.1:" +
+                       std::to_string(opts.spark_ui_port) +
+                       "/api/v1 (start the job: scripts/stack/iot-job.sh start)"};
+  auto producer = bus::Producer::create(env.props, bus::Plane::kControl);
+  if (!producer.ok()) return producer.error();
+  env.producer = std::move(*producer);
+  Watch w;
+  auto consumer = bus::Consumer::create(env.props, bus::Plane::kControl,
+                                        {cfg->metrics_topic, cfg->control_topic},
+                                        bus::StartAt::kLatest);
+  if (!consumer.ok()) return consumer.error();
+  w.consumer = std::move(*consumer);
+  std::vector<RunResult> runs;
+  for (const auto& p : opts.policies) {
+    if (stop) break;
+    auto r = run_one(env, w, p);
+    if (!r.ok()) return core::Error{"run " + p + ": " + r.error().message};
+    runs.push_back(std::move(*r));
+  }
+  return runs;
+}
+
+std::string summary_table(const std::vector<RunResult>& runs, double sla_ms) {
+  auto at = [](double s) { return s < 0 ? std::string("never") : fmt("%+.1f s", s); };
+  std::string out = "| policy | burst | executors at burst | first scale-up command | serving | "
+                    "back to min | violations (> " +
+                    fmt("%.0f s", sla_ms / 1000) +
+                    ") | p95 batch latency | max | executor-seconds |\n"
+                    "|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& r : runs) {
+    out += "| " + r.policy + " | " + fmt("%+.0f", r.burst_start_s) + fmt("..%+.0f s", r.burst_end_s) +
+           " | " + std::to_string(r.executors_at_burst_start) + " | " +
+           at(r.first_scale_up_command_s) + " | " + at(r.first_scale_up_serving_s) + " | " +
+           at(r.back_to_min_s) + " | " + std::to_string(r.violations) + " / " +
+           std::to_string(r.batches_with_rows) + " | " + fmt("%.1f s", r.p95_latency_ms / 1000) +
+           " | " + fmt("%.1f s", r.max_latency_ms / 1000) + " | " +
+           fmt("%.0f", r.executor_seconds) + " |\n";
+  }
+  return out;
+}
+
+}  // namespace prescale::live

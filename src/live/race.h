@@ -1,0 +1,95 @@
+// `prescale race`: the end-to-end proof on the live stack. One bursty trace is replayed into
+// Kafka by the real edge agent (with its signed Burst_Signal ahead of the burst) once per
+// policy; each time, the real controller drives the real Spark job, and the race records
+// what actually happened:
+//   - executors: Spark's REST API (/api/v1/applications/ID/executors), every 0.5 s;
+//   - batches: the job's progress on iot-metrics (latency = the oldest reading's age when
+//     its batch finished, as the listener measures it; else the controller's estimate);
+//   - commands: the controller's scale_to on iot-control.
+// Before each run the job is reset to the minimum scale and the backlog drained, so every
+// policy starts from the same state on the same traffic.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace prescale::live {
+
+struct RaceOptions {
+  std::string controller_config;                  // YAML (control/controller.h)
+  std::vector<std::string> policies = {"rl", "hpa"};  // one run each, in this order
+  std::string brokers;                            // overrides the config's bootstrap.servers
+  int spark_ui_port = 4040;                       // the job's REST API on 127.0.0.1
+  // The replay (edge/agent.h): trace samples of `interval` s each after the speed-up.
+  std::string trace_file;
+  double speedup = 30;
+  double scale = 1;
+  int sensors = 16;
+  int horizon = 15;  // intervals the lookahead forecaster sees ahead
+  std::string device = "gw-1";
+  std::string key_file;  // DEVICE HEXKEY lines, for the agent and the controller
+  // A sample at or above burst_threshold x the trace's median is part of a burst.
+  double burst_threshold = 2.0;
+  double sla_ms = 10'000;  // a batch whose latency exceeds this is a violation
+  int tail_s = 40;         // watched after the replay ends (the scale-down)
+  int settle_timeout_s = 150;
+  std::function<void(const std::string&)> log = [](const std::string&) {};
+};
+
+struct ExecutorSample {
+  double t_s = 0;
+  int executors = 0;  // live, per Spark's REST API
+};
+struct BatchRecord {
+  double t_s = 0;  // when the progress arrived
+  std::int64_t batch_id = 0;
+  double latency_ms = 0, batch_ms = 0, input_rps = 0;
+  int executors = 0;
+};
+struct CommandRecord {
+  double t_s = 0;
+  int target = 0;
+  std::string reason;
+};
+
+struct RunResult {
+  std::string policy;
+  int min_executors = 1;
+  double burst_start_s = 0, burst_end_s = 0;  // from the trace, on the run's clock
+  std::vector<ExecutorSample> executors;
+  std::vector<BatchRecord> batches;
+  std::vector<CommandRecord> commands;
+  // Derived (summarise()): -1 when it never happened.
+  double first_scale_up_command_s = -1;  // first command above min_executors
+  double first_scale_up_serving_s = -1;  // first REST sample above min_executors
+  double back_to_min_s = -1;  // after a scale-up: first sample at min after the burst ended
+  int executors_at_burst_start = 0;      // REST, the last sample before the burst
+  int max_executors_seen = 0;
+  int violations = 0, batches_with_rows = 0;
+  double p95_latency_ms = 0, max_latency_ms = 0;
+  double executor_seconds = 0;  // REST samples integrated over the run
+  double duration_s = 0;
+  void summarise(double sla_ms);
+  std::string to_json() const;  // the summary and the three timelines
+};
+
+// Spark's live executors (not the driver) for the first application on 127.0.0.1:port;
+// nullopt when the REST API does not answer.
+std::optional<int> spark_executors(int ui_port);
+
+// The trace's bursts as [start, end) sample indices (samples >= threshold x median).
+std::vector<std::pair<int, int>> trace_bursts(const std::vector<double>& series, double threshold);
+
+// Runs every policy in turn; stops early (with what it has) when `stop` is set.
+core::Result<std::vector<RunResult>> race(const RaceOptions& opts, const std::atomic<bool>& stop);
+
+// rl vs hpa, side by side: executors at the burst, scale-up timing, violations, p95 batch
+// latency, executor-seconds.
+std::string summary_table(const std::vector<RunResult>& runs, double sla_ms);
+
+}  // namespace prescale::live
