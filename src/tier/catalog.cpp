@@ -200,8 +200,8 @@ core::Result<std::optional<Intent>> Catalog::intent_locked(std::int64_t id) {
 namespace {
 
 // Inserts a drop intent for (key, version) in `tier`; returns it.
-core::Result<Intent> add_drop(sqlite3* db, const std::string& key, std::int64_t version,
-                              int tier, std::int64_t now_ms) {
+core::Result<Intent> add_drop(sqlite3* db, const std::string& key, std::int64_t version, int tier,
+                              std::int64_t now_ms) {
   Stmt s(db,
          "INSERT INTO intents(kind, key, version, src_tier, dst_tier, created_ms) "
          "VALUES(2, ?1, ?2, ?3, -1, ?4)");

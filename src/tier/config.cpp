@@ -88,8 +88,8 @@ core::Result<TierConfig> load_tier_config(const std::string& path) {
   Reader r{path, ""};
   r.check_keys(root, "",
                {"catalog", "key_prefix", "listen", "port", "tick_ms", "write_tier", "half_life_s",
-                "hot_per_hour", "warm_per_hour", "max_moves_per_tick", "verify_reads",
-                "scenario", "redis", "nvme", "s3"});
+                "hot_per_hour", "warm_per_hour", "max_moves_per_tick", "verify_reads", "scenario",
+                "redis", "nvme", "s3"});
   TieredOptions& o = c.store;
   r.scalar(root, "", "catalog", &o.catalog_path, "a file path");
   r.scalar(root, "", "key_prefix", &o.key_prefix, "a string");
@@ -104,10 +104,14 @@ core::Result<TierConfig> load_tier_config(const std::string& path) {
   r.scalar(root, "", "max_moves_per_tick", &o.max_moves_per_tick, "an integer");
   r.scalar(root, "", "verify_reads", &o.verify_reads, "true|false");
   r.scalar(root, "", "scenario", &c.scenario, "a scenario name or file");
-  if (wt == "redis") o.write_tier = kRedis;
-  else if (wt == "nvme") o.write_tier = kDir;
-  else if (wt == "s3") o.write_tier = kS3;
-  else r.fail(root["write_tier"], "write_tier", "redis|nvme|s3");
+  if (wt == "redis")
+    o.write_tier = kRedis;
+  else if (wt == "nvme")
+    o.write_tier = kDir;
+  else if (wt == "s3")
+    o.write_tier = kS3;
+  else
+    r.fail(root["write_tier"], "write_tier", "redis|nvme|s3");
   if (root["port"] && (c.port < 0 || c.port > 65535)) r.fail(root["port"], "port", "0..65535");
   if (root["tick_ms"] && c.tick_ms < 1) r.fail(root["tick_ms"], "tick_ms", "at least 1");
   if (o.rules.warm_per_hour > o.rules.hot_per_hour)
@@ -115,8 +119,10 @@ core::Result<TierConfig> load_tier_config(const std::string& path) {
   auto codec = [&](const YAML::Node& m, const std::string& prefix, Codec* out) {
     std::string v = std::string(to_string(*out));
     r.scalar(m, prefix, "codec", &v, "none|zstd|lz4");
-    if (auto p = parse_codec(v)) *out = *p;
-    else r.fail(m["codec"], prefix + "codec", "none|zstd|lz4");
+    if (auto p = parse_codec(v))
+      *out = *p;
+    else
+      r.fail(m["codec"], prefix + "codec", "none|zstd|lz4");
   };
   auto budget = [&](const YAML::Node& m, const std::string& prefix, std::uint64_t* out) {
     double mb = static_cast<double>(*out) / (1 << 20);
@@ -124,7 +130,8 @@ core::Result<TierConfig> load_tier_config(const std::string& path) {
     *out = static_cast<std::uint64_t>(mb * (1 << 20));
   };
   if (const YAML::Node n = root["nvme"]) {
-    if (!n.IsMap()) r.fail(n, "nvme", "a mapping (dir, budget_mb, codec, fsync)");
+    if (!n.IsMap())
+      r.fail(n, "nvme", "a mapping (dir, budget_mb, codec, fsync)");
     else {
       r.check_keys(n, "nvme.", {"dir", "budget_mb", "codec", "fsync"});
       r.scalar(n, "nvme.", "dir", &c.dir, "a directory");
@@ -134,7 +141,8 @@ core::Result<TierConfig> load_tier_config(const std::string& path) {
     }
   }
   if (const YAML::Node n = root["redis"]) {
-    if (!n.IsMap()) r.fail(n, "redis", "a mapping (url, password_file, budget_mb, codec, ...)");
+    if (!n.IsMap())
+      r.fail(n, "redis", "a mapping (url, password_file, budget_mb, codec, ...)");
     else {
       c.has_redis = true;
       r.check_keys(n, "redis.",
@@ -152,7 +160,8 @@ core::Result<TierConfig> load_tier_config(const std::string& path) {
     }
   }
   if (const YAML::Node n = root["s3"]) {
-    if (!n.IsMap()) r.fail(n, "s3", "a mapping (endpoint, bucket, region, ...)");
+    if (!n.IsMap())
+      r.fail(n, "s3", "a mapping (endpoint, bucket, region, ...)");
     else {
       c.has_s3 = true;
       r.check_keys(n, "s3.",

@@ -30,7 +30,7 @@ class DirStore : public ObjectStore {
   std::string describe() const override { return "dir:" + dir_; }
 
   // Deletes temp files a crashed writer left behind; returns how many.
-  core::Result<int> remove_temp_files();
+  core::Result<int> remove_temp_files() override;
 
   static std::string encode_name(const std::string& key);
   static std::optional<std::string> decode_name(const std::string& name);

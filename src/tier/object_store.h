@@ -34,6 +34,8 @@ class ObjectStore {
   virtual core::Result<std::optional<ObjectInfo>> stat(const std::string& key) = 0;
   // Every key starting with `prefix`, in no particular order.
   virtual core::Result<std::vector<std::string>> list(const std::string& prefix) = 0;
+  // Deletes leftovers of interrupted writes (a directory's temp files); returns how many.
+  virtual core::Result<int> remove_temp_files() { return 0; }
   // "redis://127.0.0.1:6379/0", "dir:/var/lib/x", "s3://bucket" (no secrets).
   virtual std::string describe() const = 0;
 };

@@ -50,8 +50,8 @@ std::vector<int> place(const std::vector<Candidate>& objects, const PlacementRul
   std::vector<int> out(objects.size(), has_s3 ? kS3 : kDir);
   for (size_t i : order) {
     const Candidate& c = objects[i];
-    const bool hot = c.per_hour >= rules.hot_per_hour ||
-                     (rules.burst && c.burst_written && c.tier == kRedis);
+    const bool hot =
+        c.per_hour >= rules.hot_per_hour || (rules.burst && c.burst_written && c.tier == kRedis);
     if (has_redis && hot && redis_used + c.bytes <= rules.redis_budget_bytes) {
       redis_used += c.bytes;
       out[i] = kRedis;

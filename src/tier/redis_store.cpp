@@ -132,8 +132,7 @@ core::Status RedisStore::connect_locked() {
     if (auto e = simple(auth, "AUTH rejected"); !e.empty()) return fail(e);
   }
   if (addr_.db != 0) {
-    if (auto e = simple({"SELECT", std::to_string(addr_.db)}, "SELECT"); !e.empty())
-      return fail(e);
+    if (auto e = simple({"SELECT", std::to_string(addr_.db)}, "SELECT"); !e.empty()) return fail(e);
   }
   ctx_ = c;
   return core::Status::Ok();

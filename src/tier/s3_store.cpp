@@ -51,11 +51,16 @@ std::string xml_unescape(const std::string& s) {
       continue;
     }
     const std::string ent = s.substr(i + 1, semi - i - 1);
-    if (ent == "amp") out += '&';
-    else if (ent == "lt") out += '<';
-    else if (ent == "gt") out += '>';
-    else if (ent == "quot") out += '"';
-    else if (ent == "apos") out += '\'';
+    if (ent == "amp")
+      out += '&';
+    else if (ent == "lt")
+      out += '<';
+    else if (ent == "gt")
+      out += '>';
+    else if (ent == "quot")
+      out += '"';
+    else if (ent == "apos")
+      out += '\'';
     else if (!ent.empty() && ent[0] == '#') {
       const long c = ent.size() > 1 && ent[1] == 'x' ? std::strtol(ent.c_str() + 2, nullptr, 16)
                                                      : std::strtol(ent.c_str() + 1, nullptr, 10);
@@ -91,11 +96,16 @@ std::string first(const std::string& xml, const std::string& tag) {
 std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '"')
+      out += "&quot;";
+    else
+      out += c;
   }
   return out;
 }
@@ -200,10 +210,8 @@ std::string S3Store::object_path(const std::string& key) const {
   return "/" + uri_encode(opt_.bucket, false) + "/" + uri_encode(key, true);
 }
 
-core::Result<S3Store::Response> S3Store::request(const std::string& method,
-                                                 const std::string& path,
-                                                 const std::string& query,
-                                                 std::string_view body) {
+core::Result<S3Store::Response> S3Store::request(const std::string& method, const std::string& path,
+                                                 const std::string& query, std::string_view body) {
   const std::string url = opt_.endpoint + path + (query.empty() ? "" : "?" + query);
   const std::string sigv4 = "aws:amz:" + opt_.region + ":s3";
   const std::string userpwd = opt_.access_key + ":" + opt_.secret_key;
@@ -315,8 +323,8 @@ core::Status S3Store::put_multipart(const std::string& key, const std::string& d
   std::string complete = "<CompleteMultipartUpload>";
   int part = 1;
   for (std::uint64_t off = 0; off < data.size(); off += opt_.part_size, ++part) {
-    const std::string_view chunk =
-        std::string_view(data).substr(off, std::min<std::uint64_t>(opt_.part_size, data.size() - off));
+    const std::string_view chunk = std::string_view(data).substr(
+        off, std::min<std::uint64_t>(opt_.part_size, data.size() - off));
     auto r = request("PUT", path, "partNumber=" + std::to_string(part) + "&uploadId=" + uid, chunk);
     if (!r.ok()) return abort(r.error().message);
     if (r->status != 200 || r->etag.empty())
@@ -363,7 +371,8 @@ core::Result<std::optional<ObjectInfo>> S3Store::stat(const std::string& key) {
   if (r->status == 404) return std::optional<ObjectInfo>();
   if (r->status != 200)
     return core::Error{"s3 HEAD " + key + ": HTTP " + std::to_string(r->status)};
-  const std::uint64_t size = r->content_length > 0 ? static_cast<std::uint64_t>(r->content_length) : 0;
+  const std::uint64_t size =
+      r->content_length > 0 ? static_cast<std::uint64_t>(r->content_length) : 0;
   return std::optional<ObjectInfo>(ObjectInfo{key, size});
 }
 

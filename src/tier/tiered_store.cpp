@@ -66,8 +66,7 @@ bool TieredStore::parse_physical(const std::string& name, std::string* key,
                                  std::int64_t* version) const {
   if (name.compare(0, opt_.key_prefix.size(), opt_.key_prefix) != 0) return false;
   const auto at = name.rfind('@');
-  if (at == std::string::npos || at < opt_.key_prefix.size() || at + 1 >= name.size())
-    return false;
+  if (at == std::string::npos || at < opt_.key_prefix.size() || at + 1 >= name.size()) return false;
   std::int64_t v = 0;
   for (size_t i = at + 1; i < name.size(); ++i) {
     if (name[i] < '0' || name[i] > '9') return false;
@@ -172,8 +171,8 @@ core::Result<std::optional<std::string>> TieredStore::get(const std::string& key
     if (!*row) return std::optional<std::string>();
     const ObjectRow& r = **row;
     ObjectStore* s = tiers_[static_cast<size_t>(r.tier)].get();
-    if (!s) return core::Error{"get " + key + ": lives in the unconfigured tier " +
-                               kTierNames[r.tier]};
+    if (!s)
+      return core::Error{"get " + key + ": lives in the unconfigured tier " + kTierNames[r.tier]};
     auto data = s->get(physical(key, r.version));
     if (!data.ok()) return data.error();
     count(r.tier, 1);
@@ -244,8 +243,8 @@ core::Result<bool> TieredStore::migrate(const std::string& key, int dst) {
     // leaves the intent for recovery.
     std::lock_guard<std::mutex> lock(mu_);
     ++migration_failures_;
-    return core::Error{"migrate " + key + " " + kTierNames[r.tier] + "->" + kTierNames[dst] +
-                       ": " + why};
+    return core::Error{"migrate " + key + " " + kTierNames[r.tier] + "->" + kTierNames[dst] + ": " +
+                       why};
   };
   auto undo = [&] {
     if (to->del(name).ok()) (void)catalog_->clear_intent(*id);
@@ -313,8 +312,8 @@ core::Status TieredStore::resolve(const Intent& in, int* deleted) {
     const bool live = *row && (*row)->version == in.version && (*row)->tier == t;
     if (live) continue;
     auto st = tiers_[static_cast<size_t>(t)]->del(physical(in.key, in.version));
-    if (!st.ok()) return core::Error{"recovery of intent " + std::to_string(in.id) + ": " +
-                                     st.message()};
+    if (!st.ok())
+      return core::Error{"recovery of intent " + std::to_string(in.id) + ": " + st.message()};
     ++*deleted;
   }
   return catalog_->clear_intent(in.id);
@@ -363,7 +362,7 @@ core::Result<RecoveryReport> TieredStore::recover() {
       ++rep.orphans;
     }
   }
-  auto temps = static_cast<DirStore*>(tiers_[kDir].get())->remove_temp_files();
+  auto temps = tiers_[kDir]->remove_temp_files();
   if (temps.ok()) rep.temp_files = *temps;
   return rep;
 }
@@ -458,7 +457,8 @@ StoreStats TieredStore::stats() {
       x.gb_hours = y.byte_seconds / 1e9 / 3600.0;
     }
     const sim::TierSpec& p = opt_.prices[t];
-    x.cost_usd = x.gb_hours * p.price_gb_hour + static_cast<double>(x.puts) / 1000.0 * p.put_per_1000 +
+    x.cost_usd = x.gb_hours * p.price_gb_hour +
+                 static_cast<double>(x.puts) / 1000.0 * p.put_per_1000 +
                  static_cast<double>(x.gets) / 1000.0 * p.get_per_1000;
     s.cost_usd += x.cost_usd;
   }
@@ -469,10 +469,14 @@ std::string StoreStats::to_json() const {
   nlohmann::json j;
   for (size_t t = 0; t < 3; ++t) {
     const TierStats& x = tiers[t];
-    j["tiers"][kTierNames[t]] = {{"configured", x.configured}, {"objects", x.objects},
-                                 {"stored_bytes", x.stored_bytes}, {"puts", x.puts},
-                                 {"gets", x.gets}, {"deletes", x.deletes},
-                                 {"gb_hours", x.gb_hours}, {"cost_usd", x.cost_usd}};
+    j["tiers"][kTierNames[t]] = {{"configured", x.configured},
+                                 {"objects", x.objects},
+                                 {"stored_bytes", x.stored_bytes},
+                                 {"puts", x.puts},
+                                 {"gets", x.gets},
+                                 {"deletes", x.deletes},
+                                 {"gb_hours", x.gb_hours},
+                                 {"cost_usd", x.cost_usd}};
   }
   j["fallthroughs"] = fallthroughs;
   j["migrations"] = migrations;
@@ -491,7 +495,8 @@ std::string StoreStats::prometheus() const {
   auto per_tier = [&](const char* name, const char* type, const char* help, auto field) {
     metric(name, type, help);
     for (size_t t = 0; t < 3; ++t)
-      if (tiers[t].configured) o << name << "{tier=\"" << kTierNames[t] << "\"} " << field(tiers[t]) << "\n";
+      if (tiers[t].configured)
+        o << name << "{tier=\"" << kTierNames[t] << "\"} " << field(tiers[t]) << "\n";
   };
   per_tier("prescale_tier_objects", "gauge", "Objects resident in the tier",
            [](const TierStats& x) { return x.objects; });
@@ -506,11 +511,13 @@ std::string StoreStats::prometheus() const {
   per_tier("prescale_tier_cost_usd_total", "counter",
            "Storage and request cost of the tier (the simulator's price table)",
            [](const TierStats& x) { return x.cost_usd; });
-  metric("prescale_tier_fallthroughs_total", "counter", "Writes that fell through to a colder tier");
+  metric("prescale_tier_fallthroughs_total", "counter",
+         "Writes that fell through to a colder tier");
   o << "prescale_tier_fallthroughs_total " << fallthroughs << "\n";
   metric("prescale_tier_migrations_total", "counter", "Committed migrations");
   o << "prescale_tier_migrations_total " << migrations << "\n";
-  metric("prescale_tier_migration_failures_total", "counter", "Migrations that failed and were undone");
+  metric("prescale_tier_migration_failures_total", "counter",
+         "Migrations that failed and were undone");
   o << "prescale_tier_migration_failures_total " << migration_failures << "\n";
   metric("prescale_tier_checksum_failures_total", "counter", "Copies that failed their checksum");
   o << "prescale_tier_checksum_failures_total " << checksum_failures << "\n";

@@ -38,8 +38,8 @@ struct TieredOptions {
   PlacementRules rules;
   int write_tier = kDir;  // where ordinary writes land (burst mode: Redis)
   std::array<Codec, 3> codecs{Codec::kNone, Codec::kNone, Codec::kZstd};
-  bool verify_reads = true;      // check SHA-256 on every get
-  int max_moves_per_tick = 64;   // migrations per tick() at most
+  bool verify_reads = true;               // check SHA-256 on every get
+  int max_moves_per_tick = 64;            // migrations per tick() at most
   std::int64_t stale_intent_ms = 60'000;  // tick() resolves older intents nobody owns
   // Prices per tier (GB-hour, per-1000 requests): the simulator's table (sim::TierSpec).
   std::array<sim::TierSpec, 3> prices = sim::default_scenario().shuffle.tiers;
@@ -49,10 +49,10 @@ struct TieredOptions {
 };
 
 struct RecoveryReport {
-  int intents = 0;        // pending intents resolved
-  int copies_deleted = 0; // by those intents
-  int orphans = 0;        // copies no catalog row names, deleted
-  int temp_files = 0;     // directory temp files deleted
+  int intents = 0;         // pending intents resolved
+  int copies_deleted = 0;  // by those intents
+  int orphans = 0;         // copies no catalog row names, deleted
+  int temp_files = 0;      // directory temp files deleted
 };
 
 struct TickReport {
@@ -129,7 +129,7 @@ class TieredStore : public ObjectStore {
   std::array<std::unique_ptr<ObjectStore>, 3> tiers_;
   std::atomic<bool> burst_{false};
 
-  std::mutex mu_;  // guards the fields below
+  std::mutex mu_;                                              // guards the fields below
   std::unordered_map<std::string, Catalog::Access> accesses_;  // not yet stored
   std::array<TierUsage, 3> pending_usage_{};
   std::set<std::int64_t> in_flight_;  // intents owned by a running call
