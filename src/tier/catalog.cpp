@@ -66,6 +66,8 @@ CREATE TABLE IF NOT EXISTS intents(
 CREATE TABLE IF NOT EXISTS usage(
   tier INTEGER PRIMARY KEY, byte_seconds REAL NOT NULL, puts INTEGER NOT NULL,
   gets INTEGER NOT NULL, deletes INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO counters(name, value) VALUES('migrations', 0);
 )sql";
 
 constexpr const char* kRowColumns =
@@ -301,12 +303,23 @@ core::Result<bool> Catalog::commit_migrate(std::int64_t intent_id, int codec,
       .bind(6, i.src_tier);
   if (up.step() != SQLITE_DONE) return sql_error(db_, "move object");
   const bool moved = sqlite3_changes(db_) == 1;
+  if (moved) {
+    Stmt n(db_, "UPDATE counters SET value = value + 1 WHERE name = 'migrations'");
+    if (n.step() != SQLITE_DONE) return sql_error(db_, "count migration");
+  }
   // The intent now names only the copy that lost.
   Stmt ch(db_, "UPDATE intents SET kind = 2, src_tier = ?1, dst_tier = -1 WHERE id = ?2");
   ch.bind(1, moved ? i.src_tier : i.dst_tier).bind(2, intent_id);
   if (ch.step() != SQLITE_DONE) return sql_error(db_, "update intent");
   if (auto st = t.commit(); !st.ok()) return st.error();
   return moved;
+}
+
+core::Result<std::uint64_t> Catalog::migrations() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt s(db_, "SELECT value FROM counters WHERE name = 'migrations'");
+  if (s.step() != SQLITE_ROW) return sql_error(db_, "read counters");
+  return static_cast<std::uint64_t>(s.i64(0));
 }
 
 core::Status Catalog::clear_intent(std::int64_t id) {

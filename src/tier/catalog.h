@@ -8,6 +8,7 @@
 //   intents(id INTEGER PRIMARY KEY AUTOINCREMENT, kind, key, version, src_tier, dst_tier,
 //           created_ms)
 //   usage(tier PRIMARY KEY, byte_seconds, puts, gets, deletes)
+//   counters(name PRIMARY KEY, value)            -- 'migrations' committed
 // An object's physical copy is named (key, version); versions are intent ids, so they
 // never repeat. The catalog row is the single truth: a copy that is not the row's
 // (version, tier) is garbage, removed through its intent or by the orphan scan.
@@ -82,6 +83,8 @@ class Catalog {
   // the copy that lost: the source when committed (returns true), else the destination.
   core::Result<bool> commit_migrate(std::int64_t intent_id, int codec, std::uint64_t stored_size);
   core::Status clear_intent(std::int64_t id);
+  // Migrations committed since the catalog was created (counted in the commit itself).
+  core::Result<std::uint64_t> migrations();
   core::Result<std::vector<Intent>> intents();
 
   core::Result<std::optional<ObjectRow>> get(const std::string& key);

@@ -367,10 +367,8 @@ core::Result<RecoveryReport> TieredStore::recover() {
   return rep;
 }
 
-core::Result<TickReport> TieredStore::tick() {
-  TickReport rep;
+core::Status TieredStore::tick_access_only(bool residency) {
   const std::int64_t t = now();
-  // 1. Store the access statistics and the usage counters gathered since the last tick.
   std::vector<Catalog::Access> acc;
   std::vector<TierUsage> usage;
   double dt_s = 0;
@@ -383,8 +381,15 @@ core::Result<TickReport> TieredStore::tick() {
     dt_s = static_cast<double>(t - last_usage_ms_) / 1000.0;
     last_usage_ms_ = t;
   }
-  if (auto st = catalog_->record_access(acc); !st.ok()) return st.error();
-  if (auto st = catalog_->add_usage(usage, std::max(0.0, dt_s)); !st.ok()) return st.error();
+  if (auto st = catalog_->record_access(acc); !st.ok()) return st;
+  return catalog_->add_usage(usage, residency ? std::max(0.0, dt_s) : 0.0);
+}
+
+core::Result<TickReport> TieredStore::tick() {
+  TickReport rep;
+  const std::int64_t t = now();
+  // 1. Store the access statistics and the usage counters gathered since the last tick.
+  if (auto st = tick_access_only(); !st.ok()) return st.error();
   // 2. Intents older than stale_intent_ms that no running call owns (a failed cleanup).
   auto intents = catalog_->intents();
   if (!intents.ok()) return intents.error();
@@ -440,10 +445,11 @@ StoreStats TieredStore::stats() {
     std::lock_guard<std::mutex> lock(mu_);
     pending = pending_usage_;
     s.fallthroughs = fallthroughs_;
-    s.migrations = migrations_;
+    s.migrations_here = migrations_;
     s.migration_failures = migration_failures_;
     s.checksum_failures = bad_checksums_;
   }
+  if (auto m = catalog_->migrations(); m.ok()) s.migrations = *m;
   for (size_t t = 0; t < 3; ++t) {
     TierStats& x = s.tiers[t];
     x.configured = tiers_[t] != nullptr;

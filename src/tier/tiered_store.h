@@ -68,7 +68,9 @@ struct TierStats {
 
 struct StoreStats {
   std::array<TierStats, 3> tiers;
-  std::uint64_t fallthroughs = 0, migrations = 0, migration_failures = 0, checksum_failures = 0;
+  std::uint64_t migrations = 0;       // committed, ever (durable, from the catalog)
+  std::uint64_t migrations_here = 0;  // committed by this process
+  std::uint64_t fallthroughs = 0, migration_failures = 0, checksum_failures = 0;
   bool burst = false;
   double cost_usd = 0;
   std::string to_json() const;
@@ -90,6 +92,9 @@ class TieredStore : public ObjectStore {
   std::string describe() const override { return "tiered:" + opt_.catalog_path; }
 
   core::Result<std::optional<ObjectRow>> row(const std::string& key) { return catalog_->get(key); }
+  core::Result<std::vector<ObjectRow>> rows(const std::string& prefix) {
+    return catalog_->list(prefix);
+  }
 
   // Resolves pending intents and removes orphans. Call once at start, before serving.
   core::Result<RecoveryReport> recover();
@@ -97,6 +102,10 @@ class TieredStore : public ObjectStore {
   core::Result<int> count_orphans();
   // One migrator step: store access statistics and usage, place, migrate.
   core::Result<TickReport> tick();
+  // Only the first part of tick(): store access statistics and request counters, and with
+  // `residency` the resident byte-seconds since the last call (only the long-running
+  // migrator process should account residency; a one-shot command passes false).
+  core::Status tick_access_only(bool residency = true);
   // Moves one object now (tests, `tier` commands). Returns false if it changed meanwhile.
   core::Result<bool> migrate(const std::string& key, int dst);
 
