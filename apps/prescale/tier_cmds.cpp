@@ -129,12 +129,6 @@ bool tier_selected(const TierArgs* a) { return a && a->group && *a->group; }
 
 namespace {
 
-core::Result<std::unique_ptr<tier::TieredStore>> open_from(const std::string& path) {
-  auto cfg = tier::load_tier_config(path);
-  if (!cfg.ok()) return cfg.error();
-  return tier::open_store(*cfg);
-}
-
 const char* tier_name(int t) { return t == 0 ? "redis" : t == 1 ? "nvme" : "s3"; }
 
 }  // namespace
@@ -185,7 +179,9 @@ int run_tier_cmd(TierArgs* a, const std::string& source_dir) {
     std::printf("%s\n", r->c_str());
     return 0;
   }
-  auto store = open_from(a->config);
+  auto cfg = tier::load_tier_config(a->config);
+  if (!cfg.ok()) return fail(cfg.error().message);  // bad input: exit 2
+  auto store = tier::open_store(*cfg);
   if (!store.ok()) return fail(store.error().message, 1);
   auto& s = **store;
   if (*a->put) {

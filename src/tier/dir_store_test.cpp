@@ -16,7 +16,7 @@ std::string temp_dir(const char* tag) {
   return d.string();
 }
 
-TEST(DirStore, PutGetStatListDel) {
+TEST(TierDirStore, PutGetStatListDel) {
   const auto dir = temp_dir("basic");
   auto s = DirStore::open(dir);
   ASSERT_TRUE(s.ok()) << s.error().message;
@@ -44,7 +44,7 @@ TEST(DirStore, PutGetStatListDel) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(DirStore, NamesRoundTripAndNeverStartWithADot) {
+TEST(TierDirStore, NamesRoundTripAndNeverStartWithADot) {
   for (std::string key : {".hidden", "..", "a%b", "ü/\x01", "plain-key_1.2"}) {
     SCOPED_TRACE(key);
     const auto name = DirStore::encode_name(key);
@@ -54,7 +54,7 @@ TEST(DirStore, NamesRoundTripAndNeverStartWithADot) {
   }
 }
 
-TEST(DirStore, AnOverwriteIsAtomicAndACrashedWritersTempFileIsCleanedUp) {
+TEST(TierDirStore, AnOverwriteIsAtomicAndACrashedWritersTempFileIsCleanedUp) {
   const auto dir = temp_dir("atomic");
   auto s = DirStore::open(dir);
   ASSERT_TRUE(s.ok());
@@ -75,7 +75,7 @@ TEST(DirStore, AnOverwriteIsAtomicAndACrashedWritersTempFileIsCleanedUp) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(DirStore, RejectsBadKeysClearly) {
+TEST(TierDirStore, RejectsBadKeysClearly) {
   const auto dir = temp_dir("bad");
   auto s = DirStore::open(dir);
   ASSERT_TRUE(s.ok());

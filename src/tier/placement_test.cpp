@@ -7,7 +7,7 @@
 namespace prescale::tier {
 namespace {
 
-TEST(Temperature, HalvesEveryHalfLife) {
+TEST(TierTemperature, HalvesEveryHalfLife) {
   Temperature t{60};
   EXPECT_DOUBLE_EQ(t.at(8, 0, 60'000), 4);
   EXPECT_DOUBLE_EQ(t.at(8, 0, 120'000), 2);
@@ -15,7 +15,7 @@ TEST(Temperature, HalvesEveryHalfLife) {
   EXPECT_DOUBLE_EQ(t.at(8, 10'000, 5'000), 8) << "a clock going backwards does not heat";
 }
 
-TEST(Temperature, SteadyRateConvergesToThatRatePerHour) {
+TEST(TierTemperature, SteadyRateConvergesToThatRatePerHour) {
   Temperature t{600};
   double c = 0;
   std::int64_t last = 0;
@@ -43,7 +43,7 @@ PlacementRules rules(std::uint64_t redis, std::uint64_t dir, bool burst = false)
   return r;
 }
 
-TEST(Placement, Table) {
+TEST(TierPlacement, Table) {
   PlacementRules no_s3 = rules(100, 100);
   no_s3.configured = {true, true, false};
   PlacementRules no_redis = rules(100, 100);
@@ -93,7 +93,7 @@ TEST(Placement, Table) {
   }
 }
 
-TEST(Placement, WriteTierIsRedisInBurstModeAndFallsToTheNextConfigured) {
+TEST(TierPlacement, WriteTierIsRedisInBurstModeAndFallsToTheNextConfigured) {
   PlacementRules r = rules(1, 1);
   EXPECT_EQ(write_tier(r, kDir), kDir);
   r.burst = true;

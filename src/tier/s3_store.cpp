@@ -175,7 +175,8 @@ core::Result<std::unique_ptr<S3Store>> S3Store::open(const S3Options& options) {
         return core::Error{s->describe() + ": cannot create the bucket: HTTP " +
                            std::to_string(put->status) + " " + first(put->body, "Code")};
     } else if (head->status == 403) {
-      // HEAD has no body: ask again with a GET to learn why.
+      // HEAD has no body: ask again with a GET to learn why (a credentials problem becomes
+      // request()'s clear error).
       auto why = s->request("GET", "/" + uri_encode(o.bucket, false), "list-type=2&max-keys=1", "");
       if (!why.ok()) return why.error();
       return core::Error{s->describe() + ": HTTP 403 on the bucket " + first(why->body, "Code")};
@@ -275,7 +276,7 @@ core::Result<S3Store::Response> S3Store::request(const std::string& method, cons
       last = "HTTP " + std::to_string(resp.status) + " " + first(resp.body, "Code");
       continue;
     }
-    if (resp.status == 403) {
+    if (resp.status == 403 && method != "HEAD") {  // HEAD has no body: callers ask again
       const std::string code = first(resp.body, "Code");
       if (code == "SignatureDoesNotMatch" || code == "InvalidAccessKeyId" ||
           code == "AccessDenied" || code.empty())
@@ -369,6 +370,10 @@ core::Result<std::optional<ObjectInfo>> S3Store::stat(const std::string& key) {
   auto r = request("HEAD", object_path(key), "", "");
   if (!r.ok()) return r.error();
   if (r->status == 404) return std::optional<ObjectInfo>();
+  if (r->status == 403) {  // no body on HEAD: a GET says why
+    auto why = request("GET", object_path(key), "", "");
+    if (!why.ok()) return why.error();
+  }
   if (r->status != 200)
     return core::Error{"s3 HEAD " + key + ": HTTP " + std::to_string(r->status)};
   const std::uint64_t size =

@@ -209,7 +209,7 @@ TEST_F(TieredStoreTest, RecoveryRemovesOrphansNoCatalogRowNames) {
   EXPECT_TRUE(*redis_.get("foreign-key")) << "keys outside the prefix are not touched";
 }
 
-TEST(Catalog, APendingIntentSurvivesAReopenAndCommitsAreDurable) {
+TEST(TierCatalog, APendingIntentSurvivesAReopenAndCommitsAreDurable) {
   const std::string path = (std::filesystem::temp_directory_path() /
                             ("prescale-catalog-" + std::to_string(::getpid()) + ".db"))
                                .string();
