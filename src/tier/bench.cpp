@@ -84,7 +84,7 @@ core::Result<nlohmann::json> bench_redis(const BenchOptions& o, const RedisAddre
     conns.push_back(std::move(*s));
   }
   for (std::size_t size : o.sizes) {
-    const int n = count_for(size, 4000, o.scale);
+    const int n = count_for(size, 20000, o.scale);
     const std::string value = payload(size);
     auto run = [&](bool put) -> core::Result<double> {
       std::vector<std::thread> threads;
@@ -160,6 +160,8 @@ core::Result<nlohmann::json> bench_nvme(const BenchOptions& o) {
   std::filesystem::remove_all(o.dir);
   auto store = DirStore::open(dir);
   if (!store.ok()) return store.error();
+  auto file_sync = DirStore::open(dir, DirSync::kFile);
+  if (!file_sync.ok()) return file_sync.error();
   for (std::size_t size : o.sizes) {
     const int n = count_for(size, 400, o.scale);
     const std::string value = payload(size);
@@ -171,6 +173,13 @@ core::Result<nlohmann::json> bench_nvme(const BenchOptions& o) {
       if (!st.ok()) return st.error();
     }
     const double put_rps = n / seconds_since(t0);
+    for (int i = 0; i < n; ++i) (void)(*store)->del("bench/" + std::to_string(i));
+    t0 = Clock::now();
+    for (int i = 0; i < n; ++i) {
+      auto st = (*file_sync)->put("bench/" + std::to_string(i), value);
+      if (!st.ok()) return st.error();
+    }
+    const double put_file_rps = n / seconds_since(t0);
     t0 = Clock::now();
     for (int i = 0; i < n; ++i) {
       auto g = (*store)->get("bench/" + std::to_string(i));
@@ -198,6 +207,8 @@ core::Result<nlohmann::json> bench_nvme(const BenchOptions& o) {
                    {"raw_fdatasync_append_ops_s", *raw},
                    {"tier_put_ops_s", put_rps},
                    {"put_ratio", put_rps / *raw},
+                   {"tier_put_fsync_file_ops_s", put_file_rps},
+                   {"put_fsync_file_ratio", put_file_rps / *raw},
                    {"tier_get_ops_s", get_rps},
                    {"tiered_store_put_ops_s", tiered_rps},
                    {"tiered_store_put_ratio", tiered_rps / *raw},

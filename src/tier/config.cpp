@@ -137,7 +137,16 @@ core::Result<TierConfig> load_tier_config(const std::string& path) {
       r.scalar(n, "nvme.", "dir", &c.dir, "a directory");
       budget(n, "nvme.", &o.rules.dir_budget_bytes);
       codec(n, "nvme.", &o.codecs[kDir]);
-      r.scalar(n, "nvme.", "fsync", &c.dir_fsync, "true|false");
+      std::string fs = "full";
+      r.scalar(n, "nvme.", "fsync", &fs, "full|file|none");
+      if (fs == "full")
+        c.dir_sync = DirSync::kFull;
+      else if (fs == "file")
+        c.dir_sync = DirSync::kFile;
+      else if (fs == "none")
+        c.dir_sync = DirSync::kNone;
+      else
+        r.fail(n["fsync"], "nvme.fsync", "full|file|none");
     }
   }
   if (const YAML::Node n = root["redis"]) {
@@ -203,7 +212,7 @@ core::Result<TierConfig> load_tier_config(const std::string& path) {
 
 core::Result<std::unique_ptr<TieredStore>> open_store(const TierConfig& c) {
   std::array<std::unique_ptr<ObjectStore>, 3> tiers;
-  auto dir = DirStore::open(c.dir, c.dir_fsync);
+  auto dir = DirStore::open(c.dir, c.dir_sync);
   if (!dir.ok()) return dir.error();
   tiers[kDir] = std::move(*dir);
   if (c.has_redis) {

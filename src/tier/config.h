@@ -27,7 +27,7 @@ struct TierConfig {
   std::string adopt_prefix;  // existing Redis keys under this prefix join the catalog
 
   std::string dir;
-  bool dir_fsync = true;
+  DirSync dir_sync = DirSync::kFull;
 
   bool has_s3 = false;
   S3Options s3;

@@ -93,7 +93,7 @@ std::optional<std::string> DirStore::decode_name(const std::string& name) {
   return out;
 }
 
-core::Result<std::unique_ptr<DirStore>> DirStore::open(const std::string& dir, bool sync) {
+core::Result<std::unique_ptr<DirStore>> DirStore::open(const std::string& dir, DirSync sync) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return core::Error{dir + ": cannot create the directory: " + ec.message()};
@@ -117,7 +117,8 @@ core::Status DirStore::put(const std::string& key, const std::string& data) {
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return core::Error{tmp + ": cannot create: " + why()};
   auto st = write_all(fd, data, tmp);
-  if (st.ok() && sync_ && ::fdatasync(fd) != 0) st = core::Error{tmp + ": fsync failed: " + why()};
+  if (st.ok() && sync_ != DirSync::kNone && ::fdatasync(fd) != 0)
+    st = core::Error{tmp + ": fsync failed: " + why()};
   if (::close(fd) != 0 && st.ok()) st = core::Error{tmp + ": close failed: " + why()};
   if (st.ok() && ::rename(tmp.c_str(), path->c_str()) != 0)
     st = core::Error{*path + ": cannot rename into place: " + why()};
@@ -125,7 +126,7 @@ core::Status DirStore::put(const std::string& key, const std::string& data) {
     ::unlink(tmp.c_str());
     return st;
   }
-  return sync_ ? fsync_dir(dir_) : core::Status::Ok();
+  return sync_ == DirSync::kFull ? fsync_dir(dir_) : core::Status::Ok();
 }
 
 core::Result<std::optional<std::string>> DirStore::get(const std::string& key) {
@@ -166,7 +167,7 @@ core::Status DirStore::del(const std::string& key) {
     if (errno == ENOENT) return core::Status::Ok();
     return core::Error{*path + ": cannot delete: " + why()};
   }
-  return sync_ ? fsync_dir(dir_) : core::Status::Ok();
+  return sync_ == DirSync::kFull ? fsync_dir(dir_) : core::Status::Ok();
 }
 
 core::Result<std::optional<ObjectInfo>> DirStore::stat(const std::string& key) {

@@ -16,11 +16,21 @@
 
 namespace prescale::tier {
 
+// How put/del make their changes durable:
+//   kFull - fdatasync the file and fsync the directory (POSIX: survives power loss on any
+//           file system; the default)
+//   kFile - fdatasync the file only; the rename reaches the disk with the next journal
+//           commit. On ext4 (data=ordered) and XFS any later fsync — e.g. the catalog's
+//           commit that follows every put — commits it, so the TieredStore stays durable
+//           there; not on btrfs or without a journal. Half the syncs for small objects.
+//   kNone - no syncs (tests and benchmarks of the non-durable path)
+enum class DirSync { kFull, kFile, kNone };
+
 class DirStore : public ObjectStore {
  public:
-  // Creates `dir` if needed. `sync` false skips the fsyncs (tests and benchmarks of the
-  // non-durable path only).
-  static core::Result<std::unique_ptr<DirStore>> open(const std::string& dir, bool sync = true);
+  // Creates `dir` if needed.
+  static core::Result<std::unique_ptr<DirStore>> open(const std::string& dir,
+                                                      DirSync sync = DirSync::kFull);
 
   core::Status put(const std::string& key, const std::string& data) override;
   core::Result<std::optional<std::string>> get(const std::string& key) override;
@@ -36,11 +46,11 @@ class DirStore : public ObjectStore {
   static std::optional<std::string> decode_name(const std::string& name);
 
  private:
-  DirStore(std::string dir, bool sync) : dir_(std::move(dir)), sync_(sync) {}
+  DirStore(std::string dir, DirSync sync) : dir_(std::move(dir)), sync_(sync) {}
   core::Result<std::string> path_of(const std::string& key) const;
 
   std::string dir_;
-  bool sync_;
+  DirSync sync_;
   std::atomic<std::uint64_t> seq_{0};
 };
 

@@ -40,7 +40,7 @@ class TieredStoreTest : public ::testing::Test {
                 .string();
     std::filesystem::remove_all(root_);
     std::filesystem::create_directories(root_);
-    auto d = DirStore::open(root_ + "/nvme", false);
+    auto d = DirStore::open(root_ + "/nvme", DirSync::kNone);
     dir_ = std::move(*d);
   }
   void TearDown() override {
