@@ -163,7 +163,7 @@ core::Result<nlohmann::json> bench_nvme(const BenchOptions& o) {
   auto file_sync = DirStore::open(dir, DirSync::kFile);
   if (!file_sync.ok()) return file_sync.error();
   for (std::size_t size : o.sizes) {
-    const int n = count_for(size, 400, o.scale);
+    const int n = count_for(size, 1000, o.scale);
     const std::string value = payload(size);
     auto raw = raw_appends(dir + "/raw-append", value, n);
     if (!raw.ok()) return raw.error();
@@ -174,12 +174,24 @@ core::Result<nlohmann::json> bench_nvme(const BenchOptions& o) {
     }
     const double put_rps = n / seconds_since(t0);
     for (int i = 0; i < n; ++i) (void)(*store)->del("bench/" + std::to_string(i));
-    t0 = Clock::now();
-    for (int i = 0; i < n; ++i) {
-      auto st = (*file_sync)->put("bench/" + std::to_string(i), value);
-      if (!st.ok()) return st.error();
-    }
-    const double put_file_rps = n / seconds_since(t0);
+    auto timed = [&](DirStore* d, bool fresh) -> core::Result<double> {
+      const auto start = Clock::now();
+      for (int i = 0; i < n; ++i) {
+        const std::string k = "bench/" + std::to_string(i);
+        auto st = fresh ? d->put_fresh(k, value) : d->put(k, value);
+        if (!st.ok()) return st.error();
+      }
+      const double rps = n / seconds_since(start);
+      for (int i = 0; i < n; ++i) (void)d->del("bench/" + std::to_string(i));
+      return rps;
+    };
+    auto fresh_full = timed(store->get(), true);
+    if (!fresh_full.ok()) return fresh_full.error();
+    auto fresh_file = timed(file_sync->get(), true);
+    if (!fresh_file.ok()) return fresh_file.error();
+    auto atomic_file = timed(file_sync->get(), false);
+    if (!atomic_file.ok()) return atomic_file.error();
+    for (int i = 0; i < n; ++i) (void)(*store)->put_fresh("bench/" + std::to_string(i), value);
     t0 = Clock::now();
     for (int i = 0; i < n; ++i) {
       auto g = (*store)->get("bench/" + std::to_string(i));
@@ -205,10 +217,14 @@ core::Result<nlohmann::json> bench_nvme(const BenchOptions& o) {
     out.push_back({{"value_bytes", size},
                    {"ops", n},
                    {"raw_fdatasync_append_ops_s", *raw},
-                   {"tier_put_ops_s", put_rps},
-                   {"put_ratio", put_rps / *raw},
-                   {"tier_put_fsync_file_ops_s", put_file_rps},
-                   {"put_fsync_file_ratio", put_file_rps / *raw},
+                   {"tier_put_ops_s", *fresh_full},
+                   {"put_ratio", *fresh_full / *raw},
+                   {"tier_put_fsync_file_ops_s", *fresh_file},
+                   {"put_fsync_file_ratio", *fresh_file / *raw},
+                   {"atomic_put_ops_s", put_rps},
+                   {"atomic_put_ratio", put_rps / *raw},
+                   {"atomic_put_fsync_file_ops_s", *atomic_file},
+                   {"atomic_put_fsync_file_ratio", *atomic_file / *raw},
                    {"tier_get_ops_s", get_rps},
                    {"tiered_store_put_ops_s", tiered_rps},
                    {"tiered_store_put_ratio", tiered_rps / *raw},

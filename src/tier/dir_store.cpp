@@ -129,6 +129,22 @@ core::Status DirStore::put(const std::string& key, const std::string& data) {
   return sync_ == DirSync::kFull ? fsync_dir(dir_) : core::Status::Ok();
 }
 
+core::Status DirStore::put_fresh(const std::string& key, const std::string& data) {
+  auto path = path_of(key);
+  if (!path.ok()) return path.error();
+  const int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return core::Error{*path + ": cannot create: " + why()};
+  auto st = write_all(fd, data, *path);
+  if (st.ok() && sync_ != DirSync::kNone && ::fdatasync(fd) != 0)
+    st = core::Error{*path + ": fsync failed: " + why()};
+  if (::close(fd) != 0 && st.ok()) st = core::Error{*path + ": close failed: " + why()};
+  if (!st.ok()) {
+    ::unlink(path->c_str());
+    return st;
+  }
+  return sync_ == DirSync::kFull ? fsync_dir(dir_) : core::Status::Ok();
+}
+
 core::Result<std::optional<std::string>> DirStore::get(const std::string& key) {
   auto path = path_of(key);
   if (!path.ok()) return path.error();

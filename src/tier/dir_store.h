@@ -33,6 +33,9 @@ class DirStore : public ObjectStore {
                                                       DirSync sync = DirSync::kFull);
 
   core::Status put(const std::string& key, const std::string& data) override;
+  // Writes the final name directly (no temp file, no rename): one fdatasync (+ the
+  // directory fsync in kFull mode).
+  core::Status put_fresh(const std::string& key, const std::string& data) override;
   core::Result<std::optional<std::string>> get(const std::string& key) override;
   core::Status del(const std::string& key) override;
   core::Result<std::optional<ObjectInfo>> stat(const std::string& key) override;

@@ -29,6 +29,13 @@ class ObjectStore {
   // old value or the new one, never a mix. Durable when it returns, as far as the backend
   // is (a directory: fsync'd; S3: acknowledged; Redis: as its persistence is configured).
   virtual core::Status put(const std::string& key, const std::string& data) = 0;
+  // Like put() for a name no reader uses yet (the TieredStore's versioned copies, which the
+  // catalog names only after this returns): no atomic replace is needed, so a backend may
+  // write in place (a crash can leave a partial copy, which recovery deletes). Equally
+  // durable when it returns.
+  virtual core::Status put_fresh(const std::string& key, const std::string& data) {
+    return put(key, data);
+  }
   virtual core::Result<std::optional<std::string>> get(const std::string& key) = 0;
   virtual core::Status del(const std::string& key) = 0;
   virtual core::Result<std::optional<ObjectInfo>> stat(const std::string& key) = 0;

@@ -103,7 +103,7 @@ core::Status TieredStore::put_into(int tier, const std::string& key, const std::
   const Codec codec = opt_.codecs[static_cast<size_t>(tier)];
   const std::string stored = compress(codec, data);
   const std::string name = physical(key, *id);
-  auto st = tiers_[static_cast<size_t>(tier)]->put(name, stored);
+  auto st = tiers_[static_cast<size_t>(tier)]->put_fresh(name, stored);
   if (!st.ok()) {
     // The copy may or may not exist: delete it; if that fails too the intent stays and
     // recovery (or a later tick) deletes it.
@@ -268,7 +268,7 @@ core::Result<bool> TieredStore::migrate(const std::string& key, int dst) {
   }
   const Codec codec = opt_.codecs[static_cast<size_t>(dst)];
   const std::string stored = compress(codec, *raw);
-  if (auto st = to->put(name, stored); !st.ok()) {
+  if (auto st = to->put_fresh(name, stored); !st.ok()) {
     undo();
     return fail(st.message());
   }

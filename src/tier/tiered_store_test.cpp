@@ -16,6 +16,9 @@ class Borrowed : public ObjectStore {
  public:
   explicit Borrowed(ObjectStore* s) : s_(s) {}
   core::Status put(const std::string& k, const std::string& d) override { return s_->put(k, d); }
+  core::Status put_fresh(const std::string& k, const std::string& d) override {
+    return s_->put_fresh(k, d);
+  }
   core::Result<std::optional<std::string>> get(const std::string& k) override { return s_->get(k); }
   core::Status del(const std::string& k) override { return s_->del(k); }
   core::Result<std::optional<ObjectInfo>> stat(const std::string& k) override {
