@@ -259,6 +259,44 @@ TEST(TierStoreIT, RedisStoppedMidRunWritesFallThroughAndNothingIsLost) {
   ASSERT_TRUE(last.ok()) << last.error().message;
 }
 
+// The Spark job writes window aggregates as Redis hashes prescale:hot:agg:SENSOR:WINDOW_MS;
+// the store adopts them into its catalog (so the migrator ages them) and removes them.
+TEST(TierStoreIT, AdoptsTheSparkJobsRedisHashes) {
+  Stack stack(PRESCALE_SOURCE_DIR);
+  ASSERT_EQ(stack.start_redis(), "");
+  ASSERT_EQ(redis_cli(stack, "HSET prescale:hot:agg:s1:60000 count 3 mean 1.5 max 2"), 0);
+  ASSERT_EQ(redis_cli(stack, "HSET prescale:hot:agg:s2:60000 count 1 mean 7 max 7"), 0);
+  ASSERT_EQ(redis_cli(stack, "SET unrelated:key x"), 0);
+  // A claim a crashed adopter left behind is finished too.
+  ASSERT_EQ(redis_cli(stack, "HSET tier-adopting:pt/prescale:hot:agg:s3:0 count 9"), 0);
+  const std::string dir = stack.run_dir() + "/adopt";
+  std::array<std::unique_ptr<ObjectStore>, 3> tiers;
+  RedisOptions ro;
+  ro.url = redis_url(stack);
+  tiers[kRedis] = std::move(*RedisStore::open(ro));
+  tiers[kDir] = std::move(*DirStore::open(dir + "/nvme"));
+  TieredOptions o;
+  o.catalog_path = dir + "/catalog.db";
+  o.adopt_prefix = "prescale:hot:agg:";
+  auto store = TieredStore::open(o, std::move(tiers));
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto t = (*store)->tick();
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->adopted, 3) << t->last_error;
+  auto g = (*store)->get("prescale:hot:agg:s1:60000");
+  ASSERT_TRUE(g.ok() && *g);
+  EXPECT_EQ(**g, R"({"count":"3","max":"2","mean":"1.5"})");
+  EXPECT_EQ(**(*store)->get("prescale:hot:agg:s3:0"), R"({"count":"9"})");
+  EXPECT_EQ(redis_cli(stack, "--raw EXISTS prescale:hot:agg:s1:60000 | grep -qx 0"), 0);
+  auto l = (*store)->list("prescale:hot:agg:");
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->size(), 3u);
+  t = (*store)->tick();
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->adopted, 0) << "its own copies are not adopted again";
+  EXPECT_EQ(redis_cli(stack, "--raw EXISTS unrelated:key | grep -qx 1"), 0);
+}
+
 TEST(TierCliIT, ServeHttpApiAndShortCrashTest) {
   Stack stack(PRESCALE_SOURCE_DIR);
   ASSERT_EQ(stack.start_redis(), "");

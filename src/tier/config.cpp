@@ -196,6 +196,10 @@ core::Result<TierConfig> load_tier_config(const std::string& path) {
     }
   }
   if (!r.error.empty()) return core::Error{r.error};
+  o.adopt_prefix = c.adopt_prefix;
+  if (!c.adopt_prefix.empty() && c.adopt_prefix.compare(0, o.key_prefix.size(), o.key_prefix) == 0)
+    return core::Error{path + ": redis.adopt_prefix: expected a prefix outside key_prefix '" +
+                       o.key_prefix + "'"};
   if (c.dir.empty()) return core::Error{path + ": nvme.dir: expected the warm tier's directory"};
   if (o.catalog_path.empty()) return core::Error{path + ": catalog: expected a file path"};
   c.dir = resolve(base, c.dir);

@@ -246,3 +246,42 @@ core::Result<std::vector<std::string>> RedisStore::list(const std::string& prefi
 }
 
 }  // namespace prescale::tier
+
+namespace prescale::tier {
+
+core::Result<std::optional<std::map<std::string, std::string>>> RedisStore::read_fields(
+    const std::string& key) {
+  using Fields = std::map<std::string, std::string>;
+  auto t = command({"TYPE", key});
+  if (!t.ok()) return t.error();
+  const std::string type((*t)->r->str, (*t)->r->len);
+  if (type == "none") return std::optional<Fields>();
+  if (type == "string") {
+    auto g = get(key);
+    if (!g.ok()) return g.error();
+    if (!*g) return std::optional<Fields>();
+    return std::optional<Fields>(Fields{{"", std::move(**g)}});
+  }
+  if (type != "hash")
+    return core::Error{describe() + ": " + key + ": a " + type + ", expected a hash or a string"};
+  auto h = command({"HGETALL", key});
+  if (!h.ok()) return h.error();
+  const redisReply* x = (*h)->r;
+  Fields f;
+  for (size_t i = 0; i + 1 < x->elements; i += 2)
+    f.emplace(std::string(x->element[i]->str, x->element[i]->len),
+              std::string(x->element[i + 1]->str, x->element[i + 1]->len));
+  if (f.empty()) return std::optional<Fields>();
+  return std::optional<Fields>(std::move(f));
+}
+
+core::Result<bool> RedisStore::rename(const std::string& from, const std::string& to) {
+  auto r = command({"RENAME", from, to});
+  if (!r.ok()) {
+    if (r.error().message.find("no such key") != std::string::npos) return false;
+    return r.error();
+  }
+  return true;
+}
+
+}  // namespace prescale::tier

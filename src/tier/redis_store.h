@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,6 +51,14 @@ class RedisStore : public ObjectStore {
   core::Result<std::optional<ObjectInfo>> stat(const std::string& key) override;
   core::Result<std::vector<std::string>> list(const std::string& prefix) override;
   std::string describe() const override;
+
+  // For adopting keys other programs wrote (the Spark job's hashes): the value of `key` as
+  // a field map when it is a hash, as {"": value} when a string; empty when absent; an
+  // error for other types.
+  core::Result<std::optional<std::map<std::string, std::string>>> read_fields(
+      const std::string& key);
+  // RENAME from -> to; false when `from` does not exist.
+  core::Result<bool> rename(const std::string& from, const std::string& to);
 
   // Pipelined SETs (benchmarks and bulk loads): all or the first error.
   core::Status put_many(const std::vector<std::pair<std::string, const std::string*>>& items);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "tier/dir_store.h"
+#include "tier/redis_store.h"
 
 namespace prescale::tier {
 
@@ -403,7 +404,15 @@ core::Result<TickReport> TieredStore::tick() {
     int deleted = 0;
     (void)resolve(in, &deleted);
   }
-  // 3. Place and migrate: demotions first (they free the budgets), coldest first.
+  // 3. Adopt keys other programs wrote under adopt_prefix.
+  if (!opt_.adopt_prefix.empty()) {
+    auto n = adopt();
+    if (n.ok())
+      rep.adopted = *n;
+    else
+      rep.last_error = n.error().message;
+  }
+  // 4. Place and migrate: demotions first (they free the budgets), coldest first.
   auto rows = catalog_->list("");
   if (!rows.ok()) return rows.error();
   std::vector<Candidate> cands;
@@ -434,6 +443,47 @@ core::Result<TickReport> TieredStore::tick() {
     }
   }
   return rep;
+}
+
+// Adoption, crash-safe without an intent: RENAME the foreign key to a claim name outside
+// the prefix (atomic; a later write by its owner creates a fresh key, adopted next time),
+// put its content, then DEL the claim. Claims left by a crash are finished first; putting
+// the same content twice only makes a new version of the same bytes.
+core::Result<int> TieredStore::adopt() {
+  auto* redis = dynamic_cast<RedisStore*>(tiers_[kRedis].get());
+  if (!redis) return 0;
+  const std::string claims = "tier-adopting:" + opt_.key_prefix;
+  auto pending = redis->list(claims);
+  if (!pending.ok()) return pending.error();
+  auto fresh = redis->list(opt_.adopt_prefix);
+  if (!fresh.ok()) return fresh.error();
+  std::set<std::string> todo(pending->begin(), pending->end());
+  for (const auto& k : *fresh) {
+    if (k.compare(0, opt_.key_prefix.size(), opt_.key_prefix) == 0) continue;  // ours
+    auto moved = redis->rename(k, claims + k);
+    if (!moved.ok()) return moved.error();
+    if (*moved) todo.insert(claims + k);
+  }
+  int n = 0;
+  for (const auto& claim : todo) {
+    const std::string key = claim.substr(claims.size());
+    auto fields = redis->read_fields(claim);
+    if (!fields.ok()) return fields.error();
+    if (*fields) {
+      const auto& f = **fields;
+      std::string value;
+      if (f.size() == 1 && f.begin()->first.empty()) {
+        value = f.begin()->second;
+      } else {
+        nlohmann::json j(f);  // sorted fields: the same hash gives the same bytes
+        value = j.dump();
+      }
+      if (auto st = put(key, value); !st.ok()) return st.error();
+      ++n;
+    }
+    if (auto st = redis->del(claim); !st.ok()) return st.error();
+  }
+  return n;
 }
 
 StoreStats TieredStore::stats() {

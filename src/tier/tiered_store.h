@@ -44,6 +44,10 @@ struct TieredOptions {
   // Prices per tier (GB-hour, per-1000 requests): the simulator's table (sim::TierSpec).
   std::array<sim::TierSpec, 3> prices = sim::default_scenario().shuffle.tiers;
   std::function<std::int64_t()> clock;  // ms; default: the system clock
+  // Redis keys under this prefix written by other programs (the Spark job's hashes
+  // prescale:hot:agg:SENSOR:WINDOW_START_MS) are adopted by tick(): stored as objects of the
+  // same name (a hash becomes a JSON object of its fields) and removed from Redis. "" = off.
+  std::string adopt_prefix;
   // Called at named points of the protocol (crash tests kill the process there).
   std::function<void(const char* point)> crash_hook;
 };
@@ -56,7 +60,7 @@ struct RecoveryReport {
 };
 
 struct TickReport {
-  int moves = 0, failed = 0, demotions = 0, promotions = 0;
+  int moves = 0, failed = 0, demotions = 0, promotions = 0, adopted = 0;
   std::string last_error;
 };
 
@@ -106,6 +110,8 @@ class TieredStore : public ObjectStore {
   // `residency` the resident byte-seconds since the last call (only the long-running
   // migrator process should account residency; a one-shot command passes false).
   core::Status tick_access_only(bool residency = true);
+  // Adopts the Redis keys under options.adopt_prefix (tick() calls it); returns how many.
+  core::Result<int> adopt();
   // Moves one object now (tests, `tier` commands). Returns false if it changed meanwhile.
   core::Result<bool> migrate(const std::string& key, int dst);
 
