@@ -246,6 +246,12 @@ core::Result<std::optional<Intent>> Catalog::commit_put(std::int64_t intent_id,
   Stmt del(db_, "DELETE FROM intents WHERE id = ?1");
   del.bind(1, intent_id);
   if (del.step() != SQLITE_DONE) return sql_error(db_, "retire intent");
+  // Someone resolved our intent (a put slower than stale_intent_ms, seen by another
+  // process's migrator): the copy may be gone, so the row must not point at it.
+  if (sqlite3_changes(db_) != 1)
+    return core::Error{"catalog: put intent " + std::to_string(intent_id) + " of " + row.key +
+                       " was resolved meanwhile (the write took longer than stale_intent_ms); "
+                       "not committed"};
   std::optional<Intent> drop;
   if (*old) {
     auto d = add_drop(db_, row.key, (*old)->version, (*old)->tier, row.created_ms);

@@ -72,7 +72,8 @@ class Catalog {
   // A put is about to write (key, version = the returned id) into `dst_tier`.
   core::Result<std::int64_t> begin_put(const std::string& key, int dst_tier, std::int64_t now_ms);
   // Points `row.key` at the new copy and retires the put intent in one transaction. The
-  // previous copy (if any) becomes a drop intent, returned for the caller to execute.
+  // previous copy (if any) becomes a drop intent, returned for the caller to execute. Fails
+  // (commits nothing) when the intent is gone: someone else resolved it.
   core::Result<std::optional<Intent>> commit_put(std::int64_t intent_id, const ObjectRow& row);
   // Removes the row; its copy becomes a drop intent (returned), none when absent.
   core::Result<std::optional<Intent>> remove(const std::string& key, std::int64_t now_ms);

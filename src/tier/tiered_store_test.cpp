@@ -63,6 +63,12 @@ class TieredStoreTest : public ::testing::Test {
     o.crash_hook = [this](const char* p) {
       if (crash_at_ == p) {
         crash_at_.clear();
+        if (options_hook_) {
+          auto f = std::move(options_hook_);
+          options_hook_ = nullptr;
+          f();  // something else happens at this point instead of a crash
+          return;
+        }
         throw Crash{};
       }
     };
@@ -91,6 +97,7 @@ class TieredStoreTest : public ::testing::Test {
   std::unique_ptr<TieredStore> store_;
   std::int64_t now_ms_ = 1'000'000;
   std::string crash_at_;
+  std::function<void()> options_hook_;
 };
 
 TEST_F(TieredStoreTest, PutGetDeleteAcrossTiersWithCompression) {
@@ -210,6 +217,23 @@ TEST_F(TieredStoreTest, RecoveryRemovesOrphansNoCatalogRowNames) {
   EXPECT_EQ(*store_->count_orphans(), 0);
   EXPECT_EQ(get("k"), "v");
   EXPECT_TRUE(*redis_.get("foreign-key")) << "keys outside the prefix are not touched";
+}
+
+TEST_F(TieredStoreTest, APutWhoseIntentWasResolvedMeanwhileIsNotCommitted) {
+  open();
+  ASSERT_TRUE(store_->put("k", "old").ok());
+  // Another process's migrator resolves the intent while this put is still writing.
+  options_hook_ = [this] { (void)store_->recover(); };
+  crash_at_ = "put:written";
+  auto st = store_->put("k", "new");
+  // The directory attempt is not committed (its copy was deleted); the put falls through to
+  // the next tier and commits there.
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(store_->row("k")->value().tier, kS3);
+  EXPECT_EQ(store_->stats().fallthroughs, 1u);
+  EXPECT_EQ(get("k"), "new");
+  EXPECT_EQ(*store_->count_orphans(), 0);
+  EXPECT_EQ(copies(), 1u);
 }
 
 TEST(TierCatalog, APendingIntentSurvivesAReopenAndCommitsAreDurable) {
