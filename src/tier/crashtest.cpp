@@ -103,6 +103,8 @@ int run_worker(const TierConfig& config, const WorkerOptions& wo) {
     } else if (op == "g") {
       auto g = s->get(key);
       if (!g.ok()) answer = "err " + g.error().message;
+    } else if (op == "b") {  // burst mode on ("b 1") or off ("b 0")
+      s->set_burst(key == "1");
     } else {
       answer = "err unknown command";
     }
@@ -225,6 +227,7 @@ std::string CrashTestReport::to_json() const {
   j["acked_puts"] = acked_puts;
   j["acked_deletes"] = acked_deletes;
   j["gets"] = gets;
+  j["burst_switches"] = burst_switches;
   j["migrations_committed"] = migrations;
   j["recovered_intents"] = recovered_intents;
   j["recovered_orphans"] = recovered_orphans;
@@ -307,6 +310,14 @@ core::Result<CrashTestReport> run_crashtest(const CrashTestOptions& o) {
         const auto dice = rng() % 10;
         std::string cmd;
         std::int64_t v = 0;
+        if (rng() % 20 == 0) {  // burst mode flips now and then: writes land in Redis
+          outstanding.emplace_back("", 0);
+          if (!child.send(std::string("b ") + (rng() % 2 ? "1" : "0"))) {
+            died = true;
+            break;
+          }
+          continue;
+        }
         if (dice < 6) {
           v = next_version++;
           cmd = "p " + key + " " + std::to_string(v);
@@ -334,6 +345,10 @@ core::Result<CrashTestReport> run_crashtest(const CrashTestOptions& o) {
       if (line != "ok") {
         if (rep.first_problem.empty()) rep.first_problem = "worker: " + line;
         continue;  // a failed op stays pending (may or may not have happened)
+      }
+      if (key.empty()) {
+        ++rep.burst_switches;
+        continue;
       }
       Expect& e = journal[key];
       if (v == 0) {

@@ -4,11 +4,12 @@
 //
 // The worker reads one command per line on stdin and answers one line on stdout after the
 // store returned:  "p KEY N" (put test_content(KEY, N)), "d KEY" (delete), "g KEY" (read,
-// which heats the key). Its migrator thread ticks every tick_ms with small budgets and a
-// short half-life, so objects move between tiers all the time. The parent journals a put
-// or delete only once acknowledged; an unacknowledged one may or may not have happened, so
-// after a crash each key must hold its last acknowledged content or one of its pending
-// ones — anything else is corrupted, a missing acknowledged object is lost.
+// which heats the key), "b 1" / "b 0" (burst mode on/off: writes land in Redis). Its migrator
+// thread ticks every tick_ms with small budgets and a short half-life, so objects move between
+// tiers all the time. The parent journals a put or delete only once acknowledged; an unacknowledged
+// one may or may not have happened, so after a crash each key must hold its last acknowledged
+// content or one of its pending ones — anything else is corrupted, a missing acknowledged object is
+// lost.
 //
 // Half the rounds kill the worker from the parent after a random delay; the other half ask
 // the worker to SIGKILL itself at the Nth pass through a named protocol point
@@ -52,7 +53,7 @@ struct CrashTestReport {
   int lost = 0, corrupted = 0, orphans = 0, leftover_intents = 0;
   int timer_kills = 0, point_kills = 0;
   std::map<std::string, int> points;  // named point -> kills there
-  std::uint64_t acked_puts = 0, acked_deletes = 0, gets = 0, migrations = 0;
+  std::uint64_t acked_puts = 0, acked_deletes = 0, gets = 0, migrations = 0, burst_switches = 0;
   std::uint64_t recovered_intents = 0, recovered_orphans = 0;
   double seconds = 0;
   std::string first_problem;
