@@ -1,5 +1,5 @@
 # prescale — entry points. `make demo` and `make test` are all a new machine needs.
-.PHONY: all deps stack-deps configure build demo test test-unit test-integration bench bench-edge stack-up stack-down format format-check clean
+.PHONY: all deps stack-deps configure build demo test test-unit test-integration bench bench-edge bench-tier crashtest-tier stack-up stack-down format format-check clean
 
 BUILD_DIR ?= build
 JOBS ?= 2
@@ -19,7 +19,7 @@ demo: build
 	@./$(BUILD_DIR)/prescale tournament --scenario seed
 	@./$(BUILD_DIR)/prescale ablation --scenario seed
 
-# Kafka jars, a Spark 3.5 SPARK_HOME and its Kafka source jars, cached in ~/.cache/prescale
+# Kafka jars, a Spark 3.5 SPARK_HOME and its Kafka source jars, S3Proxy's jars, cached in ~/.cache/prescale
 # (only tests, benchmarks and the live stack need them; `make demo` does not).
 stack-deps: deps
 	@bash scripts/stack/deps.sh
@@ -43,19 +43,29 @@ bench: build
 bench-edge: build stack-deps
 	@bash scripts/bench/edge-throughput.sh
 
-# The local stack on loopback under out/stack: Kafka (+ the iot-* topics), Mosquitto, Redis,
+# The tiered store: each tier vs its reference (redis-benchmark, raw fsync'd writes, S3Proxy),
+# JSON (~1 min); and the 500-crash-point reliability run (~6 min). Both start their own servers.
+bench-tier: build stack-deps
+	@./$(BUILD_DIR)/prescale tier bench
+
+crashtest-tier: build stack-deps
+	@./$(BUILD_DIR)/prescale tier crashtest --rounds 500 --format json
+
+# The local stack on loopback under out/stack: Kafka (+ the iot-* topics), Mosquitto, Redis, S3Proxy,
 # Spark 3.5 standalone and the IoT job with the prescale plugin (ports: scripts/stack/*.sh).
 stack-up: stack-deps
 	@bash scripts/stack/kafka.sh start
 	@bash scripts/stack/kafka.sh topics iot-raw-data iot-processed iot-metrics iot-control iot-metadata
 	@bash scripts/stack/mosquitto.sh start
 	@bash scripts/stack/redis.sh start
+	@bash scripts/stack/s3proxy.sh start
 	@bash scripts/stack/spark.sh start
 	@bash scripts/stack/iot-job.sh start
 
 stack-down:
 	@bash scripts/stack/iot-job.sh stop
 	@bash scripts/stack/spark.sh stop
+	@bash scripts/stack/s3proxy.sh stop
 	@bash scripts/stack/redis.sh stop
 	@bash scripts/stack/mosquitto.sh stop
 	@bash scripts/stack/kafka.sh stop

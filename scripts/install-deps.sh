@@ -31,6 +31,11 @@ PACKAGES=(
   redis-tools            # redis-cli: the stack scripts' readiness probe
   python3-pip            # fetches the pyspark distribution (a Spark 3.5 SPARK_HOME) once
   libsimdjson-dev        # parses device readings at the gateway (154 ns a line; nlohmann took ~1.5 us)
+  libhiredis-dev         # src/tier: the Redis (hot) tier's client, AUTH and redis:// URLs
+  libsqlite3-dev         # src/tier: the durable catalog of where objects live (WAL, crash recovery)
+  libcurl4-openssl-dev   # src/tier: the S3 (cold) tier, SigV4 signing by CURLOPT_AWS_SIGV4
+  libzstd-dev            # src/tier: per-tier compression (zstd, the cold tier's default)
+  liblz4-dev             # src/tier: per-tier compression (lz4, cheap enough for the hot tier)
 )
 
 missing=()

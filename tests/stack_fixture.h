@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -78,6 +79,17 @@ class Stack {
     worker_ui_ = free_port();
     return start("spark");
   }
+  // S3Proxy (checks SigV4; credentials s3_access_key()/s3_secret_key()).
+  std::string start_s3() {
+    s3_port_ = free_port();
+    return start("s3proxy");
+  }
+  // Stops (and forgets) one started service, e.g. Redis in the middle of a test; start_*
+  // again restarts it on a new port.
+  void stop_service(const std::string& svc) {
+    script(svc, "stop");
+    started_.erase(std::remove(started_.begin(), started_.end(), svc), started_.end());
+  }
   // The IoT job (needs Kafka, Spark and Redis started first).
   std::string start_iot_job(const std::string& extra_env = "") {
     job_ui_ = free_port();
@@ -90,6 +102,10 @@ class Stack {
     return "";
   }
   int redis_port() const { return redis_port_; }
+  int s3_port() const { return s3_port_; }
+  std::string s3_endpoint() const { return "http://127.0.0.1:" + std::to_string(s3_port_); }
+  static std::string s3_access_key() { return "prescale"; }
+  static std::string s3_secret_key() { return "prescale-secret"; }
   int job_ui_port() const { return job_ui_; }
 
   std::string brokers() const { return "127.0.0.1:" + std::to_string(kafka_port_); }
@@ -108,6 +124,7 @@ class Stack {
         "PRESCALE_RUN_DIR='" + run_dir_ + "' KAFKA_PORT=" + std::to_string(kafka_port_) +
         " KAFKA_CONTROLLER_PORT=" + std::to_string(controller_port_) +
         " MQTT_PORT=" + std::to_string(mqtt_port_) + " REDIS_PORT=" + std::to_string(redis_port_) +
+        " S3_PORT=" + std::to_string(s3_port_) +
         " SPARK_MASTER_PORT=" + std::to_string(spark_port_) +
         " SPARK_MASTER_WEBUI_PORT=" + std::to_string(spark_ui_) +
         " SPARK_WORKER_WEBUI_PORT=" + std::to_string(worker_ui_) +
@@ -121,6 +138,7 @@ class Stack {
   std::vector<std::string> started_;
   int kafka_port_ = 0, controller_port_ = 0, mqtt_port_ = 0, redis_port_ = 0;
   int spark_port_ = 0, spark_ui_ = 0, worker_ui_ = 0, job_ui_ = 0;
+  int s3_port_ = 0;
   std::string job_env_;
 };
 

@@ -26,6 +26,7 @@
 #include "sim/scenario.h"
 #include "sim/simulator.h"
 #include "sim/workload.h"
+#include "tier_cmds.h"
 
 namespace {
 
@@ -473,6 +474,7 @@ int main(int argc, char** argv) {
   auto* edge_cmd = prescale::cli::add_edge_command(app, &edge_args);
   prescale::cli::RaceArgs race_args;
   auto* race_cmd = prescale::cli::add_race_command(app, &race_args);
+  auto* tier_args = prescale::cli::add_tier_command(app);
 
   WorkloadArgs dw;
   std::string decision_policy = "rl";
@@ -491,6 +493,8 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kBadInput;
   }
 
+  if (prescale::cli::tier_selected(tier_args))
+    return prescale::cli::run_tier_cmd(tier_args, PRESCALE_SOURCE_DIR);
   if (*train) return run_train_cmd(ta);
   if (*controller_cmd) return prescale::cli::run_controller_cmd(controller_config);
   if (*edge_cmd) return prescale::cli::run_edge_cmd(std::move(edge_args));

@@ -4,11 +4,13 @@
 #   kafka   - the Kafka 3.9.1 broker and Kafka's own tools (Maven Central; kafka-pom.xml)
 #   spark   - a Spark 3.5.3 SPARK_HOME (jars, bin, sbin) from the PyPI pyspark distribution,
 #             plus the Kafka source jars the IoT job needs (Maven Central; spark-kafka-pom.xml)
-# Usage: deps.sh [kafka] [spark]   (default: both)
+#   s3proxy - S3Proxy 2.6.0, a local S3-compatible server that checks SigV4 (Maven Central;
+#             s3proxy-pom.xml), for the cold tier's tests and benchmarks
+# Usage: deps.sh [kafka] [spark] [s3proxy]   (default: all)
 source "$(dirname "$0")/lib.sh"
 
 want=("$@")
-[ ${#want[@]} -eq 0 ] && want=(kafka spark)
+[ ${#want[@]} -eq 0 ] && want=(kafka spark s3proxy)
 
 need() { command -v "$1" >/dev/null || die "$1 is missing (scripts/install-deps.sh installs it)"; }
 
@@ -69,6 +71,13 @@ for w in "${want[@]}"; do
           "spark-token-provider-kafka-0-10_2.12-$SPARK_VERSION.jar" "kafka-clients-3.4.1.jar" "commons-pool2-*.jar"
       fi
       ;;
-    *) die "unknown dependency '$w' (expected kafka or spark)" ;;
+    s3proxy)
+      if [ ! -f "$S3PROXY_LIBS/.complete" ]; then
+        log "fetching S3Proxy $S3PROXY_VERSION jars into $S3PROXY_LIBS"
+        fetch_maven s3proxy-pom.xml "$S3PROXY_LIBS"
+        ls "$S3PROXY_LIBS"/s3proxy-"$S3PROXY_VERSION".jar >/dev/null || die "s3proxy-$S3PROXY_VERSION.jar missing"
+      fi
+      ;;
+    *) die "unknown dependency '$w' (expected kafka, spark or s3proxy)" ;;
   esac
 done

@@ -1,0 +1,45 @@
+// The configuration of `prescale tier serve|worker|put|get|...` (YAML, docs/tier.md), and
+// building a TieredStore from it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "tier/dir_store.h"
+#include "tier/redis_store.h"
+#include "tier/s3_store.h"
+#include "tier/tiered_store.h"
+
+namespace prescale::tier {
+
+struct TierConfig {
+  std::string source;  // the file it came from
+  TieredOptions store;
+  std::string listen = "127.0.0.1";
+  int port = 8090;
+  int tick_ms = 1000;
+  std::string scenario;  // prices from this scenario's tier table ("" = the built-in defaults)
+
+  bool has_redis = false;
+  RedisOptions redis;
+  std::string redis_password_file;
+  std::string adopt_prefix;  // existing Redis keys under this prefix join the catalog
+
+  std::string dir;
+  DirSync dir_sync = DirSync::kFull;
+
+  bool has_s3 = false;
+  S3Options s3;
+  std::string s3_secret_file;
+};
+
+// Strict: unknown keys, wrong types and out-of-range values are errors naming file:line.
+// Relative paths are resolved against the file's directory. Secrets come from files or the
+// environment (REDIS_PASSWORD, AWS_SECRET_ACCESS_KEY), never from the YAML itself.
+core::Result<TierConfig> load_tier_config(const std::string& path);
+
+// Opens the configured tiers and the catalog (no recovery yet).
+core::Result<std::unique_ptr<TieredStore>> open_store(const TierConfig& config);
+
+}  // namespace prescale::tier

@@ -1,0 +1,42 @@
+// A Redis or S3Proxy server of our own on a free loopback port, started and stopped
+// through the project's stack scripts (scripts/stack/redis.sh, s3proxy.sh) with a private
+// run directory: what `prescale tier crashtest` and `tier bench` use when no server is
+// configured. The destructor stops the server and removes its directory.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+
+namespace prescale::tier {
+
+// A TCP port on 127.0.0.1 that nothing listens on right now.
+core::Result<int> free_loopback_port();
+
+class LocalServer {
+ public:
+  // `service`: "redis" or "s3proxy"; `source_dir`: the checkout holding scripts/stack.
+  static core::Result<std::unique_ptr<LocalServer>> start(const std::string& source_dir,
+                                                          const std::string& service);
+  ~LocalServer();
+  LocalServer(const LocalServer&) = delete;
+  LocalServer& operator=(const LocalServer&) = delete;
+
+  int port() const { return port_; }
+  // Stops it now (the destructor then does nothing more than clean up).
+  void stop();
+  // The local S3Proxy's credentials (a test identity, not a secret worth hiding).
+  static const char* s3_access_key() { return "prescale"; }
+  static const char* s3_secret_key() { return "prescale-secret"; }
+
+ private:
+  LocalServer() = default;
+  int run(const std::string& verb, const std::string& log) const;
+
+  std::string script_, service_, run_dir_;
+  int port_ = 0;
+  bool running_ = false;
+};
+
+}  // namespace prescale::tier

@@ -1,0 +1,53 @@
+// The one object-store contract every tier implements (Redis, a local directory, S3), and
+// that the TieredStore itself offers on top of them.
+//
+// Keys are arbitrary non-empty byte strings of at most 1024 bytes; values are opaque bytes.
+// Every call is synchronous and returns an error value (never throws). A missing object is
+// not an error: get/stat return an empty optional and del succeeds. Implementations are
+// safe to call from several threads at once.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace prescale::tier {
+
+struct ObjectInfo {
+  std::string key;
+  std::uint64_t size = 0;  // stored bytes
+};
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  // Stores `data` under `key`, replacing any previous value atomically: a reader sees the
+  // old value or the new one, never a mix. Durable when it returns, as far as the backend
+  // is (a directory: fsync'd; S3: acknowledged; Redis: as its persistence is configured).
+  virtual core::Status put(const std::string& key, const std::string& data) = 0;
+  // Like put() for a name no reader uses yet (the TieredStore's versioned copies, which the
+  // catalog names only after this returns): no atomic replace is needed, so a backend may
+  // write in place (a crash can leave a partial copy, which recovery deletes). Equally
+  // durable when it returns.
+  virtual core::Status put_fresh(const std::string& key, const std::string& data) {
+    return put(key, data);
+  }
+  virtual core::Result<std::optional<std::string>> get(const std::string& key) = 0;
+  virtual core::Status del(const std::string& key) = 0;
+  virtual core::Result<std::optional<ObjectInfo>> stat(const std::string& key) = 0;
+  // Every key starting with `prefix`, in no particular order.
+  virtual core::Result<std::vector<std::string>> list(const std::string& prefix) = 0;
+  // Deletes leftovers of interrupted writes (a directory's temp files); returns how many.
+  virtual core::Result<int> remove_temp_files() { return 0; }
+  // "redis://127.0.0.1:6379/0", "dir:/var/lib/x", "s3://bucket" (no secrets).
+  virtual std::string describe() const = 0;
+};
+
+// The common key check: non-empty, at most 1024 bytes, no NUL.
+core::Status check_key(const std::string& key);
+
+}  // namespace prescale::tier

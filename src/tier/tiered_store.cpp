@@ -1,0 +1,585 @@
+#include "tier/tiered_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tier/dir_store.h"
+#include "tier/redis_store.h"
+
+namespace prescale::tier {
+
+namespace {
+
+const char* kTierNames[3] = {"redis", "nvme", "s3"};
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Marks an intent as owned by the running call for its lifetime.
+class Owned {
+ public:
+  Owned(std::mutex& mu, std::set<std::int64_t>& set, std::int64_t id)
+      : mu_(mu), set_(set), id_(id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    set_.insert(id_);
+  }
+  ~Owned() {
+    std::lock_guard<std::mutex> lock(mu_);
+    set_.erase(id_);
+  }
+
+ private:
+  std::mutex& mu_;
+  std::set<std::int64_t>& set_;
+  std::int64_t id_;
+};
+
+}  // namespace
+
+TieredStore::TieredStore(TieredOptions o, std::unique_ptr<Catalog> c,
+                         std::array<std::unique_ptr<ObjectStore>, 3> t)
+    : opt_(std::move(o)), catalog_(std::move(c)), tiers_(std::move(t)) {
+  if (!opt_.clock) opt_.clock = wall_ms;
+  for (size_t i = 0; i < 3; ++i) opt_.rules.configured[i] = tiers_[i] != nullptr;
+  last_usage_ms_ = opt_.clock();
+}
+
+core::Result<std::unique_ptr<TieredStore>> TieredStore::open(
+    TieredOptions options, std::array<std::unique_ptr<ObjectStore>, 3> tiers) {
+  if (!tiers[kDir]) return core::Error{"tier: the directory (nvme) tier is required"};
+  if (options.catalog_path.empty()) return core::Error{"tier: catalog: expected a file path"};
+  auto cat = Catalog::open(options.catalog_path);
+  if (!cat.ok()) return cat.error();
+  return std::unique_ptr<TieredStore>(
+      new TieredStore(std::move(options), std::move(*cat), std::move(tiers)));
+}
+
+std::string TieredStore::physical(const std::string& key, std::int64_t version) const {
+  return opt_.key_prefix + key + "@" + std::to_string(version);
+}
+
+bool TieredStore::parse_physical(const std::string& name, std::string* key,
+                                 std::int64_t* version) const {
+  if (name.compare(0, opt_.key_prefix.size(), opt_.key_prefix) != 0) return false;
+  const auto at = name.rfind('@');
+  if (at == std::string::npos || at < opt_.key_prefix.size() || at + 1 >= name.size()) return false;
+  std::int64_t v = 0;
+  for (size_t i = at + 1; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return false;
+    v = v * 10 + (name[i] - '0');
+  }
+  *key = name.substr(opt_.key_prefix.size(), at - opt_.key_prefix.size());
+  *version = v;
+  return true;
+}
+
+PlacementRules TieredStore::rules() const {
+  PlacementRules r = opt_.rules;
+  r.burst = burst_;
+  return r;
+}
+
+void TieredStore::count(int tier, int what) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& u = pending_usage_[static_cast<size_t>(tier)];
+  (what == 0 ? u.puts : what == 1 ? u.gets : u.deletes)++;
+}
+
+void TieredStore::note_access(const std::string& key, double count, std::int64_t last) {
+  std::lock_guard<std::mutex> lock(mu_);
+  accesses_[key] = Catalog::Access{key, count, last};
+}
+
+core::Status TieredStore::put_into(int tier, const std::string& key, const std::string& data) {
+  const std::int64_t t = now();
+  auto id = catalog_->begin_put(key, tier, t);
+  if (!id.ok()) return id.error();
+  Owned own(mu_, in_flight_, *id);
+  hit("put:intent");
+  const Codec codec = opt_.codecs[static_cast<size_t>(tier)];
+  const std::string stored = compress(codec, data);
+  const std::string name = physical(key, *id);
+  auto st = tiers_[static_cast<size_t>(tier)]->put_fresh(name, stored);
+  if (!st.ok()) {
+    // The copy may or may not exist: delete it; if that fails too the intent stays and
+    // recovery (or a later tick) deletes it.
+    if (tiers_[static_cast<size_t>(tier)]->del(name).ok()) (void)catalog_->clear_intent(*id);
+    return st;
+  }
+  count(tier, 0);
+  hit("put:written");
+  ObjectRow row;
+  row.key = key;
+  row.version = *id;
+  row.tier = tier;
+  row.codec = static_cast<int>(codec);
+  row.size = data.size();
+  row.stored_size = stored.size();
+  row.sha256 = sha256_hex(data);
+  auto old = catalog_->get(key);
+  row.rate = opt_.temperature.on_access(old.ok() && *old ? (*old)->rate : 0.0,
+                                        old.ok() && *old ? (*old)->last_access_ms : t, t);
+  row.last_access_ms = t;
+  row.created_ms = t;
+  row.burst = burst_ && tier == kRedis;
+  auto drop = catalog_->commit_put(*id, row);
+  if (!drop.ok()) return drop.error();
+  hit("put:committed");
+  if (*drop) return run_drop(**drop);
+  return core::Status::Ok();
+}
+
+core::Status TieredStore::run_drop(const Intent& drop) {
+  Owned own(mu_, in_flight_, drop.id);
+  ObjectStore* s = tiers_[static_cast<size_t>(drop.src_tier)].get();
+  if (s) {
+    auto st = s->del(physical(drop.key, drop.version));
+    if (!st.ok()) return core::Status::Ok();  // the intent stays; recovery finishes it
+    count(drop.src_tier, 2);
+  }
+  hit("drop:deleted");
+  return catalog_->clear_intent(drop.id);
+}
+
+core::Status TieredStore::put(const std::string& key, const std::string& data) {
+  if (auto st = check_key(key); !st.ok()) return st;
+  const PlacementRules r = rules();
+  int tier = write_tier(r, opt_.write_tier);
+  std::string errors;
+  for (; tier <= kS3; ++tier) {
+    if (!tiers_[static_cast<size_t>(tier)]) continue;
+    auto st = put_into(tier, key, data);
+    if (st.ok()) return st;
+    errors += (errors.empty() ? "" : "; ") + st.message();
+    std::lock_guard<std::mutex> lock(mu_);
+    ++fallthroughs_;
+  }
+  return core::Error{"put " + key + ": every tier failed: " + errors};
+}
+
+core::Result<std::optional<std::string>> TieredStore::get(const std::string& key) {
+  if (auto st = check_key(key); !st.ok()) return st.error();
+  // A concurrent migration may delete the copy between reading the row and the copy:
+  // read the row again then.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    auto row = catalog_->get(key);
+    if (!row.ok()) return row.error();
+    if (!*row) return std::optional<std::string>();
+    const ObjectRow& r = **row;
+    ObjectStore* s = tiers_[static_cast<size_t>(r.tier)].get();
+    if (!s)
+      return core::Error{"get " + key + ": lives in the unconfigured tier " + kTierNames[r.tier]};
+    auto data = s->get(physical(key, r.version));
+    if (!data.ok()) return data.error();
+    count(r.tier, 1);
+    if (!*data) continue;
+    auto raw = decompress(static_cast<Codec>(r.codec), **data, r.size);
+    if (!raw.ok()) return core::Error{"get " + key + ": " + raw.error().message};
+    if (opt_.verify_reads && sha256_hex(*raw) != r.sha256) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++bad_checksums_;
+      return core::Error{"get " + key + ": checksum mismatch in " + kTierNames[r.tier] +
+                         " (corrupt copy)"};
+    }
+    const std::int64_t t = now();
+    double c = r.rate;
+    std::int64_t last = r.last_access_ms;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = accesses_.find(key);
+      if (it != accesses_.end()) {
+        c = it->second.rate;
+        last = it->second.last_access_ms;
+      }
+    }
+    note_access(key, opt_.temperature.on_access(c, last, t), t);
+    return std::optional<std::string>(std::move(*raw));
+  }
+  return core::Error{"get " + key + ": the catalog names a copy that is missing (lost)"};
+}
+
+core::Status TieredStore::del(const std::string& key) {
+  if (auto st = check_key(key); !st.ok()) return st;
+  auto drop = catalog_->remove(key, now());
+  if (!drop.ok()) return drop.error();
+  if (*drop) return run_drop(**drop);
+  return core::Status::Ok();
+}
+
+core::Result<std::optional<ObjectInfo>> TieredStore::stat(const std::string& key) {
+  auto row = catalog_->get(key);
+  if (!row.ok()) return row.error();
+  if (!*row) return std::optional<ObjectInfo>();
+  return std::optional<ObjectInfo>(ObjectInfo{key, (*row)->size});
+}
+
+core::Result<std::vector<std::string>> TieredStore::list(const std::string& prefix) {
+  auto rows = catalog_->list(prefix);
+  if (!rows.ok()) return rows.error();
+  std::vector<std::string> out;
+  for (auto& r : *rows) out.push_back(std::move(r.key));
+  return out;
+}
+
+core::Result<bool> TieredStore::migrate(const std::string& key, int dst) {
+  auto row = catalog_->get(key);
+  if (!row.ok()) return row.error();
+  if (!*row || (*row)->tier == dst) return false;
+  const ObjectRow r = **row;
+  ObjectStore* from = tiers_[static_cast<size_t>(r.tier)].get();
+  ObjectStore* to = tiers_[static_cast<size_t>(dst)].get();
+  if (!from || !to) return core::Error{"migrate " + key + ": tier not configured"};
+  auto id = catalog_->begin_migrate(key, r.version, r.tier, dst, now());
+  if (!id.ok()) return id.error();
+  Owned own(mu_, in_flight_, *id);
+  hit("migrate:intent");
+  const std::string name = physical(key, r.version);
+  auto fail = [&](const std::string& why) -> core::Result<bool> {
+    // Undo the copy; the row still names the source, so this is safe. A failed delete
+    // leaves the intent for recovery.
+    std::lock_guard<std::mutex> lock(mu_);
+    ++migration_failures_;
+    return core::Error{"migrate " + key + " " + kTierNames[r.tier] + "->" + kTierNames[dst] + ": " +
+                       why};
+  };
+  auto undo = [&] {
+    if (to->del(name).ok()) (void)catalog_->clear_intent(*id);
+  };
+  auto src = from->get(name);
+  if (!src.ok()) {
+    undo();
+    return fail(src.error().message);
+  }
+  count(r.tier, 1);
+  if (!*src) {  // superseded or deleted meanwhile
+    undo();
+    return false;
+  }
+  auto raw = decompress(static_cast<Codec>(r.codec), **src, r.size);
+  if (!raw.ok() || sha256_hex(*raw) != r.sha256) {
+    undo();
+    std::lock_guard<std::mutex> lock(mu_);
+    ++bad_checksums_;
+    return core::Error{"migrate " + key + ": the source copy fails its checksum"};
+  }
+  const Codec codec = opt_.codecs[static_cast<size_t>(dst)];
+  const std::string stored = compress(codec, *raw);
+  if (auto st = to->put_fresh(name, stored); !st.ok()) {
+    undo();
+    return fail(st.message());
+  }
+  count(dst, 0);
+  hit("migrate:copied");
+  // Verify by reading the copy back.
+  auto back = to->get(name);
+  if (!back.ok() || !*back) {
+    undo();
+    return fail(back.ok() ? "the copy is missing on read-back" : back.error().message);
+  }
+  count(dst, 1);
+  auto back_raw = decompress(codec, **back, r.size);
+  if (!back_raw.ok() || sha256_hex(*back_raw) != r.sha256) {
+    undo();
+    return fail("the copy fails its checksum on read-back");
+  }
+  hit("migrate:verified");
+  auto moved = catalog_->commit_migrate(*id, static_cast<int>(codec), stored.size());
+  if (!moved.ok()) return moved.error();
+  hit("migrate:committed");
+  // The intent now names the loser: the source if moved, else the copy just made.
+  Intent drop;
+  drop.id = *id;
+  drop.key = key;
+  drop.version = r.version;
+  drop.src_tier = *moved ? r.tier : dst;
+  if (auto st = run_drop(drop); !st.ok()) return st.error();
+  if (*moved) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++migrations_;
+  }
+  return *moved;
+}
+
+core::Status TieredStore::resolve(const Intent& in, int* deleted) {
+  auto row = catalog_->get(in.key);
+  if (!row.ok()) return row.error();
+  for (int t : {in.src_tier, in.dst_tier}) {
+    if (t < 0 || t > 2 || !tiers_[static_cast<size_t>(t)]) continue;
+    const bool live = *row && (*row)->version == in.version && (*row)->tier == t;
+    if (live) continue;
+    auto st = tiers_[static_cast<size_t>(t)]->del(physical(in.key, in.version));
+    if (!st.ok())
+      return core::Error{"recovery of intent " + std::to_string(in.id) + ": " + st.message()};
+    ++*deleted;
+  }
+  return catalog_->clear_intent(in.id);
+}
+
+core::Result<int> TieredStore::count_orphans() {
+  int n = 0;
+  for (int t = 0; t < 3; ++t) {
+    ObjectStore* s = tiers_[static_cast<size_t>(t)].get();
+    if (!s) continue;
+    auto names = s->list(opt_.key_prefix);
+    if (!names.ok()) return names.error();
+    for (const auto& name : *names) {
+      std::string key;
+      std::int64_t v = 0;
+      if (!parse_physical(name, &key, &v)) continue;
+      auto row = catalog_->get(key);
+      if (!row.ok()) return row.error();
+      if (!*row || (*row)->version != v || (*row)->tier != t) ++n;
+    }
+  }
+  return n;
+}
+
+core::Result<RecoveryReport> TieredStore::recover() {
+  RecoveryReport rep;
+  auto intents = catalog_->intents();
+  if (!intents.ok()) return intents.error();
+  for (const auto& in : *intents) {
+    if (auto st = resolve(in, &rep.copies_deleted); !st.ok()) return st.error();
+    ++rep.intents;
+  }
+  for (int t = 0; t < 3; ++t) {
+    ObjectStore* s = tiers_[static_cast<size_t>(t)].get();
+    if (!s) continue;
+    auto names = s->list(opt_.key_prefix);
+    if (!names.ok()) return names.error();
+    for (const auto& name : *names) {
+      std::string key;
+      std::int64_t v = 0;
+      if (!parse_physical(name, &key, &v)) continue;
+      auto row = catalog_->get(key);
+      if (!row.ok()) return row.error();
+      if (*row && (*row)->version == v && (*row)->tier == t) continue;
+      if (auto st = s->del(name); !st.ok()) return st.error();
+      ++rep.orphans;
+    }
+  }
+  auto temps = tiers_[kDir]->remove_temp_files();
+  if (temps.ok()) rep.temp_files = *temps;
+  return rep;
+}
+
+core::Status TieredStore::tick_access_only(bool residency) {
+  const std::int64_t t = now();
+  std::vector<Catalog::Access> acc;
+  std::vector<TierUsage> usage;
+  double dt_s = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [k, a] : accesses_) acc.push_back(a);
+    accesses_.clear();
+    usage.assign(pending_usage_.begin(), pending_usage_.end());
+    pending_usage_ = {};
+    dt_s = static_cast<double>(t - last_usage_ms_) / 1000.0;
+    last_usage_ms_ = t;
+  }
+  if (auto st = catalog_->record_access(acc); !st.ok()) return st;
+  return catalog_->add_usage(usage, residency ? std::max(0.0, dt_s) : 0.0);
+}
+
+core::Result<TickReport> TieredStore::tick() {
+  TickReport rep;
+  const std::int64_t t = now();
+  // 1. Store the access statistics and the usage counters gathered since the last tick.
+  if (auto st = tick_access_only(); !st.ok()) return st.error();
+  // 2. Intents older than stale_intent_ms that no running call owns (a failed cleanup).
+  auto intents = catalog_->intents();
+  if (!intents.ok()) return intents.error();
+  for (const auto& in : *intents) {
+    bool owned;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      owned = in_flight_.count(in.id) > 0;
+    }
+    if (owned || t - in.created_ms < opt_.stale_intent_ms) continue;
+    int deleted = 0;
+    (void)resolve(in, &deleted);
+  }
+  // 3. Adopt keys other programs wrote under adopt_prefix.
+  if (!opt_.adopt_prefix.empty()) {
+    auto n = adopt();
+    if (n.ok())
+      rep.adopted = *n;
+    else
+      rep.last_error = n.error().message;
+  }
+  // 4. Place and migrate: demotions first (they free the budgets), coldest first.
+  auto rows = catalog_->list("");
+  if (!rows.ok()) return rows.error();
+  std::vector<Candidate> cands;
+  cands.reserve(rows->size());
+  for (const auto& r : *rows)
+    cands.push_back(Candidate{r.key, r.tier, r.size,
+                              opt_.temperature.per_hour(r.rate, r.last_access_ms, t), r.burst});
+  const std::vector<int> target = place(cands, rules());
+  std::vector<size_t> moves;
+  for (size_t i = 0; i < cands.size(); ++i)
+    if (target[i] != cands[i].tier) moves.push_back(i);
+  std::stable_sort(moves.begin(), moves.end(), [&](size_t a, size_t b) {
+    const bool da = target[a] > cands[a].tier, db = target[b] > cands[b].tier;
+    if (da != db) return da;
+    return da ? cands[a].per_hour < cands[b].per_hour : cands[a].per_hour > cands[b].per_hour;
+  });
+  for (size_t i : moves) {
+    if (rep.moves + rep.failed >= opt_.max_moves_per_tick) break;
+    auto m = migrate(cands[i].key, target[i]);
+    if (!m.ok()) {
+      ++rep.failed;
+      rep.last_error = m.error().message;
+      continue;
+    }
+    if (*m) {
+      ++rep.moves;
+      (target[i] > cands[i].tier ? rep.demotions : rep.promotions)++;
+    }
+  }
+  return rep;
+}
+
+// Adoption, crash-safe without an intent: RENAME the foreign key to a claim name outside
+// the prefix (atomic; a later write by its owner creates a fresh key, adopted next time),
+// put its content, then DEL the claim. Claims left by a crash are finished first; putting
+// the same content twice only makes a new version of the same bytes.
+core::Result<int> TieredStore::adopt() {
+  auto* redis = dynamic_cast<RedisStore*>(tiers_[kRedis].get());
+  if (!redis) return 0;
+  const std::string claims = "tier-adopting:" + opt_.key_prefix;
+  auto pending = redis->list(claims);
+  if (!pending.ok()) return pending.error();
+  auto fresh = redis->list(opt_.adopt_prefix);
+  if (!fresh.ok()) return fresh.error();
+  std::set<std::string> todo(pending->begin(), pending->end());
+  for (const auto& k : *fresh) {
+    if (k.compare(0, opt_.key_prefix.size(), opt_.key_prefix) == 0) continue;  // ours
+    auto moved = redis->rename(k, claims + k);
+    if (!moved.ok()) return moved.error();
+    if (*moved) todo.insert(claims + k);
+  }
+  int n = 0;
+  for (const auto& claim : todo) {
+    const std::string key = claim.substr(claims.size());
+    auto fields = redis->read_fields(claim);
+    if (!fields.ok()) return fields.error();
+    if (*fields) {
+      const auto& f = **fields;
+      std::string value;
+      if (f.size() == 1 && f.begin()->first.empty()) {
+        value = f.begin()->second;
+      } else {
+        nlohmann::json j(f);  // sorted fields: the same hash gives the same bytes
+        value = j.dump();
+      }
+      if (auto st = put(key, value); !st.ok()) return st.error();
+      ++n;
+    }
+    if (auto st = redis->del(claim); !st.ok()) return st.error();
+  }
+  return n;
+}
+
+StoreStats TieredStore::stats() {
+  StoreStats s;
+  s.burst = burst_;
+  auto u = catalog_->usage();
+  std::array<TierUsage, 3> pending;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending = pending_usage_;
+    s.fallthroughs = fallthroughs_;
+    s.migrations_here = migrations_;
+    s.migration_failures = migration_failures_;
+    s.checksum_failures = bad_checksums_;
+  }
+  if (auto m = catalog_->migrations(); m.ok()) s.migrations = *m;
+  for (size_t t = 0; t < 3; ++t) {
+    TierStats& x = s.tiers[t];
+    x.configured = tiers_[t] != nullptr;
+    if (u.ok()) {
+      const TierUsage& y = (*u)[t];
+      x.objects = y.objects;
+      x.stored_bytes = y.stored_bytes;
+      x.puts = y.puts + pending[t].puts;
+      x.gets = y.gets + pending[t].gets;
+      x.deletes = y.deletes + pending[t].deletes;
+      x.gb_hours = y.byte_seconds / 1e9 / 3600.0;
+    }
+    const sim::TierSpec& p = opt_.prices[t];
+    x.cost_usd = x.gb_hours * p.price_gb_hour +
+                 static_cast<double>(x.puts) / 1000.0 * p.put_per_1000 +
+                 static_cast<double>(x.gets) / 1000.0 * p.get_per_1000;
+    s.cost_usd += x.cost_usd;
+  }
+  return s;
+}
+
+std::string StoreStats::to_json() const {
+  nlohmann::json j;
+  for (size_t t = 0; t < 3; ++t) {
+    const TierStats& x = tiers[t];
+    j["tiers"][kTierNames[t]] = {{"configured", x.configured},
+                                 {"objects", x.objects},
+                                 {"stored_bytes", x.stored_bytes},
+                                 {"puts", x.puts},
+                                 {"gets", x.gets},
+                                 {"deletes", x.deletes},
+                                 {"gb_hours", x.gb_hours},
+                                 {"cost_usd", x.cost_usd}};
+  }
+  j["fallthroughs"] = fallthroughs;
+  j["migrations"] = migrations;
+  j["migration_failures"] = migration_failures;
+  j["checksum_failures"] = checksum_failures;
+  j["burst"] = burst;
+  j["cost_usd"] = cost_usd;
+  return j.dump();
+}
+
+std::string StoreStats::prometheus() const {
+  std::ostringstream o;
+  auto metric = [&](const char* name, const char* type, const char* help) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+  };
+  auto per_tier = [&](const char* name, const char* type, const char* help, auto field) {
+    metric(name, type, help);
+    for (size_t t = 0; t < 3; ++t)
+      if (tiers[t].configured)
+        o << name << "{tier=\"" << kTierNames[t] << "\"} " << field(tiers[t]) << "\n";
+  };
+  per_tier("prescale_tier_objects", "gauge", "Objects resident in the tier",
+           [](const TierStats& x) { return x.objects; });
+  per_tier("prescale_tier_stored_bytes", "gauge", "Bytes resident in the tier (after compression)",
+           [](const TierStats& x) { return x.stored_bytes; });
+  per_tier("prescale_tier_puts_total", "counter", "Write requests to the tier",
+           [](const TierStats& x) { return x.puts; });
+  per_tier("prescale_tier_gets_total", "counter", "Read requests to the tier",
+           [](const TierStats& x) { return x.gets; });
+  per_tier("prescale_tier_gb_hours_total", "counter", "Resident GB-hours in the tier",
+           [](const TierStats& x) { return x.gb_hours; });
+  per_tier("prescale_tier_cost_usd_total", "counter",
+           "Storage and request cost of the tier (the simulator's price table)",
+           [](const TierStats& x) { return x.cost_usd; });
+  metric("prescale_tier_fallthroughs_total", "counter",
+         "Writes that fell through to a colder tier");
+  o << "prescale_tier_fallthroughs_total " << fallthroughs << "\n";
+  metric("prescale_tier_migrations_total", "counter", "Committed migrations");
+  o << "prescale_tier_migrations_total " << migrations << "\n";
+  metric("prescale_tier_migration_failures_total", "counter",
+         "Migrations that failed and were undone");
+  o << "prescale_tier_migration_failures_total " << migration_failures << "\n";
+  metric("prescale_tier_checksum_failures_total", "counter", "Copies that failed their checksum");
+  o << "prescale_tier_checksum_failures_total " << checksum_failures << "\n";
+  metric("prescale_tier_burst", "gauge", "1 while burst mode is on");
+  o << "prescale_tier_burst " << (burst ? 1 : 0) << "\n";
+  return o.str();
+}
+
+}  // namespace prescale::tier

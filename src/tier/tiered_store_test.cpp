@@ -1,0 +1,278 @@
+#include "tier/tiered_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "tier/dir_store.h"
+#include "tier/mem_store.h"
+
+namespace prescale::tier {
+namespace {
+
+// Forwards to a store the test owns, so the "servers" outlive a crashed TieredStore.
+class Borrowed : public ObjectStore {
+ public:
+  explicit Borrowed(ObjectStore* s) : s_(s) {}
+  core::Status put(const std::string& k, const std::string& d) override { return s_->put(k, d); }
+  core::Status put_fresh(const std::string& k, const std::string& d) override {
+    return s_->put_fresh(k, d);
+  }
+  core::Result<std::optional<std::string>> get(const std::string& k) override { return s_->get(k); }
+  core::Status del(const std::string& k) override { return s_->del(k); }
+  core::Result<std::optional<ObjectInfo>> stat(const std::string& k) override {
+    return s_->stat(k);
+  }
+  core::Result<std::vector<std::string>> list(const std::string& p) override { return s_->list(p); }
+  std::string describe() const override { return s_->describe(); }
+  core::Result<int> remove_temp_files() override { return s_->remove_temp_files(); }
+
+ private:
+  ObjectStore* s_;
+};
+
+struct Crash {};
+
+class TieredStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = (std::filesystem::temp_directory_path() /
+             ("prescale-tiered-" + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+                .string();
+    std::filesystem::remove_all(root_);
+    std::filesystem::create_directories(root_);
+    auto d = DirStore::open(root_ + "/nvme", DirSync::kNone);
+    dir_ = std::move(*d);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(root_);
+  }
+  TieredOptions options() {
+    TieredOptions o;
+    o.catalog_path = root_ + "/catalog.db";
+    o.temperature.half_life_s = 60;
+    o.rules.hot_per_hour = 100;
+    o.rules.warm_per_hour = 10;
+    o.rules.redis_budget_bytes = 1 << 20;
+    o.rules.dir_budget_bytes = 1 << 20;
+    o.codecs = {Codec::kLz4, Codec::kNone, Codec::kZstd};
+    o.clock = [this] { return now_ms_; };
+    o.crash_hook = [this](const char* p) {
+      if (crash_at_ == p) {
+        crash_at_.clear();
+        if (options_hook_) {
+          auto f = std::move(options_hook_);
+          options_hook_ = nullptr;
+          f();  // something else happens at this point instead of a crash
+          return;
+        }
+        throw Crash{};
+      }
+    };
+    return o;
+  }
+  void open() {
+    store_.reset();
+    std::array<std::unique_ptr<ObjectStore>, 3> t;
+    t[kRedis] = std::make_unique<Borrowed>(&redis_);
+    t[kDir] = std::make_unique<Borrowed>(dir_.get());
+    t[kS3] = std::make_unique<Borrowed>(&s3_);
+    auto s = TieredStore::open(options(), std::move(t));
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store_ = std::move(*s);
+  }
+  std::string get(const std::string& key) {
+    auto g = store_->get(key);
+    if (!g.ok()) return "ERROR " + g.error().message;
+    return *g ? **g : "ABSENT";
+  }
+  size_t copies() { return redis_.size() + s3_.size() + dir_->list("")->size(); }
+
+  std::string root_;
+  MemStore redis_{"redis"}, s3_{"s3"};
+  std::unique_ptr<DirStore> dir_;
+  std::unique_ptr<TieredStore> store_;
+  std::int64_t now_ms_ = 1'000'000;
+  std::string crash_at_;
+  std::function<void()> options_hook_;
+};
+
+TEST_F(TieredStoreTest, PutGetDeleteAcrossTiersWithCompression) {
+  open();
+  const std::string big(200'000, 'z');
+  ASSERT_TRUE(store_->put("a", big).ok());
+  EXPECT_EQ(store_->row("a")->value().tier, kDir);
+  for (int dst : {kS3, kRedis, kDir, kS3}) {
+    auto m = store_->migrate("a", dst);
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    EXPECT_TRUE(*m);
+    EXPECT_EQ(get("a"), big);
+    EXPECT_EQ(copies(), 1u) << "exactly one copy after each migration";
+  }
+  EXPECT_LT(store_->row("a")->value().stored_size, 1000u) << "zstd in S3";
+  ASSERT_TRUE(store_->del("a").ok());
+  EXPECT_EQ(get("a"), "ABSENT");
+  EXPECT_EQ(copies(), 0u);
+}
+
+TEST_F(TieredStoreTest, RedisDownInBurstModeFallsThroughToDiskAndLosesNothing) {
+  open();
+  store_->set_burst(true);
+  ASSERT_TRUE(store_->put("before", "1").ok());
+  EXPECT_EQ(store_->row("before")->value().tier, kRedis);
+  redis_.down = true;
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(store_->put("k" + std::to_string(i), "v").ok());
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(store_->row("k" + std::to_string(i))->value().tier, kDir);
+    EXPECT_EQ(get("k" + std::to_string(i)), "v");
+  }
+  EXPECT_EQ(store_->stats().fallthroughs, 20u);
+  redis_.down = false;
+  EXPECT_EQ(get("before"), "1");
+}
+
+TEST_F(TieredStoreTest, TickDemotesColdestFirstAndPromotesWhatGetsHot) {
+  open();
+  for (const char* k : {"a", "b", "c"}) ASSERT_TRUE(store_->put(k, std::string(1000, 'x')).ok());
+  // "a" is read a lot, "b" a little, "c" never.
+  for (int i = 0; i < 30; ++i) {
+    now_ms_ += 1000;
+    (void)get("a");
+    if (i % 10 == 0) (void)get("b");
+  }
+  auto t = store_->tick();
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(store_->row("a")->value().tier, kRedis);
+  EXPECT_EQ(store_->row("c")->value().tier, kDir) << "one write 30 s ago is still warm";
+  // Ten minutes later everything is cold: all demoted to S3.
+  now_ms_ += 600'000;
+  ASSERT_TRUE(store_->tick().ok());
+  for (const char* k : {"a", "b", "c"}) EXPECT_EQ(store_->row(k)->value().tier, kS3) << k;
+  EXPECT_EQ(copies(), 3u);
+  auto s = store_->stats();
+  EXPECT_GT(s.tiers[kS3].puts, 0u);
+  EXPECT_GT(s.tiers[kDir].gb_hours, 0.0);
+}
+
+TEST_F(TieredStoreTest, ACorruptCopyIsDetectedNotReturned) {
+  open();
+  ASSERT_TRUE(store_->put("k", "good data").ok());
+  const auto row = store_->row("k")->value();
+  ASSERT_TRUE(dir_->put(store_->physical("k", row.version), "evil data").ok());
+  EXPECT_NE(get("k").find("checksum"), std::string::npos) << get("k");
+}
+
+// A crash at every point of the protocol: after restart and recovery the key holds the old
+// or the new value (never garbage), no intent is left and no orphan copy remains.
+TEST_F(TieredStoreTest, ACrashAtAnyPointLosesNothingAndLeavesNoOrphan) {
+  struct Case {
+    const char* point;
+    bool migrate;  // else an overwrite
+  };
+  const Case cases[] = {
+      {"put:intent", false},      {"put:written", false},      {"put:committed", false},
+      {"drop:deleted", false},    {"migrate:intent", true},    {"migrate:copied", true},
+      {"migrate:verified", true}, {"migrate:committed", true}, {"drop:deleted", true}};
+  int n = 0;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.point) + (c.migrate ? " (migration)" : " (overwrite)"));
+    open();
+    const std::string key = "key" + std::to_string(n++);
+    ASSERT_TRUE(store_->put(key, "old").ok());
+    crash_at_ = c.point;
+    bool crashed = false;
+    try {
+      if (c.migrate)
+        (void)store_->migrate(key, kS3);
+      else
+        (void)store_->put(key, "new");
+    } catch (const Crash&) {
+      crashed = true;
+    }
+    EXPECT_TRUE(crashed);
+    open();  // the process restarts
+    auto rep = store_->recover();
+    ASSERT_TRUE(rep.ok()) << rep.error().message;
+    const std::string v = get(key);
+    EXPECT_TRUE(v == "old" || (!c.migrate && v == "new")) << v;
+    EXPECT_TRUE(store_->recover()->intents == 0);
+    EXPECT_EQ(*store_->count_orphans(), 0);
+    EXPECT_EQ(copies(), static_cast<size_t>(n)) << "one copy per key";
+  }
+}
+
+TEST_F(TieredStoreTest, RecoveryRemovesOrphansNoCatalogRowNames) {
+  open();
+  ASSERT_TRUE(store_->put("k", "v").ok());
+  ASSERT_TRUE(s3_.put(store_->physical("ghost", 42), "x").ok());
+  ASSERT_TRUE(redis_.put(store_->physical("k", 999), "stale").ok());
+  ASSERT_TRUE(redis_.put("foreign-key", "not ours").ok());
+  EXPECT_EQ(*store_->count_orphans(), 2);
+  auto rep = store_->recover();
+  ASSERT_TRUE(rep.ok());
+  EXPECT_EQ(rep->orphans, 2);
+  EXPECT_EQ(*store_->count_orphans(), 0);
+  EXPECT_EQ(get("k"), "v");
+  EXPECT_TRUE(*redis_.get("foreign-key")) << "keys outside the prefix are not touched";
+}
+
+TEST_F(TieredStoreTest, APutWhoseIntentWasResolvedMeanwhileIsNotCommitted) {
+  open();
+  ASSERT_TRUE(store_->put("k", "old").ok());
+  // Another process's migrator resolves the intent while this put is still writing.
+  options_hook_ = [this] { (void)store_->recover(); };
+  crash_at_ = "put:written";
+  auto st = store_->put("k", "new");
+  // The directory attempt is not committed (its copy was deleted); the put falls through to
+  // the next tier and commits there.
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(store_->row("k")->value().tier, kS3);
+  EXPECT_EQ(store_->stats().fallthroughs, 1u);
+  EXPECT_EQ(get("k"), "new");
+  EXPECT_EQ(*store_->count_orphans(), 0);
+  EXPECT_EQ(copies(), 1u);
+}
+
+TEST(TierCatalog, APendingIntentSurvivesAReopenAndCommitsAreDurable) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("prescale-catalog-" + std::to_string(::getpid()) + ".db"))
+                               .string();
+  std::filesystem::remove(path);
+  std::int64_t id = 0;
+  {
+    auto c = Catalog::open(path);
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    auto a = (*c)->begin_put("a", kDir, 1);
+    ASSERT_TRUE(a.ok());
+    ObjectRow row;
+    row.key = "a";
+    row.version = *a;
+    row.tier = kDir;
+    row.sha256 = "x";
+    ASSERT_TRUE((*c)->commit_put(*a, row).ok());
+    auto b = (*c)->begin_put("b", kRedis, 2);
+    ASSERT_TRUE(b.ok());
+    id = *b;
+  }
+  auto c = Catalog::open(path);
+  ASSERT_TRUE(c.ok());
+  auto in = (*c)->intents();
+  ASSERT_TRUE(in.ok());
+  ASSERT_EQ(in->size(), 1u);
+  EXPECT_EQ((*in)[0].id, id);
+  EXPECT_EQ((*in)[0].key, "b");
+  EXPECT_EQ((*in)[0].dst_tier, kRedis);
+  auto a = (*c)->get("a");
+  ASSERT_TRUE(a.ok() && *a);
+  EXPECT_EQ((*a)->tier, kDir);
+  EXPECT_GT(id, (*a)->version) << "versions never repeat";
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
+}
+
+}  // namespace
+}  // namespace prescale::tier
