@@ -1,5 +1,5 @@
 # prescale — entry points. `make demo` and `make test` are all a new machine needs.
-.PHONY: all deps stack-deps configure build demo test test-unit test-integration bench bench-edge bench-tier crashtest-tier stack-up stack-down format format-check clean
+.PHONY: all deps stack-deps configure build demo test test-unit test-integration test-e2e stack-demo bench bench-edge bench-tier crashtest-tier stack-up stack-down format format-check clean
 
 BUILD_DIR ?= build
 JOBS ?= 2
@@ -29,6 +29,14 @@ test: build stack-deps
 
 test-unit: build
 	@ctest --preset unit -j $(JOBS)
+
+# End to end: rl vs hpa on the live stack (Kafka, Spark, the job), ~7 min. make test runs it too.
+test-e2e: build stack-deps
+	@ctest --preset default -R '^E2E\.' --output-on-failure
+
+# The same as a demo: a readable live log and the rl-vs-hpa summary table (~7 min).
+stack-demo: build stack-deps
+	@bash scripts/stack/race.sh
 
 test-integration: build stack-deps
 	@ctest --preset default -L integration -j $(JOBS)

@@ -232,7 +232,9 @@ CLI::App* add_race_command(CLI::App& app, RaceArgs* a) {
   c->add_option("--brokers", o.brokers, "Kafka bootstrap servers (default: the config's)");
   c->add_option("--spark-ui-port", o.spark_ui_port, "the job's REST API port on 127.0.0.1")
       ->capture_default_str();
-  c->add_option("--speedup", o.speedup, "replay speed-up")->check(CLI::PositiveNumber)->capture_default_str();
+  c->add_option("--speedup", o.speedup, "replay speed-up")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   c->add_option("--scale", o.scale, "readings per unit of trace value")->capture_default_str();
   c->add_option("--horizon", o.horizon, "trace samples the edge signal sees ahead")
       ->check(CLI::PositiveNumber)

@@ -42,7 +42,7 @@ struct RaceArgs {
   live::RaceOptions opts;
   std::string policies = "rl,hpa";
   std::string format = "table";  // table | json
-  std::string out;                // also write the JSON (with the timelines) here
+  std::string out;               // also write the JSON (with the timelines) here
 };
 
 CLI::App* add_race_command(CLI::App& app, RaceArgs* a);

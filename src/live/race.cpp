@@ -35,10 +35,11 @@ std::string fmt(const char* f, double a) {
 class Worker {
  public:
   template <class F>
-  explicit Worker(F fn) : thread_([this, fn]() mutable {
-      fn(stop_);
-      done_ = true;
-    }) {}
+  explicit Worker(F fn)
+      : thread_([this, fn]() mutable {
+          fn(stop_);
+          done_ = true;
+        }) {}
   ~Worker() {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
@@ -87,8 +88,7 @@ std::optional<int> spark_executors(int ui_port) {
   return n;
 }
 
-std::vector<std::pair<int, int>> trace_bursts(const std::vector<double>& series,
-                                              double threshold) {
+std::vector<std::pair<int, int>> trace_bursts(const std::vector<double>& series, double threshold) {
   std::vector<std::pair<int, int>> out;
   if (series.empty()) return out;
   std::vector<double> sorted = series;
@@ -173,7 +173,8 @@ std::string RunResult::to_json() const {
                   {"batch_ms", b.batch_ms},
                   {"input_rps", b.input_rps},
                   {"executors", b.executors}});
-  for (const auto& c : commands) co.push_back({{"t_s", c.t_s}, {"target", c.target}, {"reason", c.reason}});
+  for (const auto& c : commands)
+    co.push_back({{"t_s", c.t_s}, {"target", c.target}, {"reason", c.reason}});
   j["executors"] = ex;
   j["batches"] = ba;
   j["commands"] = co;
@@ -217,13 +218,13 @@ core::Status drain(Env& env, Watch& w, RunResult* run, std::int64_t t0, int budg
       b.input_rps = p->input_rows_per_s * env.cfg.records_per_message;
       b.executors = p->executors_active;
       // The listener's measure; else the controller's estimate (batch + backlog wait).
-      b.latency_ms = p->event_latency_ms > 0
-                         ? p->event_latency_ms
-                         : p->batch_duration_ms +
-                               (p->processed_rows_per_s > 0
-                                    ? 1000.0 * static_cast<double>(p->offsets_behind) /
-                                          p->processed_rows_per_s
-                                    : 0.0);
+      b.latency_ms =
+          p->event_latency_ms > 0
+              ? p->event_latency_ms
+              : p->batch_duration_ms +
+                    (p->processed_rows_per_s > 0
+                         ? 1000.0 * static_cast<double>(p->offsets_behind) / p->processed_rows_per_s
+                         : 0.0);
       if (p->num_input_rows == 0) b.input_rps = 0;
       run->batches.push_back(b);
       if (b.input_rps > 0)
@@ -263,9 +264,9 @@ core::Status reset(Env& env, Watch& w) {
     n = spark_executors(env.o.spark_ui_port);
     // A fresh progress (or idle report) with nothing behind and no rows, at min scale.
     const bool fresh = w.last && (w.last->batch_id != before || w.last->ts_ms != before_ts);
-    if (fresh) calm = (n == min && w.last->offsets_behind == 0 && w.last->num_input_rows == 0)
-                          ? calm + 1
-                          : 0;
+    if (fresh)
+      calm =
+          (n == min && w.last->offsets_behind == 0 && w.last->num_input_rows == 0) ? calm + 1 : 0;
     if (calm >= 2) return {};
     if (wall_ms() - resent > 10'000 && n != min) {  // e.g. a plugin that missed it while busy
       st = send_scale_to(*env.producer, env.cfg.control_topic, min, "race: reset");
@@ -275,7 +276,8 @@ core::Status reset(Env& env, Watch& w) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   if (env.stop) return core::Error{"stopped"};
-  return core::Error{"the job did not settle at " + std::to_string(min) + " executor(s) with no backlog within " +
+  return core::Error{"the job did not settle at " + std::to_string(min) +
+                     " executor(s) with no backlog within " +
                      std::to_string(env.o.settle_timeout_s) + " s (REST says " +
                      (n ? std::to_string(*n) : std::string("nothing")) + ", last progress " +
                      (w.last ? bus::encode(*w.last) : std::string("none")) + ")"};
@@ -319,8 +321,8 @@ core::Result<RunResult> run_one(Env& env, Watch& w, const std::string& policy) {
   run.burst_end_s = bursts.front().second * interval_s;
   const double replay_s = static_cast<double>(prepared->trace.series.size()) * interval_s;
   o.log("run " + policy + ": replay of " + fmt("%.0f s", replay_s) + ", burst from " +
-        fmt("%+.0f s", run.burst_start_s) + " to " + fmt("%+.0f s", run.burst_end_s) +
-        ", signal " + fmt("%.0f s", o.horizon * interval_s) + " ahead");
+        fmt("%+.0f s", run.burst_start_s) + " to " + fmt("%+.0f s", run.burst_end_s) + ", signal " +
+        fmt("%.0f s", o.horizon * interval_s) + " ahead");
 
   const std::int64_t t0 = wall_ms();
   core::Status controller_status, agent_status;
@@ -382,21 +384,22 @@ core::Result<std::vector<RunResult>> race(const RaceOptions& opts, const std::at
   if (!opts.brokers.empty()) cfg->kafka["bootstrap.servers"] = opts.brokers;
   cfg->initial_executors = cfg->min_executors;  // every run starts from the reset
   for (const auto& p : opts.policies)
-    if (p == "oracle") return core::Error{"--policies: the oracle cannot run live (it needs the future)"};
+    if (p == "oracle")
+      return core::Error{"--policies: the oracle cannot run live (it needs the future)"};
   Env env{opts, *cfg, cfg->kafka, nullptr, stop};
   auto n = bus::probe(env.props, 15'000);
   if (!n.ok()) return n.error();
   if (!spark_executors(opts.spark_ui_port))
-    return core::Error{"no Spark application answers on http://127.0.0.1:" +
-                       std::to_string(opts.spark_ui_port) +
-                       "/api/v1 (start the job: scripts/stack/iot-job.sh start)"};
+    return core::Error{
+        "no Spark application answers on http://127.0.0.1:" + std::to_string(opts.spark_ui_port) +
+        "/api/v1 (start the job: scripts/stack/iot-job.sh start)"};
   auto producer = bus::Producer::create(env.props, bus::Plane::kControl);
   if (!producer.ok()) return producer.error();
   env.producer = std::move(*producer);
   Watch w;
-  auto consumer = bus::Consumer::create(env.props, bus::Plane::kControl,
-                                        {cfg->metrics_topic, cfg->control_topic},
-                                        bus::StartAt::kLatest);
+  auto consumer =
+      bus::Consumer::create(env.props, bus::Plane::kControl,
+                            {cfg->metrics_topic, cfg->control_topic}, bus::StartAt::kLatest);
   if (!consumer.ok()) return consumer.error();
   w.consumer = std::move(*consumer);
   std::vector<RunResult> runs;
@@ -411,15 +414,16 @@ core::Result<std::vector<RunResult>> race(const RaceOptions& opts, const std::at
 
 std::string summary_table(const std::vector<RunResult>& runs, double sla_ms) {
   auto at = [](double s) { return s < 0 ? std::string("never") : fmt("%+.1f s", s); };
-  std::string out = "| policy | burst | executors at burst | first scale-up command | serving | "
-                    "back to min | violations (> " +
-                    fmt("%.0f s", sla_ms / 1000) +
-                    ") | p95 batch latency | max | executor-seconds |\n"
-                    "|---|---|---|---|---|---|---|---|---|---|\n";
+  std::string out =
+      "| policy | burst | executors at burst | first scale-up command | serving | "
+      "back to min | violations (> " +
+      fmt("%.0f s", sla_ms / 1000) +
+      ") | p95 batch latency | max | executor-seconds |\n"
+      "|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : runs) {
-    out += "| " + r.policy + " | " + fmt("%+.0f", r.burst_start_s) + fmt("..%+.0f s", r.burst_end_s) +
-           " | " + std::to_string(r.executors_at_burst_start) + " | " +
-           at(r.first_scale_up_command_s) + " | " + at(r.first_scale_up_serving_s) + " | " +
+    out += "| " + r.policy + " | " + fmt("%+.0f", r.burst_start_s) +
+           fmt("..%+.0f s", r.burst_end_s) + " | " + std::to_string(r.executors_at_burst_start) +
+           " | " + at(r.first_scale_up_command_s) + " | " + at(r.first_scale_up_serving_s) + " | " +
            at(r.back_to_min_s) + " | " + std::to_string(r.violations) + " / " +
            std::to_string(r.batches_with_rows) + " | " + fmt("%.1f s", r.p95_latency_ms / 1000) +
            " | " + fmt("%.1f s", r.max_latency_ms / 1000) + " | " +

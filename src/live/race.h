@@ -21,10 +21,10 @@
 namespace prescale::live {
 
 struct RaceOptions {
-  std::string controller_config;                  // YAML (control/controller.h)
+  std::string controller_config;                      // YAML (control/controller.h)
   std::vector<std::string> policies = {"rl", "hpa"};  // one run each, in this order
-  std::string brokers;                            // overrides the config's bootstrap.servers
-  int spark_ui_port = 4040;                       // the job's REST API on 127.0.0.1
+  std::string brokers;                                // overrides the config's bootstrap.servers
+  int spark_ui_port = 4040;                           // the job's REST API on 127.0.0.1
   // The replay (edge/agent.h): trace samples of `interval` s each after the speed-up.
   std::string trace_file;
   double speedup = 30;
@@ -67,8 +67,8 @@ struct RunResult {
   // Derived (summarise()): -1 when it never happened.
   double first_scale_up_command_s = -1;  // first command above min_executors
   double first_scale_up_serving_s = -1;  // first REST sample above min_executors
-  double back_to_min_s = -1;  // after a scale-up: first sample at min after the burst ended
-  int executors_at_burst_start = 0;      // REST, the last sample before the burst
+  double back_to_min_s = -1;         // after a scale-up: first sample at min after the burst ended
+  int executors_at_burst_start = 0;  // REST, the last sample before the burst
   int max_executors_seen = 0;
   int violations = 0, batches_with_rows = 0;
   double p95_latency_ms = 0, max_latency_ms = 0;

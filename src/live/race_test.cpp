@@ -28,7 +28,7 @@ RunResult sample_run() {
     BatchRecord b;
     b.t_s = i * 1.5;
     b.batch_id = i;
-    b.input_rps = i == 0 ? 0 : 1000;           // the first is idle: not counted
+    b.input_rps = i == 0 ? 0 : 1000;              // the first is idle: not counted
     b.latency_ms = i == 0 ? 99'999 : 1000.0 * i;  // 1 .. 19 s
     r.batches.push_back(b);
   }
@@ -44,7 +44,7 @@ TEST(Race, SummaryCountsWhatSparkAndTheJobReported) {
   EXPECT_DOUBLE_EQ(r.back_to_min_s, 26);
   EXPECT_EQ(r.max_executors_seen, 3);
   EXPECT_EQ(r.batches_with_rows, 19);
-  EXPECT_EQ(r.violations, 9);  // 11 .. 19 s
+  EXPECT_EQ(r.violations, 9);                  // 11 .. 19 s
   EXPECT_DOUBLE_EQ(r.p95_latency_ms, 19'000);  // nearest rank: ceil(0.95 x 19) = 19th
   EXPECT_DOUBLE_EQ(r.max_latency_ms, 19'000);
   // 1x4 + 1x2 + 3x6 + 3x10 + 3x4 + 1x4 = 70
