@@ -294,6 +294,15 @@ int run_train_cmd(const TrainArgs& a) {
   if (a.manager_episodes > 0) o.manager_episodes = a.manager_episodes;
   o.seed = a.seed;
   o.out_dir = a.out.empty() ? prescale::policy::default_models_dir() : a.out;
+  if (a.out.empty()) {
+    // A scenario whose rl has its own models (policies.rl.models) trains into them, never
+    // over the seed's.
+    if (auto it = scenario->policies.find("rl"); it != scenario->policies.end()) {
+      auto params = it->second;
+      const std::string sub = params.get_relative_path("models", "");
+      if (!sub.empty()) o.out_dir += "/" + sub;
+    }
+  }
   o.resume = !a.fresh;
   const std::string traces =
       a.traces.empty() ? std::string(PRESCALE_SOURCE_DIR) + "/../shared/traces/nab" : a.traces;

@@ -4,7 +4,8 @@
 # Environment: SPARK_MASTER_PORT (7077), KAFKA_PORT (9092), REDIS_PORT (6379; "" = no Redis),
 # JOB_UI_PORT (4040: the application's REST API), JOB_MAX_EXECUTORS (6), JOB_MIN_EXECUTORS (1),
 # JOB_WORK_US (per-reading CPU work, 0), JOB_PROVISION_DELAY_MS (emulated cold start, 0),
-# JOB_TRIGGER_MS (1000), JOB_SHUFFLE_PARTITIONS (8), PRESCALE_RUN_DIR (driver log, checkpoint, PID under iot-job/).
+# JOB_TRIGGER_MS (1000), JOB_SHUFFLE_PARTITIONS (8), JOB_READ_PARTITIONS (tasks per batch for the
+# reading stage, Kafka minPartitions; JOB_MAX_EXECUTORS: one per executor), PRESCALE_RUN_DIR (driver log, checkpoint, PID under iot-job/).
 # The jar is built here (mvn package) when missing or older than the Java sources.
 source "$(dirname "$0")/lib.sh"
 
@@ -63,7 +64,8 @@ start() {
     --conf spark.ui.port="$UI" --conf spark.ui.showConsoleProgress=false \
     "$JAR" --brokers "$kafka" --checkpoint "$RUN/checkpoint" --redis "$redis" \
     --work-us "${JOB_WORK_US:-0}" --trigger-ms "${JOB_TRIGGER_MS:-1000}" \
-    --shuffle-partitions "${JOB_SHUFFLE_PARTITIONS:-8}" >"$LOG" 2>&1 </dev/null &
+    --shuffle-partitions "${JOB_SHUFFLE_PARTITIONS:-8}" \
+    --read-partitions "${JOB_READ_PARTITIONS:-${JOB_MAX_EXECUTORS:-6}}" >"$LOG" 2>&1 </dev/null &
    echo $! >"$PIDFILE")
   wait_until 180 "$PIDFILE" "$LOG" running
   log "iot-job running (driver pid $(cat "$PIDFILE"), REST http://127.0.0.1:$UI/api/v1, log $LOG)"

@@ -1,6 +1,7 @@
 #include "core/params.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <sstream>
@@ -61,6 +62,21 @@ bool ParamTable::get_bool(const std::string& key, bool fallback) {
   if (s == "true") return true;
   if (s == "false") return false;
   fail(key, it->second, "true or false");
+  return fallback;
+}
+
+std::string ParamTable::get_relative_path(const std::string& key, const std::string& fallback) {
+  known_.push_back(key);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return fallback;
+  const std::string& v = it->second.value;
+  const bool plain = !v.empty() && v.front() != '/' && v.find("..") == std::string::npos &&
+                     std::all_of(v.begin(), v.end(), [](char c) {
+                       return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
+                              c == '.' || c == '/';
+                     });
+  if (plain) return v;
+  fail(key, it->second, "a relative path of plain names (no '..', not absolute)");
   return fallback;
 }
 

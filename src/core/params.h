@@ -27,6 +27,9 @@ class ParamTable {
   double get_double(const std::string& key, double fallback, double min, double max);
   int get_int(const std::string& key, int fallback, int min, int max);
   bool get_bool(const std::string& key, bool fallback);
+  // A relative path of plain names (letters, digits, '-', '_', '.', '/'; no "..", not
+  // absolute), e.g. a subdirectory of the models directory.
+  std::string get_relative_path(const std::string& key, const std::string& fallback);
   // One of `choices`; returns the chosen string.
   std::string get_choice(const std::string& key, const std::string& fallback,
                          const std::vector<std::string>& choices);

@@ -43,5 +43,23 @@ TEST(ParamTableTest, ReportsBadValuesAndUnknownKeysWithTheirPlace) {
   }
 }
 
+TEST(ParamTableTest, RelativePathsOnly) {
+  struct Case {
+    const char* value;
+    bool ok;
+  } cases[] = {{"live", true}, {"live/v2", true}, {"/etc", false},       {"../models", false},
+               {"a b", false}, {"", false},       {"x/../../etc", false}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.value);
+    ParamTable t("policies.rl");
+    t.set("models", c.value, "f.yaml:3");
+    const std::string got = t.get_relative_path("models", "");
+    EXPECT_EQ(t.finish().ok(), c.ok);
+    EXPECT_EQ(got, c.ok ? c.value : "");
+  }
+  ParamTable absent("policies.rl");
+  EXPECT_EQ(absent.get_relative_path("models", "dflt"), "dflt");
+}
+
 }  // namespace
 }  // namespace prescale::core

@@ -55,11 +55,14 @@ PolicyEnv env_from(const sim::Scenario& s) {
 
 namespace {
 
-// The learned policies load their networks from models/ (or $PRESCALE_MODELS_DIR).
+// The learned policies load their networks from models/ (or $PRESCALE_MODELS_DIR), or from
+// the subdirectory the scenario names (`policies.rl.models: live`: trained on that scenario).
 core::Result<std::unique_ptr<Policy>> make_rl_policy(const std::string& name, const PolicyEnv& env,
                                                      core::ParamTable& params) {
   const char* dir_env = std::getenv("PRESCALE_MODELS_DIR");
-  const std::string dir = dir_env && *dir_env ? dir_env : default_models_dir();
+  const std::string root = dir_env && *dir_env ? dir_env : default_models_dir();
+  const std::string sub = params.get_relative_path("models", "");
+  const std::string dir = sub.empty() ? root : root + "/" + sub;
   RlVariant variant = RlVariant::kFull;
   if (name == "rl-basic") variant = RlVariant::kBasic;
   if (name == "rl-shuffle") variant = RlVariant::kShuffle;

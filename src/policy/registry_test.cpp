@@ -30,5 +30,29 @@ TEST(RegistryTest, UnknownNamesAreListedWithTheKnownOnes) {
   EXPECT_FALSE(parse_policy_list("hpa,nope").ok());
 }
 
+// A scenario may name its own rl models (scenarios/live.yaml: trained on the live stack's
+// facts); a name that is not a plain relative path, or a directory without models, is an
+// error naming the parameter or the file.
+TEST(RegistryTest, ScenarioNamesItsOwnRlModels) {
+  auto live = sim::load_scenario("live");
+  ASSERT_TRUE(live.ok()) << live.error().message;
+  for (const char* name : {"rl", "rl-full"}) {
+    SCOPED_TRACE(name);
+    auto p = make_policy(name, *live, nullptr);
+    ASSERT_TRUE(p.ok()) << p.error().message;
+  }
+  auto s = *live;
+  s.policies["rl"].set("models", "../elsewhere", "x.yaml:7");
+  auto bad = make_policy("rl", s, nullptr);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("x.yaml:7: policies.rl.models"), std::string::npos)
+      << bad.error().message;
+  s.policies["rl"].set("models", "no-such-dir", "x.yaml:7");
+  auto missing = make_policy("rl", s, nullptr);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("no-such-dir/"), std::string::npos)
+      << missing.error().message;
+}
+
 }  // namespace
 }  // namespace prescale::policy

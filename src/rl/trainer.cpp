@@ -427,8 +427,22 @@ core::Result<std::string> train(const TrainOptions& o) {
                    core::BusinessContext::kBudget}) {
       sim::Scenario s = o.scenario;
       s.context = c;
+      // The models just trained are in out_dir itself, whatever subdirectory the scenario
+      // names for its deployed ones.
+      for (auto& [name, params] : s.policies) {
+        if (name.rfind("rl", 0) == 0 && params.has("models")) params.set("models", ".");
+      }
       arena::TournamentOptions to;
-      to.policies = {"hpa", "rl-basic", "rl-shuffle", "rl-full", "rl", "oracle"};
+      // The variants there are (a run may train some of them only).
+      to.policies = {"hpa"};
+      for (const char* v : {"rl-basic", "rl-shuffle", "rl-full"}) {
+        if (std::filesystem::exists(o.out_dir + "/worker-" + v + ".json")) to.policies.push_back(v);
+      }
+      if (std::filesystem::exists(o.out_dir + "/manager.json") &&
+          std::filesystem::exists(o.out_dir + "/worker-rl-full.json")) {
+        to.policies.push_back("rl");
+      }
+      to.policies.push_back("oracle");
       to.seeds = o.eval_seeds;
       auto r = arena::run_tournament(s, to);
       if (!r.ok()) return r.error();

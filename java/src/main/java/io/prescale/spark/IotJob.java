@@ -15,6 +15,7 @@ import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.DataStreamReader;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.streaming.Trigger;
 import org.apache.spark.sql.types.DataTypes;
@@ -31,7 +32,10 @@ import redis.clients.jedis.Pipeline;
  *
  * <p>Arguments (--key value): brokers, input (iot-raw-data), output (iot-processed), redis
  * (host:port, empty = none), work-us (CPU burnt per reading, so a burst really loads the
- * executors; 0), trigger-ms (1000), checkpoint (a directory), shuffle-partitions (8).
+ * executors; 0), trigger-ms (1000), checkpoint (a directory), shuffle-partitions (8),
+ * read-partitions (Kafka source minPartitions: tasks the reading stage splits into, so the
+ * per-reading work spreads over the executors even when the topic has one partition; 0 = one
+ * task per topic partition).
  */
 public final class IotJob {
   public static void main(String[] argv) throws Exception {
@@ -42,6 +46,7 @@ public final class IotJob {
     a.put("work-us", "0");
     a.put("trigger-ms", "1000");
     a.put("shuffle-partitions", "8");
+    a.put("read-partitions", "0");
     for (int i = 0; i + 1 < argv.length; i += 2) {
       if (!argv[i].startsWith("--")) throw new IllegalArgumentException("argument " + argv[i] + ": expected --key value");
       a.put(argv[i].substring(2), argv[i + 1]);
@@ -69,12 +74,15 @@ public final class IotJob {
         .add("device", DataTypes.StringType)
         .add("readings", DataTypes.createArrayType(reading));
 
-    Dataset<Row> readings = spark.readStream().format("kafka")
+    DataStreamReader source = spark.readStream().format("kafka")
         .option("kafka.bootstrap.servers", a.get("brokers"))
         .option("subscribe", a.get("input"))
         .option("startingOffsets", "latest")
-        .option("failOnDataLoss", "false")
-        .load()
+        .option("failOnDataLoss", "false");
+    final int readPartitions = Integer.parseInt(a.get("read-partitions"));
+    if (readPartitions < 0) throw new IllegalArgumentException("--read-partitions: expected >= 0, got " + readPartitions);
+    if (readPartitions > 0) source = source.option("minPartitions", Integer.toString(readPartitions));
+    Dataset<Row> readings = source.load()
         .select(from_json(col("value").cast("string"), batch).as("b"))
         .select(explode(col("b.readings")).as("r"))
         .select(col("r.sensor").as("sensor"),
