@@ -24,9 +24,10 @@ TEST(E2E, RlScalesBeforeTheBurstAndHpaAfterIt) {
   ASSERT_EQ(stack.start_spark(), "");
   // The live scenario's job (scenarios/live.yaml, scenarios/race/README.md).
   ASSERT_EQ(
-      stack.start_iot_job("REDIS_PORT= JOB_MAX_EXECUTORS=3 JOB_MIN_EXECUTORS=1 JOB_WORK_US=400 "
-                          "JOB_TRIGGER_MS=5000 JOB_SHUFFLE_PARTITIONS=2 "
-                          "JOB_PROVISION_DELAY_MS=15000"),
+      stack.start_iot_job(
+          "REDIS_PORT= JOB_MAX_EXECUTORS=3 JOB_MIN_EXECUTORS=1 JOB_WORK_US=400 JOB_WORK_MODE=sleep "
+          "JOB_TRIGGER_MS=5000 JOB_SHUFFLE_PARTITIONS=2 "
+          "JOB_PROVISION_DELAY_MS=15000"),
       "");
   const std::string dir = stack.run_dir();
   std::ofstream(dir + "/keys.txt") << "gw-1 " << std::string(64, '7') << "\n";
@@ -42,7 +43,7 @@ TEST(E2E, RlScalesBeforeTheBurstAndHpaAfterIt) {
        "--format",        "json",
        "--out",           dir + "/race.json"},
       "/dev/null", dir + "/race.out", dir + "/race.err");
-  ASSERT_EQ(race.wait(480), 0) << read_text(dir + "/race.err");
+  ASSERT_EQ(race.wait(560), 0) << read_text(dir + "/race.err");
   const auto j = nlohmann::json::parse(read_text(dir + "/race.json"));
   ASSERT_EQ(j["runs"].size(), 2u);
   const auto& rl = j["runs"][0];

@@ -3,7 +3,8 @@
 # plugin and progress listener: iot-job.sh start|stop|status.
 # Environment: SPARK_MASTER_PORT (7077), KAFKA_PORT (9092), REDIS_PORT (6379; "" = no Redis),
 # JOB_UI_PORT (4040: the application's REST API), JOB_MAX_EXECUTORS (6), JOB_MIN_EXECUTORS (1),
-# JOB_WORK_US (per-reading CPU work, 0), JOB_PROVISION_DELAY_MS (emulated cold start, 0),
+# JOB_WORK_US (per-reading work, 0), JOB_WORK_MODE (cpu: spin; sleep: hold the task slot without a
+# core, so more one-core executors than cores add capacity; cpu), JOB_PROVISION_DELAY_MS (emulated cold start, 0),
 # JOB_TRIGGER_MS (1000), JOB_SHUFFLE_PARTITIONS (8), JOB_READ_PARTITIONS (tasks per batch for the
 # reading stage, Kafka minPartitions; JOB_MAX_EXECUTORS: one per executor), PRESCALE_RUN_DIR (driver log, checkpoint, PID under iot-job/).
 # The jar is built here (mvn package) when missing or older than the Java sources.
@@ -63,7 +64,7 @@ start() {
     --conf spark.sql.streaming.streamingQueryListeners=io.prescale.spark.ProgressListener \
     --conf spark.ui.port="$UI" --conf spark.ui.showConsoleProgress=false \
     "$JAR" --brokers "$kafka" --checkpoint "$RUN/checkpoint" --redis "$redis" \
-    --work-us "${JOB_WORK_US:-0}" --trigger-ms "${JOB_TRIGGER_MS:-1000}" \
+    --work-us "${JOB_WORK_US:-0}" --work-mode "${JOB_WORK_MODE:-cpu}" --trigger-ms "${JOB_TRIGGER_MS:-1000}" \
     --shuffle-partitions "${JOB_SHUFFLE_PARTITIONS:-8}" \
     --read-partitions "${JOB_READ_PARTITIONS:-${JOB_MAX_EXECUTORS:-6}}" >"$LOG" 2>&1 </dev/null &
    echo $! >"$PIDFILE")

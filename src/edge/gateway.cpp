@@ -58,20 +58,29 @@ core::Status Gateway::close_interval(std::int64_t now_ms) {
   ++stats_.intervals;
   forecaster_->observe(load);
   const double f = std::max(0.0, forecaster_->forecast(cfg_.horizon));
-  const bool up = detector_.update(load, f);
+  const bool forecast_up = detector_.update(load, f);
   const double base = detector_.baseline();
+  const auto& d = cfg_.detector;
+  // A burst in progress keeps the signal up until the traffic itself falls back below the
+  // release threshold: the detector alone lets go as soon as the forecast h ahead sees the
+  // burst's end, which would tell the cloud "calm" in the middle of the burst. The arena's
+  // signal (and so what the policies were trained on) covers the burst to its end. While
+  // held this way, the forecast sent is the rate the cloud must handle meanwhile.
+  const bool ongoing = in_burst_ && base > 0 && load >= d.release_ratio * base;
+  const bool up = forecast_up || ongoing;
+  in_burst_ = up;
+  const double need = ongoing ? std::max(f, load) : f;
 
   bus::BurstSignal s;
   s.device = cfg_.device;
   s.seq = signal_seq_++;
   s.ts_ms = now_ms;
   s.horizon_s = cfg_.horizon * interval_s;
-  s.forecast = f * cfg_.scale / interval_s;
+  s.forecast = need * cfg_.scale / interval_s;
   s.baseline = base * cfg_.scale / interval_s;
   s.burst = up;
   // How far the forecast has climbed from the release threshold towards the raise one.
-  const auto& d = cfg_.detector;
-  s.confidence = base > 0 ? std::clamp((f / base - d.release_ratio) /
+  s.confidence = base > 0 ? std::clamp((need / base - d.release_ratio) /
                                            std::max(1e-9, d.raise_ratio - d.release_ratio),
                                        0.0, 1.0)
                           : 0.0;

@@ -96,6 +96,7 @@ class Gateway {
   std::int64_t interval_start_ms_;
   std::uint64_t interval_readings_ = 0;
   bus::BurstSignal last_signal_;
+  bool in_burst_ = false;  // the signal sent last was a burst
   GatewayStats stats_;
 };
 

@@ -142,6 +142,46 @@ TEST(Gateway, RaisesTheBurstWhenTheForecastDoublesTheBaseline) {
   EXPECT_EQ(gw->stats().intervals, 12u);
 }
 
+// A forecaster that says what the test tells it to.
+struct Scripted : forecast::Forecaster {
+  double next = 0;
+  std::string_view name() const override { return "scripted"; }
+  void reset() override {}
+  void observe(double) override {}
+  double forecast(int) const override { return next; }
+};
+
+// The detector lets go when the forecast h ahead sees the burst's end; the gateway holds
+// the signal while the traffic itself is still at or above the release threshold, with the
+// current rate as the forecast, and lowers it when the traffic falls back.
+TEST(Gateway, HoldsTheSignalThroughABurstInProgress) {
+  RecordingSink sink;
+  GatewayConfig c = config();
+  c.clocked = false;
+  c.batch_readings = 1000;
+  auto scripted = std::make_unique<Scripted>();
+  Scripted* fc = scripted.get();
+  Gateway gw(c, std::move(scripted), kKey, &sink, 0);
+  auto interval = [&](int readings, double forecast, std::int64_t now) {
+    fc->next = forecast;
+    for (int i = 0; i < readings; ++i) ASSERT_TRUE(gw.add(reading(i), now).ok());
+    ASSERT_TRUE(gw.close_interval(now).ok());
+  };
+  std::int64_t t = 0;
+  for (int i = 0; i < 10; ++i) interval(10, 10, t += 1000);  // baseline 10
+  interval(10, 40, t += 1000);                               // the forecast sees the burst
+  EXPECT_TRUE(gw.last_signal().burst);
+  for (int i = 0; i < 3; ++i) interval(10, 40, t += 1000);  // still ahead
+  for (int i = 0; i < 5; ++i) {
+    interval(40, 10, t += 1000);  // in the burst; the forecast h ahead sees its end
+    EXPECT_TRUE(gw.last_signal().burst) << i;
+    EXPECT_DOUBLE_EQ(gw.last_signal().forecast, 40.0) << i;
+  }
+  interval(12, 10, t += 1000);  // back below 1.5 x the baseline: calm
+  EXPECT_FALSE(gw.last_signal().burst);
+  EXPECT_DOUBLE_EQ(gw.last_signal().forecast, 10.0);
+}
+
 TEST(Gateway, ASinkErrorIsReturnedNotSwallowed) {
   RecordingSink sink;
   sink.fail_data = true;

@@ -32,18 +32,23 @@ import redis.clients.jedis.Pipeline;
  *
  * <p>Arguments (--key value): brokers, input (iot-raw-data), output (iot-processed), redis
  * (host:port, empty = none), work-us (CPU burnt per reading, so a burst really loads the
- * executors; 0), trigger-ms (1000), checkpoint (a directory), shuffle-partitions (8),
+ * executors; 0), work-mode (cpu: spin; sleep: hold the task slot without a core, see
+ * {@link ReadingWork}; cpu), trigger-ms (1000), checkpoint (a directory), shuffle-partitions (8),
  * read-partitions (Kafka source minPartitions: tasks the reading stage splits into, so the
  * per-reading work spreads over the executors even when the topic has one partition; 0 = one
  * task per topic partition).
  */
 public final class IotJob {
+  // One per task thread on the executors.
+  private static final ThreadLocal<ReadingWork> WORK = new ThreadLocal<>();
+
   public static void main(String[] argv) throws Exception {
     Map<String, String> a = new HashMap<>();
     a.put("input", "iot-raw-data");
     a.put("output", "iot-processed");
     a.put("redis", "");
     a.put("work-us", "0");
+    a.put("work-mode", "cpu");
     a.put("trigger-ms", "1000");
     a.put("shuffle-partitions", "8");
     a.put("read-partitions", "0");
@@ -58,12 +63,15 @@ public final class IotJob {
 
     SparkSession spark = SparkSession.builder().appName("prescale-iot").getOrCreate();
     spark.conf().set("spark.sql.shuffle.partitions", a.get("shuffle-partitions"));
+    final String workMode = a.get("work-mode");
+    new ReadingWork(workMode, workNs);  // validates the options before the query starts
     spark.udf().register("work", (UDF1<Double, Double>) v -> {
-      // Per-reading CPU work, deterministic in its result.
-      long end = System.nanoTime() + workNs;
-      double x = v == null ? 0 : v;
-      while (System.nanoTime() < end) x = Math.sqrt(x * x + 1e-9);
-      return v;
+      ReadingWork w = WORK.get();
+      if (w == null) {
+        w = new ReadingWork(workMode, workNs);
+        WORK.set(w);
+      }
+      return w.apply(v == null ? 0 : v);
     }, DataTypes.DoubleType);
 
     StructType reading = new StructType()
