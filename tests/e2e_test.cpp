@@ -6,6 +6,7 @@
 // job's progress stream carried.
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "stack_fixture.h"
@@ -66,6 +67,14 @@ TEST(E2E, RlScalesBeforeTheBurstAndHpaAfterIt) {
   EXPECT_GT(hpa["batches_with_rows"].get<int>(), 10);
   EXPECT_LE(rl["p95_latency_ms"].get<double>(), hpa["p95_latency_ms"].get<double>()) << log;
   std::cout << read_text(dir + "/race.err") << "\n";
+  for (const auto& r : j["runs"]) {
+    std::cout << r["policy"].get<std::string>() << ": executors at burst start "
+              << r["executors_at_burst_start"] << ", first scale-up command "
+              << r["first_scale_up_command_s"] << " s, serving " << r["first_scale_up_serving_s"]
+              << " s, back to min " << r["back_to_min_s"] << " s, violations " << r["violations"]
+              << "/" << r["batches_with_rows"] << ", p95 " << r["p95_latency_ms"] << " ms, max "
+              << r["max_latency_ms"] << " ms, executor-seconds " << r["executor_seconds"] << "\n";
+  }
 }
 
 }  // namespace

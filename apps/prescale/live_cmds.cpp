@@ -243,9 +243,9 @@ CLI::App* add_race_command(CLI::App& app, RaceArgs* a) {
   c->add_option("--burst-threshold", o.burst_threshold,
                 "a sample >= this x the median is part of the burst")
       ->capture_default_str();
-  c->add_option("--sla-ms", o.sla_ms, "a batch above this latency is a violation")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  c->add_option("--sla-ms", o.sla_ms,
+                "a batch above this latency is a violation (default: the controller's SLA)")
+      ->check(CLI::PositiveNumber);
   c->add_option("--tail-s", o.tail_s, "seconds watched after the replay")->capture_default_str();
   c->add_option("--settle-timeout-s", o.settle_timeout_s,
                 "the reset before each run: how long to wait for min executors and no backlog")
@@ -274,7 +274,8 @@ int run_race_cmd(RaceArgs a) {
     std::cerr << "error: " << runs.error().message << "\n";
     return 1;
   }
-  std::string j = "{\"sla_ms\":" + std::to_string(a.opts.sla_ms) + ",\"runs\":[";
+  const double sla_ms = runs->empty() ? a.opts.sla_ms : runs->front().sla_ms;
+  std::string j = "{\"sla_ms\":" + std::to_string(sla_ms) + ",\"runs\":[";
   for (size_t i = 0; i < runs->size(); ++i) j += (i ? "," : "") + (*runs)[i].to_json();
   j += "]}";
   if (!a.out.empty()) {
@@ -287,7 +288,7 @@ int run_race_cmd(RaceArgs a) {
   if (a.format == "json")
     std::printf("%s\n", j.c_str());
   else
-    std::printf("%s", live::summary_table(*runs, a.opts.sla_ms).c_str());
+    std::printf("%s", live::summary_table(*runs, sla_ms).c_str());
   return g_stop ? 1 : 0;
 }
 

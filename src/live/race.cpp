@@ -13,6 +13,7 @@
 #include "bus/messages.h"
 #include "control/daemon.h"
 #include "edge/agent.h"
+#include "sim/scenario.h"
 
 namespace prescale::live {
 namespace {
@@ -371,6 +372,7 @@ core::Result<RunResult> run_one(Env& env, Watch& w, const std::string& policy) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   run.duration_s = static_cast<double>(wall_ms() - t0) / 1000.0;
+  run.sla_ms = o.sla_ms;
   run.summarise(o.sla_ms);
   return run;
 }
@@ -380,13 +382,21 @@ core::Result<RunResult> run_one(Env& env, Watch& w, const std::string& policy) {
 core::Result<std::vector<RunResult>> race(const RaceOptions& opts, const std::atomic<bool>& stop) {
   auto cfg = control::load_config(opts.controller_config);
   if (!cfg.ok()) return cfg.error();
+  // The SLA the runs are judged by: the one the controller's policy is given.
+  RaceOptions o = opts;
+  if (o.sla_ms <= 0) o.sla_ms = cfg->sla_ms;
+  if (o.sla_ms <= 0) {
+    auto scenario = sim::load_scenario(cfg->scenario);
+    if (!scenario.ok()) return scenario.error();
+    o.sla_ms = scenario->latency.sla_ms;
+  }
   if (!opts.key_file.empty()) cfg->keys_file = opts.key_file;
   if (!opts.brokers.empty()) cfg->kafka["bootstrap.servers"] = opts.brokers;
   cfg->initial_executors = cfg->min_executors;  // every run starts from the reset
   for (const auto& p : opts.policies)
     if (p == "oracle")
       return core::Error{"--policies: the oracle cannot run live (it needs the future)"};
-  Env env{opts, *cfg, cfg->kafka, nullptr, stop};
+  Env env{o, *cfg, cfg->kafka, nullptr, stop};
   auto n = bus::probe(env.props, 15'000);
   if (!n.ok()) return n.error();
   if (!spark_executors(opts.spark_ui_port))

@@ -35,8 +35,10 @@ struct RaceOptions {
   std::string key_file;  // DEVICE HEXKEY lines, for the agent and the controller
   // A sample at or above burst_threshold x the trace's median is part of a burst.
   double burst_threshold = 2.0;
-  double sla_ms = 10'000;  // a batch whose latency exceeds this is a violation
-  int tail_s = 40;         // watched after the replay ends (the scale-down)
+  // A batch whose latency exceeds this is a violation; 0 = the SLA the controller's policy
+  // is given (its sla_ms, else its scenario's latency.sla_ms).
+  double sla_ms = 0;
+  int tail_s = 40;  // watched after the replay ends (the scale-down)
   int settle_timeout_s = 150;
   std::function<void(const std::string&)> log = [](const std::string&) {};
 };
@@ -59,6 +61,7 @@ struct CommandRecord {
 
 struct RunResult {
   std::string policy;
+  double sla_ms = 0;  // what the run was judged by
   int min_executors = 1;
   double burst_start_s = 0, burst_end_s = 0;  // from the trace, on the run's clock
   std::vector<ExecutorSample> executors;
