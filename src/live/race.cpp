@@ -109,7 +109,8 @@ std::vector<std::pair<int, int>> trace_bursts(const std::vector<double>& series,
   return out;
 }
 
-void RunResult::summarise(double sla_ms) {
+void RunResult::summarise(double sla) {
+  sla_ms = sla;
   first_scale_up_command_s = first_scale_up_serving_s = back_to_min_s = -1;
   for (const auto& c : commands)
     if (c.target > min_executors) {
@@ -372,7 +373,6 @@ core::Result<RunResult> run_one(Env& env, Watch& w, const std::string& policy) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   run.duration_s = static_cast<double>(wall_ms() - t0) / 1000.0;
-  run.sla_ms = o.sla_ms;
   run.summarise(o.sla_ms);
   return run;
 }
