@@ -8,6 +8,9 @@
 #include "policy/rl_policy.h"
 #include "sim/simulator.h"
 
+#include <filesystem>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace {
@@ -92,8 +95,41 @@ void BM_LstmForecast(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// The costliest shipped forecast model (window x hidden x (hidden + inputs)): the budget
+// (200 us) must hold for every trace's model, not only nyc_taxi's.
+void BM_LstmForecastLargest(benchmark::State& state) {
+  const std::string dir = policy::default_models_dir() + "/forecast";
+  std::optional<forecast::LstmModel> worst;
+  long long worst_cost = -1;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.path().extension() != ".json") continue;
+    auto m = forecast::load_lstm(e.path().string());
+    if (!m.ok()) {
+      state.SkipWithError(m.error().message.c_str());
+      return;
+    }
+    const long long cost = 1LL * m->window * m->hidden * (m->hidden + m->inputs());
+    if (cost > worst_cost) {
+      worst_cost = cost;
+      worst = std::move(*m);
+    }
+  }
+  if (!worst) {
+    state.SkipWithError("no models in models/forecast");
+    return;
+  }
+  state.SetLabel(worst->trace + " window " + std::to_string(worst->window) + " hidden " +
+                 std::to_string(worst->hidden));
+  forecast::LstmForecaster f(std::move(*worst));
+  for (int i = 0; i < 400; ++i) f.observe(1000 + 10 * (i % 50));
+  for (auto _ : state) benchmark::DoNotOptimize(f.forecast(12));
+  state.SetItemsProcessed(state.iterations());
+}
+
 BENCHMARK(BM_SimStepsFixed);
 BENCHMARK(BM_LstmForecast)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LstmForecastLargest)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_RlDecision);
 BENCHMARK(BM_SimStepsHpa);
 BENCHMARK(BM_OraclePlan)->Unit(benchmark::kMillisecond);

@@ -236,25 +236,38 @@ int run_traces_cmd(const WorkloadArgs& wa, const std::string& dir, const std::st
 std::string default_lstm_dir() { return prescale::policy::default_models_dir() + "/forecast"; }
 
 int run_forecast_eval(const std::vector<std::string>& traces, int horizon,
-                      const std::string& format, const std::string& models) {
-  auto rows = prescale::forecast::evaluate_baselines(traces, horizon,
-                                                     models.empty() ? default_lstm_dir() : models);
+                      const std::string& format, const std::string& models,
+                      const std::string& split) {
+  auto rows = prescale::forecast::evaluate_baselines(
+      traces, horizon, models.empty() ? default_lstm_dir() : models, split == "validation");
   if (!rows.ok()) return fail(rows.error().message);
-  std::cout << (format == "json" ? prescale::forecast::format_forecast_json(*rows)
-                                 : prescale::forecast::format_forecast_table(*rows, horizon));
+  std::string text = format == "json" ? prescale::forecast::format_forecast_json(*rows)
+                                      : prescale::forecast::format_forecast_table(*rows, horizon);
+  const std::string test_split = "chronological test split (last 20%)";
+  if (const size_t at = text.find(test_split); split == "validation" && at != std::string::npos)
+    text.replace(at, test_split.size(), "chronological VALIDATION split (60-80%), not the test");
+  std::cout << text;
   return 0;
 }
 
 int run_forecast_train(const std::vector<std::string>& traces,
-                       prescale::forecast::LstmTrainOptions o, const std::string& out) {
+                       const prescale::forecast::LstmTrainOptions& o,
+                       const prescale::forecast::LstmGrid& grid,
+                       const std::vector<std::string>& family_files, const std::string& out) {
   const std::string dir = out.empty() ? default_lstm_dir() : out;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return fail(dir + ": cannot create directory: " + ec.message());
+  std::vector<prescale::forecast::PreparedTrace> family;
+  for (const auto& path : family_files) {
+    auto t = prescale::forecast::prepare_trace(path);
+    if (!t.ok()) return fail(t.error().message);
+    family.push_back(std::move(*t));
+  }
   for (const auto& path : traces) {
     auto t = prescale::forecast::prepare_trace(path);
     if (!t.ok()) return fail(t.error().message);
-    auto m = prescale::forecast::train_lstm(*t, o);
+    auto m = prescale::forecast::train_lstm_selected(*t, o, grid, family);
     if (!m.ok()) return fail(m.error().message);
     const std::string file = dir + "/" + std::filesystem::path(path).stem().string() + ".json";
     if (auto st = prescale::forecast::save_lstm(*m, file); !st.ok()) return fail(st.message());
@@ -450,6 +463,13 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
   std::string forecast_models;
+  std::string forecast_split = "test";
+  forecast_eval
+      ->add_option("--split", forecast_split,
+                   "test (the last 20%) or validation (the 20% before it: for choosing how to "
+                   "train; never choose on test)")
+      ->check(CLI::IsMember({"test", "validation"}))
+      ->capture_default_str();
   forecast_eval->add_option("--models", forecast_models,
                             "LSTM models directory (default models/forecast)");
   std::vector<std::string> ftrain_traces;
@@ -460,15 +480,43 @@ int main(int argc, char** argv) {
   forecast_train->add_option("--trace", ftrain_traces, "timestamp,value CSV files")
       ->required()
       ->check(CLI::ExistingFile);
-  forecast_train->add_option("--window", ftrain.window, "input samples")
+  // Lists (comma-separated or repeated): every combination is trained and the one with the
+  // best validation MAE kept.
+  prescale::forecast::LstmGrid fgrid;
+  std::vector<std::string> ftrain_family;
+  forecast_train
+      ->add_option("--window", fgrid.windows, "input samples (a list: chosen on validation)")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  forecast_train->add_option("--hidden", fgrid.hiddens, "LSTM units (a list: chosen on validation)")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  forecast_train->add_option("--lr", fgrid.lrs, "Adam learning rate (a list: chosen on validation)")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  forecast_train->add_option("--loss", fgrid.losses, "log|l1|raw (a list: chosen on validation)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"log", "l1", "raw"}));
+  forecast_train
+      ->add_option("--base", fgrid.bases,
+                   "none|auto|<baseline>: the LSTM corrects this baseline's forecast (auto: the "
+                   "best on validation); a list: chosen on validation")
+      ->delimiter(',')
+      ->check(
+          CLI::IsMember({"none", "auto", "last", "seasonal", "ewma", "holt-winters", "linreg"}));
+  forecast_train->add_option("--epochs", ftrain.max_epochs, "at most this many epochs")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  forecast_train->add_option("--hidden", ftrain.hidden, "LSTM units")
-      ->check(CLI::PositiveNumber)
+  forecast_train
+      ->add_option("--burst-weight", ftrain.burst_weight,
+                   "extra loss weight of windows whose target is in a burst")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  forecast_train->add_option("--loss", ftrain.loss, "log|raw")
-      ->check(CLI::IsMember({"log", "raw"}))
-      ->capture_default_str();
+  forecast_train
+      ->add_option("--family", ftrain_family,
+                   "traces of the same family whose first 60% is added to the training data")
+      ->delimiter(',')
+      ->check(CLI::ExistingFile);
   forecast_train->add_option("--horizon", ftrain.horizon, "samples ahead")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -532,8 +580,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*forecast_eval)
-    return run_forecast_eval(forecast_traces, forecast_horizon, forecast_format, forecast_models);
-  if (*forecast_train) return run_forecast_train(ftrain_traces, ftrain, ftrain_out);
+    return run_forecast_eval(forecast_traces, forecast_horizon, forecast_format, forecast_models,
+                             forecast_split);
+  if (*forecast_train)
+    return run_forecast_train(ftrain_traces, ftrain, fgrid, ftrain_family, ftrain_out);
   if (*traces) return run_traces_cmd(rw, traces_dir, traces_policy, traces_seeds, traces_format);
   if (*ablation) return run_ablation_cmd(aw, ablation_seeds, ablation_format);
   if (*bench_planes) return prescale::cli::run_plane_bench_cmd(plane_args, PRESCALE_SOURCE_DIR);

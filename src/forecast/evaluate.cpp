@@ -55,8 +55,27 @@ core::Result<PreparedTrace> prepare_trace(const std::string& path) {
   return p;
 }
 
+core::Result<BaselineChoice> best_baseline(const std::vector<double>& series, int period, int h,
+                                           const std::vector<std::string>& names) {
+  const Split split = chronological_split(series.size());
+  BaselineChoice best;
+  bool any = false;
+  for (const auto& name : names.empty() ? baseline_names() : names) {
+    for (const auto& params : baseline_grid(name)) {
+      auto f = make_baseline(name, period, params);
+      if (!f.ok()) return f.error();
+      const double mae = evaluate(**f, series, h, split.train_end, split.validation_end).mae;
+      if (!any || mae < best.validation_mae) best = {name, params, mae};
+      any = true;
+    }
+  }
+  if (!any) return core::Error{"best_baseline: no baseline to choose from"};
+  return best;
+}
+
 core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std::string>& traces,
-                                                          int h, const std::string& lstm_dir) {
+                                                          int h, const std::string& lstm_dir,
+                                                          bool on_validation) {
   std::vector<ForecastRow> rows;
   for (const auto& path : traces) {
     auto p = prepare_trace(path);
@@ -66,7 +85,16 @@ core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std:
       return core::Error{path + ": too short for horizon " + std::to_string(h) + " (" +
                          std::to_string(split.n) + " samples)"};
     }
-    const auto truth = true_bursts(p->series);
+    // The scored range [from, to) and the bursts' scoring on it.
+    const size_t from = on_validation ? split.train_end : split.validation_end;
+    const size_t to = on_validation ? split.validation_end : split.n;
+    auto truth = true_bursts(p->series);
+    truth.resize(to);
+    auto score = [&](Forecaster& f) {
+      auto signal = detect_bursts(f, p->series, h, DetectorParams{});
+      signal.resize(to);
+      return score_bursts(signal, truth, h, from);
+    };
     for (const auto& name : baseline_names()) {
       // Choose the parameters on the validation split only.
       std::unique_ptr<Forecaster> best;
@@ -82,10 +110,8 @@ core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std:
           best_params = params;
         }
       }
-      ForecastRow row{
-          p->file, name, best_params, evaluate(*best, p->series, h, split.validation_end), {}};
-      const auto signal = detect_bursts(*best, p->series, h, DetectorParams{});
-      row.bursts = score_bursts(signal, truth, h, split.validation_end);
+      ForecastRow row{p->file, name, best_params, evaluate(*best, p->series, h, from, to), {}};
+      row.bursts = score(*best);
       rows.push_back(std::move(row));
     }
     const std::string model_path =
@@ -99,9 +125,8 @@ core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std:
                            ", asked for " + std::to_string(h)};
       }
       LstmForecaster f(std::move(*m));
-      ForecastRow row{p->file, "lstm", "", evaluate(f, p->series, h, split.validation_end), {}};
-      row.bursts = score_bursts(detect_bursts(f, p->series, h, DetectorParams{}), truth, h,
-                                split.validation_end);
+      ForecastRow row{p->file, "lstm", "", evaluate(f, p->series, h, from, to), {}};
+      row.bursts = score(f);
       rows.push_back(std::move(row));
     }
   }

@@ -37,6 +37,15 @@ struct PreparedTrace {
 };
 core::Result<PreparedTrace> prepare_trace(const std::string& path);
 
+// The baseline (of `names`, each over its grid) with the lowest MAE at horizon h on the
+// validation split; `names` empty = all of baseline_names().
+struct BaselineChoice {
+  std::string name, params;
+  double validation_mae = 0;
+};
+core::Result<BaselineChoice> best_baseline(const std::vector<double>& series, int period, int h,
+                                           const std::vector<std::string>& names = {});
+
 struct ForecastRow {
   std::string trace, model;
   std::string params;  // the parameters chosen on the validation split
@@ -49,8 +58,12 @@ struct ForecastRow {
 // burst detection on the test split.
 // With `lstm_dir` set, a trace whose model `lstm_dir/<file stem>.json` exists also gets an
 // "lstm" row (the model must have been trained for horizon h).
+// With `on_validation`, everything is scored on the validation split instead (targets and
+// bursts in [60%, 80%)): the split on which to compare training choices (the baselines'
+// figures there are in-sample for their parameter choice).
 core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std::string>& traces,
-                                                          int h, const std::string& lstm_dir = "");
+                                                          int h, const std::string& lstm_dir = "",
+                                                          bool on_validation = false);
 std::string format_forecast_table(const std::vector<ForecastRow>& rows, int h);
 std::string format_forecast_json(const std::vector<ForecastRow>& rows);
 

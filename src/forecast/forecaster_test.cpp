@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+
 #include <cmath>
 
 #include "forecast/evaluate.h"
@@ -90,6 +93,33 @@ TEST(Evaluate, UnknownModelAndBadTraceAreClearErrors) {
   auto r = evaluate_baselines({"/nonexistent.csv"}, 12);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("/nonexistent.csv"), std::string::npos);
+}
+
+// A flat series up to 80% and alternating after: every baseline is exact on the validation
+// split and not on the test split, so the two scorings must differ.
+TEST(Evaluate, ValidationSplitScoresTheTwentyPercentBeforeTheTest) {
+  const std::string path = testing::TempDir() + "/flat_then_noisy.csv";
+  {
+    std::ofstream out(path);
+    out << "timestamp,value\n";
+    for (int i = 0; i < 1000; ++i) {
+      char ts[32];
+      std::snprintf(ts, sizeof ts, "2015-01-%02d %02d:%02d:00", 1 + i / 288, (i % 288) / 12,
+                    (i % 12) * 5);
+      out << ts << "," << (i < 800 ? 10 : (i % 5 ? 5 : 30)) << "\n";
+    }
+  }
+  auto test = evaluate_baselines({path}, 12);
+  auto validation = evaluate_baselines({path}, 12, "", true);
+  ASSERT_TRUE(test.ok()) << test.error().message;
+  ASSERT_TRUE(validation.ok()) << validation.error().message;
+  ASSERT_EQ(test->size(), validation->size());
+  for (size_t i = 0; i < test->size(); ++i) {
+    if ((*test)[i].model != "last") continue;
+    EXPECT_EQ((*validation)[i].metrics.mae, 0.0);
+    EXPECT_GT((*test)[i].metrics.mae, 1.0);
+    EXPECT_EQ((*validation)[i].metrics.points, 200u);
+  }
 }
 
 TEST(Evaluate, SeasonalBeatsLastValueOnNycTaxi) {

@@ -7,9 +7,17 @@
 // hidden, mean, std (of log1p(x) on the training split), w_ih [4H x 3], w_hh [4H x H],
 // b [4H] (PyTorch gate order i, f, g, o; both PyTorch biases summed), head_w [H], head_b,
 // checksum (FNV-1a 64 over every number in that order), training (provenance).
+//
+// Version 2 (a residual model): also base and base_params, a classical baseline
+// (forecaster.h: make_baseline, chosen on the validation split at training) that the LSTM
+// corrects. Each sample's input row gets a 4th number, the normalised log1p of the
+// baseline's forecast made after that sample (w_ih is 4H x 4), and the output is
+// z = z_base + head (z_base = that number at the newest sample): a head of zero is exactly
+// the baseline. The checksum also covers the characters of base and base_params.
 #pragma once
 
 #include <Eigen/Core>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,7 +33,10 @@ struct LstmModel {
   Eigen::MatrixXf w_ih, w_hh;  // 4H x 3, 4H x H
   Eigen::VectorXf b, head_w;   // 4H, H
   float head_b = 0;
+  std::string base, base_params;  // version 2: the baseline corrected ("" = none, version 1)
   std::string training_json = "{}";
+  bool residual() const { return !base.empty(); }
+  int inputs() const { return residual() ? 4 : 3; }
 };
 
 inline constexpr int kLstmInputs = 3;  // normalised value, sin(phase), cos(phase)
@@ -36,15 +47,21 @@ core::Result<LstmModel> parse_lstm(const std::string& text, const std::string& o
 core::Result<LstmModel> load_lstm(const std::string& path);
 core::Status save_lstm(const LstmModel& m, const std::string& path);
 
-// The input row of sample number n with value x.
+// The input row of sample number n with value x (its first kLstmInputs numbers; a residual
+// model's 4th is lstm_normalise(m, the baseline's forecast after that sample)).
 void lstm_input(const LstmModel& m, long long n, double x, float* out);
+float lstm_normalise(const LstmModel& m, double x);     // (log1p(max(0, x)) - mean) / std
+double lstm_denormalise(const LstmModel& m, double z);  // max(0, expm1(z * std + mean))
 
 class LstmForecaster : public Forecaster {
  public:
+  // A residual model's baseline must be valid (parse_lstm checks it).
   explicit LstmForecaster(LstmModel model);
+  LstmForecaster(const LstmForecaster&) = delete;
+  LstmForecaster& operator=(const LstmForecaster&) = delete;
   std::string_view name() const override { return "lstm"; }
-  void reset() override { history_.clear(); }
-  void observe(double x) override { history_.push(x); }
+  void reset() override;
+  void observe(double x) override;
   // The model's own horizon; other horizons get the same forecast (it was trained for one).
   double forecast(int h) const override;
   const LstmModel& model() const { return m_; }
@@ -52,6 +69,8 @@ class LstmForecaster : public Forecaster {
  private:
   LstmModel m_;
   History history_;
+  std::unique_ptr<Forecaster> base_;  // residual models: the baseline, observing every sample
+  History base_history_;              // its normalised forecasts after the held samples
   mutable Eigen::VectorXf h_, c_, gates_, x_;
 };
 
