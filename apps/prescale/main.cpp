@@ -241,12 +241,9 @@ int run_forecast_eval(const std::vector<std::string>& traces, int horizon,
   auto rows = prescale::forecast::evaluate_baselines(
       traces, horizon, models.empty() ? default_lstm_dir() : models, split == "validation");
   if (!rows.ok()) return fail(rows.error().message);
-  std::string text = format == "json" ? prescale::forecast::format_forecast_json(*rows)
-                                      : prescale::forecast::format_forecast_table(*rows, horizon);
-  const std::string test_split = "chronological test split (last 20%)";
-  if (const size_t at = text.find(test_split); split == "validation" && at != std::string::npos)
-    text.replace(at, test_split.size(), "chronological VALIDATION split (60-80%), not the test");
-  std::cout << text;
+  std::cout << (format == "json" ? prescale::forecast::format_forecast_json(*rows)
+                                 : prescale::forecast::format_forecast_table(
+                                       *rows, horizon, split == "validation"));
   return 0;
 }
 

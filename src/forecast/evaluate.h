@@ -64,7 +64,9 @@ struct ForecastRow {
 core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std::string>& traces,
                                                           int h, const std::string& lstm_dir = "",
                                                           bool on_validation = false);
-std::string format_forecast_table(const std::vector<ForecastRow>& rows, int h);
+// on_validation: the header names the validation split (evaluate_baselines' on_validation).
+std::string format_forecast_table(const std::vector<ForecastRow>& rows, int h,
+                                  bool on_validation = false);
 std::string format_forecast_json(const std::vector<ForecastRow>& rows);
 
 }  // namespace prescale::forecast

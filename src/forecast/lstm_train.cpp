@@ -164,12 +164,10 @@ core::Result<LstmModel> train_lstm(const PreparedTrace& trace, const LstmTrainOp
   // Windows ending at e, target z[e + H]: training targets < train_end (of each trace),
   // validation targets in [train_end, validation_end) of the trace itself.
   Windows tw, vw;
-  if (auto st =
-          add_windows(x, m, 0, split.train_end, o.burst_weight, mean_of(x, split.train_end), &tw);
-      !st.ok())
+  const double raw_scale = mean_of(x, split.train_end);
+  if (auto st = add_windows(x, m, 0, split.train_end, o.burst_weight, raw_scale, &tw); !st.ok())
     return st.error();
-  if (auto st = add_windows(x, m, split.train_end, split.validation_end, 0,
-                            mean_of(x, split.train_end), &vw);
+  if (auto st = add_windows(x, m, split.train_end, split.validation_end, 0, raw_scale, &vw);
       !st.ok())
     return st.error();
   std::vector<std::string> pooled;

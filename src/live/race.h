@@ -77,7 +77,7 @@ struct RunResult {
   double p95_latency_ms = 0, max_latency_ms = 0;
   double executor_seconds = 0;  // REST samples integrated over the run
   double duration_s = 0;
-  void summarise(double sla);  // sets sla_ms and the derived fields
+  void summarise(double sla);   // sets sla_ms and the derived fields
   std::string to_json() const;  // the summary and the three timelines
 };
 
