@@ -81,6 +81,33 @@ TEST(CliTest, ReplaysARealTrace) {
   EXPECT_NE(r.out.find("hpa,2,"), std::string::npos) << r.out;
 }
 
+// A relative-time trace: one hour sampled every 30 s, a slow ramp with a burst.
+std::string relative_trace() {
+  const auto path = std::filesystem::temp_directory_path() / "prescale_cli_relative.csv";
+  std::ofstream out(path);
+  out << "t_seconds,value\n";
+  for (int i = 0; i <= 120; ++i)
+    out << i * 30 << "," << (i >= 60 && i < 70 ? 400 : 100 + i) << "\n";
+  return path.string();
+}
+
+TEST(CliTest, ReplaysATraceAtRealSpeedInASeededWindow) {
+  // At 1x the hour is 720 steps of 5 s (121 without --speedup); --steps takes a window.
+  const Outcome r = run("tournament --trace " + relative_trace() +
+                        " --speedup 1 --steps 200 --seeds 1 --policies hpa --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("\"steps\": 200"), std::string::npos) << r.out;
+}
+
+TEST(CliTest, TracesRejectsUnknownTracesAndSpeeds) {
+  Outcome r = run("traces --traces nyc_taxy --seeds 1");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("unknown development trace 'nyc_taxy'"), std::string::npos) << r.out;
+  r = run("traces --speeds slow --seeds 1");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("slow"), std::string::npos) << r.out;
+}
+
 struct BadCase {
   const char* name;
   std::string args;
@@ -97,6 +124,9 @@ TEST(CliTest, BadInputExitsTwoWithAClearMessageAndNoFiles) {
   std::ofstream(bad_param) << "name: x\npolicies:\n  hpa:\n    target_cpu_percentt: 70\n";
   const auto unknown_policy = std::filesystem::temp_directory_path() / "prescale_cli_pol.yaml";
   std::ofstream(unknown_policy) << "name: x\npolicies:\n  hpaa:\n    target_cpu_percent: 70\n";
+  const auto bucketed = std::filesystem::temp_directory_path() / "prescale_cli_bucket.yaml";
+  std::ofstream(bucketed) << "name: x\nworkload:\n  trace:\n    bucket_s: 300\n";
+  const std::string trace = relative_trace();
   const BadCase cases[] = {
       {"an unknown policy is named", "tournament --policies hpa,magic", "unknown policy 'magic'"},
       {"a missing scenario is named", "tournament --scenario nope", "unknown scenario 'nope'"},
@@ -111,6 +141,20 @@ TEST(CliTest, BadInputExitsTwoWithAClearMessageAndNoFiles) {
       {"parameters for an unknown policy are rejected",
        "tournament --scenario " + unknown_policy.string(), "policies.hpaa: unknown policy"},
       {"an unknown format is rejected", "tournament --format xml", "xml"},
+      {"--speedup without a trace is rejected", "tournament --speedup 1",
+       "--speedup needs a trace"},
+      {"a negative --speedup is rejected", "tournament --trace " + trace + " --speedup -1",
+       "--speedup"},
+      {"a word for --speedup is rejected", "tournament --trace " + trace + " --speedup fast",
+       "--speedup"},
+      {"--speedup with a scenario's bucket_s names both fields",
+       "tournament --scenario " + bucketed.string() + " --trace " + trace + " --speedup 1",
+       "workload.trace.bucket_s (300) and workload.trace.speedup (1) are both set"},
+      {"--edge lstm with --speedup is rejected",
+       "tournament --trace " + trace + " --speedup 1 --edge lstm --policies hpa", "drop --speedup"},
+      {"a replay of too many steps is refused before it starts",
+       "tournament --trace " + trace + " --speedup 0.000001 --policies hpa",
+       "steps; expected at most 20000000"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);

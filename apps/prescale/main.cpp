@@ -45,19 +45,28 @@ struct WorkloadArgs {
   std::string trace;
   int steps = -1;
   std::string context;
+  double speedup = -1;  // -1 = not given
 };
 
 void add_workload_args(CLI::App* cmd, WorkloadArgs* a) {
   cmd->add_option("--scenario", a->scenario, "scenario name (scenarios/NAME.yaml) or YAML path")
       ->capture_default_str();
   cmd->add_option("--trace", a->trace,
-                  "replay a timestamp,value CSV instead of the synthetic load (scaled to "
-                  "workload.trace.peak_rps)");
+                  "replay a timestamp,value or t_seconds,value CSV instead of the synthetic load "
+                  "(scaled to workload.trace.peak_rps)");
   cmd->add_option("--steps", a->steps,
                   "steps per run (with --trace: a seeded window of the trace; default whole)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--context", a->context, "business context: balanced|healthcare|budget")
       ->check(CLI::IsMember({"balanced", "healthcare", "budget"}));
+}
+
+void add_speedup_arg(CLI::App* cmd, WorkloadArgs* a) {
+  cmd->add_option("--speedup", a->speedup,
+                  "replay the trace at this speed: trace seconds per simulated second (1 = real "
+                  "time, linear interpolation between samples; each step = the mean over "
+                  "step_s x X trace seconds). Default: one trace sample per step. Needs a trace")
+      ->check(CLI::Range(0.0, 1e6));
 }
 
 Result<Scenario> resolve_scenario(const WorkloadArgs& a) {
@@ -67,6 +76,13 @@ Result<Scenario> resolve_scenario(const WorkloadArgs& a) {
     s->source = prescale::sim::WorkloadSource::kTrace;
     s->trace.file = a.trace;
     s->steps = 0;  // whole trace unless --steps
+  }
+  if (a.speedup >= 0) {
+    if (s->source != prescale::sim::WorkloadSource::kTrace) {
+      return prescale::core::Error{
+          "--speedup needs a trace (--trace FILE, or a scenario with workload.source: trace)"};
+    }
+    s->trace.speedup = a.speedup;
   }
   if (a.steps > 0) s->steps = a.steps;
   if (!a.context.empty()) s->context = *prescale::core::parse_context(a.context);
@@ -83,6 +99,9 @@ prescale::core::Status set_lstm_edge(const WorkloadArgs& wa, const Scenario& sce
     return prescale::core::Error{"--edge lstm needs --trace FILE (the LSTM is per trace)"};
   if (wa.steps > 0)
     return prescale::core::Error{"--edge lstm replays the whole trace; drop --steps"};
+  if (scenario.trace.speedup > 0)
+    return prescale::core::Error{
+        "--edge lstm replays one trace sample per step (the model's clock); drop --speedup"};
   const std::string path = prescale::policy::default_models_dir() + "/forecast/" +
                            std::filesystem::path(wa.trace).stem().string() + ".json";
   auto model = prescale::forecast::load_lstm(path);
@@ -220,14 +239,54 @@ int run_bench_decision(const WorkloadArgs& wa, const std::string& policy_name, i
   return 0;
 }
 
-int run_traces_cmd(const WorkloadArgs& wa, const std::string& dir, const std::string& policy,
-                   int seeds, const std::string& format) {
+struct TracesArgs {
+  std::string dir;
+  std::string policy = "rl";
+  std::vector<std::string> compare = {"rl-raw"};
+  std::vector<std::string> speeds = {"compressed", "real"};
+  std::vector<std::string> traces;
+  int seeds = 5;
+  std::string format = "table";
+};
+
+int run_traces_cmd(const WorkloadArgs& wa, const TracesArgs& ta) {
   auto scenario = resolve_scenario(wa);
   if (!scenario.ok()) return fail(scenario.error().message);
-  const std::string nab =
-      dir.empty() ? std::string(PRESCALE_SOURCE_DIR) + "/../shared/traces/nab" : dir;
-  auto v = prescale::arena::evaluate_traces(*scenario, nab, policy, seeds);
+  prescale::arena::TracesOptions o;
+  o.dir = ta.dir.empty() ? std::string(PRESCALE_SOURCE_DIR) + "/../shared/traces" : ta.dir;
+  o.policy = ta.policy;
+  o.compare.clear();
+  for (const auto& c : ta.compare) {
+    if (c != "none") o.compare.push_back(c);
+  }
+  o.speeds.clear();
+  for (const auto& sp : ta.speeds) o.speeds.push_back(*prescale::arena::parse_replay_speed(sp));
+  o.traces = ta.traces;
+  o.seeds = ta.seeds;
+  if (auto sel = prescale::arena::select_traces(o.traces); !sel.ok()) {
+    return fail(sel.error().message);
+  }
+  std::vector<std::string> names = {o.policy};
+  names.insert(names.end(), o.compare.begin(), o.compare.end());
+  for (const auto& n : names) {
+    std::string known;
+    bool found = false;
+    for (const auto& info : prescale::policy::known_policies()) {
+      found = found || info.name == n;
+      known += (known.empty() ? "" : ", ") + info.name;
+    }
+    if (!found) {
+      return fail("--policy/--compare: unknown policy '" + n + "'; expected one of: " + known);
+    }
+  }
+  o.on_case = [](const prescale::arena::TraceCase& c) {
+    std::fprintf(stderr, "%s (%s): %d steps x %d seeds, %.1f s\n", c.trace.c_str(),
+                 std::string(prescale::arena::to_string(c.speed)).c_str(), c.steps, c.seeds,
+                 c.wall_s);
+  };
+  auto v = prescale::arena::evaluate_traces(*scenario, o);
   if (!v.ok()) return fail(v.error().message);
+  const std::string& format = ta.format;
   std::cout << (format == "json" ? prescale::arena::format_traces_json(*v)
                                  : prescale::arena::format_traces_table(*v));
   return 0;
@@ -359,6 +418,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "csv"}))
       ->capture_default_str();
   tournament->add_option("--out", out_dir, "also write results.csv and timeline.csv here");
+  add_speedup_arg(tournament, &tw);
   std::string edge = "synthetic";
   tournament
       ->add_option("--edge", edge,
@@ -426,17 +486,32 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   WorkloadArgs rw;
-  std::string traces_dir, traces_policy = "rl", traces_format = "table";
-  int traces_seeds = 5;
+  TracesArgs ra;
   auto* traces = app.add_subcommand(
-      "traces", "a policy against the best baseline on each of the 8 development traces");
+      "traces",
+      "a policy against hpa, the best autoscaler and the oracle on each of the 9 development "
+      "traces, replayed compressed (one sample per step, whole trace) and at real speed "
+      "(--speedup 1, a seeded window of 17280 steps = one day)");
   add_workload_args(traces, &rw);
-  traces->add_option("--dir", traces_dir, "NAB data directory (default ../shared/traces/nab)");
-  traces->add_option("--policy", traces_policy, "policy to judge")->capture_default_str();
-  traces->add_option("--seeds", traces_seeds, "seeds per trace (jitter and edge signal draws)")
+  traces->add_option("--dir", ra.dir, "traces directory (default ../shared/traces)");
+  traces->add_option("--policy", ra.policy, "policy to judge")->capture_default_str();
+  traces
+      ->add_option("--compare", ra.compare,
+                   "more policies shown beside it, comma-separated ('none' for none)")
+      ->delimiter(',')
+      ->capture_default_str();
+  traces->add_option("--speeds", ra.speeds, "replay speeds: compressed,real")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"compressed", "real"}))
+      ->capture_default_str();
+  traces
+      ->add_option("--traces", ra.traces,
+                   "only these development traces, comma-separated (e.g. nyc_taxi)")
+      ->delimiter(',');
+  traces->add_option("--seeds", ra.seeds, "seeds per case (window, jitter and edge draws)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  traces->add_option("--format", traces_format, "table|json")
+  traces->add_option("--format", ra.format, "table|json")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
 
@@ -581,7 +656,7 @@ int main(int argc, char** argv) {
                              forecast_split);
   if (*forecast_train)
     return run_forecast_train(ftrain_traces, ftrain, fgrid, ftrain_family, ftrain_out);
-  if (*traces) return run_traces_cmd(rw, traces_dir, traces_policy, traces_seeds, traces_format);
+  if (*traces) return run_traces_cmd(rw, ra);
   if (*ablation) return run_ablation_cmd(aw, ablation_seeds, ablation_format);
   if (*bench_planes) return prescale::cli::run_plane_bench_cmd(plane_args, PRESCALE_SOURCE_DIR);
   if (*bench_d) return run_bench_decision(dw, decision_policy, decisions);

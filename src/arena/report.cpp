@@ -21,6 +21,15 @@ std::string with_ci(const Stat& s, int precision) {
   return fmt(s.mean, precision) + " ±" + fmt(s.ci95, precision);
 }
 
+// A reason is free text: quoted when it holds a comma or a quote (RFC 4180).
+std::string csv_field(const char* text) {
+  const std::string s = text != nullptr ? text : "";
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
 struct Column {
   const char* header;
   std::string (*cell)(const PolicySummary&);
@@ -37,6 +46,8 @@ const Column kColumns[] = {
     {"mean exec", [](const PolicySummary& s) { return fmt(s.mean_executors.mean, 1); }},
     {"rescales", [](const PolicySummary& s) { return fmt(s.rescales.mean, 1); }},
     {"reversals", [](const PolicySummary& s) { return fmt(s.reversals.mean, 1); }},
+    {"switches", [](const PolicySummary& s) { return fmt(s.switches.mean, 1); }},
+    {"overrides", [](const PolicySummary& s) { return fmt(s.guard_overrides.mean, 0); }},
     {"MB/s", [](const PolicySummary& s) { return fmt(s.throughput_mb_s.mean, 0); }},
     {"CPU %", [](const PolicySummary& s) { return fmt(s.cpu_util_pct.mean, 1); }},
 };
@@ -59,7 +70,8 @@ const char* kCsvHeader =
     "policy,seeds,cost,cost_ci95,cost_vs_oracle,cost_vs_oracle_ci95,p95_latency_ms,"
     "p95_latency_ms_ci95,sla_violation_pct,sla_violation_pct_ci95,violation_minutes,"
     "stability,mean_executors,rescales,reversals,throughput_mb_s,cpu_util_pct,"
-    "executor_seconds,lag_integral\n";
+    "executor_seconds,lag_integral,switches,guard_overrides,guard_floor,guard_stabilise,"
+    "guard_dwell\n";
 
 core::Status write_atomically(const std::filesystem::path& path, const std::string& content,
                               std::vector<std::filesystem::path>* temps) {
@@ -142,6 +154,12 @@ std::string format_json(const TournamentResult& r) {
         {"cpu_util_pct", s.cpu_util_pct.mean},
         {"executor_seconds", s.executor_seconds.mean},
         {"lag_integral", s.lag_integral.mean},
+        {"switches", s.switches.mean},
+        {"guard_overrides",
+         {{"total", s.guard_overrides.mean},
+          {"floor", s.guard_floor.mean},
+          {"stabilise", s.guard_stabilise.mean},
+          {"dwell", s.guard_dwell.mean}}},
         {"ci95",
          {{"cost", s.cost.ci95},
           {"cost_vs_oracle", s.cost_vs_oracle.ci95},
@@ -169,7 +187,9 @@ std::string format_csv(const TournamentResult& r) {
         << s.sla_violation_pct.ci95 << ',' << s.violation_minutes.mean << ',' << s.stability.mean
         << ',' << s.mean_executors.mean << ',' << s.rescales.mean << ',' << s.reversals.mean << ','
         << s.throughput_mb_s.mean << ',' << s.cpu_util_pct.mean << ',' << s.executor_seconds.mean
-        << ',' << s.lag_integral.mean << '\n';
+        << ',' << s.lag_integral.mean << ',' << s.switches.mean << ',' << s.guard_overrides.mean
+        << ',' << s.guard_floor.mean << ',' << s.guard_stabilise.mean << ','
+        << s.guard_dwell.mean << '\n';
   }
   return out.str();
 }
@@ -177,7 +197,7 @@ std::string format_csv(const TournamentResult& r) {
 std::string format_timeline_csv(const TournamentResult& r) {
   std::ostringstream out;
   out << "policy,seed,step,t_s,load_rps,processed_rps,backlog,active,pending,target,tier,"
-         "compression,latency_ms,cpu_util,cost,violation,signal\n";
+         "compression,latency_ms,cpu_util,cost,violation,signal,guards,reason\n";
   out << std::setprecision(10);
   for (const auto& row : r.timeline) {
     const auto& x = row.record;
@@ -185,7 +205,8 @@ std::string format_timeline_csv(const TournamentResult& r) {
         << x.load_rps << ',' << x.processed_rps << ',' << x.backlog << ',' << x.active << ','
         << x.pending << ',' << x.target << ',' << core::to_string(x.tier) << ','
         << core::to_string(x.codec) << ',' << x.latency_ms << ',' << x.cpu_util << ',' << x.cost
-        << ',' << (x.violation ? 1 : 0) << ',' << (x.signal ? 1 : 0) << '\n';
+        << ',' << (x.violation ? 1 : 0) << ',' << (x.signal ? 1 : 0) << ','
+        << static_cast<int>(x.guards) << ',' << csv_field(x.reason) << '\n';
   }
   return out.str();
 }

@@ -120,6 +120,11 @@ core::Result<TournamentResult> run_tournament(const sim::Scenario& scenario,
     s.cpu_util_pct = stat_of(s.runs, &M::cpu_util_pct);
     s.executor_seconds = stat_of(s.runs, &M::executor_seconds);
     s.lag_integral = stat_of(s.runs, &M::lag_integral);
+    s.switches = stat_of_int(s.runs, &M::switches);
+    s.guard_overrides = stat_of_int(s.runs, &M::guard_overrides);
+    s.guard_floor = stat_of_int(s.runs, &M::guard_floor);
+    s.guard_stabilise = stat_of_int(s.runs, &M::guard_stabilise);
+    s.guard_dwell = stat_of_int(s.runs, &M::guard_dwell);
   }
   return result;
 }

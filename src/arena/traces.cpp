@@ -1,158 +1,280 @@
 #include "arena/traces.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "policy/registry.h"
-
 namespace prescale::arena {
+namespace {
+
+std::string stem_of(const std::string& path) { return std::filesystem::path(path).stem().string(); }
+
+std::string name_of(const std::string& path) {
+  return std::filesystem::path(path).filename().string();
+}
+
+PolicyFigures figures_of(const PolicySummary& p) {
+  return {p.policy, p.sla_violation_pct.mean, p.cost.mean, p.cost_vs_oracle.mean,
+          p.p95_latency_ms.mean};
+}
+
+// Lower SLA violations, ties to the cheaper.
+bool better(const PolicyFigures& a, const PolicyFigures& b) {
+  return a.sla < b.sla || (a.sla == b.sla && a.cost < b.cost);
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+}  // namespace
 
 const std::vector<std::string>& development_trace_paths() {
   static const std::vector<std::string> kPaths = {
-      "realKnownCause/nyc_taxi.csv",
-      "realAWSCloudwatch/elb_request_count_8c0756.csv",
-      "realTweets/Twitter_volume_AAPL.csv",
-      "realTweets/Twitter_volume_GOOG.csv",
-      "realTraffic/occupancy_6005.csv",
-      "realTraffic/TravelTime_387.csv",
-      "realKnownCause/cpu_utilization_asg_misconfiguration.csv",
-      "realAWSCloudwatch/ec2_network_in_257a54.csv"};
+      "nab/realKnownCause/nyc_taxi.csv",
+      "nab/realAWSCloudwatch/elb_request_count_8c0756.csv",
+      "nab/realTweets/Twitter_volume_AAPL.csv",
+      "nab/realTweets/Twitter_volume_GOOG.csv",
+      "nab/realTraffic/occupancy_6005.csv",
+      "nab/realTraffic/TravelTime_387.csv",
+      "nab/realKnownCause/cpu_utilization_asg_misconfiguration.csv",
+      "nab/realAWSCloudwatch/ec2_network_in_257a54.csv",
+      "azure_llm_2023/conv_requests_per_second.csv"};
   return kPaths;
 }
 
-core::Result<std::vector<TraceVerdict>> evaluate_traces(const sim::Scenario& scenario,
-                                                        const std::string& nab_dir,
-                                                        const std::string& policy, int seeds) {
-  std::vector<TraceVerdict> out;
-  for (const auto& rel : development_trace_paths()) {
-    sim::Scenario s = scenario;
-    s.source = sim::WorkloadSource::kTrace;
-    s.trace.file = nab_dir + "/" + rel;
-    s.steps = 0;  // the whole trace
-    TournamentOptions o;
-    o.seeds = seeds;
-    for (const auto& info : policy::known_policies()) {
-      if (info.name.rfind("rl", 0) == 0 && info.name != policy) continue;
-      o.policies.push_back(info.name);
+const std::vector<std::string>& development_trace_names() {
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> out;
+    for (const auto& p : development_trace_paths()) out.push_back(name_of(p));
+    return out;
+  }();
+  return kNames;
+}
+
+std::string_view to_string(ReplaySpeed speed) {
+  return speed == ReplaySpeed::kReal ? "real" : "compressed";
+}
+
+std::optional<ReplaySpeed> parse_replay_speed(std::string_view text) {
+  if (text == "compressed") return ReplaySpeed::kCompressed;
+  if (text == "real") return ReplaySpeed::kReal;
+  return std::nullopt;
+}
+
+core::Result<std::vector<std::string>> select_traces(const std::vector<std::string>& names) {
+  const auto& all = development_trace_paths();
+  if (names.empty()) return all;
+  for (const auto& n : names) {
+    const bool known = std::any_of(all.begin(), all.end(), [&](const std::string& p) {
+      return n == p || n == name_of(p) || n == stem_of(p);
+    });
+    if (!known) {
+      std::string list;
+      for (const auto& p : all) list += (list.empty() ? "" : ", ") + stem_of(p);
+      return core::Error{"unknown development trace '" + n + "'; expected one of: " + list};
     }
-    auto r = run_tournament(s, o);
-    if (!r.ok()) return core::Error{rel + ": " + r.error().message};
-    TraceVerdict v;
-    v.trace = std::filesystem::path(rel).filename().string();
-    v.steps = r->steps;
-    v.policy = policy;
-    bool have_best = false, have_any = false;
-    auto improves = [](double sla, double cost, double best_sla, double best_cost) {
-      return sla < best_sla || (sla == best_sla && cost < best_cost);
-    };
-    for (const auto& p : r->results) {
-      if (p.policy == policy) {
-        v.policy_sla = p.sla_violation_pct.mean;
-        v.policy_cost = p.cost.mean;
-      } else if (p.policy == "oracle") {
-        v.oracle_cost = p.cost.mean;
-      } else {
-        const double sla = p.sla_violation_pct.mean, cost = p.cost.mean;
-        ++v.baselines;
-        if (!have_any || improves(sla, cost, v.best_any_sla, v.best_any_cost)) {
-          v.best_any = p.policy;
-          v.best_any_sla = sla;
-          v.best_any_cost = cost;
-          have_any = true;
-        }
-        const bool autoscaler = p.policy != "fixed" && p.policy != "seer";
-        if (autoscaler && (!have_best || improves(sla, cost, v.best_sla, v.best_cost))) {
-          v.best_baseline = p.policy;
-          v.best_sla = sla;
-          v.best_cost = cost;
-          have_best = true;
-        }
-      }
+  }
+  std::vector<std::string> out;
+  for (const auto& p : all) {
+    if (contains(names, p) || contains(names, name_of(p)) || contains(names, stem_of(p))) {
+      out.push_back(p);
     }
-    v.beats = v.policy_sla < v.best_sla && v.policy_cost <= v.best_cost;
-    v.beats_any = v.policy_sla < v.best_any_sla && v.policy_cost <= v.best_any_cost;
-    for (const auto& p : r->results) {
-      if (p.policy == policy || p.policy == "oracle") continue;
-      const double sla = p.sla_violation_pct.mean, cost = p.cost.mean;
-      const bool no_worse = sla <= v.policy_sla && cost <= v.policy_cost;
-      const bool better = sla < v.policy_sla || cost < v.policy_cost;
-      if (no_worse && better) v.dominated_by.push_back(p.policy);
-      if (v.policy_sla <= sla && v.policy_cost <= cost &&
-          (v.policy_sla < sla || v.policy_cost < cost)) {
-        ++v.dominates;
-      }
-    }
-    out.push_back(std::move(v));
   }
   return out;
 }
 
-namespace {
-std::string t_summary(size_t n, int wins, int wins_any) {
-  return "beats the best autoscaler (lower SLA violations at no higher cost) on " +
-         std::to_string(wins) + " of " + std::to_string(n) +
-         " traces; the best of all rows (incl. fixed, seer) on " + std::to_string(wins_any) +
-         " of " + std::to_string(n) + "\n";
+core::Result<TraceCase> judge_case(const TournamentResult& result, const TracesOptions& options) {
+  TraceCase c;
+  c.steps = result.steps;
+  c.seeds = result.seeds;
+  bool have_hpa = false, have_best = false, have_judged = false;
+  for (const auto& p : result.results) {
+    const PolicyFigures f = figures_of(p);
+    c.rows.push_back(f);
+    if (p.policy == "oracle") c.oracle_cost = f.cost;
+    if (p.policy == options.policy) {
+      c.judged = f;
+      have_judged = true;
+    }
+    if (p.policy == "hpa") {
+      c.hpa = f;
+      have_hpa = true;
+    }
+    if (contains(options.baselines, p.policy) && (!have_best || better(f, c.best))) {
+      c.best = f;
+      have_best = true;
+    }
+  }
+  if (!have_hpa) return core::Error{"the tournament has no hpa row to judge against"};
+  if (!have_judged) return core::Error{"the tournament has no row for " + options.policy};
+  for (const auto& name : options.compare) {
+    auto it = std::find_if(c.rows.begin(), c.rows.end(),
+                           [&](const PolicyFigures& f) { return f.policy == name; });
+    if (it == c.rows.end()) return core::Error{"the tournament has no row for " + name};
+    c.compare.push_back(*it);
+  }
+  c.sla_gap = c.judged.sla - c.hpa.sla;
+  c.dominates = c.sla_gap <= kSlaTolerancePoints && c.judged.cost <= c.hpa.cost;
+  return c;
 }
-}  // namespace
 
-std::string format_traces_table(const std::vector<TraceVerdict>& v) {
-  std::string out;
-  char line[640];
-  std::snprintf(line, sizeof line, "%-40s %6s  %-15s  %-24s  %-5s  %-24s  %-5s  %8s  %s\n", "trace",
-                "steps", "policy SLA%/$", "best autoscaler SLA%/$", "beats",
-                "best of all rows SLA%/$", "beats", "oracle $", "pareto");
-  out += line;
-  int wins = 0, wins_any = 0;
-  auto cell = [](const std::string& name, double sla, double cost) {
+core::Result<std::vector<TraceCase>> evaluate_traces(const sim::Scenario& scenario,
+                                                     const TracesOptions& options) {
+  auto paths = select_traces(options.traces);
+  if (!paths.ok()) return paths.error();
+  if (!contains(options.baselines, "hpa")) {
+    return core::Error{"the baselines must include hpa (the verdict is against it)"};
+  }
+  if (options.speeds.empty()) return core::Error{"no replay speed selected"};
+  TournamentOptions t;
+  t.seeds = options.seeds;
+  for (const auto& group : {options.baselines, std::vector<std::string>{options.policy},
+                            options.compare, std::vector<std::string>{"oracle"}}) {
+    for (const auto& name : group) {
+      if (!contains(t.policies, name)) t.policies.push_back(name);
+    }
+  }
+  std::vector<TraceCase> out;
+  for (const auto& rel : *paths) {
+    for (const ReplaySpeed speed : options.speeds) {
+      const auto start = std::chrono::steady_clock::now();
+      sim::Scenario s = scenario;
+      s.source = sim::WorkloadSource::kTrace;
+      s.trace.file = (std::filesystem::path(options.dir) / rel).string();
+      if (speed == ReplaySpeed::kReal) {
+        s.trace.speedup = 1;
+        s.trace.bucket_s = 0;
+        s.steps = options.real_window_steps;  // a seeded window; the whole trace if shorter
+      } else {
+        s.trace.speedup = 0;  // one sample per step (or the scenario's bucket_s), as before
+        s.steps = 0;          // the whole trace
+      }
+      if (auto st = sim::validate(s); !st.ok()) return st.error();
+      auto r = run_tournament(s, t);
+      const std::string where = rel + " (" + std::string(to_string(speed)) + "): ";
+      if (!r.ok()) return core::Error{where + r.error().message};
+      auto c = judge_case(*r, options);
+      if (!c.ok()) return core::Error{where + c.error().message};
+      c->trace = stem_of(rel);
+      c->file = rel;
+      c->speed = speed;
+      c->speedup = s.trace.speedup;
+      c->wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (options.on_case) options.on_case(*c);
+      out.push_back(std::move(*c));
+    }
+  }
+  return out;
+}
+
+std::string traces_summary(const std::vector<TraceCase>& cases) {
+  if (cases.empty()) return "no cases\n";
+  int wins = 0;
+  const TraceCase* worst = &cases.front();
+  for (const auto& c : cases) {
+    wins += c.dominates ? 1 : 0;
+    if (c.sla_gap > worst->sla_gap) worst = &c;
+  }
+  char line[512];
+  std::snprintf(
+      line, sizeof line,
+      "%s dominates hpa in %d of %zu cases; worst SLA gap vs hpa: %+.1f points (%s, %s)\n",
+      worst->judged.policy.c_str(), wins, cases.size(), worst->sla_gap, worst->trace.c_str(),
+      std::string(to_string(worst->speed)).c_str());
+  return line;
+}
+
+std::string format_traces_table(const std::vector<TraceCase>& cases) {
+  if (cases.empty()) return traces_summary(cases);
+  auto cell = [](double sla, double cost) {
     char b[64];
-    std::snprintf(b, sizeof b, "%s %.1f%%/%.2f", name.c_str(), sla, cost);
+    std::snprintf(b, sizeof b, "%.1f%%/%.2f", sla, cost);
     return std::string(b);
   };
-  for (const auto& t : v) {
-    std::string by;
-    for (const auto& b : t.dominated_by) by += (by.empty() ? "" : ",") + b;
-    const std::string pareto = "dominates " + std::to_string(t.dominates) + "/" +
-                               std::to_string(t.baselines) +
-                               (by.empty() ? ", undominated" : ", dominated by " + by);
-    char p[64];
-    std::snprintf(p, sizeof p, "%.1f%%/%.2f", t.policy_sla, t.policy_cost);
-    std::snprintf(line, sizeof line, "%-40s %6d  %-15s  %-24s  %-5s  %-24s  %-5s  %8.2f  %s\n",
-                  t.trace.c_str(), t.steps, p,
-                  cell(t.best_baseline, t.best_sla, t.best_cost).c_str(), t.beats ? "yes" : "no",
-                  cell(t.best_any, t.best_any_sla, t.best_any_cost).c_str(),
-                  t.beats_any ? "yes" : "no", t.oracle_cost, pareto.c_str());
+  const TraceCase& first = cases.front();
+  std::string out;
+  char line[1024];
+  std::snprintf(line, sizeof line, "%-36s %-10s %6s  %-16s  %-28s  %-16s", "trace", "speed",
+                "steps", "hpa SLA%/$", "best autoscaler SLA%/$",
+                (first.judged.policy + " SLA%/$").c_str());
+  out += line;
+  for (const auto& p : first.compare) {
+    std::snprintf(line, sizeof line, "  %-16s", (p.policy + " SLA%/$").c_str());
     out += line;
-    wins += t.beats ? 1 : 0;
-    wins_any += t.beats_any ? 1 : 0;
   }
-  out += t_summary(v.size(), wins, wins_any);
+  std::snprintf(line, sizeof line, "  %9s  %-14s  %s\n", "oracle $", "vs hpa", "SLA gap");
+  out += line;
+  for (const auto& c : cases) {
+    std::string verdict = "dominates";
+    if (!c.dominates) {
+      const bool sla = c.sla_gap > kSlaTolerancePoints, cost = c.judged.cost > c.hpa.cost;
+      verdict = std::string("no: ") + (sla && cost ? "SLA, cost" : sla ? "SLA" : "cost");
+    }
+    std::snprintf(line, sizeof line, "%-36s %-10s %6d  %-16s  %-28s  %-16s", c.trace.c_str(),
+                  std::string(to_string(c.speed)).c_str(), c.steps,
+                  cell(c.hpa.sla, c.hpa.cost).c_str(),
+                  (c.best.policy + " " + cell(c.best.sla, c.best.cost)).c_str(),
+                  cell(c.judged.sla, c.judged.cost).c_str());
+    out += line;
+    for (const auto& p : c.compare) {
+      std::snprintf(line, sizeof line, "  %-16s", cell(p.sla, p.cost).c_str());
+      out += line;
+    }
+    std::snprintf(line, sizeof line, "  %9.2f  %-14s  %+.1f\n", c.oracle_cost, verdict.c_str(),
+                  c.sla_gap);
+    out += line;
+  }
+  out += traces_summary(cases);
   return out;
 }
 
-std::string format_traces_json(const std::vector<TraceVerdict>& v) {
-  nlohmann::json rows = nlohmann::json::array();
-  for (const auto& t : v) {
-    rows.push_back({{"trace", t.trace},
-                    {"steps", t.steps},
-                    {"policy", t.policy},
-                    {"sla_violation_pct", t.policy_sla},
-                    {"cost", t.policy_cost},
-                    {"best_baseline", t.best_baseline},
-                    {"best_baseline_sla_violation_pct", t.best_sla},
-                    {"best_baseline_cost", t.best_cost},
-                    {"oracle_cost", t.oracle_cost},
-                    {"beats", t.beats},
-                    {"best_of_all_rows", t.best_any},
-                    {"best_of_all_rows_sla_violation_pct", t.best_any_sla},
-                    {"best_of_all_rows_cost", t.best_any_cost},
-                    {"beats_best_of_all_rows", t.beats_any},
-                    {"dominated_by", t.dominated_by},
-                    {"dominates", t.dominates},
-                    {"baselines", t.baselines}});
+std::string format_traces_json(const std::vector<TraceCase>& cases) {
+  using nlohmann::json;
+  auto fig = [](const PolicyFigures& f) {
+    return json{{"policy", f.policy},
+                {"sla_violation_pct", f.sla},
+                {"cost", f.cost},
+                {"cost_vs_oracle", f.cost_vs_oracle},
+                {"p95_latency_ms", f.p95_latency_ms}};
+  };
+  json rows = json::array();
+  int wins = 0;
+  const TraceCase* worst = nullptr;
+  for (const auto& c : cases) {
+    json compare = json::array(), all = json::array();
+    for (const auto& p : c.compare) compare.push_back(fig(p));
+    for (const auto& p : c.rows) all.push_back(fig(p));
+    rows.push_back({{"trace", c.trace},
+                    {"file", c.file},
+                    {"speed", std::string(to_string(c.speed))},
+                    {"speedup", c.speedup},
+                    {"steps", c.steps},
+                    {"seeds", c.seeds},
+                    {"hpa", fig(c.hpa)},
+                    {"best_autoscaler", fig(c.best)},
+                    {"policy", fig(c.judged)},
+                    {"compare", compare},
+                    {"oracle_cost", c.oracle_cost},
+                    {"dominates_hpa", c.dominates},
+                    {"sla_gap_vs_hpa_points", c.sla_gap},
+                    {"wall_s", c.wall_s},
+                    {"rows", all}});
+    wins += c.dominates ? 1 : 0;
+    if (worst == nullptr || c.sla_gap > worst->sla_gap) worst = &c;
   }
-  return rows.dump(2) + "\n";
+  json summary = {{"cases", cases.size()},
+                  {"dominates_hpa", wins},
+                  {"sla_tolerance_points", kSlaTolerancePoints}};
+  if (worst != nullptr) {
+    summary["policy"] = worst->judged.policy;
+    summary["worst_sla_gap_points"] = worst->sla_gap;
+    summary["worst_trace"] = worst->trace;
+    summary["worst_speed"] = std::string(to_string(worst->speed));
+  }
+  return json{{"cases", rows}, {"summary", summary}}.dump(2) + "\n";
 }
 
 }  // namespace prescale::arena

@@ -1,8 +1,13 @@
-// The development-trace report: a policy against every baseline on each of the real
-// traces named in ../shared/traces/README.md, whole trace replayed, on identical traffic.
+// The development-trace report: a policy against hpa, the best autoscaler and the oracle on
+// each of the real traces named in ../shared/traces/README.md, each replayed at two speeds
+// (compressed: one trace sample per step, whole trace; real: 1 trace second per simulated
+// second, a seeded day-long window), on identical traffic per case.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "arena/tournament.h"
@@ -11,37 +16,82 @@
 
 namespace prescale::arena {
 
-struct TraceVerdict {
-  std::string trace;  // file name
-  int steps = 0;
-  std::string policy;
-  double policy_sla = 0, policy_cost = 0;
-  // The best baseline: the lowest SLA violations (ties: the cheaper) among the autoscalers
-  // prescale must beat (../shared/baselines.md: hpa, keda, spark-dra, batch-ratio, ds2,
-  // ds2-tuned, phpa) ...
-  std::string best_baseline;
-  double best_sla = 0, best_cost = 0;
-  // ... and among every non-learning, non-clairvoyant row, including the seed's static
-  // `fixed` (15 executors) and `seer`.
-  std::string best_any;
-  double best_any_sla = 0, best_any_cost = 0;
-  bool beats_any = false;
-  double oracle_cost = 0;
-  bool beats = false;  // policy_sla < best_sla and policy_cost <= best_cost
-  // Pareto view: baselines at least as good on both SLA violations and cost (and better on
-  // one), and how many baselines the policy itself dominates.
-  std::vector<std::string> dominated_by;
-  int dominates = 0;
-  int baselines = 0;
+// The development traces, paths relative to the traces directory (../shared/traces). The
+// one definition: training (rl/trainer.cpp) excludes them through development_trace_names().
+const std::vector<std::string>& development_trace_paths();
+// Their file names ("nyc_taxi.csv", ...).
+const std::vector<std::string>& development_trace_names();
+
+enum class ReplaySpeed {
+  kCompressed,  // no speedup: one trace sample per step (bucket_s), the whole trace
+  kReal,        // speedup 1: real time, a seeded window of real_window_steps
+};
+std::string_view to_string(ReplaySpeed speed);
+std::optional<ReplaySpeed> parse_replay_speed(std::string_view text);  // compressed|real
+
+inline constexpr int kDayOfFiveSecondSteps = 17'280;
+// "Dominates hpa": SLA violations at most this many points above hpa's, cost at most hpa's.
+inline constexpr double kSlaTolerancePoints = 0.5;
+
+struct TraceCase;
+
+struct TracesOptions {
+  std::string dir;            // the traces directory; paths above are relative to it
+  std::string policy = "rl";  // the judged policy
+  std::vector<std::string> compare = {"rl-raw"};  // more rows shown beside it (ablations)
+  // The autoscalers a user has (../shared/baselines.md); hpa must be one of them.
+  std::vector<std::string> baselines = {"hpa", "keda",      "spark-dra", "batch-ratio",
+                                        "ds2", "ds2-tuned", "phpa"};
+  std::vector<ReplaySpeed> speeds = {ReplaySpeed::kCompressed, ReplaySpeed::kReal};
+  std::vector<std::string> traces;  // keep only these (stem, file name or path); empty = all
+  int seeds = 5;
+  int real_window_steps = kDayOfFiveSecondSteps;  // whole trace when shorter
+  // Called after each case (progress; the case carries its wall time).
+  std::function<void(const TraceCase&)> on_case;
 };
 
-// The eight development traces (paths relative to the NAB directory).
-const std::vector<std::string>& development_trace_paths();
+struct PolicyFigures {
+  std::string policy;
+  double sla = 0;   // SLA violations, % of steps (mean over seeds)
+  double cost = 0;  // $ per run (mean over seeds)
+  double cost_vs_oracle = 0;
+  double p95_latency_ms = 0;
+};
 
-core::Result<std::vector<TraceVerdict>> evaluate_traces(const sim::Scenario& scenario,
-                                                        const std::string& nab_dir,
-                                                        const std::string& policy, int seeds);
-std::string format_traces_table(const std::vector<TraceVerdict>& v);
-std::string format_traces_json(const std::vector<TraceVerdict>& v);
+struct TraceCase {
+  std::string trace;  // file stem ("nyc_taxi")
+  std::string file;   // relative to the traces directory
+  ReplaySpeed speed = ReplaySpeed::kCompressed;
+  double speedup = 0;  // 0 = one sample per step
+  int steps = 0;
+  int seeds = 0;
+  PolicyFigures hpa;
+  PolicyFigures best;  // the best autoscaler: lowest SLA violations, ties to the cheaper
+  PolicyFigures judged;
+  std::vector<PolicyFigures> compare;  // TracesOptions::compare, in order
+  double oracle_cost = 0;
+  std::vector<PolicyFigures> rows;  // every row of the tournament, in its order
+  bool dominates = false;           // judged SLA <= hpa's + kSlaTolerancePoints and cost <= hpa's
+  double sla_gap = 0;               // judged SLA - hpa's SLA, points
+  double wall_s = 0;                // time the case took
+};
+
+// Checks a --traces filter: every name must match a development trace. Returns the
+// selected relative paths in report order.
+core::Result<std::vector<std::string>> select_traces(const std::vector<std::string>& names);
+
+// The verdict of one tournament (pure; `trace`, `file`, `speed`, `speedup` and `wall_s` are
+// left for the caller). Errors when hpa, the judged or a compared policy has no row.
+core::Result<TraceCase> judge_case(const TournamentResult& result, const TracesOptions& options);
+
+// Runs one tournament per (trace, speed): the baselines, the judged policy, the compared
+// ones and the oracle, with `options.seeds` seeds from the scenario's base seed.
+core::Result<std::vector<TraceCase>> evaluate_traces(const sim::Scenario& scenario,
+                                                     const TracesOptions& options);
+
+// "rl dominates hpa in N of M cases; worst SLA gap vs hpa: X points (trace, speed)".
+std::string traces_summary(const std::vector<TraceCase>& cases);
+std::string format_traces_table(const std::vector<TraceCase>& cases);
+std::string format_traces_json(const std::vector<TraceCase>& cases);
 
 }  // namespace prescale::arena

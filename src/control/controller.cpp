@@ -152,12 +152,33 @@ core::Result<ControllerConfig> load_config(const std::string& path) {
 // ---------------------------------------------------------------------------------------
 // The controller
 
+namespace {
+
+policy::PolicyEnv stabiliser_env(const ControllerConfig& c) {
+  policy::PolicyEnv env;
+  env.min_executors = c.min_executors;
+  env.max_executors = c.max_executors;
+  env.step_s = static_cast<double>(c.tick_ms) / 1000.0;
+  return env;
+}
+
+policy::EnvelopeConfig stabiliser_config(const ControllerConfig& c) {
+  policy::EnvelopeConfig e;
+  e.floor = false;  // the policy decides the level; this stage only holds releases
+  e.stabilisation_s = static_cast<double>(c.scale_down_stabilization_ms) / 1000.0;
+  e.dwell_s = 0;
+  return e;
+}
+
+}  // namespace
+
 Controller::Controller(ControllerConfig cfg, std::unique_ptr<policy::Policy> policy,
                        bus::KeyRing keys)
     : cfg_(std::move(cfg)),
       policy_(std::move(policy)),
       verifier_(std::move(keys), cfg_.signal_window_ms),
-      target_(cfg_.initial_executors) {
+      target_(cfg_.initial_executors),
+      stabiliser_(stabiliser_env(cfg_), stabiliser_config(cfg_)) {
   stats_.target = target_;
 }
 
@@ -276,20 +297,14 @@ bus::ScaleTo Controller::tick(std::int64_t now_ms) {
   ++stats_.decisions;
   const int wanted = std::clamp(d.target_executors, cfg_.min_executors, cfg_.max_executors);
   // Stabilise scale-downs like the HPA: the highest recommendation of the window wins.
-  recent_[now_ms] = wanted;
-  while (!recent_.empty() && recent_.begin()->first < now_ms - cfg_.scale_down_stabilization_ms)
-    recent_.erase(recent_.begin());
-  int target = wanted;
+  core::Decision clamped = d;
+  clamped.target_executors = wanted;
+  const int target = stabiliser_.apply(obs_, clamped).target_executors;
   // Policies name themselves in their reasons ("hpa: ..."); others get the name added.
   std::string why = d.reason;
   if (why.rfind(std::string(policy_->name()), 0) != 0)
     why = std::string(policy_->name()) + ": " + why;
-  if (wanted < target_) {
-    int highest = wanted;
-    for (const auto& [t, v] : recent_) highest = std::max(highest, v);
-    target = std::min(target_, highest);
-    if (target != wanted) why += " (scale-down stabilised at " + std::to_string(target) + ")";
-  }
+  if (target != wanted) why += " (scale-down stabilised at " + std::to_string(target) + ")";
   target_ = target;
   tier_ = d.tier;
   compression_ = d.compression;

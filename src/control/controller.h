@@ -23,6 +23,7 @@
 #include "bus/signing.h"
 #include "core/result.h"
 #include "core/types.h"
+#include "policy/envelope.h"
 #include "policy/policy.h"
 
 namespace prescale::control {
@@ -103,7 +104,9 @@ class Controller {
   core::Tier tier_ = core::Tier::kNvme;
   core::Compression compression_ = core::Compression::kNone;
   std::uint64_t seq_ = 0;
-  std::map<std::int64_t, int> recent_;  // tick time -> recommended target (stabilisation)
+  // Scale-down stabilisation of every policy's target (the envelope's window, no floor);
+  // learned policies also carry their own full envelope (policy/registry.cpp).
+  policy::Envelope stabiliser_;
   core::Observation obs_;
   ControllerStats stats_;
 };

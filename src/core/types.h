@@ -77,6 +77,12 @@ struct Decision {
   Compression compression = Compression::kNone;
   // Why, for logs: a string literal (static storage), so deciding never allocates.
   const char* reason = "";
+  // Which safety-envelope guards overrode the policy (policy/envelope.h): kGuard* bits.
+  std::uint8_t guards = 0;
 };
+
+inline constexpr std::uint8_t kGuardFloor = 1;      // raised to the reactive floor
+inline constexpr std::uint8_t kGuardStabilise = 2;  // a scale-down held by the window
+inline constexpr std::uint8_t kGuardDwell = 4;      // a tier or codec switch deferred
 
 }  // namespace prescale::core

@@ -50,7 +50,9 @@ core::Result<PreparedTrace> prepare_trace(const std::string& path) {
   p.file = std::filesystem::path(path).filename().string();
   p.step_s = trace->median_gap_s();
   if (!(p.step_s > 0)) return core::Error{path + ": cannot determine the sample spacing"};
-  p.series = sim::resample(*trace, p.step_s);
+  auto series = sim::resample(*trace, p.step_s);
+  if (!series.ok()) return series.error();
+  p.series = std::move(*series);
   p.period = std::max(2, static_cast<int>(std::lround(86400.0 / p.step_s)));
   return p;
 }

@@ -12,6 +12,7 @@
 
 #include "policy/batch_ratio.h"
 #include "policy/ds2.h"
+#include "policy/envelope.h"
 #include "policy/hpa.h"
 #include "policy/keda.h"
 #include "policy/phpa.h"
@@ -102,6 +103,13 @@ TEST(Baselines, DecideNeverAllocates) {
                                            std::make_unique<Model>(std::move(*manager)), 0.5);
        },
        {}},
+      // Any policy inside the safety envelope (floor, stabilisation window, dwell).
+      {"hpa inside the envelope",
+       [](auto& e, auto& p) -> std::unique_ptr<Policy> {
+         return std::make_unique<GuardedPolicy>(std::make_unique<HpaPolicy>(e, p), e,
+                                                read_envelope(p));
+       },
+       {{"guard_stabilisation_s", "120"}}},
   };
   const std::vector<core::Observation> trace = Trace();
   for (const Case& c : cases) {

@@ -54,13 +54,19 @@ namespace {
 // (violations, tier cost and backlog out never decrease with it), so any continuation of
 // the dominated label serves the dominating one at least as well.
 void prune(std::vector<Label>& labels) {
+  // Labels in different shuffle options are not comparable: the next step's switch cost
+  // depends on the option (docs/model.md, "Switching tier or codec").
   std::sort(labels.begin(), labels.end(), [](const Label& a, const Label& b) {
+    if (a.option != b.option) return a.option < b.option;
     if (a.backlog != b.backlog) return a.backlog < b.backlog;
     return better(a, b);
   });
   size_t kept = 0;
   for (size_t i = 0; i < labels.size(); ++i) {
-    if (kept > 0 && !better(labels[i], labels[kept - 1])) continue;  // dominated
+    if (kept > 0 && labels[kept - 1].option == labels[i].option &&
+        !better(labels[i], labels[kept - 1])) {
+      continue;  // dominated
+    }
     labels[kept++] = labels[i];
   }
   labels.resize(kept);
@@ -109,7 +115,9 @@ OraclePlan solve(const sim::Scenario& s, const sim::Workload& w, const OracleOpt
   std::vector<std::vector<Label>> labels(n);  // all labels of step t, grouped by state
   std::vector<Label> prev;
   // Virtual step -1: the initial warm executors, no backlog.
-  prev.push_back(Label{0, 0, -1, 0, static_cast<std::int16_t>(s.cluster.initial_executors), 0});
+  prev.push_back(Label{0, 0, -1, 0, static_cast<std::int16_t>(s.cluster.initial_executors),
+                       static_cast<std::uint8_t>(static_cast<int>(s.default_tier) *
+                                                 core::kNumCompressions)});
   std::vector<Label> entry, front;
 
   for (int t = 0; t < n; ++t) {
@@ -134,7 +142,10 @@ OraclePlan solve(const sim::Scenario& s, const sim::Workload& w, const OracleOpt
         for (std::uint8_t o : opts) {
           const auto tier = static_cast<core::Tier>(o / core::kNumCompressions);
           const auto codec = static_cast<core::Compression>(o % core::kNumCompressions);
-          const sim::StepOutcome out = model.run(lambda, e.backlog, a, tier, codec);
+          const double pause = model.switch_pause_s(
+              static_cast<core::Tier>(e.option / core::kNumCompressions),
+              static_cast<core::Compression>(e.option % core::kNumCompressions), tier, codec);
+          const sim::StepOutcome out = model.run(lambda, e.backlog, a, tier, codec, pause);
           if (out.violation && !allow_violations) continue;
           front.push_back(Label{e.cost + out.tier_cost, snap(out.backlog_out), e.parent,
                                 e.violations + (out.violation ? 1 : 0),

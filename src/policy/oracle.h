@@ -8,7 +8,9 @@
 //     price * (sum_t a_t + D * sum_t max(0, a_t - a_{t-1})) + sum_t tier_cost_t
 // (each executor that starts serving at t was requested at t - D and billed since), and
 // increases are impossible before t = D. The backlog couples the steps, so each state
-// (t, a_t) keeps a Pareto staircase of labels (backlog, (violations, cost)). The backlog
+// (t, a_t, shuffle option) keeps a Pareto staircase of labels (backlog, (violations, cost));
+// the option is part of the state because a switch of tier or codec pauses the job
+// (StepModel::switch_pause_s), so the oracle pays for switches as every policy does. The backlog
 // is kept on a fine grid (OracleOptions::backlog_quantum): rounded up for the plan, which
 // stays feasible in the simulator, and rounded down for a proven lower bound. The SLA is
 // first a hard constraint (exact, small staircases); only if no schedule meets it

@@ -5,6 +5,7 @@
 
 #include "policy/batch_ratio.h"
 #include "policy/ds2.h"
+#include "policy/envelope.h"
 #include "policy/fixed.h"
 #include "policy/hpa.h"
 #include "policy/keda.h"
@@ -27,7 +28,10 @@ const std::vector<PolicyInfo>& known_policies() {
       {"ds2-tuned", "DS2 / Flink autoscaler, catch-up 5 min, restart 2 min"},
       {"phpa", "predictive HPA (linear / Holt-Winters on replica history)"},
       {"seer", "the seed's linear predictive: executors = predicted load * k"},
-      {"rl", "hierarchical RL: TD3 manager sets the goals, PPO worker scales (edge + shuffle)"},
+      {"rl",
+       "hierarchical RL: TD3 manager sets the goals, PPO worker scales (edge + shuffle), inside "
+       "the safety envelope"},
+      {"rl-raw", "the same hierarchical RL without the safety envelope (ablation)"},
       {"rl-basic", "RL worker: executors only, NVMe shuffle, no edge signal (ablation phase 1)"},
       {"rl-shuffle", "RL worker: + shuffle tier and codec choice (ablation phase 2)"},
       {"rl-full", "RL worker: + edge burst signal (ablation phase 3)"},
@@ -53,6 +57,13 @@ PolicyEnv env_from(const sim::Scenario& s) {
   return env;
 }
 
+EnvelopeConfig envelope_config(const sim::Scenario& scenario, const std::string& name) {
+  if (name == "rl-raw") return EnvelopeConfig{.enabled = false};
+  core::ParamTable params("policies." + name);
+  if (auto it = scenario.policies.find(name); it != scenario.policies.end()) params = it->second;
+  return read_envelope(params);  // unknown keys are make_policy's to report
+}
+
 namespace {
 
 // The learned policies load their networks from models/ (or $PRESCALE_MODELS_DIR), or from
@@ -66,19 +77,26 @@ core::Result<std::unique_ptr<Policy>> make_rl_policy(const std::string& name, co
   RlVariant variant = RlVariant::kFull;
   if (name == "rl-basic") variant = RlVariant::kBasic;
   if (name == "rl-shuffle") variant = RlVariant::kShuffle;
+  const bool hierarchical = name == "rl" || name == "rl-raw";
   // Workers alone run at equal weights unless configured; the hierarchical rl lets its
   // manager choose.
   const double alpha = params.get_double("alpha", 0.5, 0.0, 1.0);
   auto worker = load_worker(dir + "/worker-" + variant_name(variant) + ".json", variant);
   if (!worker.ok()) return core::Error{"policy " + name + ": " + worker.error().message};
   std::unique_ptr<Model> manager;
-  if (name == "rl") {
+  if (hierarchical) {
     auto m = load_manager(dir + "/manager.json");
     if (!m.ok()) return core::Error{"policy rl: " + m.error().message};
     manager = std::make_unique<Model>(std::move(*m));
   }
-  return std::unique_ptr<Policy>(std::make_unique<RlPolicy>(name, env, variant, std::move(*worker),
-                                                            std::move(manager), alpha));
+  auto learned = std::make_unique<RlPolicy>(name, env, variant, std::move(*worker),
+                                            std::move(manager), alpha);
+  // Every learned policy runs inside the safety envelope it was trained in; rl-raw is the
+  // unguarded ablation.
+  const EnvelopeConfig guard = name == "rl-raw" ? EnvelopeConfig{.enabled = false}
+                                                : read_envelope(params);
+  if (!guard.enabled) return std::unique_ptr<Policy>(std::move(learned));
+  return std::unique_ptr<Policy>(std::make_unique<GuardedPolicy>(std::move(learned), env, guard));
 }
 
 }  // namespace
@@ -108,7 +126,8 @@ core::Result<std::unique_ptr<Policy>> make_policy(const std::string& name,
     p = std::make_unique<PhpaPolicy>(env, params);
   } else if (name == "seer") {
     p = std::make_unique<SeerPolicy>(env, params);
-  } else if (name == "rl" || name == "rl-basic" || name == "rl-shuffle" || name == "rl-full") {
+  } else if (name == "rl" || name == "rl-raw" || name == "rl-basic" || name == "rl-shuffle" ||
+             name == "rl-full") {
     auto made = make_rl_policy(name, env, params);
     if (!made.ok()) return made.error();
     p = std::move(*made);

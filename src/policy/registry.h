@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "policy/envelope.h"
 #include "policy/policy.h"
 #include "sim/scenario.h"
 #include "sim/workload.h"
@@ -30,6 +31,11 @@ PolicyEnv env_from(const sim::Scenario& scenario);
 core::Result<std::unique_ptr<Policy>> make_policy(const std::string& name,
                                                   const sim::Scenario& scenario,
                                                   const sim::Workload* workload);
+
+// The safety envelope a learned policy runs in (and trains in): the guard_* parameters of
+// scenario.policies[name] over the documented defaults (policy/envelope.h). `rl-raw` and
+// `guard: false` give a disabled envelope.
+EnvelopeConfig envelope_config(const sim::Scenario& scenario, const std::string& name);
 
 // Parses "a,b,c" (or "all") into known names; error names the first unknown one.
 core::Result<std::vector<std::string>> parse_policy_list(const std::string& list);

@@ -58,6 +58,7 @@ const std::array<const char*, kNumWorkerFeatures>& worker_feature_names() {
       "alpha",              // the manager's latency weight (beta = 1 - alpha)
       "log_recent_peak",    // log(max input over the last 4 min / input), clipped [0, 3]
       "log_recent_trough",  // log(min input over the last 4 min / input), clipped [-3, 0]
+      "log_cold_start",     // log(cold start / 60 s), clipped [-2, 2]: how far ahead to act
   };
   return kNames;
 }
@@ -99,6 +100,7 @@ void WorkerFeatures::build(const core::Observation& obs, double alpha, float* ou
   }
   out[22] = clampf(std::log(hi / in), 0, 3);
   out[23] = clampf(std::log(lo / in), -3, 0);
+  out[24] = clampf(std::log(std::max(env_.cold_start_s, 1.0) / 60.0), -2, 2);
 }
 
 int worker_target(int level, const core::Observation& obs, const PolicyEnv& env, bool use_edge) {

@@ -31,7 +31,7 @@ bool variant_chooses_storage(RlVariant v);
 
 // ---- Worker ------------------------------------------------------------------------------
 
-inline constexpr int kNumWorkerFeatures = 24;
+inline constexpr int kNumWorkerFeatures = 25;
 inline constexpr int kLoadMemorySteps = 48;  // 4 minutes of input rates (recent peak/trough)
 const std::array<const char*, kNumWorkerFeatures>& worker_feature_names();
 

@@ -4,12 +4,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/result.h"
 #include "policy/registry.h"
 #include "policy/rl_policy.h"
+#include "rl/traffic.h"
 #include "sim/rng.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
@@ -21,14 +23,26 @@ namespace prescale::rl {
 // evaluation seeds (scenario.base_seed + k, k < 1000) are never used in training.
 inline constexpr std::uint64_t kTrainSeedBase = 1'000'000;
 
-// Where training traffic comes from.
+// Where training traffic comes from (docs/rl.md "Training"). Each episode draws one source;
+// the shares are of all episodes, taken in the order below (a share larger than what the
+// earlier ones leave gets only that: seed_fraction = 1 means the base scenario only), and
+// the traffic families of rl/traffic.h (on/off, diurnal, steps, spikes, evenly) get the
+// rest. Trace episodes fall to the families when no trace file is usable.
 struct TrafficMix {
   sim::Scenario base;                    // the scenario being trained for (seed)
   std::vector<std::string> trace_files;  // real traces mixed in (never the development set)
-  double trace_fraction = 0.3;           // share of episodes replaying a trace window
-  double seed_fraction = 0.6;            // share of synthetic episodes with the base parameters
-  // The rest are synthetic with randomised load, burst count, size, length and cycle
-  // (domain randomisation: the worker must not overfit the seed's one burst shape).
+  double seed_fraction = 0.20;           // the base scenario itself, unchanged
+  double trace_fraction = 0.25;          // windows of trace_files replayed at a random speed
+  double synthetic_fraction = 0.15;      // the synthetic generator with randomised parameters
+  // Share of all episodes with randomised cluster facts (rl::randomise_cluster). Never the
+  // seed-scenario episodes: the others are randomised with probability
+  // cluster_fraction / (1 - seed_fraction), capped at 1.
+  double cluster_fraction = 0.5;
+  ClusterRanges cluster_ranges;  // what randomise_cluster draws (the documented defaults)
+  // Replay speeds (trace seconds per simulated second, sim::TraceSpec::speedup) resampled
+  // once per file in WorldFactory::create; an episode picks one of a file's speeds at
+  // random (log-spaced, so about log-uniform in [1, 60]).
+  std::vector<double> trace_speedups = {1, 3, 10, 30, 60};
 };
 
 // Scale of the worker's cost term: cost / (this many executors' price per step).
@@ -47,17 +61,30 @@ struct World {
   std::vector<sim::StepRecord> last;  // the last step's record
 };
 
-// Builds worlds for episodes, deterministic in the episode number.
+// Builds worlds for episodes, deterministic in the episode number. Episodes keep the base
+// scenario's steps and step_s. Thread-safe after create() (make() only reads).
 class WorldFactory {
  public:
+  // Loads and resamples every trace file at every speed once. Files that fail to parse
+  // (some NAB files repeat a timestamp at a DST change), development traces and files
+  // shorter than one episode at every speed are skipped with a message on stderr; a speed
+  // at which a file is shorter than one episode is dropped for that file.
+  // Errors: a share outside [0, 1], a speed not > 0, an empty or invalid cluster range.
   static core::Result<WorldFactory> create(TrafficMix mix);
   void make(std::uint64_t episode, World* w) const;
   const TrafficMix& mix() const { return mix_; }
 
+  // What the trace episodes can replay: per usable file, the speeds kept.
+  struct Replay {
+    std::string file;
+    std::vector<double> speedups;
+    std::vector<std::shared_ptr<const std::vector<float>>> series;  // per speed, unscaled
+  };
+  const std::vector<Replay>& replays() const { return replays_; }
+
  private:
   TrafficMix mix_;
-  std::vector<std::shared_ptr<sim::WorkloadGenerator>> traces_;
-  std::vector<sim::Scenario> trace_scenarios_;
+  std::vector<Replay> replays_;
 };
 
 struct EpisodeStats {
@@ -90,6 +117,9 @@ class WorkerEnv {
     World world;
     policy::PolicyEnv env;  // of this episode's scenario (set by start())
     policy::WorkerFeatures features;
+    // The safety envelope the worker is trained inside (as it is deployed: registry.cpp), so
+    // it learns what is left to decide: when to pre-scale, how much headroom, which tier.
+    std::optional<policy::Envelope> guard;
     double alpha = 0.5;
     double ret = 0, alpha_sum = 0;
     int steps = 0;

@@ -10,8 +10,10 @@ sim::RunMetrics run_hierarchical(World& world, const policy::Model& worker,
   const policy::PolicyEnv penv = policy::env_from(world.scenario);
   policy::WorkerFeatures wf(penv, true);
   policy::ManagerFeatures mf(penv);
+  policy::Envelope guard(penv, policy::envelope_config(world.scenario, "rl"));
   sim::Simulator& sim = *world.sim;
   sim.reset();
+  guard.reset();
   std::vector<sim::StepRecord> rec;
   sim.record_timeline(&rec);
   float x[policy::kNumWorkerFeatures];
@@ -41,8 +43,8 @@ sim::RunMetrics run_hierarchical(World& world, const policy::Model& worker,
     mf.observe(obs);
     wf.build(obs, alpha, x);
     const auto& logits = worker.net.forward(x);
-    sim.step(policy::worker_decision(policy::greedy_action(logits.data()), obs, penv,
-                                     policy::RlVariant::kFull));
+    sim.step(guard.apply(obs, policy::worker_decision(policy::greedy_action(logits.data()), obs,
+                                                      penv, policy::RlVariant::kFull)));
     wcost += rec.back().cost;
     wviol += rec.back().violation ? 1 : 0;
     ++wsteps;

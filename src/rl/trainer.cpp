@@ -12,6 +12,7 @@
 
 #include "arena/report.h"
 #include "arena/tournament.h"
+#include "arena/traces.h"
 #include "core/files.h"
 #include "policy/rl_policy.h"
 #include "rl/env.h"
@@ -24,17 +25,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-const std::vector<std::string>& development_traces() {
-  static const std::vector<std::string> kDev = {"nyc_taxi.csv",
-                                                "elb_request_count_8c0756.csv",
-                                                "Twitter_volume_AAPL.csv",
-                                                "Twitter_volume_GOOG.csv",
-                                                "occupancy_6005.csv",
-                                                "TravelTime_387.csv",
-                                                "cpu_utilization_asg_misconfiguration.csv",
-                                                "ec2_network_in_257a54.csv"};
-  return kDev;
-}
+// The one list lives in arena/traces.h (the report that evaluates on them).
+const std::vector<std::string>& development_traces() { return arena::development_trace_names(); }
 
 std::vector<std::string> training_traces(const std::string& traces_dir) {
   std::vector<std::string> out;

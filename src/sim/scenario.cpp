@@ -247,6 +247,7 @@ void read_scenario(MapReader& r, Scenario* s) {
       y.text("file", &t.file);
       y.number("peak_rps", &t.peak_rps, 1e-9, 1e12);
       y.number("bucket_s", &t.bucket_s, 0, 1e9);
+      y.number("speedup", &t.speedup, 0, 1e6);
       y.number("jitter_sigma", &t.jitter_sigma, 0, 2);
       y.number("burst_threshold", &t.burst_threshold, 1, 1e6);
       y.integer("baseline_window", &t.baseline_window, 1, 1'000'000);
@@ -278,6 +279,8 @@ void read_scenario(MapReader& r, Scenario* s) {
     y.integer("ops_per_batch", &h.ops_per_batch, 0, 1000);
     y.number("retention_s", &h.retention_s, 0, 1e9);
     y.number("object_mb", &h.object_mb, 1e-6, 1e6);
+    y.number("switch_pause_s", &h.switch_pause_s, 0, 3600);
+    y.number("state_mb", &h.state_mb, 0, 1e9);
     y.section("tiers", [&](MapReader& t) {
       t.section("redis", [&](MapReader& x) { read_tier(x, &h.tiers[0]); });
       t.section("nvme", [&](MapReader& x) { read_tier(x, &h.tiers[1]); });
@@ -349,6 +352,14 @@ core::Status validate(const Scenario& s) {
   }
   if (s.synthetic.burst_max_s < s.synthetic.burst_min_s) {
     return core::Error{where + ": workload.synthetic.burst_max_s is below burst_min_s"};
+  }
+  if (s.trace.bucket_s > 0 && s.trace.speedup > 0) {
+    std::ostringstream m;
+    m << where << ": workload.trace.bucket_s (" << s.trace.bucket_s
+      << ") and workload.trace.speedup (" << s.trace.speedup
+      << ") are both set; expected one of them (bucket_s: trace seconds per step; speedup: "
+         "trace seconds per simulated second)";
+    return core::Error{m.str()};
   }
   if (s.source == WorkloadSource::kTrace && s.trace.file.empty()) {
     return core::Error{where + ": workload.source is 'trace' but workload.trace.file is empty"};

@@ -31,11 +31,16 @@ struct SyntheticSpec {
   double first_burst_after_s = 120;  // no burst starts earlier (covers the cold start)
 };
 
-// Replay of a `timestamp,value` CSV, resampled to the step and scaled to a peak rate.
+// Replay of a `timestamp,value` or `t_seconds,value` CSV, resampled to the step and scaled
+// to a peak rate.
 struct TraceSpec {
-  std::string file;              // path; relative paths are resolved against the cwd
-  double peak_rps = 1'000'000;   // the series' maximum maps to this rate, records/s
-  double bucket_s = 0;           // trace seconds per simulated step; 0 = median sample gap
+  std::string file;             // path; relative paths are resolved against the cwd
+  double peak_rps = 1'000'000;  // the series' maximum maps to this rate, records/s
+  double bucket_s = 0;          // trace seconds per simulated step; 0 = median sample gap
+  // Trace seconds per simulated second (1 = real time): steps are buckets of step_s x
+  // speedup trace seconds, each the mean of the linear interpolant of the samples.
+  // 0 = off (bucket_s applies); setting both is an error.
+  double speedup = 0;
   double jitter_sigma = 0.0;     // per-seed multiplicative log-normal jitter per step
   double burst_threshold = 2.0;  // burst = rate > threshold x rolling median (edge truth)
   int baseline_window = 60;      // steps in the rolling median baseline
@@ -80,6 +85,11 @@ struct ShuffleSpec {
   int ops_per_batch = 2;              // tier round trips on a batch's critical path
   double retention_s = 60;            // how long shuffle data stays resident in the tier
   double object_mb = 32;              // S3 object size for request counts, MB
+  // What a switch of tier or codec costs (docs/model.md, "Switching tier or codec"): the
+  // job pauses `switch_pause_s` (the query restarts with the new shuffle configuration) and
+  // a tier switch also moves `state_mb` of streaming state at the slower tier's bandwidth.
+  double switch_pause_s = 0.25;
+  double state_mb = 200;
   std::array<TierSpec, core::kNumTiers> tiers{};                 // indexed by core::Tier
   std::array<CompressionSpec, core::kNumCompressions> codecs{};  // by core::Compression
 };

@@ -56,6 +56,12 @@ TEST(ScenarioTest, BadInputNamesFileLineFieldAndExpectation) {
        ":3: workload.source: got 'radio', expected synthetic|trace"},
       {"a trace source without a file is rejected", "name: x\nworkload:\n  source: trace\n",
        "workload.trace.file is empty"},
+      {"a negative trace speedup is out of range",
+       "name: x\nworkload:\n  trace:\n    speedup: -1\n",
+       ":4: workload.trace.speedup: got '-1', expected a number in [0, 1e+06]"},
+      {"a trace speedup and a bucket together are rejected",
+       "name: x\nworkload:\n  trace:\n    bucket_s: 300\n    speedup: 1\n",
+       "workload.trace.bucket_s (300) and workload.trace.speedup (1) are both set"},
   };
   for (const BadCase& c : cases) {
     SCOPED_TRACE(c.name);
@@ -65,6 +71,14 @@ TEST(ScenarioTest, BadInputNamesFileLineFieldAndExpectation) {
     EXPECT_NE(s.error().message.find(c.expect), std::string::npos) << s.error().message;
     EXPECT_NE(s.error().message.find(path), std::string::npos) << s.error().message;
   }
+}
+
+TEST(ScenarioTest, TraceSpeedupIsReadAndOffByDefault) {
+  EXPECT_EQ(default_scenario().trace.speedup, 0);
+  auto s =
+      load_scenario_file(write_temp("speedup", "name: x\nworkload:\n  trace:\n    speedup: 60\n"));
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->trace.speedup, 60);
 }
 
 TEST(ScenarioTest, MissingFileIsAClearError) {

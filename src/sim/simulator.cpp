@@ -81,12 +81,14 @@ void Simulator::step(const core::Decision& decision) {
   pool_.promote(t_);
   const int target = std::clamp(decision.target_executors, min_executors_, max_executors_);
   pool_.set_target(target, t_);
+  const double pause = model_.switch_pause_s(tier_, codec_, decision.tier, decision.compression);
+  if (pause > 0) ++m_.switches;
   tier_ = decision.tier;
   codec_ = decision.compression;
 
   // 3. Process.
   const double arrivals = workload_.arrivals_rps[t];
-  const StepOutcome o = model_.run(arrivals, backlog_, pool_.active(), tier_, codec_);
+  const StepOutcome o = model_.run(arrivals, backlog_, pool_.active(), tier_, codec_, pause);
   backlog_ = o.backlog_out;
 
   // 4. Cost.
@@ -113,6 +115,12 @@ void Simulator::step(const core::Decision& decision) {
     sum_cpu_ += o.cpu_util;
     ++cpu_steps_;
   }
+  if (decision.guards != 0) {
+    ++m_.guard_overrides;
+    m_.guard_floor += (decision.guards & core::kGuardFloor) ? 1 : 0;
+    m_.guard_stabilise += (decision.guards & core::kGuardStabilise) ? 1 : 0;
+    m_.guard_dwell += (decision.guards & core::kGuardDwell) ? 1 : 0;
+  }
   if (target != last_target_) {
     ++m_.rescales;
     const int direction = target > last_target_ ? 1 : -1;
@@ -123,7 +131,8 @@ void Simulator::step(const core::Decision& decision) {
   if (timeline_ != nullptr) {
     timeline_->push_back(StepRecord{t, arrivals, o.processed / dt, o.backlog_out, pool_.active(),
                                     pool_.pending(), target, tier_, codec_, o.latency_ms,
-                                    o.cpu_util, step_cost, o.violation, workload_.signal[t] != 0});
+                                    o.cpu_util, step_cost, o.violation, workload_.signal[t] != 0,
+                                    decision.guards, decision.reason});
   }
 
   ++t_;

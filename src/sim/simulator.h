@@ -4,7 +4,7 @@
 //   1. executors whose cold start is over start serving;
 //   2. the policy's decision is applied: target clamped to [min, max] executors (new
 //      ones bill now and serve after the cold start; removal is immediate), shuffle tier
-//      and codec switched;
+//      and codec switched (a switch pauses the job: StepModel::switch_pause_s);
 //   3. StepModel: arrivals + backlog are processed at the serving capacity;
 //   4. cost: every alive executor for the whole step + the tier's storage and requests;
 //   5. metrics are accumulated, and the next Observation is built from this step's
@@ -38,6 +38,8 @@ struct StepRecord {
   double cost;  // $ in this step
   bool violation;
   bool signal;
+  std::uint8_t guards = 0;  // core::kGuard* bits: the safety envelope overrode the policy
+  const char* reason = "";  // the decision's reason (a string literal)
 };
 
 // Totals of one run. All figures are over the run's steps.
@@ -57,6 +59,10 @@ struct RunMetrics {
   double executor_seconds = 0;
   int rescales = 0;                 // steps whose applied target differs from the previous one
   int reversals = 0;                // rescales whose direction differs from the previous rescale's
+  int switches = 0;                 // steps that changed the shuffle tier or codec (each paid a pause)
+  // Steps in which the safety envelope overrode the policy, by guard (policy/envelope.h).
+  int guard_floor = 0, guard_stabilise = 0, guard_dwell = 0;
+  int guard_overrides = 0;  // steps with any override
   double throughput_mb_s = 0;       // processed MB / run time
   double peak_throughput_mb_s = 0;  // highest processed MB/s of any step
   double cpu_util_pct = 0;          // mean over steps with serving executors

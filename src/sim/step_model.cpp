@@ -10,10 +10,13 @@ StepModel::StepModel(const Scenario& s)
       sla_ms_(s.latency.sla_ms),
       cap_ms_(s.latency.cap_ms),
       record_mb_(s.record_bytes / 1e6),
-      executor_step_cost_(s.executor_price_per_step()) {
+      executor_step_cost_(s.executor_price_per_step()),
+      pause_s_(s.shuffle.switch_pause_s),
+      state_mb_(s.shuffle.state_mb) {
   for (int ti = 0; ti < core::kNumTiers; ++ti) {
     for (int ci = 0; ci < core::kNumCompressions; ++ci) {
       const TierSpec& tier = s.shuffle.tiers[ti];
+      bandwidth_mb_s_[ti] = tier.bandwidth_mb_s;
       const CompressionSpec& codec = s.shuffle.codecs[ci];
       Config& c = configs_[ti * core::kNumCompressions + ci];
       c.cpu_rps_per_executor = s.cluster.capacity_rps / (1.0 + codec.cpu_overhead);
@@ -35,21 +38,22 @@ StepModel::StepModel(const Scenario& s)
 }
 
 StepOutcome StepModel::run(double arrivals_rps, double backlog_in, int active, core::Tier tier,
-                           core::Compression codec) const {
+                           core::Compression codec, double pause_s) const {
   const Config& c = config(tier, codec);
+  const double pause = std::clamp(pause_s, 0.0, dt_);
   StepOutcome o;
   o.cpu_cap_rps = active * c.cpu_rps_per_executor;
   o.io_cap_rps = active > 0 ? c.io_cap_rps : 0.0;
   const double mu = std::min(o.cpu_cap_rps, o.io_cap_rps);
   o.capacity_rps = mu;
   const double demand = backlog_in + arrivals_rps * dt_;
-  o.processed = std::min(demand, mu * dt_);
+  o.processed = std::min(demand, mu * (dt_ - pause));
   o.backlog_out = demand - o.processed;
   if (mu > 0) {
     const double rho = arrivals_rps / mu;
-    o.batch_ms = std::min(cap_ms_, c.fixed_latency_ms + trigger_ms_ * rho);
+    o.batch_ms = std::min(cap_ms_, c.fixed_latency_ms + trigger_ms_ * rho + 1000.0 * pause);
     o.latency_ms = std::min(cap_ms_, c.fixed_latency_ms + trigger_ms_ * std::min(rho, 1.0) +
-                                         1000.0 * o.backlog_out / mu);
+                                         1000.0 * o.backlog_out / mu + 1000.0 * pause);
     o.cpu_util = std::min(1.0, o.processed * c.cpu_per_record / (active * dt_));
     o.busy = o.processed / (mu * dt_);
   } else {
@@ -60,6 +64,18 @@ StepOutcome StepModel::run(double arrivals_rps, double backlog_in, int active, c
   o.tier_cost = o.processed * c.tier_cost_per_record;
   o.violation = o.latency_ms > sla_ms_;
   return o;
+}
+
+double StepModel::switch_pause_s(core::Tier from_tier, core::Compression from_codec,
+                                 core::Tier tier, core::Compression codec) const {
+  if (from_tier == tier && from_codec == codec) return 0;
+  double pause = pause_s_;
+  if (from_tier != tier) {
+    const double bw = std::min(bandwidth_mb_s_[static_cast<int>(from_tier)],
+                               bandwidth_mb_s_[static_cast<int>(tier)]);
+    pause += bw > 0 ? state_mb_ / bw : dt_;
+  }
+  return std::min(pause, dt_);
 }
 
 }  // namespace prescale::sim

@@ -8,11 +8,12 @@
 //   io_cap   = bandwidth[tier] * 1e6 / (record_bytes * shuffle_factor * ratio[codec])
 //   mu       = min(cpu_cap, io_cap)                                        records/s
 //   demand   = backlog_in + arrivals_rps * dt
-//   processed= min(demand, mu * dt);  backlog_out = demand - processed
+//   processed= min(demand, mu * (dt - pause));  backlog_out = demand - processed
+//              (pause: seconds lost to a tier or codec switch in this step, <= dt)
 //   rho      = arrivals_rps / mu
 //   batch_ms = overhead_ms + ops * latency_ms[tier] + 1000 * trigger_s * rho
 //   latency  = overhead_ms + ops * latency_ms[tier] + 1000 * trigger_s * min(rho, 1)
-//              + 1000 * backlog_out / mu            (capped at cap_ms; cap_ms when mu = 0)
+//              + 1000 * backlog_out / mu + 1000 * pause  (capped at cap_ms; cap_ms when mu = 0)
 //   cpu_util = processed * (1 + cpu_overhead) / (active * capacity_rps * dt)
 //   tier $   = resident_GB * price_gb_hour * dt / 3600 + requests
 //              resident_GB = shuffle_MB/s * retention_s / 1000
@@ -45,7 +46,13 @@ class StepModel {
   explicit StepModel(const Scenario& scenario);
 
   StepOutcome run(double arrivals_rps, double backlog_in, int active, core::Tier tier,
-                  core::Compression codec) const;
+                  core::Compression codec, double pause_s = 0) const;
+
+  // Seconds a switch from (from_tier, from_codec) to (tier, codec) costs the job:
+  // switch_pause_s when anything changes, plus state_mb moved at the slower of the two
+  // tiers' bandwidths on a tier switch. At most one step.
+  double switch_pause_s(core::Tier from_tier, core::Compression from_codec, core::Tier tier,
+                        core::Compression codec) const;
 
   // $ for one executor alive (serving or provisioning) during one step.
   double executor_step_cost() const { return executor_step_cost_; }
@@ -73,6 +80,9 @@ class StepModel {
   double cap_ms_;
   double record_mb_;
   double executor_step_cost_;
+  double pause_s_;
+  double state_mb_;
+  std::array<double, core::kNumTiers> bandwidth_mb_s_{};
 };
 
 }  // namespace prescale::sim

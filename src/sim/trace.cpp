@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 
 namespace prescale::sim {
@@ -51,31 +52,49 @@ double Trace::median_gap_s() const {
   return gaps[gaps.size() / 2];
 }
 
+double Trace::span_s() const {
+  return points.size() < 2 ? 0.0 : points.back().t_s - points.front().t_s;
+}
+
 core::Result<Trace> load_trace(const std::string& path) {
   std::ifstream in(path);
   if (!in) return core::Error{path + ": cannot open trace file"};
   Trace trace;
   trace.file = path;
+  bool relative = false;  // t_seconds,value rather than timestamp,value
   std::string line;
   int line_no = 0;
   while (std::getline(in, line)) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line_no == 1) {
-      if (line.rfind("timestamp", 0) != 0) {
-        return core::Error{path + ":1: expected the header 'timestamp,value', got '" + line + "'"};
+      relative = line.rfind("t_seconds", 0) == 0;
+      if (!relative && line.rfind("timestamp", 0) != 0) {
+        return core::Error{path +
+                           ":1: expected the header 'timestamp,value' or 't_seconds,value', got '" +
+                           line + "'"};
       }
       continue;
     }
     if (line.empty()) continue;
     const auto comma = line.find(',');
     const std::string where = path + ":" + std::to_string(line_no) + ": ";
+    const std::string time_text = line.substr(0, comma == std::string::npos ? 0 : comma);
     if (comma == std::string::npos) {
-      return core::Error{where + "expected 'YYYY-MM-DD HH:MM:SS,value', got '" + line + "'"};
+      return core::Error{where + "expected '" + (relative ? "seconds" : "YYYY-MM-DD HH:MM:SS") +
+                         ",value', got '" + line + "'"};
     }
     TracePoint p{};
-    if (!parse_timestamp(std::string_view(line).substr(0, comma), &p.t_s)) {
-      return core::Error{where + "timestamp: got '" + line.substr(0, comma) +
+    if (relative) {
+      auto [ptr, ec] =
+          std::from_chars(time_text.data(), time_text.data() + time_text.size(), p.t_s);
+      if (ec != std::errc() || ptr != time_text.data() + time_text.size() ||
+          !std::isfinite(p.t_s) || p.t_s < 0) {
+        return core::Error{where + "t_seconds: got '" + time_text +
+                           "', expected seconds since the start, a finite number >= 0"};
+      }
+    } else if (!parse_timestamp(time_text, &p.t_s)) {
+      return core::Error{where + "timestamp: got '" + time_text +
                          "', expected YYYY-MM-DD HH:MM:SS"};
     }
     const std::string value = line.substr(comma + 1);
@@ -85,8 +104,9 @@ core::Result<Trace> load_trace(const std::string& path) {
       return core::Error{where + "value: got '" + value + "', expected a number >= 0"};
     }
     if (!trace.points.empty() && p.t_s <= trace.points.back().t_s) {
-      return core::Error{where + "timestamp " + line.substr(0, comma) +
-                         " is not after the previous row's; expected increasing timestamps"};
+      return core::Error{where + (relative ? "t_seconds " : "timestamp ") + time_text +
+                         " is not after the previous row's; expected strictly increasing " +
+                         (relative ? "seconds" : "timestamps")};
     }
     trace.points.push_back(p);
   }
@@ -98,11 +118,41 @@ core::Result<Trace> load_trace(const std::string& path) {
   return trace;
 }
 
-std::vector<double> resample(const Trace& trace, double bucket_s) {
+namespace {
+
+// The number of buckets, or an error when bucket_s is unusable or the count exceeds
+// kMaxResampledSteps; computed in double so nothing overflows before the check.
+core::Result<size_t> bucket_count(const Trace& trace, double bucket_s, bool with_last_sample) {
+  const std::string file = trace.file.empty() ? "trace" : trace.file;
+  if (!(bucket_s > 0) || !std::isfinite(bucket_s)) {
+    char b[160];
+    std::snprintf(b, sizeof b, ": bucket of %g s; expected a finite bucket > 0 s", bucket_s);
+    return core::Error{file + b};
+  }
+  if (trace.points.empty()) return core::Error{file + ": no samples to resample"};
+  const double ratio = trace.span_s() / bucket_s;
+  const double n =
+      with_last_sample ? std::floor(ratio) + 1 : std::max(1.0, std::ceil(ratio - 1e-9));
+  if (n > kMaxResampledSteps) {
+    char b[400];
+    std::snprintf(b, sizeof b,
+                  ": resampling the trace's span of %.0f s (%.1f days) into buckets of %g s "
+                  "would make %.0f steps; expected at most %.0f (use a larger bucket or speedup, "
+                  "or a shorter trace)",
+                  trace.span_s(), trace.span_s() / 86400.0, bucket_s, n, kMaxResampledSteps);
+    return core::Error{file + b};
+  }
+  return static_cast<size_t>(n);
+}
+
+}  // namespace
+
+core::Result<std::vector<double>> resample(const Trace& trace, double bucket_s) {
+  auto count_or = bucket_count(trace, bucket_s, /*with_last_sample=*/true);
+  if (!count_or.ok()) return count_or.error();
+  const size_t n = *count_or;
   const auto& pts = trace.points;
-  if (pts.empty() || bucket_s <= 0) return {};
   const double t0 = pts.front().t_s;
-  const size_t n = static_cast<size_t>((pts.back().t_s - t0) / bucket_s) + 1;
   std::vector<double> sum(n, 0.0);
   std::vector<int> count(n, 0);
   for (const auto& p : pts) {
@@ -122,6 +172,49 @@ std::vector<double> resample(const Trace& trace, double bucket_s) {
       }
     }
     prev = i;
+  }
+  return out;
+}
+
+core::Result<std::vector<double>> resample_linear(const Trace& trace, double bucket_s) {
+  auto count_or = bucket_count(trace, bucket_s, /*with_last_sample=*/false);
+  if (!count_or.ok()) return count_or.error();
+  const size_t n = *count_or;
+  const auto& pts = trace.points;
+  std::vector<double> out(n, 0.0);
+  if (pts.size() == 1) {
+    out.assign(n, pts.front().value);
+    return out;
+  }
+  const double t0 = pts.front().t_s;
+  const double t_end = pts.back().t_s;
+  // The interpolant on segment i (between samples i and i + 1) at time x.
+  auto at = [&](size_t i, double x) {
+    const TracePoint& a = pts[i];
+    const TracePoint& b = pts[i + 1];
+    return a.value + (b.value - a.value) * (x - a.t_s) / (b.t_s - a.t_s);
+  };
+  size_t seg = 0;  // segment holding the current position; only moves forward
+  for (size_t k = 0; k < n; ++k) {
+    const double lo = t0 + static_cast<double>(k) * bucket_s;
+    const double hi = std::min(t_end, t0 + static_cast<double>(k + 1) * bucket_s);
+    if (!(hi > lo)) {  // rounding left nothing of the last bucket: extend the last value
+      out[k] = k > 0 ? out[k - 1] : pts.front().value;
+      continue;
+    }
+    double area = 0;
+    double x = lo;
+    while (seg + 2 < pts.size() && pts[seg + 1].t_s <= x) ++seg;
+    while (x < hi) {
+      const double seg_end = std::min(hi, pts[seg + 1].t_s);
+      area += (seg_end - x) * 0.5 * (at(seg, x) + at(seg, seg_end));
+      x = seg_end;
+      if (x < hi) {
+        if (seg + 2 >= pts.size()) break;  // hi is clamped to t_end: not reached in practice
+        ++seg;
+      }
+    }
+    out[k] = area / (hi - lo);
   }
   return out;
 }

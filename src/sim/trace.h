@@ -1,4 +1,4 @@
-// Real workload traces: `timestamp,value` CSV files (NAB format), resampled to the
+// Real workload traces: `timestamp,value` or `t_seconds,value` CSV files, resampled to the
 // simulator's step and scaled to a configured peak rate.
 #pragma once
 
@@ -10,7 +10,9 @@
 namespace prescale::sim {
 
 struct TracePoint {
-  double t_s;    // seconds since 1970-01-01 00:00:00 (the file's clock, no time zone)
+  // Seconds on the file's clock: since 1970-01-01 00:00:00 for `timestamp` files (no time
+  // zone), since the start for `t_seconds` files.
+  double t_s;
   double value;  // the series' value, any unit
 };
 
@@ -18,17 +20,36 @@ struct Trace {
   std::string file;
   std::vector<TracePoint> points;  // strictly increasing t_s
   double median_gap_s() const;     // median spacing between consecutive samples
+  double span_s() const;           // last minus first sample time (0 with fewer than 2)
 };
 
-// Parses a CSV with a header line and rows `YYYY-MM-DD HH:MM:SS,value`. Errors name the
-// file, the line and what was expected; non-increasing timestamps and negative or
-// non-finite values are errors. At least two rows are required.
+// Parses a CSV with a header line and then rows of one of two kinds, chosen by the header:
+//   `timestamp,value`: rows `YYYY-MM-DD HH:MM:SS,value` (NAB format);
+//   `t_seconds,value`: rows `seconds,value`, seconds since the start (a finite number >= 0).
+// Errors name the file, the line and what was expected; non-increasing times and negative
+// or non-finite values are errors. At least two rows are required.
 core::Result<Trace> load_trace(const std::string& path);
+
+// No resampling makes more steps than this: beyond it, a replay would need gigabytes
+// (several arrays of doubles per step) and hours per policy, so it is an input error.
+inline constexpr double kMaxResampledSteps = 20'000'000;
 
 // Averages the samples falling in consecutive buckets of `bucket_s` seconds starting at
 // the first timestamp. Empty buckets (gaps in the trace) are filled by linear
-// interpolation between the neighbouring non-empty buckets.
-std::vector<double> resample(const Trace& trace, double bucket_s);
+// interpolation between the neighbouring non-empty buckets. One sample per bucket when
+// bucket_s is the sample spacing. O(samples + buckets).
+// Errors: bucket_s not > 0, or more than kMaxResampledSteps buckets (checked before
+// anything is allocated; the message names the file, the span and the bucket).
+core::Result<std::vector<double>> resample(const Trace& trace, double bucket_s);
+
+// The mean of the piecewise-linear interpolant of the samples over each consecutive bucket
+// of `bucket_s` seconds from the first sample: ceil(span / bucket_s) buckets, the last one
+// averaged over the part the trace covers. Buckets much shorter than the sample spacing
+// follow the line between samples (a 30-minute series replayed at real speed in 5 s
+// steps); buckets longer than it average the samples (a per-second series in 5 s steps,
+// each sample weighted by the trapezoid rule). Gaps are interpolated linearly.
+// O(samples + buckets); same errors as resample().
+core::Result<std::vector<double>> resample_linear(const Trace& trace, double bucket_s);
 
 // Scales a series so that its maximum equals `peak` (an all-zero series stays zero).
 void scale_to_peak(std::vector<double>& series, double peak);

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <utility>
+#include <vector>
 
 namespace prescale::sim {
 namespace {
@@ -45,6 +47,23 @@ TEST(TraceTest, BadRowsNameTheLine) {
        ":2: expected 'YYYY-MM-DD HH:MM:SS,value'"},
       {"a single row is not a trace", "timestamp,value\n2014-07-01 00:00:00,1\n",
        "expected at least 2"},
+      {"an unknown header names both accepted ones", "time,value\n0,1\n1,2\n",
+       ":1: expected the header 'timestamp,value' or 't_seconds,value', got 'time,value'"},
+      {"negative relative seconds are rejected", "t_seconds,value\n-1,1\n5,2\n",
+       ":2: t_seconds: got '-1', expected seconds since the start, a finite number >= 0"},
+      {"non-finite relative seconds are rejected", "t_seconds,value\n0,1\ninf,2\n",
+       ":3: t_seconds: got 'inf'"},
+      {"a word for relative seconds is rejected", "t_seconds,value\n0,1\nsoon,2\n",
+       ":3: t_seconds: got 'soon'"},
+      {"a timestamp in a t_seconds file is rejected",
+       "t_seconds,value\n2014-07-01 00:00:00,1\n2014-07-01 00:05:00,2\n",
+       ":2: t_seconds: got '2014-07-01 00:00:00'"},
+      {"repeated relative seconds are rejected", "t_seconds,value\n0,1\n5,2\n5,3\n",
+       ":4: t_seconds 5 is not after the previous row's; expected strictly increasing seconds"},
+      {"a relative row without a comma is rejected", "t_seconds,value\n0 1\n",
+       ":2: expected 'seconds,value'"},
+      {"a bad value in a t_seconds file names its line", "t_seconds,value\n0,1\n5,-2\n",
+       ":3: value: got '-2', expected a number >= 0"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -54,16 +73,111 @@ TEST(TraceTest, BadRowsNameTheLine) {
   }
 }
 
+TEST(TraceTest, ParsesRelativeSeconds) {
+  const auto path = write_csv("rel", "t_seconds,value\r\n3,10\r\n3.5,20\r\n1e1,30.5\r\n");
+  auto t = load_trace(path);
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  ASSERT_EQ(t->points.size(), 3u);
+  EXPECT_DOUBLE_EQ(t->points[0].t_s, 3);
+  EXPECT_DOUBLE_EQ(t->points[1].t_s, 3.5);
+  EXPECT_DOUBLE_EQ(t->points[2].t_s, 10);
+  EXPECT_DOUBLE_EQ(t->points[2].value, 30.5);
+  EXPECT_DOUBLE_EQ(t->span_s(), 7);
+}
+
 TEST(TraceTest, ResampleAveragesBucketsAndInterpolatesGaps) {
   Trace t;
   // Buckets of 10 s: [0,10): 1 and 3 -> 2; [10,20): empty; [20,30): empty; [30,40): 8.
   t.points = {{0, 1}, {5, 3}, {30, 8}};
   const auto r = resample(t, 10);
-  ASSERT_EQ(r.size(), 4u);
-  EXPECT_DOUBLE_EQ(r[0], 2);
-  EXPECT_DOUBLE_EQ(r[1], 4);  // 2 + (8 - 2) / 3
-  EXPECT_DOUBLE_EQ(r[2], 6);
-  EXPECT_DOUBLE_EQ(r[3], 8);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 4u);
+  EXPECT_DOUBLE_EQ((*r)[0], 2);
+  EXPECT_DOUBLE_EQ((*r)[1], 4);  // 2 + (8 - 2) / 3
+  EXPECT_DOUBLE_EQ((*r)[2], 6);
+  EXPECT_DOUBLE_EQ((*r)[3], 8);
+}
+
+TEST(TraceTest, LinearResamplingAveragesTheInterpolantOverEachBucket) {
+  struct Case {
+    const char* name;
+    std::vector<TracePoint> points;
+    double bucket_s;
+    size_t size;
+    std::vector<std::pair<size_t, double>> expect;  // (bucket, value)
+  };
+  std::vector<TracePoint> per_second_ramp, per_second_zigzag, thirty_minutes;
+  for (int i = 0; i <= 10; ++i) {
+    per_second_ramp.push_back({1e9 + i, static_cast<double>(i)});
+    per_second_zigzag.push_back({static_cast<double>(i), i % 2 == 0 ? 0.0 : 10.0});
+  }
+  for (int i = 0; i < 4; ++i) thirty_minutes.push_back({1800.0 * i, i % 2 == 0 ? 10.0 : 100.0});
+  const Case cases[] = {
+      {"a 30-minute series at real speed follows the line between samples",
+       thirty_minutes,
+       5,
+       3 * 360,
+       // bucket k covers [5k, 5k + 5]: its mean is the line at 5k + 2.5.
+       {{0, 10 + 90 * 2.5 / 1800},
+        {180, 10 + 90 * 902.5 / 1800},
+        {359, 10 + 90 * 1797.5 / 1800},
+        {360, 100 - 90 * 2.5 / 1800},
+        {719, 10 + 90 * 2.5 / 1800},
+        {1079, 100 - 90 * 2.5 / 1800}}},
+      {"a per-second ramp is averaged over each 5 s step",
+       per_second_ramp,
+       5,
+       2,
+       {{0, 2.5}, {1, 7.5}}},
+      {"a per-second zigzag averages to its mean", per_second_zigzag, 5, 2, {{0, 5}, {1, 5}}},
+      {"a gap is interpolated between the samples around it",
+       {{0, 0}, {5, 0}, {100, 95}, {105, 95}},
+       5,
+       21,
+       {{0, 0}, {1, 2.5}, {10, 47.5}, {19, 92.5}, {20, 95}}},
+      {"a partial last bucket is the mean over the part the trace covers",
+       {{0, 0}, {7, 7}},
+       5,
+       2,
+       {{0, 2.5}, {1, 6}}},
+      {"one bucket longer than the trace is its mean", {{0, 0}, {2, 4}, {4, 0}}, 60, 1, {{0, 2}}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    Trace t;
+    t.points = c.points;
+    const auto r = resample_linear(t, c.bucket_s);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    ASSERT_EQ(r->size(), c.size);
+    for (const auto& [k, v] : c.expect) EXPECT_NEAR((*r)[k], v, 1e-9) << "bucket " << k;
+  }
+}
+
+TEST(TraceTest, ResamplingRefusesTooManyStepsBeforeAllocating) {
+  Trace t;
+  t.file = "big.csv";
+  t.points = {{0, 1}, {1e9, 2}};  // 31.7 years
+  using Resampler = core::Result<std::vector<double>> (*)(const Trace&, double);
+  const struct {
+    const char* name;
+    Resampler fn;
+    double bucket_s;
+    const char* expect;
+  } cases[] = {
+      {"averaging into 1 s buckets is refused", &resample, 1,
+       "big.csv: resampling the trace's span of 1000000000 s (11574.1 days) into buckets of 1 "
+       "s would make 1000000001 steps; expected at most 20000000"},
+      {"interpolating into 5 s buckets is refused", &resample_linear, 5,
+       "into buckets of 5 s would make 200000000 steps; expected at most 20000000"},
+      {"a zero bucket is refused", &resample, 0, "big.csv: bucket of 0 s; expected"},
+      {"a zero linear bucket is refused", &resample_linear, 0, "bucket of 0 s; expected"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const auto r = c.fn(t, c.bucket_s);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find(c.expect), std::string::npos) << r.error().message;
+  }
 }
 
 TEST(TraceTest, ScaleToPeakMapsTheMaximum) {

@@ -136,15 +136,28 @@ void generate_edge_signal(const Scenario& s, std::uint64_t seed, Workload* w) {
   }
 }
 
+core::Result<std::vector<double>> replay_series(const Trace& trace, const TraceSpec& spec,
+                                                double step_s) {
+  if (spec.speedup > 0 && spec.bucket_s > 0) {
+    return core::Error{
+        trace.file +
+        ": workload.trace.bucket_s and workload.trace.speedup are both set; expected at most one"};
+  }
+  if (spec.speedup > 0) return resample_linear(trace, step_s * spec.speedup);
+  return resample(trace, spec.bucket_s > 0 ? spec.bucket_s : trace.median_gap_s());
+}
+
 core::Result<WorkloadGenerator> WorkloadGenerator::create(const Scenario& scenario) {
   WorkloadGenerator gen(scenario);
   if (scenario.source == WorkloadSource::kTrace) {
     auto trace = load_trace(scenario.trace.file);
     if (!trace.ok()) return trace.error();
-    const double bucket =
-        scenario.trace.bucket_s > 0 ? scenario.trace.bucket_s : trace->median_gap_s();
-    gen.trace_rps_ = resample(*trace, bucket);
+    auto series = replay_series(*trace, scenario.trace, scenario.step_s);
+    if (!series.ok()) return series.error();
+    gen.trace_rps_ = std::move(*series);
     scale_to_peak(gen.trace_rps_, scenario.trace.peak_rps);
+    double bucket = scenario.trace.bucket_s > 0 ? scenario.trace.bucket_s : trace->median_gap_s();
+    if (scenario.trace.speedup > 0) bucket = scenario.step_s * scenario.trace.speedup;
     if (gen.trace_rps_.size() < 2) {
       return core::Error{scenario.trace.file + ": fewer than 2 steps after resampling to " +
                          std::to_string(bucket) + " s buckets"};

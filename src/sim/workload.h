@@ -8,6 +8,7 @@
 
 #include "core/result.h"
 #include "sim/scenario.h"
+#include "sim/trace.h"
 
 namespace prescale::sim {
 
@@ -41,6 +42,13 @@ class WorkloadGenerator {
   Scenario scenario_;
   std::vector<double> trace_rps_;  // resampled, scaled trace (trace source only)
 };
+
+// The per-step series of a trace replay, before scaling to the peak: with spec.speedup > 0
+// the mean of the linear interpolant over buckets of step_s x speedup trace seconds
+// (resample_linear); otherwise one bucket of spec.bucket_s per step, 0 = the median sample
+// gap (resample). Errors: both set, or a resampling beyond kMaxResampledSteps.
+core::Result<std::vector<double>> replay_series(const Trace& trace, const TraceSpec& spec,
+                                                double step_s);
 
 // Building blocks, exposed for tests.
 void generate_synthetic(const Scenario& s, std::uint64_t seed, Workload* w);

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 namespace prescale::sim {
 namespace {
 
@@ -87,6 +90,65 @@ TEST(WorkloadTest, FalseAlarmsRaiseTheSignalWithoutABurst) {
   int on = 0;
   for (auto v : w.signal) on += v;
   EXPECT_GT(on, 0);
+}
+
+TEST(WorkloadTest, TraceReplaySpeedSetsTheStepsOfATrace) {
+  // 10 minutes sampled every 10 s: 61 samples, a ramp 0..60.
+  const auto path = std::filesystem::temp_directory_path() / "prescale_workload_speed.csv";
+  {
+    std::ofstream out(path);
+    out << "t_seconds,value\n";
+    for (int i = 0; i <= 60; ++i) out << i * 10 << "," << i << "\n";
+  }
+  struct Case {
+    const char* name;
+    double speedup, bucket_s;
+    int steps;         // whole trace
+    double first_rps;  // step 0: its bucket's mean x 600 / the highest bucket's mean
+  } cases[] = {
+      {"without speedup one sample is one step", 0, 0, 61, 0},
+      {"bucket_s averages the samples in each bucket", 0, 20, 31, 5},
+      {"at real speed a 5 s step is half a sample gap", 1, 0, 120, 0.25 * 600 / 59.75},
+      {"at 2x a 5 s step covers one sample gap", 2, 0, 60, 0.5 * 600 / 59.5},
+      {"at 60x the ten minutes take two steps", 60, 0, 2, 15 * 600 / 45.0},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    Scenario s = seed_like();
+    s.source = WorkloadSource::kTrace;
+    s.trace.file = path.string();
+    s.trace.peak_rps = 600;
+    s.trace.speedup = c.speedup;
+    s.trace.bucket_s = c.bucket_s;
+    s.steps = 0;
+    auto gen = WorkloadGenerator::create(s);
+    ASSERT_TRUE(gen.ok()) << gen.error().message;
+    EXPECT_EQ(gen->steps(), c.steps);
+    const Workload w = gen->generate(1);
+    ASSERT_EQ(w.steps(), c.steps);
+    EXPECT_NEAR(w.arrivals_rps[0], c.first_rps, 1e-9);
+  }
+}
+
+TEST(WorkloadTest, SpeedupAndBucketTogetherAreRefused) {
+  Scenario s = seed_like();
+  s.source = WorkloadSource::kTrace;
+  s.trace.file = "x.csv";
+  s.trace.speedup = 1;
+  s.trace.bucket_s = 300;
+  const auto st = validate(s);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("workload.trace.bucket_s (300) and workload.trace.speedup (1) are "
+                              "both set"),
+            std::string::npos)
+      << st.message();
+  Trace t;
+  t.file = "x.csv";
+  t.points = {{0, 1}, {10, 2}};
+  const auto r = replay_series(t, s.trace, s.step_s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("bucket_s and workload.trace.speedup are both set"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,135 @@
+#include "policy/envelope.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace prescale::policy {
+namespace {
+
+// Below this CPU utilisation the measured rate per executor is too noisy to trust.
+constexpr double kMinMeasuredUtil = 0.2;
+
+HpaBehaviorConfig window_config(const PolicyEnv& env, const EnvelopeConfig& c) {
+  HpaBehaviorConfig b;
+  b.scale_up.stabilization_window_s = 0;
+  b.scale_up.policies.clear();  // no rate limits: the envelope only stabilises
+  b.scale_down.stabilization_window_s = c.stabilisation_s >= 0 ? c.stabilisation_s : env.cold_start_s;
+  b.scale_down.policies.clear();
+  b.min_replicas = env.min_executors;
+  b.max_replicas = env.max_executors;
+  b.sync_period_s = env.step_s > 0 ? env.step_s : 1;
+  return b;
+}
+
+}  // namespace
+
+EnvelopeConfig read_envelope(core::ParamTable& params) {
+  EnvelopeConfig c;
+  c.enabled = params.get_bool("guard", c.enabled);
+  c.utilisation = params.get_double("guard_utilisation", c.utilisation, 0.05, 1.0);
+  c.drain_s = params.get_double("guard_drain_s", c.drain_s, 1, 86400);
+  c.stabilisation_s = params.get_double("guard_stabilisation_s", c.stabilisation_s, -1, 3600);
+  c.dwell_s = params.get_double("guard_dwell_s", c.dwell_s, 0, 3600);
+  return c;
+}
+
+int reactive_floor(const core::Observation& obs, const PolicyEnv& env,
+                   const EnvelopeConfig& config) {
+  double per_executor = env.executor_capacity_rps > 0 ? env.executor_capacity_rps : 1.0;
+  if (obs.active_executors > 0 && obs.cpu_util >= kMinMeasuredUtil && obs.processed_rps > 0) {
+    // DS2's true processing rate: records per executor-second of busy CPU.
+    const double measured = obs.processed_rps / (obs.active_executors * obs.cpu_util);
+    per_executor = std::clamp(measured, 0.25 * per_executor, per_executor);
+  }
+  const double drain = std::max(0.0, obs.backlog_records) / std::max(config.drain_s, 1e-9);
+  const double need = (std::max(0.0, obs.input_rps) + drain) / (per_executor * config.utilisation);
+  const int floor = static_cast<int>(std::min(std::ceil(need - 1e-9), 1e6));
+  return clamp_executors(floor, env);
+}
+
+Envelope::Envelope(const PolicyEnv& env, const EnvelopeConfig& config)
+    : env_(env), config_(config), window_(window_config(env, config)) {
+  reset();
+}
+
+void Envelope::reset() {
+  window_.reset();
+  started_ = false;
+  last_target_ = 0;
+  tier_ = env_.default_tier;
+  codec_ = core::Compression::kNone;
+  tier_since_s_ = codec_since_s_ = 0;
+}
+
+core::Decision Envelope::apply(const core::Observation& obs, const core::Decision& wanted) {
+  if (!started_) {
+    started_ = true;
+    last_target_ = obs.total_executors();
+    window_.record_initial_recommendation(obs.time_s, last_target_);
+    tier_ = obs.tier;
+    codec_ = obs.compression;
+    // The first switch may come at once: the start counts as long ago.
+    tier_since_s_ = codec_since_s_ = obs.time_s - config_.dwell_s;
+  }
+  core::Decision d = wanted;
+  if (!config_.enabled || !obs.metrics_available) {
+    // Without metrics the floor has nothing to size from: the policy's hold stands.
+    last_target_ = d.target_executors;
+    tier_ = d.tier;
+    codec_ = d.compression;
+    return d;
+  }
+  const int planned = clamp_executors(wanted.target_executors, env_);
+  const int floor = config_.floor ? reactive_floor(obs, env_, config_) : planned;
+  int target = std::max(planned, floor);
+  if (floor > planned) d.guards |= core::kGuardFloor;
+  const int floored = target;
+  // The window holds the floored recommendations; `current` is what was last carried out.
+  target = window_.stabilize(obs.time_s, last_target_, floored);
+  if (target > floored) d.guards |= core::kGuardStabilise;
+  d.target_executors = target;
+  last_target_ = target;
+
+  // Dwell: one tier switch and one codec switch per dwell_s at most.
+  if (d.tier != tier_) {
+    if (obs.time_s - tier_since_s_ + 1e-9 >= config_.dwell_s) {
+      tier_ = d.tier;
+      tier_since_s_ = obs.time_s;
+    } else {
+      d.tier = tier_;
+      d.guards |= core::kGuardDwell;
+    }
+  }
+  if (d.compression != codec_) {
+    if (obs.time_s - codec_since_s_ + 1e-9 >= config_.dwell_s) {
+      codec_ = d.compression;
+      codec_since_s_ = obs.time_s;
+    } else {
+      d.compression = codec_;
+      d.guards |= core::kGuardDwell;
+    }
+  }
+  if (d.guards & core::kGuardStabilise) {
+    d.reason = "guard: stabilise";
+  } else if (d.guards & core::kGuardFloor) {
+    d.reason = "guard: floor";
+  } else if (d.guards & core::kGuardDwell) {
+    d.reason = "guard: dwell";
+  }
+  return d;
+}
+
+GuardedPolicy::GuardedPolicy(std::unique_ptr<Policy> inner, const PolicyEnv& env,
+                             const EnvelopeConfig& config)
+    : inner_(std::move(inner)), envelope_(env, config) {}
+
+void GuardedPolicy::reset() {
+  inner_->reset();
+  envelope_.reset();
+}
+
+core::Decision GuardedPolicy::decide(const core::Observation& obs) {
+  return envelope_.apply(obs, inner_->decide(obs));
+}
+
+}  // namespace prescale::policy

@@ -1,0 +1,105 @@
+// The safety envelope: what every guarded policy's decision passes through before it
+// reaches the cluster, in the arena and in `prescale controller` alike.
+//
+// Production predictive scalers never trust their forecast alone: AWS predictive scaling
+// runs beside dynamic scaling and the higher capacity wins; the Kubernetes HPA releases only
+// to the highest recommendation of a 300 s window. The envelope does the same for any
+// policy, the learned one first (docs/policies.md, "The safety envelope"):
+//
+//   1. reactive floor   target >= ceil((input + backlog / drain_s) / (rate per executor x
+//                       utilisation)): what a rate-based reactive rule needs now;
+//   2. stabilisation    a scale-down goes only to the highest of the (floored) targets
+//                       recommended within `stabilisation_s` (HpaBehavior's window;
+//                       default: one cold start);
+//   3. dwell            the shuffle tier and the codec change at most once per `dwell_s`
+//                       each (a switch moves state and slows a batch: docs/model.md).
+//
+// Every override is named: the Decision's reason becomes "guard: floor", "guard:
+// stabilise" or "guard: dwell" (the first that applied, in that order of importance:
+// stabilise, floor, dwell) and its `guards` bits say which applied.
+//
+// Split as policy/hpa.h splits the HPA: `reactive_floor()` is the pure calculation,
+// `Envelope` holds the windowed state, `GuardedPolicy` wraps any Policy.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "core/params.h"
+#include "core/types.h"
+#include "policy/hpa.h"
+#include "policy/policy.h"
+
+namespace prescale::policy {
+
+struct EnvelopeConfig {
+  bool enabled = true;
+  bool floor = true;  // false: stabilisation and dwell only (the live controller's own stage)
+  // The floor sizes capacity for the current input rate at this CPU utilisation (the HPA's
+  // seed target is 0.8; 0.9 leaves the policy room to be cheaper than an HPA).
+  double utilisation = 0.9;
+  double drain_s = 60;           // the backlog is drained within this many seconds
+  // Scale-down stabilisation window; < 0 = the cluster's cold start (don't release what
+  // would take a cold start to bring back within a cold start). HPA's default is 300 s; the
+  // choice is measured in docs/rl.md ("The safety envelope").
+  double stabilisation_s = -1;
+  double dwell_s = 60;           // minimum time between two tier (or two codec) switches
+};
+
+// Reads `guard`, `guard_utilisation`, `guard_drain_s`, `guard_stabilisation_s`,
+// `guard_dwell_s` from a policy's parameter table (policies.<name>.*), with the defaults
+// above; bad values are reported by params.finish().
+EnvelopeConfig read_envelope(core::ParamTable& params);
+
+// The executors a reactive rate-based rule needs for `obs`: the input rate plus a drain of
+// the backlog within config.drain_s, at config.utilisation of the rate one executor
+// sustains. The rate per executor is measured like DS2's true processing rate (processed
+// records per CPU-busy executor-second, which includes the codec's CPU overhead) when the
+// executors were busy enough to measure it, else the configured capacity; never above the
+// configured capacity. Clamped to [min, max] executors. Pure.
+int reactive_floor(const core::Observation& obs, const PolicyEnv& env,
+                   const EnvelopeConfig& config);
+
+// The windowed half: applies the floor, the stabilisation and the dwell to a decision.
+// Buffers are sized in the constructor; apply() allocates nothing. Times are the
+// observation's time_s (any monotonic clock).
+class Envelope {
+ public:
+  Envelope(const PolicyEnv& env, const EnvelopeConfig& config);
+
+  void reset();
+
+  // The decision to carry out instead of `wanted`. `obs` is what `wanted` was decided on.
+  core::Decision apply(const core::Observation& obs, const core::Decision& wanted);
+
+  const EnvelopeConfig& config() const { return config_; }
+
+ private:
+  PolicyEnv env_;
+  EnvelopeConfig config_;
+  HpaBehavior window_;  // the scale-down stabilisation window (no rate limits)
+  bool started_ = false;
+  int last_target_ = 0;
+  core::Tier tier_ = core::Tier::kNvme;
+  core::Compression codec_ = core::Compression::kNone;
+  double tier_since_s_ = 0, codec_since_s_ = 0;  // time of the last switch (or the start)
+};
+
+// Any policy inside the envelope. name() is the inner policy's.
+class GuardedPolicy final : public Policy {
+ public:
+  GuardedPolicy(std::unique_ptr<Policy> inner, const PolicyEnv& env,
+                const EnvelopeConfig& config);
+
+  std::string_view name() const override { return inner_->name(); }
+  void reset() override;
+  core::Decision decide(const core::Observation& obs) override;
+
+  const Policy& inner() const { return *inner_; }
+
+ private:
+  std::unique_ptr<Policy> inner_;
+  Envelope envelope_;
+};
+
+}  // namespace prescale::policy

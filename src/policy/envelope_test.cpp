@@ -1,0 +1,169 @@
+// The safety envelope, table-driven: the reactive floor's arithmetic, then the windowed
+// behaviour (stabilised release, dwell) on short observation sequences.
+#include "policy/envelope.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "policy/fixed.h"
+
+namespace prescale::policy {
+namespace {
+
+PolicyEnv Env() {
+  PolicyEnv env;
+  env.min_executors = 1;
+  env.max_executors = 20;
+  env.step_s = 5;
+  env.executor_capacity_rps = 1000;
+  return env;
+}
+
+core::Observation Obs(double time_s, double input_rps, int active, double backlog = 0) {
+  core::Observation o;
+  o.time_s = time_s;
+  o.step = static_cast<std::int64_t>(time_s / 5);
+  o.input_rps = input_rps;
+  o.active_executors = active;
+  o.backlog_records = backlog;
+  return o;
+}
+
+struct FloorCase {
+  const char* name;
+  core::Observation obs;
+  EnvelopeConfig config;
+  int expected;
+};
+
+TEST(ReactiveFloor, SizesCapacityForTheRateAndTheBacklog) {
+  EnvelopeConfig at90;  // utilisation 0.9, drain 60 s
+  EnvelopeConfig full;
+  full.utilisation = 1.0;
+  core::Observation measured = Obs(0, 4000, 4);
+  measured.processed_rps = 2000;  // 4 executors at 100% CPU serve only 2000/s: 500 each
+  measured.cpu_util = 1.0;
+  core::Observation idle_noise = Obs(0, 100, 4);
+  idle_noise.processed_rps = 100;
+  idle_noise.cpu_util = 0.05;  // too idle to measure: the configured capacity is used
+  core::Observation fast = Obs(0, 4000, 2);
+  fast.processed_rps = 4000;  // would mean 2000/s per executor: capped at the configured 1000
+  fast.cpu_util = 1.0;
+  const FloorCase cases[] = {
+      {"the rate alone needs rate / (capacity x utilisation)", Obs(0, 4500, 3), at90, 5},
+      {"an exact fit at full utilisation needs no extra executor", Obs(0, 4000, 3), full, 4},
+      {"a backlog is drained within drain_s", Obs(0, 1000, 1, 120000), full, 3},
+      {"no load still keeps the minimum", Obs(0, 0, 3), at90, 1},
+      {"a huge load is clamped to the maximum", Obs(0, 1e9, 3), at90, 20},
+      {"a measured slower rate per executor raises the floor", measured, full, 8},
+      {"an idle job's rate is not trusted", idle_noise, full, 1},
+      {"a measured rate above the configured one is not trusted", fast, full, 4},
+  };
+  for (const FloorCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(reactive_floor(c.obs, Env(), c.config), c.expected);
+  }
+}
+
+// A policy that returns the targets of a script, one per step.
+class Scripted final : public Policy {
+ public:
+  explicit Scripted(std::vector<core::Decision> script) : script_(std::move(script)) {}
+  std::string_view name() const override { return "scripted"; }
+  void reset() override { i_ = 0; }
+  core::Decision decide(const core::Observation&) override {
+    return script_[std::min(i_++, script_.size() - 1)];
+  }
+
+ private:
+  std::vector<core::Decision> script_;
+  size_t i_ = 0;
+};
+
+core::Decision Want(int target, core::Tier tier = core::Tier::kNvme,
+                    core::Compression codec = core::Compression::kNone) {
+  return core::Decision{target, tier, codec, "scripted"};
+}
+
+struct Step {
+  double load;
+  core::Decision wanted;
+  int target;
+  const char* reason;
+};
+
+struct WindowCase {
+  const char* name;
+  EnvelopeConfig config;
+  std::vector<Step> steps;
+};
+
+TEST(Envelope, OverridesOnlyWhereAGuardApplies) {
+  EnvelopeConfig c;
+  c.utilisation = 1.0;
+  c.stabilisation_s = 10;  // two steps of 5 s
+  c.dwell_s = 10;
+  EnvelopeConfig off = c;
+  off.enabled = false;
+  const WindowCase cases[] = {
+      {"a plan above the floor passes unchanged",
+       c,
+       {{2000, Want(5), 5, "scripted"}, {2000, Want(6), 6, "scripted"}}},
+      {"a plan below what the rate needs is raised to the floor",
+       c,
+       {{2000, Want(5), 5, "scripted"}, {7000, Want(3), 7, "guard: floor"}}},
+      {"a release waits until the window's highest target has aged out",
+       c,
+       {{2000, Want(8), 8, "scripted"},
+        {2000, Want(3), 8, "guard: stabilise"},
+        {2000, Want(3), 3, "scripted"}}},
+      {"a tier switch right after another is deferred for the dwell",
+       c,
+       {{2000, Want(5, core::Tier::kRedis), 5, "scripted"},
+        {2000, Want(5, core::Tier::kS3), 5, "guard: dwell"},
+        {2000, Want(5, core::Tier::kS3), 5, "scripted"}}},
+      {"a disabled envelope changes nothing",
+       off,
+       {{2000, Want(8), 8, "scripted"}, {9000, Want(1), 1, "scripted"}}},
+  };
+  for (const WindowCase& wc : cases) {
+    SCOPED_TRACE(wc.name);
+    std::vector<core::Decision> script;
+    for (const Step& s : wc.steps) script.push_back(s.wanted);
+    GuardedPolicy p(std::make_unique<Scripted>(script), Env(), wc.config);
+    p.reset();
+    core::Tier tier = core::Tier::kNvme;
+    int total = 5;
+    for (size_t i = 0; i < wc.steps.size(); ++i) {
+      SCOPED_TRACE(i);
+      core::Observation obs = Obs(5.0 * static_cast<double>(i), wc.steps[i].load, total);
+      obs.tier = tier;
+      const core::Decision d = p.decide(obs);
+      EXPECT_EQ(d.target_executors, wc.steps[i].target);
+      EXPECT_STREQ(d.reason, wc.steps[i].reason);
+      EXPECT_EQ(d.guards != 0, std::strncmp(d.reason, "guard:", 6) == 0);
+      total = d.target_executors;
+      tier = d.tier;
+    }
+  }
+}
+
+TEST(Envelope, ReadsItsParametersAndRejectsBadOnes) {
+  core::ParamTable ok("policies.rl");
+  ok.set("guard_stabilisation_s", "120");
+  ok.set("guard_utilisation", "0.8");
+  const EnvelopeConfig c = read_envelope(ok);
+  EXPECT_TRUE(ok.finish().ok());
+  EXPECT_DOUBLE_EQ(c.stabilisation_s, 120);
+  EXPECT_DOUBLE_EQ(c.utilisation, 0.8);
+  core::ParamTable bad("policies.rl");
+  bad.set("guard_utilisation", "0", "x.yaml:3");
+  read_envelope(bad);
+  EXPECT_FALSE(bad.finish().ok());
+  EXPECT_NE(bad.finish().message().find("x.yaml:3"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace prescale::policy
