@@ -1,13 +1,15 @@
 # prescale — entry points. `make demo` and `make test` are all a new machine needs.
-.PHONY: all deps stack-deps configure build demo test test-unit test-integration test-e2e stack-demo bench bench-edge bench-tier crashtest-tier stack-up stack-down format format-check clean
+.PHONY: all deps stack-deps configure build demo test test-unit test-integration test-e2e stack-demo bench bench-report bench-edge bench-tier crashtest-tier stack-up stack-down format format-check clean
 
 BUILD_DIR ?= build
 JOBS ?= 2
 
 all: build
 
+# Debian packages, then web/'s npm packages (uPlot, inlined into report.html at build time).
 deps:
 	@bash scripts/install-deps.sh
+	@bash scripts/web-deps.sh
 
 configure: deps
 	@cmake --preset default >/dev/null
@@ -46,6 +48,11 @@ bench: build
 	@./$(BUILD_DIR)/bench/edge_bench --benchmark_min_time=0.5
 	@./$(BUILD_DIR)/prescale bench tournament --scenario seed --seeds 20
 	@./$(BUILD_DIR)/prescale bench decision --policy rl
+
+# report.html: size and Chromium open + draw time, the 20-seed seed tournament and a
+# 120,000-step run (JSON; ~1 min).
+bench-report: build
+	@node scripts/bench/report.mjs --build $(BUILD_DIR)
 
 # The edge agent vs kafka-producer-perf-test on a real broker it starts (JSON; ~2 min).
 bench-edge: build stack-deps

@@ -36,6 +36,7 @@ PACKAGES=(
   libcurl4-openssl-dev   # src/tier: the S3 (cold) tier, SigV4 signing by CURLOPT_AWS_SIGV4
   libzstd-dev            # src/tier: per-tier compression (zstd, the cold tier's default)
   liblz4-dev             # src/tier: per-tier compression (lz4, cheap enough for the hot tier)
+  chromium               # headless browser for report.html's tests and benchmark (playwright-core drives it)
 )
 
 missing=()

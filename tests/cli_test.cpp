@@ -57,13 +57,14 @@ TEST(CliTest, JsonHasTheDocumentedFields) {
   }
 }
 
-TEST(CliTest, OutWritesResultsAndTimeline) {
+TEST(CliTest, OutWritesResultsTimelineAndReport) {
   const std::string dir = temp_dir("out");
   const Outcome r = run("tournament --scenario seed --seeds 1 --policies fixed,hpa --out " + dir);
   ASSERT_EQ(r.code, 0) << r.out;
   std::ifstream results(dir + "/results.csv"), timeline(dir + "/timeline.csv");
   ASSERT_TRUE(results.good());
   ASSERT_TRUE(timeline.good());
+  EXPECT_GT(std::filesystem::file_size(dir + "/report.html"), 50'000u);  // uPlot is inlined
   std::string header;
   std::getline(timeline, header);
   EXPECT_EQ(header.rfind("policy,seed,step,t_s,load_rps", 0), 0u) << header;
@@ -163,12 +164,47 @@ TEST(CliTest, BadInputExitsTwoWithAClearMessageAndNoFiles) {
     EXPECT_NE(r.out.find(c.expect), std::string::npos) << r.out;
     EXPECT_FALSE(std::filesystem::exists(dir + "/results.csv"));
     EXPECT_FALSE(std::filesystem::exists(dir + "/timeline.csv"));
+    EXPECT_FALSE(std::filesystem::exists(dir + "/report.html"));
   }
+}
+
+// One development trace at one speed, judged without rl (quick; no models needed).
+const char* kOneTraceCase =
+    "traces --traces nyc_taxi --speeds compressed --seeds 1 --policy ds2 --compare none";
+
+TEST(CliTest, TracesOutWritesTheTableAndOnePagePerCase) {
+  const std::string dir = temp_dir("traces_out");
+  const Outcome r = run(std::string(kOneTraceCase) + " --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/traces.csv"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/report.html"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/timelines/nyc_taxi-compressed.html"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/timelines/nyc_taxi-compressed.html.tmp"));
+  std::ifstream csv(dir + "/traces.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header.rfind("trace,speed,speedup,steps,seeds,policy,sla_violation_pct", 0), 0u);
+}
+
+TEST(CliTest, TracesThatFailWriteNothing) {
+  const std::string dir = temp_dir("traces_fail");
+  const Outcome r = run(std::string(kOneTraceCase) + " --dir /no/such/traces --out " + dir);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir));
 }
 
 }  // namespace
 
 namespace {
+
+TEST(CliRl, AblationOutWritesItsReport) {
+  const std::string dir = temp_dir("ablation_out");
+  const Outcome r = run("ablation --scenario seed --seeds 2 --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const char* f : {"/results.csv", "/timeline.csv", "/report.html"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir + f)) << f;
+  }
+}
 
 TEST(CliRl, AblationShowsFourPhasesAsTableAndJson) {
   Outcome r = run("ablation --scenario seed --seeds 2");

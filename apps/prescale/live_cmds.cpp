@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "core/files.h"
+#include "core/progress.h"
+#include "live/race_report.h"
 
 namespace prescale::cli {
 
@@ -254,6 +256,8 @@ CLI::App* add_race_command(CLI::App& app, RaceArgs* a) {
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
   c->add_option("--out", a->out, "write the JSON (with every timeline) to this file too");
+  c->add_option("--report", a->report,
+                "write report.html (every run's timeline and the summary) to this file");
   return c;
 }
 
@@ -266,10 +270,33 @@ int run_race_cmd(RaceArgs a) {
     std::cerr << "error: --policies: expected at least one policy\n";
     return 2;
   }
-  a.opts.log = [](const std::string& line) { std::cerr << "race: " << line << std::endl; };
+  // The readable timeline goes to stderr as before; on a terminal a status line below it
+  // says which run is under way, its phase and an ETA.
+  core::Progress::Options po;
+  po.what = "race";
+  po.total = static_cast<int>(a.opts.policies.size());
+  auto progress = std::make_unique<core::Progress>(po);
+  a.opts.log = [&progress](const std::string& line) { progress->line("race: " + line); };
+  int current = -1;
+  a.opts.progress = [&progress, &current](const live::RaceProgress& p) {
+    if (p.index != current) {
+      if (current >= 0) progress->done();
+      current = p.index;
+    }
+    char label[160];
+    if (p.phase == "reset")
+      std::snprintf(label, sizeof label, "%s: reset to the minimum scale (%.0f s, at most %.0f s)",
+                    p.policy.c_str(), p.t_s, p.expected_s);
+    else
+      std::snprintf(label, sizeof label, "%s: run %+.0f s of ~%.0f s", p.policy.c_str(), p.t_s,
+                    p.expected_s);
+    progress->begin(p.index + 1, label);
+    if (p.phase == "run" && p.expected_s > 0) progress->fraction(p.t_s / p.expected_s);
+  };
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   auto runs = live::race(a.opts, g_stop);
+  progress.reset();
   if (!runs.ok()) {
     std::cerr << "error: " << runs.error().message << "\n";
     return 1;
@@ -284,6 +311,14 @@ int run_race_cmd(RaceArgs a) {
       std::cerr << "error: " << st.message() << "\n";
       return 1;
     }
+  }
+  if (!a.report.empty()) {
+    auto st = core::write_file_atomic(a.report, live::race_page(*runs, sla_ms));
+    if (!st.ok()) {
+      std::cerr << "error: " << st.message() << "\n";
+      return 1;
+    }
+    std::cerr << "race: report " << a.report << "\n";
   }
   if (a.format == "json")
     std::printf("%s\n", j.c_str());

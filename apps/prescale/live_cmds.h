@@ -43,6 +43,7 @@ struct RaceArgs {
   std::string policies = "rl,hpa";
   std::string format = "table";  // table | json
   std::string out;               // also write the JSON (with the timelines) here
+  std::string report;            // and the HTML report (live/race_report.h) here
 };
 
 CLI::App* add_race_command(CLI::App& app, RaceArgs* a);

@@ -8,15 +8,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "arena/ablation.h"
-#include "arena/report.h"
 #include "arena/tournament.h"
-#include "arena/traces.h"
-#include "forecast/edge.h"
+#include "arena_cmds.h"
 #include "forecast/evaluate.h"
 #include "forecast/lstm_train.h"
 #include "live_cmds.h"
@@ -30,6 +26,8 @@
 
 namespace {
 
+using prescale::cli::resolve_scenario;
+using prescale::cli::WorkloadArgs;
 using prescale::core::Result;
 using prescale::sim::Scenario;
 
@@ -38,119 +36,6 @@ constexpr int kBadInput = 2;
 int fail(const std::string& message) {
   std::cerr << "prescale: error: " << message << "\n";
   return kBadInput;
-}
-
-struct WorkloadArgs {
-  std::string scenario = "seed";
-  std::string trace;
-  int steps = -1;
-  std::string context;
-  double speedup = -1;  // -1 = not given
-};
-
-void add_workload_args(CLI::App* cmd, WorkloadArgs* a) {
-  cmd->add_option("--scenario", a->scenario, "scenario name (scenarios/NAME.yaml) or YAML path")
-      ->capture_default_str();
-  cmd->add_option("--trace", a->trace,
-                  "replay a timestamp,value or t_seconds,value CSV instead of the synthetic load "
-                  "(scaled to workload.trace.peak_rps)");
-  cmd->add_option("--steps", a->steps,
-                  "steps per run (with --trace: a seeded window of the trace; default whole)")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--context", a->context, "business context: balanced|healthcare|budget")
-      ->check(CLI::IsMember({"balanced", "healthcare", "budget"}));
-}
-
-void add_speedup_arg(CLI::App* cmd, WorkloadArgs* a) {
-  cmd->add_option("--speedup", a->speedup,
-                  "replay the trace at this speed: trace seconds per simulated second (1 = real "
-                  "time, linear interpolation between samples; each step = the mean over "
-                  "step_s x X trace seconds). Default: one trace sample per step. Needs a trace")
-      ->check(CLI::Range(0.0, 1e6));
-}
-
-Result<Scenario> resolve_scenario(const WorkloadArgs& a) {
-  auto s = prescale::sim::load_scenario(a.scenario);
-  if (!s.ok()) return s;
-  if (!a.trace.empty()) {
-    s->source = prescale::sim::WorkloadSource::kTrace;
-    s->trace.file = a.trace;
-    s->steps = 0;  // whole trace unless --steps
-  }
-  if (a.speedup >= 0) {
-    if (s->source != prescale::sim::WorkloadSource::kTrace) {
-      return prescale::core::Error{
-          "--speedup needs a trace (--trace FILE, or a scenario with workload.source: trace)"};
-    }
-    s->trace.speedup = a.speedup;
-  }
-  if (a.steps > 0) s->steps = a.steps;
-  if (!a.context.empty()) s->context = *prescale::core::parse_context(a.context);
-  if (auto st = prescale::sim::validate(*s); !st.ok()) return st.error();
-  return s;
-}
-
-// `--edge lstm`: the trace's shipped LSTM (models/forecast/<stem>.json) drives the edge
-// signal. Whole-trace replay only: the model's time-of-day input needs sample numbers that
-// start at the trace's first sample.
-prescale::core::Status set_lstm_edge(const WorkloadArgs& wa, const Scenario& scenario,
-                                     prescale::arena::TournamentOptions* options) {
-  if (wa.trace.empty())
-    return prescale::core::Error{"--edge lstm needs --trace FILE (the LSTM is per trace)"};
-  if (wa.steps > 0)
-    return prescale::core::Error{"--edge lstm replays the whole trace; drop --steps"};
-  if (scenario.trace.speedup > 0)
-    return prescale::core::Error{
-        "--edge lstm replays one trace sample per step (the model's clock); drop --speedup"};
-  const std::string path = prescale::policy::default_models_dir() + "/forecast/" +
-                           std::filesystem::path(wa.trace).stem().string() + ".json";
-  auto model = prescale::forecast::load_lstm(path);
-  if (!model.ok()) return model.error();
-  auto raw = prescale::forecast::prepare_trace(wa.trace);
-  if (!raw.ok()) return raw.error();
-  double raw_max = 0;
-  for (double v : raw->series) raw_max = std::max(raw_max, v);
-  if (!(raw_max > 0))
-    return prescale::core::Error{wa.trace + ": an all-zero trace has no load to forecast"};
-  const double raw_per_rps = raw_max / scenario.trace.peak_rps;
-  auto shared = std::make_shared<prescale::forecast::LstmModel>(std::move(*model));
-  options->edge = [shared, raw_per_rps](prescale::sim::Workload* w) {
-    prescale::forecast::drive_edge_signal(*shared, raw_per_rps,
-                                          prescale::forecast::DetectorParams{}, w);
-  };
-  return prescale::core::Status::Ok();
-}
-
-int run_tournament_cmd(const WorkloadArgs& wa, int seeds, const std::string& policies,
-                       const std::string& format, const std::string& out_dir,
-                       const std::string& edge) {
-  auto scenario = resolve_scenario(wa);
-  if (!scenario.ok()) return fail(scenario.error().message);
-  auto names = prescale::policy::parse_policy_list(policies);
-  if (!names.ok()) return fail(names.error().message);
-  prescale::arena::TournamentOptions options;
-  options.policies = *names;
-  options.seeds = seeds;
-  if (edge == "lstm") {
-    if (auto st = set_lstm_edge(wa, *scenario, &options); !st.ok()) return fail(st.message());
-  }
-  options.timeline = !out_dir.empty();
-  auto result = prescale::arena::run_tournament(*scenario, options);
-  if (!result.ok()) return fail(result.error().message);
-  if (!out_dir.empty()) {
-    if (auto st = prescale::arena::write_outputs(out_dir, *result); !st.ok()) {
-      return fail(st.message());
-    }
-  }
-  if (format == "json") {
-    std::cout << prescale::arena::format_json(*result);
-  } else if (format == "csv") {
-    std::cout << prescale::arena::format_csv(*result);
-  } else {
-    std::cout << prescale::arena::format_table(*result);
-    if (!out_dir.empty()) std::cout << "wrote " << out_dir << "/results.csv, timeline.csv\n";
-  }
-  return 0;
 }
 
 // `prescale bench tournament`: wall time of a whole tournament, as JSON.
@@ -177,16 +62,6 @@ int run_bench_tournament(const WorkloadArgs& wa, int seeds, const std::string& p
                       {"wall_s", secs},
                       {"policy_steps_per_s", policy_steps / secs}};
   std::cout << j.dump() << "\n";
-  return 0;
-}
-
-int run_ablation_cmd(const WorkloadArgs& wa, int seeds, const std::string& format) {
-  auto scenario = resolve_scenario(wa);
-  if (!scenario.ok()) return fail(scenario.error().message);
-  auto r = prescale::arena::run_ablation(*scenario, seeds);
-  if (!r.ok()) return fail(r.error().message);
-  std::cout << (format == "json" ? prescale::arena::format_ablation_json(*r)
-                                 : prescale::arena::format_ablation_table(*r));
   return 0;
 }
 
@@ -236,59 +111,6 @@ int run_bench_decision(const WorkloadArgs& wa, const std::string& policy_name, i
                       {"p99_us", q(0.99)},      {"max_us", ns.back() / 1000.0},
                       {"checksum", sink}};
   std::cout << j.dump() << "\n";
-  return 0;
-}
-
-struct TracesArgs {
-  std::string dir;
-  std::string policy = "rl";
-  std::vector<std::string> compare = {"rl-raw"};
-  std::vector<std::string> speeds = {"compressed", "real"};
-  std::vector<std::string> traces;
-  int seeds = 5;
-  std::string format = "table";
-};
-
-int run_traces_cmd(const WorkloadArgs& wa, const TracesArgs& ta) {
-  auto scenario = resolve_scenario(wa);
-  if (!scenario.ok()) return fail(scenario.error().message);
-  prescale::arena::TracesOptions o;
-  o.dir = ta.dir.empty() ? std::string(PRESCALE_SOURCE_DIR) + "/../shared/traces" : ta.dir;
-  o.policy = ta.policy;
-  o.compare.clear();
-  for (const auto& c : ta.compare) {
-    if (c != "none") o.compare.push_back(c);
-  }
-  o.speeds.clear();
-  for (const auto& sp : ta.speeds) o.speeds.push_back(*prescale::arena::parse_replay_speed(sp));
-  o.traces = ta.traces;
-  o.seeds = ta.seeds;
-  if (auto sel = prescale::arena::select_traces(o.traces); !sel.ok()) {
-    return fail(sel.error().message);
-  }
-  std::vector<std::string> names = {o.policy};
-  names.insert(names.end(), o.compare.begin(), o.compare.end());
-  for (const auto& n : names) {
-    std::string known;
-    bool found = false;
-    for (const auto& info : prescale::policy::known_policies()) {
-      found = found || info.name == n;
-      known += (known.empty() ? "" : ", ") + info.name;
-    }
-    if (!found) {
-      return fail("--policy/--compare: unknown policy '" + n + "'; expected one of: " + known);
-    }
-  }
-  o.on_case = [](const prescale::arena::TraceCase& c) {
-    std::fprintf(stderr, "%s (%s): %d steps x %d seeds, %.1f s\n", c.trace.c_str(),
-                 std::string(prescale::arena::to_string(c.speed)).c_str(), c.steps, c.seeds,
-                 c.wall_s);
-  };
-  auto v = prescale::arena::evaluate_traces(*scenario, o);
-  if (!v.ok()) return fail(v.error().message);
-  const std::string& format = ta.format;
-  std::cout << (format == "json" ? prescale::arena::format_traces_json(*v)
-                                 : prescale::arena::format_traces_table(*v));
   return 0;
 }
 
@@ -402,30 +224,8 @@ int main(int argc, char** argv) {
       "the arena that compares it with the autoscalers people use"};
   app.require_subcommand(1);
 
-  WorkloadArgs tw;
-  int seeds = 0;
-  std::string policies = "all";
-  std::string format = "table";
-  std::string out_dir;
-  auto* tournament = app.add_subcommand(
-      "tournament", "run every policy on identical traffic and print one row per policy");
-  add_workload_args(tournament, &tw);
-  tournament->add_option("--seeds", seeds, "number of seeds (default: the scenario's)")
-      ->check(CLI::PositiveNumber);
-  tournament->add_option("--policies", policies, "comma-separated policies, or all")
-      ->capture_default_str();
-  tournament->add_option("--format", format, "table|json|csv")
-      ->check(CLI::IsMember({"table", "json", "csv"}))
-      ->capture_default_str();
-  tournament->add_option("--out", out_dir, "also write results.csv and timeline.csv here");
-  add_speedup_arg(tournament, &tw);
-  std::string edge = "synthetic";
-  tournament
-      ->add_option("--edge", edge,
-                   "edge signal: synthetic (the model of docs/model.md) or lstm (the trace's "
-                   "shipped forecaster + burst detector; needs --trace)")
-      ->check(CLI::IsMember({"synthetic", "lstm"}))
-      ->capture_default_str();
+  prescale::cli::TournamentArgs tournament_args;
+  auto* tournament = prescale::cli::add_tournament_command(app, &tournament_args);
 
   auto* list = app.add_subcommand("policies", "list the policies");
 
@@ -439,7 +239,7 @@ int main(int argc, char** argv) {
   int bench_seeds = 20;
   std::string bench_policies = "all";
   auto* bench_t = bench->add_subcommand("tournament", "wall time of a whole tournament");
-  add_workload_args(bench_t, &bw);
+  prescale::cli::add_workload_args(bench_t, &bw);
   bench_t->add_option("--seeds", bench_seeds, "seeds")->capture_default_str();
   bench_t->add_option("--policies", bench_policies, "policies")->capture_default_str();
 
@@ -473,47 +273,10 @@ int main(int argc, char** argv) {
   train->add_option("--eval-seeds", ta.eval_seeds, "held-out evaluation seeds")
       ->capture_default_str();
 
-  WorkloadArgs aw;
-  int ablation_seeds = 0;
-  std::string ablation_format = "table";
-  auto* ablation = app.add_subcommand(
-      "ablation", "the incremental analysis: hpa, rl-basic, rl-shuffle, rl-full, phase by phase");
-  add_workload_args(ablation, &aw);
-  ablation->add_option("--seeds", ablation_seeds, "number of seeds (default: the scenario's)")
-      ->check(CLI::PositiveNumber);
-  ablation->add_option("--format", ablation_format, "table|json")
-      ->check(CLI::IsMember({"table", "json"}))
-      ->capture_default_str();
-
-  WorkloadArgs rw;
-  TracesArgs ra;
-  auto* traces = app.add_subcommand(
-      "traces",
-      "a policy against hpa, the best autoscaler and the oracle on each of the 9 development "
-      "traces, replayed compressed (one sample per step, whole trace) and at real speed "
-      "(--speedup 1, a seeded window of 17280 steps = one day)");
-  add_workload_args(traces, &rw);
-  traces->add_option("--dir", ra.dir, "traces directory (default ../shared/traces)");
-  traces->add_option("--policy", ra.policy, "policy to judge")->capture_default_str();
-  traces
-      ->add_option("--compare", ra.compare,
-                   "more policies shown beside it, comma-separated ('none' for none)")
-      ->delimiter(',')
-      ->capture_default_str();
-  traces->add_option("--speeds", ra.speeds, "replay speeds: compressed,real")
-      ->delimiter(',')
-      ->check(CLI::IsMember({"compressed", "real"}))
-      ->capture_default_str();
-  traces
-      ->add_option("--traces", ra.traces,
-                   "only these development traces, comma-separated (e.g. nyc_taxi)")
-      ->delimiter(',');
-  traces->add_option("--seeds", ra.seeds, "seeds per case (window, jitter and edge draws)")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  traces->add_option("--format", ra.format, "table|json")
-      ->check(CLI::IsMember({"table", "json"}))
-      ->capture_default_str();
+  prescale::cli::AblationArgs ablation_args;
+  auto* ablation = prescale::cli::add_ablation_command(app, &ablation_args);
+  prescale::cli::TracesArgs traces_args;
+  auto* traces = prescale::cli::add_traces_command(app, &traces_args);
 
   std::vector<std::string> forecast_traces;
   int forecast_horizon = 12;
@@ -609,7 +372,7 @@ int main(int argc, char** argv) {
   std::string decision_policy = "rl";
   int decisions = 200'000;
   auto* bench_d = bench->add_subcommand("decision", "latency of one decision, p50/p99/max in µs");
-  add_workload_args(bench_d, &dw);
+  prescale::cli::add_workload_args(bench_d, &dw);
   bench_d->add_option("--policy", decision_policy, "policy")->capture_default_str();
   bench_d->add_option("--decisions", decisions, "timed decisions")
       ->check(CLI::PositiveNumber)
@@ -628,7 +391,7 @@ int main(int argc, char** argv) {
   if (*controller_cmd) return prescale::cli::run_controller_cmd(controller_config);
   if (*edge_cmd) return prescale::cli::run_edge_cmd(std::move(edge_args));
   if (*race_cmd) return prescale::cli::run_race_cmd(std::move(race_args));
-  if (*tournament) return run_tournament_cmd(tw, seeds, policies, format, out_dir, edge);
+  if (*tournament) return prescale::cli::run_tournament_cmd(tournament_args);
   if (*list) {
     for (const auto& info : prescale::policy::known_policies()) {
       std::printf("%-12s %s\n", info.name.c_str(), info.summary.c_str());
@@ -656,8 +419,8 @@ int main(int argc, char** argv) {
                              forecast_split);
   if (*forecast_train)
     return run_forecast_train(ftrain_traces, ftrain, fgrid, ftrain_family, ftrain_out);
-  if (*traces) return run_traces_cmd(rw, ra);
-  if (*ablation) return run_ablation_cmd(aw, ablation_seeds, ablation_format);
+  if (*traces) return prescale::cli::run_traces_cmd(traces_args, PRESCALE_SOURCE_DIR);
+  if (*ablation) return prescale::cli::run_ablation_cmd(ablation_args);
   if (*bench_planes) return prescale::cli::run_plane_bench_cmd(plane_args, PRESCALE_SOURCE_DIR);
   if (*bench_d) return run_bench_decision(dw, decision_policy, decisions);
   if (*bench_t) return run_bench_tournament(bw, bench_seeds, bench_policies);

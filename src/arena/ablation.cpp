@@ -3,19 +3,25 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "arena/html_report.h"
+#include "arena/output_dir.h"
+#include "arena/report.h"
+
 namespace prescale::arena {
 
-core::Result<AblationResult> run_ablation(const sim::Scenario& scenario, int seeds) {
+core::Result<AblationResult> run_ablation(const sim::Scenario& scenario, int seeds, bool timeline) {
   static const struct {
     const char* policy;
     const char* adds;
   } kPhases[] = {{"hpa", "baseline: reactive HPA on CPU"},
                  {"rl-basic", "learned executor scaling (NVMe, no compression, no edge)"},
                  {"rl-shuffle", "+ adaptive shuffle: tier and codec per step"},
-                 {"rl-full", "+ edge burst signal: scale before the burst"}};
+                 {"rl-full", "+ edge burst signal: scale before the burst"},
+                 {"rl-raw", "reference: hierarchical rl without the safety envelope"}};
   TournamentOptions o;
   for (const auto& p : kPhases) o.policies.push_back(p.policy);
   o.seeds = seeds;
+  o.timeline = timeline;
   auto t = run_tournament(scenario, o);
   if (!t.ok()) return t.error();
   AblationResult r;
@@ -68,6 +74,17 @@ std::string format_ablation_json(const AblationResult& r) {
                       {"steps", r.tournament.steps},
                       {"phases", rows}};
   return j.dump(2) + "\n";
+}
+
+core::Status write_ablation_outputs(const std::string& dir, const AblationResult& r) {
+  StagedFiles out(dir);
+  for (const auto& [name, content] :
+       {std::pair<const char*, std::string>{"results.csv", format_csv(r.tournament)},
+        {"timeline.csv", format_timeline_csv(r.tournament)},
+        {"report.html", ablation_page(r)}}) {
+    if (auto st = out.stage(name, content); !st.ok()) return st;
+  }
+  return out.commit();
 }
 
 }  // namespace prescale::arena

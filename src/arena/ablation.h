@@ -26,8 +26,14 @@ struct AblationResult {
   std::vector<AblationPhase> phases;
 };
 
-core::Result<AblationResult> run_ablation(const sim::Scenario& scenario, int seeds);
+// `timeline`: record the first seed's per-step rows (for write_ablation_outputs).
+core::Result<AblationResult> run_ablation(const sim::Scenario& scenario, int seeds,
+                                          bool timeline = false);
 std::string format_ablation_table(const AblationResult& r);
 std::string format_ablation_json(const AblationResult& r);
+
+// The --out directory: results.csv, timeline.csv and report.html (html_report.h), all or
+// nothing (output_dir.h).
+core::Status write_ablation_outputs(const std::string& dir, const AblationResult& r);
 
 }  // namespace prescale::arena

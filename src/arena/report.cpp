@@ -1,12 +1,12 @@
 #include "arena/report.h"
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <system_error>
+
+#include "arena/html_report.h"
+#include "arena/output_dir.h"
 
 namespace prescale::arena {
 namespace {
@@ -71,20 +71,7 @@ const char* kCsvHeader =
     "p95_latency_ms_ci95,sla_violation_pct,sla_violation_pct_ci95,violation_minutes,"
     "stability,mean_executors,rescales,reversals,throughput_mb_s,cpu_util_pct,"
     "executor_seconds,lag_integral,switches,guard_overrides,guard_floor,guard_stabilise,"
-    "guard_dwell\n";
-
-core::Status write_atomically(const std::filesystem::path& path, const std::string& content,
-                              std::vector<std::filesystem::path>* temps) {
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  temps->push_back(tmp);
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out) return core::Error{tmp.string() + ": cannot create file"};
-  out << content;
-  out.close();
-  if (!out) return core::Error{tmp.string() + ": write failed (disk full?)"};
-  return core::Status::Ok();
-}
+    "guard_dwell,guard_shuffle\n";
 
 }  // namespace
 
@@ -159,7 +146,8 @@ std::string format_json(const TournamentResult& r) {
          {{"total", s.guard_overrides.mean},
           {"floor", s.guard_floor.mean},
           {"stabilise", s.guard_stabilise.mean},
-          {"dwell", s.guard_dwell.mean}}},
+          {"dwell", s.guard_dwell.mean},
+          {"shuffle", s.guard_shuffle.mean}}},
         {"ci95",
          {{"cost", s.cost.ci95},
           {"cost_vs_oracle", s.cost_vs_oracle.ci95},
@@ -189,7 +177,7 @@ std::string format_csv(const TournamentResult& r) {
         << s.throughput_mb_s.mean << ',' << s.cpu_util_pct.mean << ',' << s.executor_seconds.mean
         << ',' << s.lag_integral.mean << ',' << s.switches.mean << ',' << s.guard_overrides.mean
         << ',' << s.guard_floor.mean << ',' << s.guard_stabilise.mean << ','
-        << s.guard_dwell.mean << '\n';
+        << s.guard_dwell.mean << ',' << s.guard_shuffle.mean << '\n';
   }
   return out.str();
 }
@@ -212,34 +200,14 @@ std::string format_timeline_csv(const TournamentResult& r) {
 }
 
 core::Status write_outputs(const std::string& dir, const TournamentResult& r) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return core::Error{dir + ": cannot create output directory: " + ec.message()};
-  std::vector<fs::path> temps;
-  const std::pair<const char*, std::string> files[] = {{"results.csv", format_csv(r)},
-                                                       {"timeline.csv", format_timeline_csv(r)}};
-  core::Status st;
-  for (const auto& [name, content] : files) {
-    st = write_atomically(fs::path(dir) / name, content, &temps);
-    if (!st.ok()) break;
+  StagedFiles out(dir);
+  for (const auto& [name, content] :
+       {std::pair<const char*, std::string>{"results.csv", format_csv(r)},
+        {"timeline.csv", format_timeline_csv(r)},
+        {"report.html", tournament_page(r)}}) {
+    if (auto st = out.stage(name, content); !st.ok()) return st;
   }
-  if (st.ok()) {
-    for (const auto& [name, content] : files) {
-      fs::path target = fs::path(dir) / name;
-      fs::path tmp = target;
-      tmp += ".tmp";
-      fs::rename(tmp, target, ec);
-      if (ec) {
-        st = core::Error{target.string() + ": cannot move into place: " + ec.message()};
-        break;
-      }
-    }
-  }
-  if (!st.ok()) {
-    for (const auto& t : temps) fs::remove(t, ec);
-  }
-  return st;
+  return out.commit();
 }
 
 }  // namespace prescale::arena

@@ -53,7 +53,9 @@ TEST(ReportTest, OutputsAreWrittenWholeOrNotAtAll) {
   ASSERT_TRUE(write_outputs(dir.string(), tiny()).ok());
   EXPECT_TRUE(std::filesystem::exists(dir / "results.csv"));
   EXPECT_TRUE(std::filesystem::exists(dir / "timeline.csv"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "report.html"));
   EXPECT_FALSE(std::filesystem::exists(dir / "results.csv.tmp"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "report.html.tmp"));
   // A directory that cannot be created: an error, nothing written.
   const auto st = write_outputs("/proc/prescale-cannot-create", tiny());
   EXPECT_FALSE(st.ok());

@@ -55,6 +55,7 @@ core::Result<TournamentResult> run_tournament(const sim::Scenario& scenario,
   result.seeds = options.seeds > 0 ? options.seeds : scenario.seeds;
   result.steps = gen->steps();
   result.step_s = scenario.step_s;
+  result.sla_ms = scenario.latency.sla_ms;
   result.base_seed = scenario.base_seed;
   result.results.resize(names.size());
   std::vector<std::vector<double>> ratios(names.size());
@@ -125,6 +126,7 @@ core::Result<TournamentResult> run_tournament(const sim::Scenario& scenario,
     s.guard_floor = stat_of_int(s.runs, &M::guard_floor);
     s.guard_stabilise = stat_of_int(s.runs, &M::guard_stabilise);
     s.guard_dwell = stat_of_int(s.runs, &M::guard_dwell);
+    s.guard_shuffle = stat_of_int(s.runs, &M::guard_shuffle);
   }
   return result;
 }

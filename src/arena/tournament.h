@@ -32,7 +32,8 @@ struct PolicySummary {
       mean_executors, rescales, reversals, throughput_mb_s, peak_throughput_mb_s, cpu_util_pct,
       executor_seconds, lag_integral,
       switches,                                      // tier/codec switches per run
-      guard_overrides, guard_floor, guard_stabilise, guard_dwell;  // envelope overrides (steps)
+      guard_overrides, guard_floor, guard_stabilise, guard_dwell,
+      guard_shuffle;  // envelope overrides (steps)
 };
 
 struct TimelineRow {
@@ -47,6 +48,7 @@ struct TournamentResult {
   int seeds = 0;
   int steps = 0;
   double step_s = 0;
+  double sla_ms = 0;  // the scenario's latency target
   std::uint64_t base_seed = 0;
   bool oracle_exact = true;  // every oracle plan was exact (no truncated front)
   // A proven lower bound on the cheapest cost with the oracle's violations (the programme

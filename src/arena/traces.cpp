@@ -6,6 +6,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "arena/html_report.h"
+#include "arena/output_dir.h"
+
 namespace prescale::arena {
 namespace {
 
@@ -131,6 +134,7 @@ core::Result<std::vector<TraceCase>> evaluate_traces(const sim::Scenario& scenar
   if (options.speeds.empty()) return core::Error{"no replay speed selected"};
   TournamentOptions t;
   t.seeds = options.seeds;
+  t.timeline = options.timeline;
   for (const auto& group : {options.baselines, std::vector<std::string>{options.policy},
                             options.compare, std::vector<std::string>{"oracle"}}) {
     for (const auto& name : group) {
@@ -163,8 +167,59 @@ core::Result<std::vector<TraceCase>> evaluate_traces(const sim::Scenario& scenar
       c->speed = speed;
       c->speedup = s.trace.speedup;
       c->wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (options.on_tournament) {
+        if (auto st = options.on_tournament(*c, *r); !st.ok()) return st.error();
+      }
       if (options.on_case) options.on_case(*c);
       out.push_back(std::move(*c));
+    }
+  }
+  return out;
+}
+
+std::string verdict_of(const TraceCase& c) {
+  if (c.dominates) return "dominates";
+  const bool sla = c.sla_gap > kSlaTolerancePoints, cost = c.judged.cost > c.hpa.cost;
+  return std::string("no: ") + (sla && cost ? "SLA, cost" : sla ? "SLA" : "cost");
+}
+
+std::string case_page_name(const TraceCase& c) {
+  return "timelines/" + c.trace + "-" + std::string(to_string(c.speed)) + ".html";
+}
+
+core::Result<std::vector<TraceCase>> evaluate_traces_into(const std::string& dir,
+                                                          const sim::Scenario& scenario,
+                                                          TracesOptions options) {
+  StagedFiles out(dir);
+  options.timeline = true;
+  auto chained = options.on_tournament;
+  options.on_tournament = [&](const TraceCase& c, const TournamentResult& r) -> core::Status {
+    if (chained) {
+      if (auto st = chained(c, r); !st.ok()) return st;
+    }
+    return out.stage(case_page_name(c), trace_case_page(c, r, "../report.html"));
+  };
+  auto cases = evaluate_traces(scenario, options);
+  if (!cases.ok()) return cases.error();
+  std::vector<std::string> links;
+  for (const auto& c : *cases) links.push_back(case_page_name(c));
+  if (auto st = out.stage("traces.csv", format_traces_csv(*cases)); !st.ok()) return st.error();
+  if (auto st = out.stage("report.html", traces_page(*cases, links)); !st.ok()) return st.error();
+  if (auto st = out.commit(); !st.ok()) return st.error();
+  return cases;
+}
+
+std::string format_traces_csv(const std::vector<TraceCase>& cases) {
+  std::string out =
+      "trace,speed,speedup,steps,seeds,policy,sla_violation_pct,cost,cost_vs_oracle,"
+      "p95_latency_ms\n";
+  char line[512];
+  for (const auto& c : cases) {
+    for (const auto& p : c.rows) {
+      std::snprintf(line, sizeof line, "%s,%s,%.10g,%d,%d,%s,%.10g,%.10g,%.10g,%.10g\n",
+                    c.trace.c_str(), std::string(to_string(c.speed)).c_str(), c.speedup, c.steps,
+                    c.seeds, p.policy.c_str(), p.sla, p.cost, p.cost_vs_oracle, p.p95_latency_ms);
+      out += line;
     }
   }
   return out;
@@ -208,11 +263,7 @@ std::string format_traces_table(const std::vector<TraceCase>& cases) {
   std::snprintf(line, sizeof line, "  %9s  %-14s  %s\n", "oracle $", "vs hpa", "SLA gap");
   out += line;
   for (const auto& c : cases) {
-    std::string verdict = "dominates";
-    if (!c.dominates) {
-      const bool sla = c.sla_gap > kSlaTolerancePoints, cost = c.judged.cost > c.hpa.cost;
-      verdict = std::string("no: ") + (sla && cost ? "SLA, cost" : sla ? "SLA" : "cost");
-    }
+    const std::string verdict = verdict_of(c);
     std::snprintf(line, sizeof line, "%-36s %-10s %6d  %-16s  %-28s  %-16s", c.trace.c_str(),
                   std::string(to_string(c.speed)).c_str(), c.steps,
                   cell(c.hpa.sla, c.hpa.cost).c_str(),

@@ -48,6 +48,11 @@ struct TracesOptions {
   int real_window_steps = kDayOfFiveSecondSteps;  // whole trace when shorter
   // Called after each case (progress; the case carries its wall time).
   std::function<void(const TraceCase&)> on_case;
+  // Record each case's first-seed timeline, for on_tournament.
+  bool timeline = false;
+  // Called after each case with its tournament, before on_case; an error stops the run and
+  // is returned by evaluate_traces.
+  std::function<core::Status(const TraceCase&, const TournamentResult&)> on_tournament;
 };
 
 struct PolicyFigures {
@@ -89,9 +94,24 @@ core::Result<TraceCase> judge_case(const TournamentResult& result, const TracesO
 core::Result<std::vector<TraceCase>> evaluate_traces(const sim::Scenario& scenario,
                                                      const TracesOptions& options);
 
+// evaluate_traces with an --out directory: traces.csv (every row of every case),
+// report.html (the table, html_report.h) and one case page per case
+// (case_page_name()), all or nothing (output_dir.h). Each case page is written as soon as
+// its case has run, so the timelines are never all in memory at once.
+core::Result<std::vector<TraceCase>> evaluate_traces_into(const std::string& dir,
+                                                          const sim::Scenario& scenario,
+                                                          TracesOptions options);
+// A case's page relative to the --out directory: "timelines/nyc_taxi-compressed.html".
+std::string case_page_name(const TraceCase& c);
+
+// "dominates", or "no: SLA", "no: cost", "no: SLA, cost": why the judged policy does not.
+std::string verdict_of(const TraceCase& c);
 // "rl dominates hpa in N of M cases; worst SLA gap vs hpa: X points (trace, speed)".
 std::string traces_summary(const std::vector<TraceCase>& cases);
 std::string format_traces_table(const std::vector<TraceCase>& cases);
 std::string format_traces_json(const std::vector<TraceCase>& cases);
+// One row per case and tournament row: trace,speed,speedup,steps,seeds,policy,
+// sla_violation_pct,cost,cost_vs_oracle,p95_latency_ms.
+std::string format_traces_csv(const std::vector<TraceCase>& cases);
 
 }  // namespace prescale::arena

@@ -105,6 +105,8 @@ core::Result<ControllerConfig> load_config(const std::string& path) {
     r.scalar(h, "listen", &c.http_listen, "an address");
     r.scalar(h, "port", &c.http_port, "a port (0 = none)");
   }
+  r.scalar(root, "tier_metrics_url", &c.tier_metrics_url,
+           "the tier server's metrics URL (http://HOST:PORT/metrics)");
   if (const YAML::Node k = r.section("kafka")) {
     if (!k.IsMap()) {
       r.fail(k, "kafka", "a mapping of librdkafka properties");
@@ -141,6 +143,10 @@ core::Result<ControllerConfig> load_config(const std::string& path) {
   range("records_per_message", c.records_per_message, 1, 1e6);
   range("sla_ms", c.sla_ms, 0, 86'400'000);
   range("http.port", c.http_port, 0, 65535);
+  if (r.error.empty() && !c.tier_metrics_url.empty() &&
+      (c.tier_metrics_url.rfind("http://", 0) != 0 || c.tier_metrics_url.size() <= 7))
+    r.error = path + ": tier_metrics_url: expected http://HOST:PORT/PATH, got '" +
+              c.tier_metrics_url + "'";
   if (r.error.empty() && c.keys_file.empty())
     r.error = path + ": keys_file: missing (edge signals must be verified)";
   if (r.error.empty() && !c.kafka.count("bootstrap.servers"))
@@ -278,10 +284,12 @@ bus::ScaleTo Controller::tick(std::int64_t now_ms) {
     seq_ = static_cast<std::uint64_t>(now_ms) * 1000;
   }
   ++stats_.ticks;
+  last_tick_ms_ = now_ms;
   obs_ = observe(now_ms);
   stats_.metrics_fresh = obs_.metrics_available;
   stats_.actual = obs_.active_executors;
   const core::Decision d = policy_->decide(obs_);
+  decision_ = d;
   ++step_;
   bus::ScaleTo cmd;
   cmd.seq = ++seq_;
@@ -350,6 +358,40 @@ std::string Controller::prometheus() const {
           stats_.progress_accepted);
   counter("prescale_controller_progress_rejected_total", "Progress messages rejected.",
           stats_.progress_rejected);
+  counter("prescale_controller_commands_total", "scale_to commands decided by the policy.",
+          stats_.commands);
+  // What the last tick saw (the dashboard's and Grafana's panels).
+  gauge("prescale_controller_executors_pending", "Executors commanded but not serving yet.",
+        obs_.pending_executors);
+  gauge("prescale_controller_input_rps", "Input rate of the job's last batch (readings/s).",
+        obs_.input_rps);
+  gauge("prescale_controller_processed_rps",
+        "Processing rate of the job's last batch (readings/s).", obs_.processed_rps);
+  gauge("prescale_controller_latency_ms", "Batch latency the last tick saw.", obs_.latency_ms);
+  gauge("prescale_controller_batch_duration_ms", "Duration of the job's last batch.",
+        obs_.batch_duration_ms);
+  gauge("prescale_controller_sla_ms", "The latency target the policy is given.", obs_.sla_ms);
+  gauge("prescale_controller_forecast_rps", "Sum of the fresh gateways' forecasts (readings/s).",
+        obs_.forecast_rps);
+  gauge("prescale_controller_burst_signal", "1 when a fresh gateway signals a burst.",
+        obs_.burst_signal ? 1 : 0);
+  // Per gateway: its last accepted signal (fresh or not; the age says which).
+  auto per_gateway = [&](const char* name, const char* help, auto value) {
+    os << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n";
+    for (const auto& [device, entry] : signals_)
+      os << name << "{device=\"" << device << "\"} " << value(entry) << "\n";
+  };
+  using Entry = GatewaySignals::mapped_type;
+  per_gateway("prescale_controller_gateway_forecast_rps",
+              "A gateway's last forecast of its load at the horizon (readings/s).",
+              [](const Entry& e) { return e.first.forecast; });
+  per_gateway("prescale_controller_gateway_burst", "1 when a gateway's last signal says burst.",
+              [](const Entry& e) { return e.first.burst ? 1 : 0; });
+  per_gateway(
+      "prescale_controller_gateway_signal_age_seconds",
+      "Seconds since a gateway's last accepted signal, at the last tick.", [&](const Entry& e) {
+        return static_cast<double>(std::max<std::int64_t>(0, last_tick_ms_ - e.second)) / 1000.0;
+      });
   return os.str();
 }
 

@@ -52,7 +52,10 @@ struct ControllerConfig {
   std::string metadata_topic = "iot-metadata", metrics_topic = "iot-metrics",
               control_topic = "iot-control";
   std::string http_listen = "127.0.0.1";
-  int http_port = 9464;   // 0 = no HTTP server
+  int http_port = 9464;  // 0 = no HTTP server (and no dashboard)
+  // The tier server's Prometheus endpoint (`prescale tier serve`: http://HOST:PORT/metrics);
+  // when set, the dashboard shows the store's occupancy per tier. "" = no tier server.
+  std::string tier_metrics_url;
   bus::KafkaProps kafka;  // `kafka:` map, passed through to librdkafka
 };
 
@@ -81,8 +84,13 @@ class Controller {
   // One tick: the command to publish (every tick: the plugin ignores repeats by seq).
   bus::ScaleTo tick(std::int64_t now_ms);
 
-  // The observation the last tick gave the policy.
+  // The observation the last tick gave the policy, and what the policy decided on it
+  // (before the controller's clamping and stabilisation; its reason and envelope guards).
   const core::Observation& last_observation() const { return obs_; }
+  const core::Decision& last_decision() const { return decision_; }
+  // Each gateway's last accepted signal and when it was received (ms), by device.
+  using GatewaySignals = std::map<std::string, std::pair<bus::BurstSignal, std::int64_t>>;
+  const GatewaySignals& gateway_signals() const { return signals_; }
   const ControllerStats& stats() const { return stats_; }
   const ControllerConfig& config() const { return cfg_; }
   std::string prometheus() const;  // /metrics body
@@ -94,11 +102,11 @@ class Controller {
   ControllerConfig cfg_;
   std::unique_ptr<policy::Policy> policy_;
   bus::SignalVerifier verifier_;
-  std::map<std::string, std::pair<bus::BurstSignal, std::int64_t>>
-      signals_;  // device -> (last, received)
+  GatewaySignals signals_;  // device -> (last, received)
   std::optional<bus::Progress> progress_;
   std::int64_t progress_at_ms_ = 0;
   std::int64_t started_ms_ = -1;
+  std::int64_t last_tick_ms_ = 0;
   std::int64_t step_ = 0;
   int target_;  // what the job was last told
   core::Tier tier_ = core::Tier::kNvme;
@@ -108,6 +116,7 @@ class Controller {
   // learned policies also carry their own full envelope (policy/registry.cpp).
   policy::Envelope stabiliser_;
   core::Observation obs_;
+  core::Decision decision_;
   ControllerStats stats_;
 };
 

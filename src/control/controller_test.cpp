@@ -110,7 +110,10 @@ INSTANTIATE_TEST_SUITE_P(
                     BadConfig{"min_executors: 5\nmax_executors: 2\n",
                               "max_executors: 2 is out of range"},
                     BadConfig{"kafka: {bootstrap.servers: x}\n", "keys_file: missing"},
-                    BadConfig{"keys_file: k\n", "kafka.bootstrap.servers: missing"}));
+                    BadConfig{"keys_file: k\n", "kafka.bootstrap.servers: missing"},
+                    BadConfig{"tier_metrics_url: ftp://t/metrics\nkeys_file: k\nkafka: "
+                              "{bootstrap.servers: x}\n",
+                              "tier_metrics_url: expected http://HOST:PORT/PATH"}));
 
 TEST(Controller, TheOracleIsRefused) {
   auto cfg = load_config(write_temp("o.yaml", config_text("oracle")));

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "control/dashboard.h"
 #include "policy/registry.h"
 #include "sim/scenario.h"
 
@@ -22,6 +23,72 @@ std::int64_t wall_ms() {
 }
 
 void log_line(const std::string& msg) { std::cerr << "prescale controller: " << msg << std::endl; }
+
+// The dashboard's routes: the page at / and its server-sent events at /events. A page
+// holds one server thread while connected; the hub bounds how many and drops slow ones.
+void add_dashboard_routes(httplib::Server& http, Dashboard& dash, const std::string& page) {
+  http.Get("/", [&page](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(page, "text/html; charset=utf-8");
+  });
+  http.Get("/events", [&dash](const httplib::Request&, httplib::Response& res) {
+    auto sub = dash.hub().subscribe();
+    if (!sub) {
+      res.status = 503;
+      res.set_content("too many dashboard pages are open\n", "text/plain");
+      return;
+    }
+    res.set_header("Cache-Control", "no-store");
+    auto first = std::make_shared<bool>(true);
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [sub, first](size_t, httplib::DataSink& sink) {
+          // The browser reconnects 2 s after the stream ends (a dropped page starts over).
+          std::string frames = *first ? "retry: 2000\n\n" : "";
+          *first = false;
+          if (!sub->next(&frames, std::chrono::seconds(10))) return false;
+          if (frames.empty()) frames = ": keep-alive\n\n";
+          return sink.write(frames.data(), frames.size());
+        },
+        [sub, &dash](bool) { dash.hub().unsubscribe(sub); });
+  });
+}
+
+// "http://HOST:PORT/PATH" -> {"http://HOST:PORT", "/PATH"} (load_config checked the scheme).
+std::pair<std::string, std::string> split_url(const std::string& url) {
+  const size_t slash = url.find('/', 7);
+  if (slash == std::string::npos) return {url, "/metrics"};
+  return {url.substr(0, slash), url.substr(slash)};
+}
+
+// Polls the tier server's /metrics every max(tick, 1 s) until `quit`; each result (or the
+// reason there is none) goes to the dashboard.
+void poll_tier(const std::string& url, std::int64_t tick_ms, Dashboard& dash,
+               const std::atomic<bool>& quit) {
+  const auto [base, path] = split_url(url);
+  httplib::Client cli(base);
+  cli.set_connection_timeout(1, 0);
+  cli.set_read_timeout(2, 0);
+  const std::int64_t period = std::max<std::int64_t>(1000, tick_ms);
+  while (!quit) {
+    TierView v;
+    auto res = cli.Get(path.c_str());
+    if (!res) {
+      v.error = "unreachable (" + httplib::to_string(res.error()) + ")";
+    } else if (res->status != 200) {
+      v.error = "HTTP " + std::to_string(res->status);
+    } else if (auto parsed = parse_tier_metrics(res->body); parsed.ok()) {
+      v = *parsed;
+    } else {
+      v.error = parsed.error().message;
+    }
+    v.t_ms = wall_ms();
+    v.url = url;
+    dash.on_tier(v);
+    for (std::int64_t waited = 0; waited < period && !quit; waited += 50)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
 
 }  // namespace
 
@@ -46,10 +113,19 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {
   const ControllerConfig& cfg = c->config();
   std::mutex mu;  // guards *c between the loop and the HTTP threads
   std::atomic<bool> healthy{false};
+  // The dashboard's feed: the loop publishes, pages read; publishing never waits for a page.
+  Dashboard dash(cfg);
+  dash.start(wall_ms());
+  const std::string page = dashboard_page(cfg);
+  std::atomic<bool> quit_pollers{false};
+  std::thread tier_thread;
 
   httplib::Server http;
+  // Dashboard pages each hold a thread; /metrics and /healthz keep the rest.
+  http.new_task_queue = [] { return new httplib::ThreadPool(16); };
   std::thread http_thread;
   if (cfg.http_port > 0) {
+    add_dashboard_routes(http, dash, page);
     http.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
       std::lock_guard<std::mutex> lock(mu);
       res.set_content(c->prometheus(), "text/plain; version=0.0.4");
@@ -63,10 +139,16 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {
       return core::Error{"http: cannot listen on " + cfg.http_listen + ":" +
                          std::to_string(cfg.http_port) + " (in use?)"};
     http_thread = std::thread([&] { http.listen_after_bind(); });
-    log_line("/metrics and /healthz on http://" + cfg.http_listen + ":" +
-             std::to_string(cfg.http_port));
+    log_line("dashboard, /metrics and /healthz on http://" + cfg.http_listen + ":" +
+             std::to_string(cfg.http_port) + "/");
+    if (!cfg.tier_metrics_url.empty())
+      tier_thread =
+          std::thread([&] { poll_tier(cfg.tier_metrics_url, cfg.tick_ms, dash, quit_pollers); });
   }
   auto shutdown = [&] {
+    quit_pollers = true;
+    if (tier_thread.joinable()) tier_thread.join();
+    dash.hub().shutdown();  // ends every page's stream, so the server's threads can finish
     if (http_thread.joinable()) {
       http.stop();
       http_thread.join();
@@ -79,6 +161,7 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {
     auto n = bus::probe(cfg.kafka, 2000);
     if (n.ok()) break;
     log_line(n.error().message + "; retrying in " + std::to_string(backoff_ms) + " ms");
+    dash.on_status("connecting", n.error().message);
     for (int i = 0; i < backoff_ms / 50 && !stop; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     backoff_ms = std::min(backoff_ms * 2, 10'000);
@@ -111,6 +194,8 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {
            std::to_string(cfg.min_executors) + ", " + std::to_string(cfg.max_executors) +
            "]; reading " + cfg.metadata_topic + " + " + cfg.metrics_topic + ", commanding " +
            cfg.control_topic);
+  dash.on_status("running", "reading " + cfg.metadata_topic + " + " + cfg.metrics_topic +
+                                ", commanding " + cfg.control_topic);
 
   std::int64_t next_tick = wall_ms() + cfg.tick_ms;
   int last_target = -1;
@@ -121,11 +206,14 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {
     if (now >= next_tick) {
       const auto t0 = std::chrono::steady_clock::now();
       bus::ScaleTo cmd;
+      TickView view;
       {
         std::lock_guard<std::mutex> lock(mu);
         cmd = c->tick(now);
         healthy = c->stats().metrics_fresh;
+        view = tick_view(*c, cmd, now);
       }
+      dash.on_tick(view);
       auto st = (*producer)->send(cfg.control_topic, "controller", bus::encode(cmd), 100);
       if (!st.ok() && now - last_error_log > 10'000) {
         log_line(st.message() + " (the job keeps its scale; retrying)");

@@ -84,5 +84,6 @@ struct Decision {
 inline constexpr std::uint8_t kGuardFloor = 1;      // raised to the reactive floor
 inline constexpr std::uint8_t kGuardStabilise = 2;  // a scale-down held by the window
 inline constexpr std::uint8_t kGuardDwell = 4;      // a tier or codec switch deferred
+inline constexpr std::uint8_t kGuardShuffle = 8;    // a switch to a tier/codec too slow refused
 
 }  // namespace prescale::core

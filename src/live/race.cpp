@@ -166,7 +166,7 @@ std::string RunResult::to_json() const {
          {"max_latency_ms", max_latency_ms},
          {"executor_seconds", executor_seconds},
          {"duration_s", duration_s}};
-  json ex = json::array(), ba = json::array(), co = json::array();
+  json ex = json::array(), ba = json::array(), co = json::array(), si = json::array();
   for (const auto& s : executors) ex.push_back({s.t_s, s.executors});
   for (const auto& b : batches)
     ba.push_back({{"t_s", b.t_s},
@@ -177,9 +177,12 @@ std::string RunResult::to_json() const {
                   {"executors", b.executors}});
   for (const auto& c : commands)
     co.push_back({{"t_s", c.t_s}, {"target", c.target}, {"reason", c.reason}});
+  for (const auto& g : signals)
+    si.push_back({{"t_s", g.t_s}, {"burst", g.burst}, {"forecast_rps", g.forecast_rps}});
   j["executors"] = ex;
   j["batches"] = ba;
   j["commands"] = co;
+  j["signals"] = si;
   return j.dump();
 }
 
@@ -191,6 +194,17 @@ struct Env {
   bus::KafkaProps props;
   std::unique_ptr<bus::Producer> producer;
   const std::atomic<bool>& stop;
+  int index = 0;  // the run under way
+  std::string policy;
+  std::int64_t last_report_ms = 0;
+
+  // The progress callback, at most twice a second.
+  void report(const char* phase, double t_s, double expected_s) {
+    if (!o.progress || wall_ms() - last_report_ms < 500) return;
+    last_report_ms = wall_ms();
+    o.progress(
+        RaceProgress{index, static_cast<int>(o.policies.size()), policy, phase, t_s, expected_s});
+  }
 };
 
 // Latest progress seen by the watcher, for the reset's drain check.
@@ -235,6 +249,10 @@ core::Status drain(Env& env, Watch& w, RunResult* run, std::int64_t t0, int budg
                   ", latency " + fmt("%.1f s", b.latency_ms / 1000) + " on " +
                   std::to_string(b.executors) + " executor(s)" +
                   (b.latency_ms > env.o.sla_ms ? "  SLA MISSED" : ""));
+    } else if (msg.topic == env.cfg.metadata_topic && run) {
+      // The gateway's signal as sent (the controller verifies it; the race only draws it).
+      auto g = bus::decode_burst_signal(msg.payload);
+      if (g.ok()) run->signals.push_back({t, g->burst, g->forecast});
     } else if (msg.topic == env.cfg.control_topic && run) {
       auto c = bus::decode_scale_to(msg.payload);
       if (!c.ok() || msg.key == "race") continue;
@@ -258,7 +276,9 @@ core::Status reset(Env& env, Watch& w) {
   std::int64_t resent = wall_ms();
   int calm = 0;
   std::optional<int> n;
+  const std::int64_t began = wall_ms();
   while (wall_ms() < deadline && !env.stop) {
+    env.report("reset", static_cast<double>(wall_ms() - began) / 1000.0, env.o.settle_timeout_s);
     const auto before = w.last ? w.last->batch_id : -1;
     const auto before_ts = w.last ? w.last->ts_ms : 0;
     st = drain(env, w, nullptr, 0, 500);
@@ -362,6 +382,7 @@ core::Result<RunResult> run_one(Env& env, Watch& w, const std::string& policy) {
     }
     st = drain(env, w, &run, t0, 100);
     if (!st.ok()) return st.error();
+    env.report("run", t, replay_s + o.tail_s);
     if (!agent_status.ok()) return core::Error{"edge agent: " + agent_status.message()};
     if (!controller_status.ok()) return core::Error{"controller: " + controller_status.message()};
     if (edge.done() && replay_done_ms == 0) {
@@ -396,7 +417,7 @@ core::Result<std::vector<RunResult>> race(const RaceOptions& opts, const std::at
   for (const auto& p : opts.policies)
     if (p == "oracle")
       return core::Error{"--policies: the oracle cannot run live (it needs the future)"};
-  Env env{o, *cfg, cfg->kafka, nullptr, stop};
+  Env env{o, *cfg, cfg->kafka, nullptr, stop, 0, "", 0};
   auto n = bus::probe(env.props, 15'000);
   if (!n.ok()) return n.error();
   if (!spark_executors(opts.spark_ui_port))
@@ -407,17 +428,20 @@ core::Result<std::vector<RunResult>> race(const RaceOptions& opts, const std::at
   if (!producer.ok()) return producer.error();
   env.producer = std::move(*producer);
   Watch w;
-  auto consumer =
-      bus::Consumer::create(env.props, bus::Plane::kControl,
-                            {cfg->metrics_topic, cfg->control_topic}, bus::StartAt::kLatest);
+  auto consumer = bus::Consumer::create(
+      env.props, bus::Plane::kControl,
+      {cfg->metrics_topic, cfg->control_topic, cfg->metadata_topic}, bus::StartAt::kLatest);
   if (!consumer.ok()) return consumer.error();
   w.consumer = std::move(*consumer);
   std::vector<RunResult> runs;
   for (const auto& p : opts.policies) {
     if (stop) break;
+    env.policy = p;
+    env.last_report_ms = 0;
     auto r = run_one(env, w, p);
     if (!r.ok()) return core::Error{"run " + p + ": " + r.error().message};
     runs.push_back(std::move(*r));
+    ++env.index;
   }
   return runs;
 }

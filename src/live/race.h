@@ -20,6 +20,16 @@
 
 namespace prescale::live {
 
+// Where the race is, for a progress line (core/progress.h): run `index` of `runs`,
+// `phase` "reset" (waiting for the minimum scale and no backlog; `t_s` since it began,
+// `expected_s` its timeout) or "run" (`t_s` on the run's clock, `expected_s` = replay +
+// tail).
+struct RaceProgress {
+  int index = 0, runs = 0;
+  std::string policy, phase;
+  double t_s = 0, expected_s = 0;
+};
+
 struct RaceOptions {
   std::string controller_config;                      // YAML (control/controller.h)
   std::vector<std::string> policies = {"rl", "hpa"};  // one run each, in this order
@@ -41,6 +51,8 @@ struct RaceOptions {
   int tail_s = 40;  // watched after the replay ends (the scale-down)
   int settle_timeout_s = 150;
   std::function<void(const std::string&)> log = [](const std::string&) {};
+  // Called about twice a second while the race runs (optional).
+  std::function<void(const RaceProgress&)> progress;
 };
 
 struct ExecutorSample {
@@ -58,6 +70,11 @@ struct CommandRecord {
   int target = 0;
   std::string reason;
 };
+struct SignalRecord {  // the gateway's Burst_Signal on iot-metadata, as sent
+  double t_s = 0;
+  bool burst = false;
+  double forecast_rps = 0;
+};
 
 struct RunResult {
   std::string policy;
@@ -67,6 +84,7 @@ struct RunResult {
   std::vector<ExecutorSample> executors;
   std::vector<BatchRecord> batches;
   std::vector<CommandRecord> commands;
+  std::vector<SignalRecord> signals;
   // Derived (summarise()): -1 when it never happened.
   double first_scale_up_command_s = -1;  // first command above min_executors
   double first_scale_up_serving_s = -1;  // first REST sample above min_executors
@@ -78,7 +96,7 @@ struct RunResult {
   double executor_seconds = 0;  // REST samples integrated over the run
   double duration_s = 0;
   void summarise(double sla);   // sets sla_ms and the derived fields
-  std::string to_json() const;  // the summary and the three timelines
+  std::string to_json() const;  // the summary and the four timelines
 };
 
 // Spark's live executors (not the driver) for the first application on 127.0.0.1:port;

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "live/race_report.h"
+
 namespace prescale::live {
 namespace {
 
@@ -67,6 +69,54 @@ TEST(Race, NeverScaledIsSaidSo) {
   const std::string t = summary_table({r}, 10'000);
   EXPECT_NE(t.find("| rl | +10..+20 s | 1 | never | never | never | 9 / 19 |"), std::string::npos)
       << t;
+}
+
+// The page's data document, read back from report.html.
+nlohmann::json page_data(const std::string& page) {
+  const std::string open = "<script type=\"application/json\" id=\"page-data\">";
+  const size_t at = page.find(open);
+  EXPECT_NE(at, std::string::npos);
+  const size_t from = at + open.size();
+  return nlohmann::json::parse(page.substr(from, page.find("</script>", from) - from));
+}
+
+TEST(RaceReport, CarriesEveryRunsTimelinesAndSummary) {
+  RunResult rl = sample_run();
+  rl.signals = {{1, false, 600}, {8, true, 2400}, {22, false, 600}};
+  rl.summarise(10'000);
+  RunResult hpa = sample_run();
+  hpa.policy = "hpa";
+  hpa.commands = {{2, 1, "hpa: within tolerance or stabilised"},
+                  {14, 2, "hpa: cpu above target </script><b>"}};
+  hpa.summarise(10'000);
+  const std::string page = race_page({rl, hpa}, 10'000);
+  EXPECT_NE(page.find("<title>prescale race: rl vs hpa</title>"), std::string::npos);
+  const auto d = page_data(page);
+  EXPECT_EQ(d["kind"], "race");
+  EXPECT_EQ(d["sla_ms"], 10'000);
+  ASSERT_EQ(d["runs"].size(), 2u);
+  EXPECT_EQ(d["runs"][0]["policy"], "rl");
+  EXPECT_EQ(d["runs"][0]["batches"].size(), 20u);
+  EXPECT_EQ(d["runs"][0]["executors"].size(), 7u);
+  EXPECT_EQ(d["runs"][0]["signals"].size(), 3u);
+  EXPECT_EQ(d["runs"][0]["signals"][1]["burst"], true);
+  EXPECT_EQ(d["runs"][0]["violations"], 9);
+  EXPECT_EQ(d["runs"][1]["commands"][1]["reason"], "hpa: cpu above target </script><b>");
+  // Markup in a reason cannot end the data block early.
+  EXPECT_EQ(page.find("</script><b>"), std::string::npos);
+  // Self-contained: uPlot and the page's script inlined, nothing to fetch or connect to.
+  EXPECT_NE(page.find("default-src 'none'; script-src"), std::string::npos);
+  EXPECT_EQ(page.find("connect-src"), std::string::npos);
+  EXPECT_EQ(page.find(" src="), std::string::npos);
+  EXPECT_NE(page.find("window.prescaleRace"), std::string::npos);
+}
+
+TEST(RaceReport, NoRunsIsAPageThatSaysSo) {
+  const std::string page = race_page({}, 12'000);
+  EXPECT_NE(page.find("<title>prescale race: no runs</title>"), std::string::npos);
+  const auto d = page_data(page);
+  EXPECT_TRUE(d["runs"].empty());
+  EXPECT_NE(page.find("No runs: the race stopped"), std::string::npos);  // in race.js
 }
 
 TEST(Race, NoSparkIsNoAnswer) {

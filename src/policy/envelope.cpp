@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/step_model.h"
+
 namespace prescale::policy {
 namespace {
 
@@ -23,14 +25,26 @@ HpaBehaviorConfig window_config(const PolicyEnv& env, const EnvelopeConfig& c) {
 
 }  // namespace
 
-EnvelopeConfig read_envelope(core::ParamTable& params) {
+EnvelopeConfig read_envelope(core::ParamTable& params, bool enabled_by_default) {
   EnvelopeConfig c;
-  c.enabled = params.get_bool("guard", c.enabled);
+  c.enabled = params.get_bool("guard", enabled_by_default);
   c.utilisation = params.get_double("guard_utilisation", c.utilisation, 0.05, 1.0);
   c.drain_s = params.get_double("guard_drain_s", c.drain_s, 1, 86400);
   c.stabilisation_s = params.get_double("guard_stabilisation_s", c.stabilisation_s, -1, 3600);
   c.dwell_s = params.get_double("guard_dwell_s", c.dwell_s, 0, 3600);
   return c;
+}
+
+double floor_rate_rps(const core::Observation& obs, const EnvelopeConfig& config) {
+  const double drain = std::max(0.0, obs.backlog_records) / std::max(config.drain_s, 1e-9);
+  return (std::max(0.0, obs.input_rps) + drain) / config.utilisation;
+}
+
+bool shuffle_carries(const PolicyEnv& env, core::Tier tier, core::Compression codec,
+                     double rate_rps) {
+  const double cap = env.shuffle_cap_rps[static_cast<size_t>(
+      static_cast<int>(tier) * core::kNumCompressions + static_cast<int>(codec))];
+  return cap <= 0 || cap >= rate_rps;
 }
 
 int reactive_floor(const core::Observation& obs, const PolicyEnv& env,
@@ -41,8 +55,7 @@ int reactive_floor(const core::Observation& obs, const PolicyEnv& env,
     const double measured = obs.processed_rps / (obs.active_executors * obs.cpu_util);
     per_executor = std::clamp(measured, 0.25 * per_executor, per_executor);
   }
-  const double drain = std::max(0.0, obs.backlog_records) / std::max(config.drain_s, 1e-9);
-  const double need = (std::max(0.0, obs.input_rps) + drain) / (per_executor * config.utilisation);
+  const double need = floor_rate_rps(obs, config) / per_executor;
   const int floor = static_cast<int>(std::min(std::ceil(need - 1e-9), 1e6));
   return clamp_executors(floor, env);
 }
@@ -90,9 +103,27 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
   d.target_executors = target;
   last_target_ = target;
 
-  // Dwell: one tier switch and one codec switch per dwell_s at most.
+  // Dwell: one tier switch and one codec switch per dwell_s at most, unless the current
+  // option cannot carry the floor's rate and the requested one can (relief goes through).
+  const double rate = floor_rate_rps(obs, config_);
+  const bool current_carries = shuffle_carries(env_, tier_, codec_, rate);
+  const bool wanted_carries = shuffle_carries(env_, d.tier, d.compression, rate);
+  const bool relief = !current_carries && wanted_carries;
+  // A switch pauses the job: one the last step's latency cannot absorb within the SLA waits
+  // for a calmer step (unless it relieves a saturated option).
+  const double pause = sim::switch_pause(
+      env_.switch_pause_s, env_.state_mb, env_.tier_bandwidth_mb_s[static_cast<size_t>(tier_)],
+      env_.tier_bandwidth_mb_s[static_cast<size_t>(d.tier)], d.tier != tier_,
+      d.compression != codec_);
+  const bool calm = obs.latency_ms + 1000.0 * pause <= obs.sla_ms;
+  if ((d.tier != tier_ || d.compression != codec_) && current_carries && !wanted_carries) {
+    // Never switch to a shuffle option that cannot move the load the current one moves.
+    d.tier = tier_;
+    d.compression = codec_;
+    d.guards |= core::kGuardShuffle;
+  }
   if (d.tier != tier_) {
-    if (obs.time_s - tier_since_s_ + 1e-9 >= config_.dwell_s) {
+    if (relief || (calm && obs.time_s - tier_since_s_ + 1e-9 >= config_.dwell_s)) {
       tier_ = d.tier;
       tier_since_s_ = obs.time_s;
     } else {
@@ -101,7 +132,7 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
     }
   }
   if (d.compression != codec_) {
-    if (obs.time_s - codec_since_s_ + 1e-9 >= config_.dwell_s) {
+    if (relief || (calm && obs.time_s - codec_since_s_ + 1e-9 >= config_.dwell_s)) {
       codec_ = d.compression;
       codec_since_s_ = obs.time_s;
     } else {
@@ -113,6 +144,8 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
     d.reason = "guard: stabilise";
   } else if (d.guards & core::kGuardFloor) {
     d.reason = "guard: floor";
+  } else if (d.guards & core::kGuardShuffle) {
+    d.reason = "guard: shuffle";
   } else if (d.guards & core::kGuardDwell) {
     d.reason = "guard: dwell";
   }

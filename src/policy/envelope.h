@@ -12,11 +12,18 @@
 //                       recommended within `stabilisation_s` (HpaBehavior's window;
 //                       default: one cold start);
 //   3. dwell            the shuffle tier and the codec change at most once per `dwell_s`
-//                       each (a switch moves state and slows a batch: docs/model.md).
+//                       each (a switch moves state and slows a batch: docs/model.md), and
+//                       only in a step whose latency can absorb the switch's pause within
+//                       the SLA,
+//                       except a switch away from a shuffle option that cannot carry the
+//                       floor's rate to one that can (PolicyEnv::shuffle_cap_rps): the
+//                       higher capacity wins, as for executors. And a switch *to* an option
+//                       that cannot carry the floor's rate, from one that can, is refused
+//                       ("guard: shuffle").
 //
-// Every override is named: the Decision's reason becomes "guard: floor", "guard:
-// stabilise" or "guard: dwell" (the first that applied, in that order of importance:
-// stabilise, floor, dwell) and its `guards` bits say which applied.
+// Every override is named: the Decision's reason becomes "guard: stabilise", "guard:
+// floor", "guard: shuffle" or "guard: dwell" (the first that applied, in that order) and
+// its `guards` bits (core::kGuard*) say which applied.
 //
 // Split as policy/hpa.h splits the HPA: `reactive_floor()` is the pure calculation,
 // `Envelope` holds the windowed state, `GuardedPolicy` wraps any Policy.
@@ -43,13 +50,15 @@ struct EnvelopeConfig {
   // would take a cold start to bring back within a cold start). HPA's default is 300 s; the
   // choice is measured in docs/rl.md ("The safety envelope").
   double stabilisation_s = -1;
-  double dwell_s = 60;           // minimum time between two tier (or two codec) switches
+  double dwell_s = 300;          // minimum time between two tier (or two codec) switches
 };
 
 // Reads `guard`, `guard_utilisation`, `guard_drain_s`, `guard_stabilisation_s`,
 // `guard_dwell_s` from a policy's parameter table (policies.<name>.*), with the defaults
-// above; bad values are reported by params.finish().
-EnvelopeConfig read_envelope(core::ParamTable& params);
+// above; `guard` defaults to `enabled_by_default` (true for the learned policies, false
+// for the baselines, which run as their upstreams do unless a scenario wraps them). Bad
+// values are reported by params.finish().
+EnvelopeConfig read_envelope(core::ParamTable& params, bool enabled_by_default = true);
 
 // The executors a reactive rate-based rule needs for `obs`: the input rate plus a drain of
 // the backlog within config.drain_s, at config.utilisation of the rate one executor
@@ -59,6 +68,13 @@ EnvelopeConfig read_envelope(core::ParamTable& params);
 // configured capacity. Clamped to [min, max] executors. Pure.
 int reactive_floor(const core::Observation& obs, const PolicyEnv& env,
                    const EnvelopeConfig& config);
+
+// The records/s the floor sizes for: input plus the backlog's drain, over the utilisation.
+double floor_rate_rps(const core::Observation& obs, const EnvelopeConfig& config);
+
+// Whether shuffle option (tier, codec) moves `rate_rps` (unknown capacities: true).
+bool shuffle_carries(const PolicyEnv& env, core::Tier tier, core::Compression codec,
+                     double rate_rps);
 
 // The windowed half: applies the floor, the stabilisation and the dwell to a decision.
 // Buffers are sized in the constructor; apply() allocates nothing. Times are the

@@ -167,3 +167,77 @@ TEST(Envelope, ReadsItsParametersAndRejectsBadOnes) {
 
 }  // namespace
 }  // namespace prescale::policy
+
+namespace prescale::policy {
+namespace {
+
+TEST(Envelope, ASwitchThatRelievesASaturatedTierSkipsTheDwell) {
+  PolicyEnv env = Env();
+  env.shuffle_cap_rps.fill(1e9);
+  env.shuffle_cap_rps[static_cast<size_t>(core::Tier::kNvme) * core::kNumCompressions] = 5000;
+  EnvelopeConfig c;
+  c.utilisation = 1.0;
+  c.dwell_s = 300;
+  // Step 0 goes to Redis; step 1 asks for NVMe at 2000/s (NVMe carries it, but the dwell
+  // holds); step 2 asks for S3 at 6000/s: Redis carries that, so the dwell holds too.
+  GuardedPolicy p(std::make_unique<Scripted>(std::vector<core::Decision>{
+                      Want(5, core::Tier::kRedis), Want(5, core::Tier::kNvme),
+                      Want(7, core::Tier::kS3)}),
+                  env, c);
+  p.reset();
+  core::Observation o = Obs(0, 2000, 5);
+  EXPECT_EQ(p.decide(o).tier, core::Tier::kRedis);  // first switch: the start counts as old
+  o = Obs(5, 2000, 5);
+  o.tier = core::Tier::kRedis;
+  core::Decision d = p.decide(o);
+  EXPECT_EQ(d.tier, core::Tier::kRedis);
+  EXPECT_STREQ(d.reason, "guard: dwell");
+  o = Obs(10, 6000, 7);
+  o.tier = core::Tier::kRedis;
+  EXPECT_EQ(p.decide(o).tier, core::Tier::kRedis);  // Redis carries 6000/s: no relief
+
+  // Saturated NVMe (cap 5000/s at 6000/s): a switch to S3 goes through the dwell.
+  GuardedPolicy q(std::make_unique<Scripted>(std::vector<core::Decision>{
+                      Want(7, core::Tier::kNvme), Want(7, core::Tier::kS3)}),
+                  env, c);
+  q.reset();
+  o = Obs(0, 2000, 7);
+  o.tier = core::Tier::kRedis;
+  EXPECT_EQ(q.decide(o).tier, core::Tier::kNvme);  // Redis -> NVMe at 2000/s: allowed once
+  o = Obs(5, 6000, 7);
+  o.tier = core::Tier::kNvme;
+  d = q.decide(o);
+  EXPECT_EQ(d.tier, core::Tier::kS3);
+  EXPECT_EQ(d.guards & core::kGuardDwell, 0);
+}
+
+}  // namespace
+}  // namespace prescale::policy
+
+namespace prescale::policy {
+namespace {
+
+TEST(Envelope, NeverSwitchesToAShuffleOptionThatCannotCarryTheLoad) {
+  PolicyEnv env = Env();
+  env.shuffle_cap_rps.fill(1e9);
+  env.shuffle_cap_rps[static_cast<size_t>(core::Tier::kS3) * core::kNumCompressions] = 5000;
+  EnvelopeConfig c;
+  c.utilisation = 1.0;
+  c.dwell_s = 0;
+  GuardedPolicy p(std::make_unique<Scripted>(std::vector<core::Decision>{
+                      Want(7, core::Tier::kS3), Want(7, core::Tier::kS3)}),
+                  env, c);
+  p.reset();
+  core::Observation o = Obs(0, 6000, 7);  // S3 moves 5000/s: refused
+  core::Decision d = p.decide(o);
+  EXPECT_EQ(d.tier, core::Tier::kNvme);
+  EXPECT_STREQ(d.reason, "guard: shuffle");
+  EXPECT_EQ(d.guards, core::kGuardShuffle);
+  o = Obs(5, 3000, 7);  // now it carries the load: allowed
+  d = p.decide(o);
+  EXPECT_EQ(d.tier, core::Tier::kS3);
+  EXPECT_EQ(d.guards, 0);
+}
+
+}  // namespace
+}  // namespace prescale::policy

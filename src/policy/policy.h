@@ -3,6 +3,7 @@
 // same objects.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,6 +29,15 @@ struct PolicyEnv {
   int records_per_message = 100;     // readings per Kafka message (gateways batch)
   int tasks_per_batch = 200;         // tasks in one micro-batch (spark.sql.shuffle.partitions)
   core::Tier default_tier = core::Tier::kNvme;  // shuffle tier of policies without storage logic
+  // The shuffle path's configured facts (the scenario's `shuffle:` section): records/s each
+  // (tier, codec) option can move, index tier * kNumCompressions + codec; 0 = unknown. The
+  // safety envelope uses them to let a switch that relieves a saturated tier through its
+  // dwell (policy/envelope.h).
+  std::array<double, core::kNumTiers * core::kNumCompressions> shuffle_cap_rps{};
+  // What a switch costs (sim::switch_pause): the pause, the state moved, tier bandwidths.
+  double switch_pause_s = 0;
+  double state_mb = 0;
+  std::array<double, core::kNumTiers> tier_bandwidth_mb_s{};
 };
 
 class Policy {

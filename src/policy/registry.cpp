@@ -54,14 +54,29 @@ PolicyEnv env_from(const sim::Scenario& s) {
   env.records_per_message = s.cluster.records_per_message;
   env.tasks_per_batch = s.cluster.tasks_per_batch;
   env.default_tier = s.default_tier;
+  env.switch_pause_s = s.shuffle.switch_pause_s;
+  env.state_mb = s.shuffle.state_mb;
+  for (int t = 0; t < core::kNumTiers; ++t)
+    env.tier_bandwidth_mb_s[static_cast<size_t>(t)] = s.shuffle.tiers[static_cast<size_t>(t)].bandwidth_mb_s;
+  for (int t = 0; t < core::kNumTiers; ++t) {
+    for (int c = 0; c < core::kNumCompressions; ++c) {
+      const double mb_per_record = s.record_bytes / 1e6 * s.shuffle.bytes_per_input_byte *
+                                   s.shuffle.codecs[static_cast<size_t>(c)].ratio;
+      env.shuffle_cap_rps[static_cast<size_t>(t * core::kNumCompressions + c)] =
+          mb_per_record > 0 ? s.shuffle.tiers[static_cast<size_t>(t)].bandwidth_mb_s / mb_per_record
+                            : 1e300;
+    }
+  }
   return env;
 }
 
 EnvelopeConfig envelope_config(const sim::Scenario& scenario, const std::string& name) {
-  if (name == "rl-raw") return EnvelopeConfig{.enabled = false};
+  if (name == "rl-raw" || name == "oracle") return EnvelopeConfig{.enabled = false};
   core::ParamTable params("policies." + name);
   if (auto it = scenario.policies.find(name); it != scenario.policies.end()) params = it->second;
-  return read_envelope(params);  // unknown keys are make_policy's to report
+  // Every learned policy runs inside the envelope it was trained in; baselines only when a
+  // scenario says `guard: true`. Unknown keys are make_policy's to report.
+  return read_envelope(params, name.rfind("rl", 0) == 0);
 }
 
 namespace {
@@ -89,15 +104,11 @@ core::Result<std::unique_ptr<Policy>> make_rl_policy(const std::string& name, co
     if (!m.ok()) return core::Error{"policy rl: " + m.error().message};
     manager = std::make_unique<Model>(std::move(*m));
   }
-  auto learned = std::make_unique<RlPolicy>(name, env, variant, std::move(*worker),
-                                            std::move(manager), alpha);
-  // Every learned policy runs inside the safety envelope it was trained in; rl-raw is the
-  // unguarded ablation.
-  const EnvelopeConfig guard = name == "rl-raw" ? EnvelopeConfig{.enabled = false}
-                                                : read_envelope(params);
-  if (!guard.enabled) return std::unique_ptr<Policy>(std::move(learned));
-  return std::unique_ptr<Policy>(std::make_unique<GuardedPolicy>(std::move(learned), env, guard));
+  return std::unique_ptr<Policy>(std::make_unique<RlPolicy>(name, env, variant, std::move(*worker),
+                                                            std::move(manager), alpha));
 }
+
+bool learned(const std::string& name) { return name.rfind("rl", 0) == 0; }
 
 }  // namespace
 
@@ -137,6 +148,12 @@ core::Result<std::unique_ptr<Policy>> make_policy(const std::string& name,
     std::string list;
     for (const auto& info : known_policies()) list += (list.empty() ? "" : ", ") + info.name;
     return core::Error{"unknown policy '" + name + "'; expected one of: " + list};
+  }
+  // The safety envelope: on for the learned policies (rl-raw is the unguarded ablation),
+  // off for the baselines unless the scenario sets `guard: true`; never for the oracle.
+  if (name != "oracle" && name != "rl-raw") {
+    const EnvelopeConfig guard = read_envelope(params, learned(name));
+    if (guard.enabled) p = std::make_unique<GuardedPolicy>(std::move(p), env, guard);
   }
   if (core::Status st = params.finish(); !st.ok()) return st.error();
   return p;

@@ -98,12 +98,14 @@ void WorkerFeatures::build(const core::Observation& obs, double alpha, float* ou
     hi = std::max(hi, recent_[static_cast<size_t>(i)]);
     lo = std::min(lo, recent_[static_cast<size_t>(i)]);
   }
+  recent_peak_rps_ = hi;
   out[22] = clampf(std::log(hi / in), 0, 3);
   out[23] = clampf(std::log(lo / in), -3, 0);
   out[24] = clampf(std::log(std::max(env_.cold_start_s, 1.0) / 60.0), -2, 2);
 }
 
-int worker_target(int level, const core::Observation& obs, const PolicyEnv& env, bool use_edge) {
+int worker_target(int level, const core::Observation& obs, const PolicyEnv& env, bool use_edge,
+                  double recent_peak_rps) {
   const double cap = env.executor_capacity_rps > 0 ? env.executor_capacity_rps : 1.0;
   const double need =
       (std::max(0.0, obs.input_rps) + std::max(0.0, obs.backlog_records) / kBacklogDrainS) / cap;
@@ -116,7 +118,9 @@ int worker_target(int level, const core::Observation& obs, const PolicyEnv& env,
     return clamp_executors(std::max(obs.total_executors(), floor), env);
   }
   double want = 0;
-  if (idx < kFirstForecastLevel) {
+  if (idx == kPeakLevel) {
+    want = std::max(need, std::max(0.0, recent_peak_rps) / cap);
+  } else if (idx < kFirstForecastLevel) {
     want = need * kHeadroomLevels[static_cast<size_t>(idx - 1)];
   } else {
     const bool forecast = use_edge && obs.burst_signal;
@@ -127,7 +131,7 @@ int worker_target(int level, const core::Observation& obs, const PolicyEnv& env,
 }
 
 core::Decision worker_decision(const WorkerAction& a, const core::Observation& obs,
-                               const PolicyEnv& env, RlVariant variant) {
+                               const PolicyEnv& env, RlVariant variant, double recent_peak_rps) {
   core::Decision d;
   if (!obs.metrics_available) {
     d.target_executors = clamp_executors(obs.total_executors(), env);
@@ -136,7 +140,8 @@ core::Decision worker_decision(const WorkerAction& a, const core::Observation& o
     d.reason = "metrics unavailable: hold";
     return d;
   }
-  d.target_executors = worker_target(a.level, obs, env, variant_uses_edge(variant));
+  d.target_executors =
+      worker_target(a.level, obs, env, variant_uses_edge(variant), recent_peak_rps);
   // Executors in their cold start are cancelled only by a real scale-down (below the
   // serving count). This is what makes a pre-scale stick (one decision to scale ahead of a
   // burst is enough) and keeps one hesitant step from throwing away 60 s of provisioning,
@@ -246,7 +251,8 @@ core::Decision RlPolicy::decide(const core::Observation& obs) {
   }
   features_.build(obs, alpha_, x_.data());
   const Eigen::VectorXf& logits = worker_.net.forward(x_.data());
-  return worker_decision(greedy_action(logits.data()), obs, env_, variant_);
+  return worker_decision(greedy_action(logits.data()), obs, env_, variant_,
+                         features_.recent_peak_rps());
 }
 
 std::string default_models_dir() { return std::string(PRESCALE_SOURCE_DIR) + "/models"; }

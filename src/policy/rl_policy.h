@@ -52,7 +52,13 @@ inline constexpr std::array<float, 12> kHeadroomLevels = {0.8f, 0.9f, 1.0f,  1.0
 inline constexpr std::array<float, 4> kForecastLevels = {1.0f, 1.1f, 1.2f, 1.35f};
 inline constexpr int kHoldLevel = 0;
 inline constexpr int kFirstForecastLevel = 1 + static_cast<int>(kHeadroomLevels.size());
-inline constexpr int kExecHead = kFirstForecastLevel + static_cast<int>(kForecastLevels.size());
+// Keep capacity for the recent peak: ceil(what the highest input rate of the last
+// kLoadMemorySteps needs at 100% CPU), never below need. How a worker holds through a
+// trough between two peaks a few minutes apart (a compressed day), which level actions
+// relative to the trough's need cannot express; whether a trough is such a one or the end
+// of a burst is what it learns.
+inline constexpr int kPeakLevel = kFirstForecastLevel + static_cast<int>(kForecastLevels.size());
+inline constexpr int kExecHead = kPeakLevel + 1;
 inline constexpr int kTierHead = core::kNumTiers;
 inline constexpr int kCodecHead = core::kNumCompressions;
 inline constexpr int kWorkerOutputs = kExecHead + kTierHead + kCodecHead;
@@ -71,9 +77,12 @@ class WorkerFeatures {
   void reset() {
     prev_input_rps_ = -1;
     seen_ = 0;
+    recent_peak_rps_ = 0;
   }
   // Writes kNumWorkerFeatures values.
   void build(const core::Observation& obs, double alpha, float* out);
+  // The highest input rate of the last kLoadMemorySteps observations (after build()).
+  double recent_peak_rps() const { return recent_peak_rps_; }
 
  private:
   PolicyEnv env_;
@@ -81,16 +90,20 @@ class WorkerFeatures {
   double prev_input_rps_ = -1;
   std::array<double, kLoadMemorySteps> recent_{};  // ring of the last input rates
   int seen_ = 0;
+  double recent_peak_rps_ = 0;
 };
 
 // The executors `level` asks for in this observation, clamped to the bounds. use_edge:
-// whether forecast levels may use the edge forecast.
-int worker_target(int level, const core::Observation& obs, const PolicyEnv& env, bool use_edge);
+// whether forecast levels may use the edge forecast. recent_peak_rps: the recent peak
+// input rate (WorkerFeatures::recent_peak_rps) for kPeakLevel.
+int worker_target(int level, const core::Observation& obs, const PolicyEnv& env, bool use_edge,
+                  double recent_peak_rps = 0);
 
 // Maps an action to a decision for a variant. Variants that do not choose storage keep
 // NVMe/none; variants without the edge signal read forecast levels on the current need.
 core::Decision worker_decision(const WorkerAction& a, const core::Observation& obs,
-                               const PolicyEnv& env, RlVariant variant);
+                               const PolicyEnv& env, RlVariant variant,
+                               double recent_peak_rps = 0);
 
 // The most likely action from the worker's logits.
 WorkerAction greedy_action(const float* logits);

@@ -116,6 +116,24 @@ TEST(WorkerTarget, HoldKeepsTheCurrentTarget) {
   EXPECT_EQ(worker_target(kHoldLevel, o, test_env(), true), 18);
 }
 
+TEST(WorkerTarget, PeakLevelKeepsCapacityForTheRecentPeak) {
+  core::Observation o = base_obs();  // need 4 (300k/s at 75k per executor)
+  EXPECT_EQ(worker_target(kPeakLevel, o, test_env(), true, 900'000), 12);  // the peak needs 12
+  EXPECT_EQ(worker_target(kPeakLevel, o, test_env(), true, 100'000), 4);   // never below need
+  EXPECT_EQ(worker_target(kPeakLevel, o, test_env(), true, 5e6), 20);      // clamped to max
+  // WorkerFeatures remembers the peak of the last kLoadMemorySteps inputs.
+  WorkerFeatures f(test_env(), true);
+  f.reset();
+  float x[kNumWorkerFeatures];
+  for (double rate : {100'000.0, 900'000.0, 200'000.0}) {
+    o.input_rps = rate;
+    f.build(o, 0.5, x);
+  }
+  EXPECT_DOUBLE_EQ(f.recent_peak_rps(), 900'000);
+  for (int i = 0; i < kLoadMemorySteps; ++i) f.build(o, 0.5, x);
+  EXPECT_DOUBLE_EQ(f.recent_peak_rps(), 200'000);  // the peak aged out
+}
+
 TEST(WorkerDecision, CancelsProvisioningExecutorsOnlyBelowTheServingCount) {
   core::Observation o = base_obs();
   o.active_executors = 4;

@@ -12,10 +12,10 @@
 namespace prescale::rl {
 
 double worker_reward(double alpha, bool violation, double latency_ms, double sla_ms,
-                     double step_cost, double executor_price_per_step) {
+                     double step_cost, double executor_price_per_step, double cost_ref) {
   double lat = 0;
   if (violation) lat = 1.0 + 0.25 * std::min(latency_ms / sla_ms - 1.0, 4.0);
-  const double cost = step_cost / (executor_price_per_step * kCostRefExecutors);
+  const double cost = step_cost / (executor_price_per_step * cost_ref);
   return -(alpha * lat + (1.0 - alpha) * cost);
 }
 
@@ -234,11 +234,13 @@ void WorkerEnv::step(const int* actions, float* rewards, unsigned char* dones) {
     Slot& s = *slots_[static_cast<size_t>(i)];
     const core::Observation& obs = s.world.sim->observation();
     policy::WorkerAction a{actions[i * 3], actions[i * 3 + 1], actions[i * 3 + 2]};
-    s.world.sim->step(s.guard->apply(obs, policy::worker_decision(a, obs, s.env, variant_)));
+    s.world.sim->step(s.guard->apply(
+        obs, policy::worker_decision(a, obs, s.env, variant_, s.features.recent_peak_rps())));
     const sim::StepRecord& r = s.world.last.back();
     const double reward =
         worker_reward(s.alpha, r.violation, r.latency_ms, s.world.scenario.latency.sla_ms, r.cost,
-                      s.world.scenario.executor_price_per_step());
+                      s.world.scenario.executor_price_per_step(),
+                      cost_ref_executors(s.world.scenario.cluster.max_executors));
     s.world.last.clear();
     rewards[i] = static_cast<float>(reward);
     s.ret += reward;

@@ -45,13 +45,19 @@ struct TrafficMix {
   std::vector<double> trace_speedups = {1, 3, 10, 30, 60};
 };
 
-// Scale of the worker's cost term: cost / (this many executors' price per step).
+// Scale of the worker's cost term: cost / (cost_ref_executors(max) executors' price per
+// step), half the cluster's maximum (10 on the seed's 20), so the latency/cost balance at a
+// given alpha is the same on a cluster of 8 executors and on one of 60.
 inline constexpr double kCostRefExecutors = 10;
+inline double cost_ref_executors(int max_executors) {
+  return max_executors > 2 ? 0.5 * max_executors : 1.0;
+}
 
 // The worker's reward for one step: -(alpha * latency_penalty + (1 - alpha) * cost_term).
 // latency_penalty = violation + 0.25 * min(latency / SLA - 1, 4) when violated.
 double worker_reward(double alpha, bool violation, double latency_ms, double sla_ms,
-                     double step_cost, double executor_price_per_step);
+                     double step_cost, double executor_price_per_step,
+                     double cost_ref = kCostRefExecutors);
 
 // One episode's world: scenario, workload, simulator (stable addresses).
 struct World {

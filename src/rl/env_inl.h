@@ -44,7 +44,8 @@ sim::RunMetrics run_hierarchical(World& world, const policy::Model& worker,
     wf.build(obs, alpha, x);
     const auto& logits = worker.net.forward(x);
     sim.step(guard.apply(obs, policy::worker_decision(policy::greedy_action(logits.data()), obs,
-                                                      penv, policy::RlVariant::kFull)));
+                                                      penv, policy::RlVariant::kFull,
+                                                      wf.recent_peak_rps())));
     wcost += rec.back().cost;
     wviol += rec.back().violation ? 1 : 0;
     ++wsteps;

@@ -236,9 +236,15 @@ core::Result<json> train_worker(const TrainOptions& o, const WorldFactory& facto
       {"seconds_this_run", secs},
       {"steps_per_s", static_cast<double>(done_steps - start_steps) / std::max(secs, 1e-9)},
       {"traffic",
-       {{"synthetic_seed_fraction", factory.mix().seed_fraction},
+       {{"seed_fraction", factory.mix().seed_fraction},
         {"trace_fraction", factory.mix().trace_fraction},
-        {"traces", factory.mix().trace_files.size()}}},
+        {"synthetic_fraction", factory.mix().synthetic_fraction},
+        {"families_fraction", 1.0 - factory.mix().seed_fraction - factory.mix().trace_fraction -
+                                  factory.mix().synthetic_fraction},
+        {"cluster_fraction", factory.mix().cluster_fraction},
+        {"trace_speedups", factory.mix().trace_speedups},
+        {"traces", factory.mix().trace_files.size()},
+        {"envelope", "trained inside the safety envelope (policy/envelope.h)"}}},
       {"progress", log}};
   policy::Model m = ppo.export_actor(vname, names_of(policy::worker_feature_names()), info.dump());
   if (auto st = policy::save_model(m, o.out_dir + "/worker-" + vname + ".json"); !st.ok())

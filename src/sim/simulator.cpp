@@ -120,6 +120,7 @@ void Simulator::step(const core::Decision& decision) {
     m_.guard_floor += (decision.guards & core::kGuardFloor) ? 1 : 0;
     m_.guard_stabilise += (decision.guards & core::kGuardStabilise) ? 1 : 0;
     m_.guard_dwell += (decision.guards & core::kGuardDwell) ? 1 : 0;
+    m_.guard_shuffle += (decision.guards & core::kGuardShuffle) ? 1 : 0;
   }
   if (target != last_target_) {
     ++m_.rescales;

@@ -61,7 +61,7 @@ struct RunMetrics {
   int reversals = 0;                // rescales whose direction differs from the previous rescale's
   int switches = 0;                 // steps that changed the shuffle tier or codec (each paid a pause)
   // Steps in which the safety envelope overrode the policy, by guard (policy/envelope.h).
-  int guard_floor = 0, guard_stabilise = 0, guard_dwell = 0;
+  int guard_floor = 0, guard_stabilise = 0, guard_dwell = 0, guard_shuffle = 0;
   int guard_overrides = 0;  // steps with any override
   double throughput_mb_s = 0;       // processed MB / run time
   double peak_throughput_mb_s = 0;  // highest processed MB/s of any step

@@ -113,3 +113,37 @@ TEST(SimulatorTest, RescalesAndReversalsCountDirectionChanges) {
 
 }  // namespace
 }  // namespace prescale::sim
+
+namespace prescale::sim {
+namespace {
+
+TEST(SimulatorTest, CountsSwitchesAndEnvelopeOverridesFromTheDecisions) {
+  const Scenario s = seed_scenario();
+  auto gen = WorkloadGenerator::create(s);
+  const Workload w = gen->generate(1);
+  Simulator sim(s, w);
+  std::vector<StepRecord> rows;
+  sim.record_timeline(&rows);
+  int t = 0;
+  // Steps 0-1 on Redis (one switch from the default NVMe), step 2 back to NVMe with lz4
+  // (a second), then NVMe/lz4; steps 1 and 3 carry envelope overrides.
+  const RunMetrics m = simulate(sim, [&](const core::Observation&) {
+    core::Decision d{6, t < 2 ? core::Tier::kRedis : core::Tier::kNvme,
+                     t < 2 ? core::Compression::kNone : core::Compression::kLz4, "test"};
+    if (t == 1) d.guards = core::kGuardFloor | core::kGuardDwell, d.reason = "guard: floor";
+    if (t == 3) d.guards = core::kGuardStabilise, d.reason = "guard: stabilise";
+    ++t;
+    return d;
+  });
+  EXPECT_EQ(m.switches, 2);
+  EXPECT_EQ(m.guard_overrides, 2);
+  EXPECT_EQ(m.guard_floor, 1);
+  EXPECT_EQ(m.guard_dwell, 1);
+  EXPECT_EQ(m.guard_stabilise, 1);
+  ASSERT_GT(rows.size(), 3u);
+  EXPECT_STREQ(rows[1].reason, "guard: floor");
+  EXPECT_EQ(rows[3].guards, core::kGuardStabilise);
+}
+
+}  // namespace
+}  // namespace prescale::sim

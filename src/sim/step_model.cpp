@@ -66,16 +66,23 @@ StepOutcome StepModel::run(double arrivals_rps, double backlog_in, int active, c
   return o;
 }
 
+double switch_pause(double pause_s, double state_mb, double from_bandwidth_mb_s,
+                    double to_bandwidth_mb_s, bool tier_changes, bool codec_changes) {
+  if (!tier_changes && !codec_changes) return 0;
+  double pause = pause_s;
+  if (tier_changes) {
+    const double bw = std::min(from_bandwidth_mb_s, to_bandwidth_mb_s);
+    if (state_mb > 0) pause += bw > 0 ? state_mb / bw : 1e9;
+  }
+  return pause;
+}
+
 double StepModel::switch_pause_s(core::Tier from_tier, core::Compression from_codec,
                                  core::Tier tier, core::Compression codec) const {
-  if (from_tier == tier && from_codec == codec) return 0;
-  double pause = pause_s_;
-  if (from_tier != tier) {
-    const double bw = std::min(bandwidth_mb_s_[static_cast<int>(from_tier)],
-                               bandwidth_mb_s_[static_cast<int>(tier)]);
-    pause += bw > 0 ? state_mb_ / bw : dt_;
-  }
-  return std::min(pause, dt_);
+  return std::min(switch_pause(pause_s_, state_mb_, bandwidth_mb_s_[static_cast<int>(from_tier)],
+                               bandwidth_mb_s_[static_cast<int>(tier)], from_tier != tier,
+                               from_codec != codec),
+                  dt_);
 }
 
 }  // namespace prescale::sim

@@ -26,6 +26,13 @@
 
 namespace prescale::sim {
 
+// Seconds a switch of shuffle option costs the job (docs/model.md, "Switching tier or
+// codec"): `pause_s` when anything changes, plus `state_mb` moved at the slower of the two
+// tiers' bandwidths on a tier switch. Not capped (StepModel caps it at one step). Shared by
+// the simulator and the safety envelope (policy/envelope.cpp), so they agree.
+double switch_pause(double pause_s, double state_mb, double from_bandwidth_mb_s,
+                    double to_bandwidth_mb_s, bool tier_changes, bool codec_changes);
+
 struct StepOutcome {
   double processed = 0;     // records processed in the step
   double backlog_out = 0;   // records left at the end of the step

@@ -84,3 +84,45 @@ TEST(StepModelTest, ExecutorPriceIsVcpuPlusMemory) {
 
 }  // namespace
 }  // namespace prescale::sim
+
+namespace prescale::sim {
+namespace {
+
+TEST(StepModelTest, ASwitchPausesTheJobAndATierSwitchMovesTheState) {
+  const Scenario s = default_scenario();  // pause 0.25 s, state 200 MB
+  const StepModel m(s);
+  struct SwitchCase {
+    const char* name;
+    Tier from_tier;
+    Compression from_codec;
+    Tier tier;
+    Compression codec;
+    double pause_s;
+  } cases[] = {
+      {"no change costs nothing", Tier::kNvme, Compression::kNone, Tier::kNvme, Compression::kNone,
+       0},
+      {"a codec switch pauses the job", Tier::kNvme, Compression::kNone, Tier::kNvme,
+       Compression::kLz4, 0.25},
+      {"NVMe to Redis moves the state at NVMe's 850 MB/s", Tier::kNvme, Compression::kNone,
+       Tier::kRedis, Compression::kNone, 0.25 + 200.0 / 850},
+      {"Redis to S3 moves it at S3's 1200 MB/s", Tier::kRedis, Compression::kLz4, Tier::kS3,
+       Compression::kZstd, 0.25 + 200.0 / 1200},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_NEAR(m.switch_pause_s(c.from_tier, c.from_codec, c.tier, c.codec), c.pause_s, 1e-12);
+  }
+  // The paused step: mu = 300k; the job serves 5 - 0.49 s of it and the latency grows by
+  // the pause.
+  const double pause = 0.25 + 200.0 / 850;
+  const StepOutcome calm = m.run(150'000, 0, 4, Tier::kNvme, Compression::kNone);
+  const StepOutcome paused = m.run(150'000, 0, 4, Tier::kNvme, Compression::kNone, pause);
+  EXPECT_NEAR(paused.processed, 750'000, 1e-6);  // demand still fits in 4.51 s at 300k/s
+  EXPECT_NEAR(paused.latency_ms, calm.latency_ms + 1000 * pause, 1e-6);
+  const StepOutcome loaded = m.run(290'000, 0, 4, Tier::kNvme, Compression::kNone, pause);
+  EXPECT_NEAR(loaded.processed, 300'000 * (5 - pause), 1e-6);
+  EXPECT_TRUE(loaded.violation);
+}
+
+}  // namespace
+}  // namespace prescale::sim

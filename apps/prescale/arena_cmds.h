@@ -1,0 +1,65 @@
+// The arena's commands: `prescale tournament`, `prescale ablation` and `prescale traces`
+// (src/arena), each with --out DIR for the CSVs and a self-contained report.html
+// (docs/report.md), and the workload options the benchmarks in main.cpp share with them.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "sim/scenario.h"
+
+namespace prescale::cli {
+
+struct WorkloadArgs {
+  std::string scenario = "seed";
+  std::string trace;
+  int steps = -1;
+  std::string context;
+  double speedup = -1;  // -1 = not given
+};
+
+void add_workload_args(CLI::App* cmd, WorkloadArgs* a);
+void add_speedup_arg(CLI::App* cmd, WorkloadArgs* a);
+// The scenario with --trace, --speedup, --steps and --context applied, validated.
+core::Result<sim::Scenario> resolve_scenario(const WorkloadArgs& a);
+
+struct TournamentArgs {
+  WorkloadArgs workload;
+  int seeds = 0;  // 0 = the scenario's
+  std::string policies = "all";
+  std::string format = "table";  // table | json | csv
+  std::string out;               // results.csv, timeline.csv, report.html
+  std::string edge = "synthetic";
+};
+
+CLI::App* add_tournament_command(CLI::App& app, TournamentArgs* a);
+int run_tournament_cmd(const TournamentArgs& a);
+
+struct AblationArgs {
+  WorkloadArgs workload;
+  int seeds = 0;
+  std::string format = "table";  // table | json
+  std::string out;               // results.csv, timeline.csv, report.html
+};
+
+CLI::App* add_ablation_command(CLI::App& app, AblationArgs* a);
+int run_ablation_cmd(const AblationArgs& a);
+
+struct TracesArgs {
+  WorkloadArgs workload;
+  std::string dir;
+  std::string policy = "rl";
+  std::vector<std::string> compare = {"rl-raw"};
+  std::vector<std::string> speeds = {"compressed", "real"};
+  std::vector<std::string> traces;
+  int seeds = 5;
+  std::string format = "table";
+  std::string out;  // traces.csv, report.html, timelines/<trace>-<speed>.html
+};
+
+CLI::App* add_traces_command(CLI::App& app, TracesArgs* a);
+int run_traces_cmd(const TracesArgs& a, const std::string& source_dir);
+
+}  // namespace prescale::cli
