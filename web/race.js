@@ -12,7 +12,7 @@
 
   const race = (window.prescaleRace = { ready: false, data: null, charts: {} });
   const app = document.getElementById('app');
-  const COLORS = ['#1f6fd1', '#e4572e', '#2a9d3a', '#8e44ad', '#8c6d31', '#16a085'];
+  const COLORS = ['#1f6fd1', '#2a9d3a', '#8e44ad', '#e07b00', '#8c6d31', '#16a085'];
   const SLA = '#d62728';
 
   function el(tag, attrs, ...children) {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "arena/report_assets.h"
+#include "core/html.h"
 
 namespace prescale::arena {
 namespace {
@@ -161,52 +162,9 @@ std::string tournament_subtitle(const TournamentResult& r) {
          "timeline; mean and 95% interval over seeds";
 }
 
-std::string escape_html(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-// JSON inside <script>: '<' only occurs in strings, where \u003c means the same and no
-// "</script>" or "<!--" can end or confuse the element.
-std::string script_safe(const std::string& json_text) {
-  std::string out;
-  out.reserve(json_text.size());
-  for (char c : json_text) {
-    if (c == '<') {
-      out += "\\u003c";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// An HTML comment must not contain "--".
-std::string comment_safe(std::string_view text) {
-  std::string out(text);
-  for (size_t at = out.find("--"); at != std::string::npos; at = out.find("--", at)) {
-    out.replace(at, 2, "- -");
-  }
-  return out;
-}
+using core::comment_safe;
+using core::escape_html;
+using core::script_safe;
 
 std::string page(const std::string& title, const std::string& subtitle, const json& data) {
   const std::string data_text =

@@ -176,8 +176,8 @@ std::string format_csv(const TournamentResult& r) {
         << ',' << s.mean_executors.mean << ',' << s.rescales.mean << ',' << s.reversals.mean << ','
         << s.throughput_mb_s.mean << ',' << s.cpu_util_pct.mean << ',' << s.executor_seconds.mean
         << ',' << s.lag_integral.mean << ',' << s.switches.mean << ',' << s.guard_overrides.mean
-        << ',' << s.guard_floor.mean << ',' << s.guard_stabilise.mean << ','
-        << s.guard_dwell.mean << ',' << s.guard_shuffle.mean << '\n';
+        << ',' << s.guard_floor.mean << ',' << s.guard_stabilise.mean << ',' << s.guard_dwell.mean
+        << ',' << s.guard_shuffle.mean << '\n';
   }
   return out.str();
 }

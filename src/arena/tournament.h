@@ -31,7 +31,7 @@ struct PolicySummary {
   Stat cost, cost_vs_oracle, p95_latency_ms, sla_violation_pct, violation_minutes, stability,
       mean_executors, rescales, reversals, throughput_mb_s, peak_throughput_mb_s, cpu_util_pct,
       executor_seconds, lag_integral,
-      switches,                                      // tier/codec switches per run
+      switches,  // tier/codec switches per run
       guard_overrides, guard_floor, guard_stabilise, guard_dwell,
       guard_shuffle;  // envelope overrides (steps)
 };

@@ -1,59 +1,13 @@
 #include "control/web_page.h"
 
 #include "control/web_assets.h"
+#include "core/html.h"
 
 namespace prescale::control {
-namespace {
+using core::comment_safe;
+using core::script_safe;
 
-// JSON inside <script>: '<' only occurs in strings, where \u003c means the same and no
-// "</script>" or "<!--" can end or confuse the element.
-std::string script_safe(const std::string& json_text) {
-  std::string out;
-  out.reserve(json_text.size());
-  for (char c : json_text) {
-    if (c == '<') {
-      out += "\\u003c";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// An HTML comment must not contain "--".
-std::string comment_safe(std::string_view text) {
-  std::string out(text);
-  for (size_t at = out.find("--"); at != std::string::npos; at = out.find("--", at)) {
-    out.replace(at, 2, "- -");
-  }
-  return out;
-}
-
-}  // namespace
-
-std::string escape_html(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string escape_html(std::string_view s) { return core::escape_html(s); }
 
 std::string web_page(const PageSpec& spec) {
   std::string out;

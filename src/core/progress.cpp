@@ -32,7 +32,7 @@ Progress::Progress(Options options) : opt_(std::move(options)) {
                      ? ws.ws_col
                      : 100;
   }
-  start_ = now();
+  start_ = last_done_at_ = now();
   if (tty_ && opt_.refresh_s > 0) {
     refresher_ = std::thread([this] {
       std::unique_lock<std::mutex> lock(mu_);
@@ -76,6 +76,7 @@ void Progress::fraction(double f) {
 void Progress::done(const std::string& summary) {
   std::lock_guard<std::mutex> lock(mu_);
   done_ = std::max(done_ + 1, index_);
+  last_done_at_ = now();
   fraction_ = 0;
   clear_locked();
   if (!summary.empty()) std::fprintf(opt_.out, "%s\n", summary.c_str());
@@ -98,8 +99,16 @@ std::optional<double> Progress::eta_s() const {
 
 std::optional<double> Progress::eta_locked() const {
   if (opt_.total <= 0) return std::nullopt;
-  // Work done: finished steps, plus the running one's fraction when it is past them.
-  const double work = std::max<double>(done_, index_ > done_ ? index_ - 1 + fraction_ : done_);
+  const bool running = index_ > done_;
+  if (running && fraction_ <= 0 && done_ > 0) {
+    // A step under way with no fraction: the mean step time for what is left, less what
+    // the running step has already taken (but never below the steps after it).
+    const double per_step = (last_done_at_ - start_) / done_;
+    const double left = opt_.total - done_;
+    return std::max(per_step * (left - 1), per_step * left - (now() - last_done_at_));
+  }
+  // Work done: finished steps, plus the running one's fraction.
+  const double work = running ? index_ - 1 + fraction_ : done_;
   if (work <= 0) return std::nullopt;
   const double elapsed = now() - start_;
   return std::max(0.0, elapsed / work * (opt_.total - work));

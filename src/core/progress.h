@@ -8,9 +8,11 @@
 // Anywhere else (a log file, CI, a pipe) there is no status line at all: only the lines the
 // command prints per step or phase (done(summary), line()), so a log stays a log.
 //
-// The ETA is the elapsed time over the work done, times the work left: steps done plus the
-// current step's fraction (when the command knows it), assuming the steps left take as
-// long as the ones done. Thread-safe (a command may log from several threads).
+// The ETA assumes the steps left take as long as the ones done: the elapsed time over the
+// work done (finished steps plus the running step's fraction, when the command knows it)
+// times the work left; without a fraction, the mean step time times the steps left, less
+// what the running step has taken so far. Thread-safe (a command may log from several
+// threads).
 #pragma once
 
 #include <condition_variable>
@@ -66,7 +68,7 @@ class Progress {
 
   Options opt_;
   bool tty_ = false;
-  double start_ = 0;
+  double start_ = 0, last_done_at_ = 0;
   mutable std::mutex mu_;
   int index_ = 0, done_ = 0;
   double fraction_ = 0;

@@ -53,6 +53,10 @@ TEST(Progress, TheEtaIsTheElapsedTimePerStepTimesTheStepsLeft) {
   p.done();
   EXPECT_DOUBLE_EQ(*p.eta_s(), 30);  // 10 s a step, 3 left
   p.begin(2, "nyc_taxi (real)");
+  t = 114;  // 4 s into the second step, no fraction known: 30 - 4
+  EXPECT_DOUBLE_EQ(*p.eta_s(), 26);
+  t = 135;  // longer than the mean: at least the two steps after it
+  EXPECT_DOUBLE_EQ(*p.eta_s(), 20);
   t = 120;
   p.fraction(0.5);  // 1.5 steps in 20 s; 2.5 left
   EXPECT_NEAR(*p.eta_s(), 20.0 / 1.5 * 2.5, 1e-9);

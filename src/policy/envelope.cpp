@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <utility>
 
 #include "sim/step_model.h"
 
@@ -15,7 +17,8 @@ HpaBehaviorConfig window_config(const PolicyEnv& env, const EnvelopeConfig& c) {
   HpaBehaviorConfig b;
   b.scale_up.stabilization_window_s = 0;
   b.scale_up.policies.clear();  // no rate limits: the envelope only stabilises
-  b.scale_down.stabilization_window_s = c.stabilisation_s >= 0 ? c.stabilisation_s : env.cold_start_s;
+  b.scale_down.stabilization_window_s =
+      c.stabilisation_s >= 0 ? c.stabilisation_s : env.cold_start_s;
   b.scale_down.policies.clear();
   b.min_replicas = env.min_executors;
   b.max_replicas = env.max_executors;
@@ -41,10 +44,30 @@ double floor_rate_rps(const core::Observation& obs, const EnvelopeConfig& config
 }
 
 bool shuffle_carries(const PolicyEnv& env, core::Tier tier, core::Compression codec,
-                     double rate_rps) {
-  const double cap = env.shuffle_cap_rps[static_cast<size_t>(
-      static_cast<int>(tier) * core::kNumCompressions + static_cast<int>(codec))];
-  return cap <= 0 || cap >= rate_rps;
+                     double rate_rps, double latency_budget_ms) {
+  const auto i = static_cast<size_t>(static_cast<int>(tier) * core::kNumCompressions +
+                                     static_cast<int>(codec));
+  const double cap = env.shuffle_cap_rps[i];
+  const double latency = env.shuffle_latency_ms[i];
+  return (cap <= 0 || cap >= rate_rps) && (latency <= 0 || latency <= latency_budget_ms);
+}
+
+std::optional<std::pair<core::Tier, core::Compression>> carrying_option(const PolicyEnv& env,
+                                                                        core::Tier current,
+                                                                        double rate_rps,
+                                                                        double latency_budget_ms) {
+  // The current tier with the lightest codec first (least CPU, no tier move), then Redis,
+  // NVMe, S3 (the order of their latency), each from the lightest codec.
+  const core::Tier tiers[] = {current, core::Tier::kRedis, core::Tier::kNvme, core::Tier::kS3};
+  for (core::Tier t : tiers) {
+    for (int c = 0; c < core::kNumCompressions; ++c) {
+      const auto codec = static_cast<core::Compression>(c);
+      if (shuffle_carries(env, t, codec, rate_rps, latency_budget_ms)) {
+        return std::make_pair(t, codec);
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 int reactive_floor(const core::Observation& obs, const PolicyEnv& env,
@@ -106,15 +129,28 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
   // Dwell: one tier switch and one codec switch per dwell_s at most, unless the current
   // option cannot carry the floor's rate and the requested one can (relief goes through).
   const double rate = floor_rate_rps(obs, config_);
-  const bool current_carries = shuffle_carries(env_, tier_, codec_, rate);
-  const bool wanted_carries = shuffle_carries(env_, d.tier, d.compression, rate);
+  // The fixed batch latency an option may add: the SLA less the trigger's wait at the
+  // floor's utilisation.
+  const double budget = obs.sla_ms - env_.trigger_s * 1000.0 * config_.utilisation;
+  const bool current_carries = shuffle_carries(env_, tier_, codec_, rate, budget);
+  bool wanted_carries = shuffle_carries(env_, d.tier, d.compression, rate, budget);
+  if (config_.floor && !current_carries && !wanted_carries) {
+    // The shuffle floor: neither the current option nor the requested one moves the load,
+    // so the envelope picks one that does, as the executor floor adds capacity.
+    if (const auto option = carrying_option(env_, tier_, rate, budget)) {
+      d.tier = option->first;
+      d.compression = option->second;
+      d.guards |= core::kGuardShuffle;
+      wanted_carries = true;
+    }
+  }
   const bool relief = !current_carries && wanted_carries;
   // A switch pauses the job: one the last step's latency cannot absorb within the SLA waits
   // for a calmer step (unless it relieves a saturated option).
-  const double pause = sim::switch_pause(
-      env_.switch_pause_s, env_.state_mb, env_.tier_bandwidth_mb_s[static_cast<size_t>(tier_)],
-      env_.tier_bandwidth_mb_s[static_cast<size_t>(d.tier)], d.tier != tier_,
-      d.compression != codec_);
+  const double pause = sim::switch_pause(env_.switch_pause_s, env_.state_mb,
+                                         env_.tier_bandwidth_mb_s[static_cast<size_t>(tier_)],
+                                         env_.tier_bandwidth_mb_s[static_cast<size_t>(d.tier)],
+                                         d.tier != tier_, d.compression != codec_);
   const bool calm = obs.latency_ms + 1000.0 * pause <= obs.sla_ms;
   if ((d.tier != tier_ || d.compression != codec_) && current_carries && !wanted_carries) {
     // Never switch to a shuffle option that cannot move the load the current one moves.

@@ -18,8 +18,10 @@
 //                       except a switch away from a shuffle option that cannot carry the
 //                       floor's rate to one that can (PolicyEnv::shuffle_cap_rps): the
 //                       higher capacity wins, as for executors. And a switch *to* an option
-//                       that cannot carry the floor's rate, from one that can, is refused
-//                       ("guard: shuffle").
+//                       that cannot carry the floor's rate, from one that can, is refused;
+//                       when neither the current nor the requested option carries it, the
+//                       envelope picks one that does (carrying_option): the shuffle floor
+//                       ("guard: shuffle" for both).
 //
 // Every override is named: the Decision's reason becomes "guard: stabilise", "guard:
 // floor", "guard: shuffle" or "guard: dwell" (the first that applied, in that order) and
@@ -30,7 +32,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string_view>
+#include <utility>
 
 #include "core/params.h"
 #include "core/types.h"
@@ -45,12 +49,12 @@ struct EnvelopeConfig {
   // The floor sizes capacity for the current input rate at this CPU utilisation (the HPA's
   // seed target is 0.8; 0.9 leaves the policy room to be cheaper than an HPA).
   double utilisation = 0.9;
-  double drain_s = 60;           // the backlog is drained within this many seconds
+  double drain_s = 60;  // the backlog is drained within this many seconds
   // Scale-down stabilisation window; < 0 = the cluster's cold start (don't release what
   // would take a cold start to bring back within a cold start). HPA's default is 300 s; the
   // choice is measured in docs/rl.md ("The safety envelope").
   double stabilisation_s = -1;
-  double dwell_s = 300;          // minimum time between two tier (or two codec) switches
+  double dwell_s = 300;  // minimum time between two tier (or two codec) switches
 };
 
 // Reads `guard`, `guard_utilisation`, `guard_drain_s`, `guard_stabilisation_s`,
@@ -72,9 +76,15 @@ int reactive_floor(const core::Observation& obs, const PolicyEnv& env,
 // The records/s the floor sizes for: input plus the backlog's drain, over the utilisation.
 double floor_rate_rps(const core::Observation& obs, const EnvelopeConfig& config);
 
-// Whether shuffle option (tier, codec) moves `rate_rps` (unknown capacities: true).
+// Whether shuffle option (tier, codec) moves `rate_rps` (unknown capacities: true) within
+// `latency_budget_ms` of fixed batch latency (PolicyEnv::shuffle_latency_ms; unknown: true).
 bool shuffle_carries(const PolicyEnv& env, core::Tier tier, core::Compression codec,
-                     double rate_rps);
+                     double rate_rps, double latency_budget_ms = 1e300);
+
+// The first option that moves `rate_rps`: the current tier with the lightest codec that
+// does, else Redis, NVMe, S3 in that order; nullopt when none does.
+std::optional<std::pair<core::Tier, core::Compression>> carrying_option(
+    const PolicyEnv& env, core::Tier current, double rate_rps, double latency_budget_ms = 1e300);
 
 // The windowed half: applies the floor, the stabilisation and the dwell to a decision.
 // Buffers are sized in the constructor; apply() allocates nothing. Times are the
@@ -104,8 +114,7 @@ class Envelope {
 // Any policy inside the envelope. name() is the inner policy's.
 class GuardedPolicy final : public Policy {
  public:
-  GuardedPolicy(std::unique_ptr<Policy> inner, const PolicyEnv& env,
-                const EnvelopeConfig& config);
+  GuardedPolicy(std::unique_ptr<Policy> inner, const PolicyEnv& env, const EnvelopeConfig& config);
 
   std::string_view name() const override { return inner_->name(); }
   void reset() override;

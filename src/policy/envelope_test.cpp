@@ -180,10 +180,10 @@ TEST(Envelope, ASwitchThatRelievesASaturatedTierSkipsTheDwell) {
   c.dwell_s = 300;
   // Step 0 goes to Redis; step 1 asks for NVMe at 2000/s (NVMe carries it, but the dwell
   // holds); step 2 asks for S3 at 6000/s: Redis carries that, so the dwell holds too.
-  GuardedPolicy p(std::make_unique<Scripted>(std::vector<core::Decision>{
-                      Want(5, core::Tier::kRedis), Want(5, core::Tier::kNvme),
-                      Want(7, core::Tier::kS3)}),
-                  env, c);
+  GuardedPolicy p(
+      std::make_unique<Scripted>(std::vector<core::Decision>{
+          Want(5, core::Tier::kRedis), Want(5, core::Tier::kNvme), Want(7, core::Tier::kS3)}),
+      env, c);
   p.reset();
   core::Observation o = Obs(0, 2000, 5);
   EXPECT_EQ(p.decide(o).tier, core::Tier::kRedis);  // first switch: the start counts as old
@@ -197,8 +197,8 @@ TEST(Envelope, ASwitchThatRelievesASaturatedTierSkipsTheDwell) {
   EXPECT_EQ(p.decide(o).tier, core::Tier::kRedis);  // Redis carries 6000/s: no relief
 
   // Saturated NVMe (cap 5000/s at 6000/s): a switch to S3 goes through the dwell.
-  GuardedPolicy q(std::make_unique<Scripted>(std::vector<core::Decision>{
-                      Want(7, core::Tier::kNvme), Want(7, core::Tier::kS3)}),
+  GuardedPolicy q(std::make_unique<Scripted>(std::vector<core::Decision>{Want(7, core::Tier::kNvme),
+                                                                         Want(7, core::Tier::kS3)}),
                   env, c);
   q.reset();
   o = Obs(0, 2000, 7);
@@ -224,8 +224,8 @@ TEST(Envelope, NeverSwitchesToAShuffleOptionThatCannotCarryTheLoad) {
   EnvelopeConfig c;
   c.utilisation = 1.0;
   c.dwell_s = 0;
-  GuardedPolicy p(std::make_unique<Scripted>(std::vector<core::Decision>{
-                      Want(7, core::Tier::kS3), Want(7, core::Tier::kS3)}),
+  GuardedPolicy p(std::make_unique<Scripted>(std::vector<core::Decision>{Want(7, core::Tier::kS3),
+                                                                         Want(7, core::Tier::kS3)}),
                   env, c);
   p.reset();
   core::Observation o = Obs(0, 6000, 7);  // S3 moves 5000/s: refused
@@ -237,6 +237,54 @@ TEST(Envelope, NeverSwitchesToAShuffleOptionThatCannotCarryTheLoad) {
   d = p.decide(o);
   EXPECT_EQ(d.tier, core::Tier::kS3);
   EXPECT_EQ(d.guards, 0);
+}
+
+}  // namespace
+}  // namespace prescale::policy
+
+namespace prescale::policy {
+namespace {
+
+TEST(Envelope, MovesOffASaturatedShuffleOptionWhenThePolicyDoesNot) {
+  PolicyEnv env = Env();
+  env.shuffle_cap_rps.fill(1e9);
+  const auto nvme = static_cast<size_t>(core::Tier::kNvme) * core::kNumCompressions;
+  env.shuffle_cap_rps[nvme] = 5000;      // NVMe, no codec: 5000/s
+  env.shuffle_cap_rps[nvme + 1] = 9000;  // NVMe with lz4: 9000/s
+  EnvelopeConfig c;
+  c.utilisation = 1.0;
+  GuardedPolicy p(std::make_unique<Scripted>(std::vector<core::Decision>{Want(7)}), env, c);
+  p.reset();
+  const core::Decision d = p.decide(Obs(0, 6000, 7));  // the policy stays on NVMe/none
+  EXPECT_EQ(d.tier, core::Tier::kNvme);
+  EXPECT_EQ(d.compression, core::Compression::kLz4);  // the lightest codec that carries
+  EXPECT_STREQ(d.reason, "guard: shuffle");
+  EXPECT_EQ(carrying_option(env, core::Tier::kNvme, 20000)->first, core::Tier::kNvme);
+  env.shuffle_cap_rps[nvme + 2] = 10000;
+  EXPECT_EQ(carrying_option(env, core::Tier::kNvme, 20000)->first, core::Tier::kRedis);
+  env.shuffle_cap_rps.fill(100);
+  EXPECT_FALSE(carrying_option(env, core::Tier::kNvme, 20000).has_value());
+}
+
+}  // namespace
+}  // namespace prescale::policy
+
+namespace prescale::policy {
+namespace {
+
+TEST(Envelope, AShuffleOptionTooSlowForTheSlaCannotCarryAnyLoad) {
+  PolicyEnv env = Env();
+  env.shuffle_cap_rps.fill(1e9);
+  env.shuffle_latency_ms.fill(240);
+  env.shuffle_latency_ms[static_cast<size_t>(core::Tier::kS3) * core::kNumCompressions] = 600;
+  EnvelopeConfig c;
+  c.dwell_s = 0;  // budget = 1000 ms SLA - 0.5 s trigger x 0.9 = 550 ms
+  GuardedPolicy p(std::make_unique<Scripted>(std::vector<core::Decision>{Want(7, core::Tier::kS3)}),
+                  env, c);
+  p.reset();
+  const core::Decision d = p.decide(Obs(0, 100, 7));
+  EXPECT_EQ(d.tier, core::Tier::kNvme);
+  EXPECT_STREQ(d.reason, "guard: shuffle");
 }
 
 }  // namespace

@@ -115,9 +115,9 @@ OraclePlan solve(const sim::Scenario& s, const sim::Workload& w, const OracleOpt
   std::vector<std::vector<Label>> labels(n);  // all labels of step t, grouped by state
   std::vector<Label> prev;
   // Virtual step -1: the initial warm executors, no backlog.
-  prev.push_back(Label{0, 0, -1, 0, static_cast<std::int16_t>(s.cluster.initial_executors),
-                       static_cast<std::uint8_t>(static_cast<int>(s.default_tier) *
-                                                 core::kNumCompressions)});
+  prev.push_back(
+      Label{0, 0, -1, 0, static_cast<std::int16_t>(s.cluster.initial_executors),
+            static_cast<std::uint8_t>(static_cast<int>(s.default_tier) * core::kNumCompressions)});
   std::vector<Label> entry, front;
 
   for (int t = 0; t < n; ++t) {

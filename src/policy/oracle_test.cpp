@@ -57,32 +57,31 @@ Best brute_force(const sim::Scenario& s, const sim::Workload& w, bool tiers, boo
   }
   Best best;
   // State: step, previous serving count, previous option (a switch pauses the job).
-  std::function<void(int, int, int, double, int, double)> rec = [&](int t, int prev, int prev_o,
-                                                                    double backlog, int viol,
-                                                                    double cost) {
-    if (t == n) {
-      if (viol < best.violations || (viol == best.violations && cost < best.cost)) {
-        best = {viol, cost};
-      }
-      return;
-    }
-    for (int a = s.cluster.min_executors; a <= s.cluster.max_executors; ++a) {
-      const int inc = std::max(0, a - prev);
-      if (inc > 0 && t < d) continue;
-      for (int o : options) {
-        const auto tier = static_cast<core::Tier>(o / core::kNumCompressions);
-        const auto codec = static_cast<core::Compression>(o % core::kNumCompressions);
-        const double pause = model.switch_pause_s(
-            static_cast<core::Tier>(prev_o / core::kNumCompressions),
-            static_cast<core::Compression>(prev_o % core::kNumCompressions), tier, codec);
-        const auto out = model.run(w.arrivals_rps[t], backlog, a, tier, codec, pause);
-        rec(t + 1, a, o, out.backlog_out, viol + out.violation,
-            cost + model.executor_step_cost() * (a + d * inc) + out.tier_cost);
-      }
-    }
-  };
-  rec(0, s.cluster.initial_executors, static_cast<int>(s.default_tier) * core::kNumCompressions,
-      0, 0, 0);
+  std::function<void(int, int, int, double, int, double)> rec =
+      [&](int t, int prev, int prev_o, double backlog, int viol, double cost) {
+        if (t == n) {
+          if (viol < best.violations || (viol == best.violations && cost < best.cost)) {
+            best = {viol, cost};
+          }
+          return;
+        }
+        for (int a = s.cluster.min_executors; a <= s.cluster.max_executors; ++a) {
+          const int inc = std::max(0, a - prev);
+          if (inc > 0 && t < d) continue;
+          for (int o : options) {
+            const auto tier = static_cast<core::Tier>(o / core::kNumCompressions);
+            const auto codec = static_cast<core::Compression>(o % core::kNumCompressions);
+            const double pause = model.switch_pause_s(
+                static_cast<core::Tier>(prev_o / core::kNumCompressions),
+                static_cast<core::Compression>(prev_o % core::kNumCompressions), tier, codec);
+            const auto out = model.run(w.arrivals_rps[t], backlog, a, tier, codec, pause);
+            rec(t + 1, a, o, out.backlog_out, viol + out.violation,
+                cost + model.executor_step_cost() * (a + d * inc) + out.tier_cost);
+          }
+        }
+      };
+  rec(0, s.cluster.initial_executors, static_cast<int>(s.default_tier) * core::kNumCompressions, 0,
+      0, 0);
   return best;
 }
 

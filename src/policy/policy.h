@@ -34,6 +34,10 @@ struct PolicyEnv {
   // safety envelope uses them to let a switch that relieves a saturated tier through its
   // dwell (policy/envelope.h).
   std::array<double, core::kNumTiers * core::kNumCompressions> shuffle_cap_rps{};
+  // The fixed part of a micro-batch's latency on each option (overhead + tier round trips),
+  // ms; 0 = unknown. An option whose fixed latency alone leaves no room under the SLA
+  // cannot carry a load whatever its bandwidth (S3's 2 x 200 ms against a 1 s SLA).
+  std::array<double, core::kNumTiers * core::kNumCompressions> shuffle_latency_ms{};
   // What a switch costs (sim::switch_pause): the pause, the state moved, tier bandwidths.
   double switch_pause_s = 0;
   double state_mb = 0;

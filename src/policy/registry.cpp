@@ -57,11 +57,15 @@ PolicyEnv env_from(const sim::Scenario& s) {
   env.switch_pause_s = s.shuffle.switch_pause_s;
   env.state_mb = s.shuffle.state_mb;
   for (int t = 0; t < core::kNumTiers; ++t)
-    env.tier_bandwidth_mb_s[static_cast<size_t>(t)] = s.shuffle.tiers[static_cast<size_t>(t)].bandwidth_mb_s;
+    env.tier_bandwidth_mb_s[static_cast<size_t>(t)] =
+        s.shuffle.tiers[static_cast<size_t>(t)].bandwidth_mb_s;
   for (int t = 0; t < core::kNumTiers; ++t) {
     for (int c = 0; c < core::kNumCompressions; ++c) {
       const double mb_per_record = s.record_bytes / 1e6 * s.shuffle.bytes_per_input_byte *
                                    s.shuffle.codecs[static_cast<size_t>(c)].ratio;
+      env.shuffle_latency_ms[static_cast<size_t>(t * core::kNumCompressions + c)] =
+          s.latency.overhead_ms +
+          s.shuffle.ops_per_batch * s.shuffle.tiers[static_cast<size_t>(t)].latency_ms;
       env.shuffle_cap_rps[static_cast<size_t>(t * core::kNumCompressions + c)] =
           mb_per_record > 0 ? s.shuffle.tiers[static_cast<size_t>(t)].bandwidth_mb_s / mb_per_record
                             : 1e300;

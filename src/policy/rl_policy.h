@@ -102,8 +102,7 @@ int worker_target(int level, const core::Observation& obs, const PolicyEnv& env,
 // Maps an action to a decision for a variant. Variants that do not choose storage keep
 // NVMe/none; variants without the edge signal read forecast levels on the current need.
 core::Decision worker_decision(const WorkerAction& a, const core::Observation& obs,
-                               const PolicyEnv& env, RlVariant variant,
-                               double recent_peak_rps = 0);
+                               const PolicyEnv& env, RlVariant variant, double recent_peak_rps = 0);
 
 // The most likely action from the worker's logits.
 WorkerAction greedy_action(const float* logits);

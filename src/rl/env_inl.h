@@ -43,9 +43,9 @@ sim::RunMetrics run_hierarchical(World& world, const policy::Model& worker,
     mf.observe(obs);
     wf.build(obs, alpha, x);
     const auto& logits = worker.net.forward(x);
-    sim.step(guard.apply(obs, policy::worker_decision(policy::greedy_action(logits.data()), obs,
-                                                      penv, policy::RlVariant::kFull,
-                                                      wf.recent_peak_rps())));
+    sim.step(
+        guard.apply(obs, policy::worker_decision(policy::greedy_action(logits.data()), obs, penv,
+                                                 policy::RlVariant::kFull, wf.recent_peak_rps())));
     wcost += rec.back().cost;
     wviol += rec.back().violation ? 1 : 0;
     ++wsteps;

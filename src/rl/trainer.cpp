@@ -1,6 +1,8 @@
 #include "rl/trainer.h"
 
+#include <unistd.h>
 #include <algorithm>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -45,6 +47,13 @@ std::vector<std::string> training_traces(const std::string& traces_dir) {
 }
 
 namespace {
+
+// Progress lines (what trains, steps, ETA): every 5 s on a terminal, every 60 s into a log
+// or a pipe, so a CI log stays short.
+double progress_period_s() {
+  static const double period = isatty(fileno(stderr)) ? 5.0 : 60.0;
+  return period;
+}
 
 std::string hms(double s) {
   const int t = static_cast<int>(std::max(0.0, s));
@@ -206,7 +215,8 @@ core::Result<json> train_worker(const TrainOptions& o, const WorldFactory& facto
       json st = {{"steps", done_steps}, {"next_episode", env.next_episode()}, {"seed", o.seed}};
       if (auto w = core::write_file_atomic(state_path, st.dump() + "\n"); !w.ok()) return w.error();
     }
-    if (std::chrono::duration<double>(now - last_print).count() >= 5.0 || finished) {
+    if (std::chrono::duration<double>(now - last_print).count() >= progress_period_s() ||
+        finished) {
       const double el = std::chrono::duration<double>(now - t0).count();
       const double sps = static_cast<double>(done_steps - start_steps) / std::max(el, 1e-9);
       const double eta = static_cast<double>(total_steps - done_steps) / std::max(sps, 1.0);
@@ -302,7 +312,7 @@ core::Result<json> train_manager(const TrainOptions& o, const WorldFactory& fact
     };
     run_hierarchical(world, *worker, ctx, choose, on_window);
     const auto now = Clock::now();
-    if (std::chrono::duration<double>(now - last_print).count() >= 5.0 ||
+    if (std::chrono::duration<double>(now - last_print).count() >= progress_period_s() ||
         ep + 1 == o.manager_episodes) {
       std::string line;
       for (auto c : o.contexts) {

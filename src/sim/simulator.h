@@ -57,12 +57,12 @@ struct RunMetrics {
   double stability = 0;       // population std dev of alive executors per step
   double mean_executors = 0;  // mean alive executors (serving + provisioning)
   double executor_seconds = 0;
-  int rescales = 0;                 // steps whose applied target differs from the previous one
-  int reversals = 0;                // rescales whose direction differs from the previous rescale's
-  int switches = 0;                 // steps that changed the shuffle tier or codec (each paid a pause)
+  int rescales = 0;   // steps whose applied target differs from the previous one
+  int reversals = 0;  // rescales whose direction differs from the previous rescale's
+  int switches = 0;   // steps that changed the shuffle tier or codec (each paid a pause)
   // Steps in which the safety envelope overrode the policy, by guard (policy/envelope.h).
   int guard_floor = 0, guard_stabilise = 0, guard_dwell = 0, guard_shuffle = 0;
-  int guard_overrides = 0;  // steps with any override
+  int guard_overrides = 0;          // steps with any override
   double throughput_mb_s = 0;       // processed MB / run time
   double peak_throughput_mb_s = 0;  // highest processed MB/s of any step
   double cpu_util_pct = 0;          // mean over steps with serving executors

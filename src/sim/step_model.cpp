@@ -79,10 +79,10 @@ double switch_pause(double pause_s, double state_mb, double from_bandwidth_mb_s,
 
 double StepModel::switch_pause_s(core::Tier from_tier, core::Compression from_codec,
                                  core::Tier tier, core::Compression codec) const {
-  return std::min(switch_pause(pause_s_, state_mb_, bandwidth_mb_s_[static_cast<int>(from_tier)],
-                               bandwidth_mb_s_[static_cast<int>(tier)], from_tier != tier,
-                               from_codec != codec),
-                  dt_);
+  return std::min(
+      switch_pause(pause_s_, state_mb_, bandwidth_mb_s_[static_cast<int>(from_tier)],
+                   bandwidth_mb_s_[static_cast<int>(tier)], from_tier != tier, from_codec != codec),
+      dt_);
 }
 
 }  // namespace prescale::sim

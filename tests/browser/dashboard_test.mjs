@@ -247,6 +247,27 @@ describe('the live dashboard (prescale controller, GET /)', () => {
   });
 });
 
+describe('a controller that cannot reach Kafka', () => {
+  test('serves a page that says there is no data yet and why', async () => {
+    const port = await freePort();
+    const dead = '127.0.0.1:' + (await freePort());
+    fs.writeFileSync(path.join(work, 'dead.yaml'), fs.readFileSync(path.join(work, 'controller.yaml'), 'utf8')
+      .replace(/port: \d+/, `port: ${port}`).replace(/bootstrap.servers: .*/, `bootstrap.servers: ${dead}`)
+      .replace(/tier_metrics_url: .*\n/, ''));
+    child('dead', [bin, 'controller', '--config', path.join(work, 'dead.yaml')]);
+    await until('the dead-broker controller to retry', () => log('dead').includes('retrying in'), 20000);
+    const { page, problems } = await open(`http://127.0.0.1:${port}/`, dashReady);
+    await page.waitForFunction(() => window.prescaleDashboard.status, null, { timeout: 10000 });
+    await page.waitForFunction(() => !document.querySelector('#empty').hidden && /waiting for Kafka/.test(document.querySelector('#empty').textContent), null, { timeout: 10000 });
+    assert.match(await text(page, '#empty'), /No data yet: the controller is waiting for Kafka/);
+    assert.match(await text(page, '#tier'), /No tier server configured/);
+    assert.equal(await page.$$eval('#cards .card', (c) => c.length), 0);
+    await page.screenshot({ path: path.join(shots, 'dashboard-no-kafka.png'), fullPage: true });
+    assertClean(problems);
+    await page.close();
+  });
+});
+
 describe('the race report (prescale race --report; live_fixture race-pages)', () => {
   const file = (name) => pathToFileURL(path.join(work, 'pages', name, 'report.html')).href;
   const raceReady = () => window.prescaleRace && window.prescaleRace.ready;
