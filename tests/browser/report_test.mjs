@@ -35,7 +35,7 @@ const tracesDir = env.PRESCALE_TRACES_DIR || path.join(repo, '../shared/traces')
 const browserPath = env.CHROMIUM || '/usr/bin/chromium';
 
 const PANELS = ['load', 'executors', 'latency', 'shuffle', 'signal'];
-const GUARDS = ['override: floor', 'override: stabilise', 'override: dwell'];
+const GUARDS = ['override: floor', 'override: stabilise', 'override: dwell', 'override: shuffle'];
 
 // The series each panel must draw for `policy`, with the oracle overlaid or not.
 function expectedSeries(policy, overlay) {
