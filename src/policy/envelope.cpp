@@ -158,24 +158,19 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
     d.compression = codec_;
     d.guards |= core::kGuardShuffle;
   }
-  if (d.tier != tier_) {
-    if (relief || (calm && obs.time_s - tier_since_s_ + 1e-9 >= config_.dwell_s)) {
-      tier_ = d.tier;
-      tier_since_s_ = obs.time_s;
+  // One switch of each kind per dwell_s, in a calm step, unless it is relief.
+  auto dwell = [&](auto& wanted, auto& current, double& since_s) {
+    if (wanted == current) return;
+    if (relief || (calm && obs.time_s - since_s + 1e-9 >= config_.dwell_s)) {
+      current = wanted;
+      since_s = obs.time_s;
     } else {
-      d.tier = tier_;
+      wanted = current;
       d.guards |= core::kGuardDwell;
     }
-  }
-  if (d.compression != codec_) {
-    if (relief || (calm && obs.time_s - codec_since_s_ + 1e-9 >= config_.dwell_s)) {
-      codec_ = d.compression;
-      codec_since_s_ = obs.time_s;
-    } else {
-      d.compression = codec_;
-      d.guards |= core::kGuardDwell;
-    }
-  }
+  };
+  dwell(d.tier, tier_, tier_since_s_);
+  dwell(d.compression, codec_, codec_since_s_);
   if (d.guards & core::kGuardStabilise) {
     d.reason = "guard: stabilise";
   } else if (d.guards & core::kGuardFloor) {

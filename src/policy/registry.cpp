@@ -14,6 +14,7 @@
 #include "policy/rl_policy.h"
 #include "policy/seer.h"
 #include "policy/spark_dra.h"
+#include "sim/step_model.h"
 
 namespace prescale::policy {
 
@@ -59,16 +60,15 @@ PolicyEnv env_from(const sim::Scenario& s) {
   for (int t = 0; t < core::kNumTiers; ++t)
     env.tier_bandwidth_mb_s[static_cast<size_t>(t)] =
         s.shuffle.tiers[static_cast<size_t>(t)].bandwidth_mb_s;
+  // The shuffle options' limits, as the simulator computes them (one formula).
+  const sim::StepModel model(s);
   for (int t = 0; t < core::kNumTiers; ++t) {
     for (int c = 0; c < core::kNumCompressions; ++c) {
-      const double mb_per_record = s.record_bytes / 1e6 * s.shuffle.bytes_per_input_byte *
-                                   s.shuffle.codecs[static_cast<size_t>(c)].ratio;
-      env.shuffle_latency_ms[static_cast<size_t>(t * core::kNumCompressions + c)] =
-          s.latency.overhead_ms +
-          s.shuffle.ops_per_batch * s.shuffle.tiers[static_cast<size_t>(t)].latency_ms;
-      env.shuffle_cap_rps[static_cast<size_t>(t * core::kNumCompressions + c)] =
-          mb_per_record > 0 ? s.shuffle.tiers[static_cast<size_t>(t)].bandwidth_mb_s / mb_per_record
-                            : 1e300;
+      const auto i = static_cast<size_t>(t * core::kNumCompressions + c);
+      const auto tier = static_cast<core::Tier>(t);
+      const auto codec = static_cast<core::Compression>(c);
+      env.shuffle_cap_rps[i] = model.io_cap_rps(tier, codec);
+      env.shuffle_latency_ms[i] = model.fixed_latency_ms(tier, codec);
     }
   }
   return env;

@@ -61,6 +61,16 @@ class StepModel {
   double switch_pause_s(core::Tier from_tier, core::Compression from_codec, core::Tier tier,
                         core::Compression codec) const;
 
+  // What shuffle option (tier, codec) allows: the records/s its tier can move, and the fixed
+  // part of a batch's latency on it (overhead + tier round trips), ms. The safety envelope
+  // reads these through PolicyEnv (policy/registry.cpp: env_from).
+  double io_cap_rps(core::Tier tier, core::Compression codec) const {
+    return config(tier, codec).io_cap_rps;
+  }
+  double fixed_latency_ms(core::Tier tier, core::Compression codec) const {
+    return config(tier, codec).fixed_latency_ms;
+  }
+
   // $ for one executor alive (serving or provisioning) during one step.
   double executor_step_cost() const { return executor_step_cost_; }
   double step_s() const { return dt_; }
