@@ -1,7 +1,11 @@
 // The tiers against real servers started on loopback by the test: redis-server and S3Proxy
 // (which checks SigV4 signatures), plus the `prescale tier` binary end to end.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -11,8 +15,10 @@
 #include "stack_fixture.h"
 #include "tier/config.h"
 #include "tier/dir_store.h"
+#include "tier/local_server.h"
 #include "tier/redis_store.h"
 #include "tier/s3_store.h"
+#include "tier/server.h"
 #include "tier/tiered_store.h"
 
 namespace prescale::tier {
@@ -295,6 +301,203 @@ TEST(TierStoreIT, AdoptsTheSparkJobsRedisHashes) {
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->adopted, 0) << "its own copies are not adopted again";
   EXPECT_EQ(redis_cli(stack, "--raw EXISTS unrelated:key | grep -qx 1"), 0);
+}
+
+// Issue 15: a hot object (promoted into Redis by its reads) survives kill -9 of redis-server
+// and a restart that lost Redis's data: its durable copy stayed on disk.
+TEST(TierStoreIT, AHotObjectSurvivesKill9OfRedisEvenWhenRedisLosesItsData) {
+  auto redis = LocalServer::start(PRESCALE_SOURCE_DIR, "redis");
+  ASSERT_TRUE(redis.ok()) << redis.error().message;
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("prescale-it-kill-" + std::to_string(::getpid())))
+          .string();
+  std::filesystem::remove_all(dir);
+  std::array<std::unique_ptr<ObjectStore>, 3> tiers;
+  RedisOptions ro;
+  ro.url = "redis://127.0.0.1:" + std::to_string((*redis)->port());
+  ro.connect_timeout_ms = 200;
+  ro.retry_after_ms = 0;
+  tiers[kRedis] = std::move(*RedisStore::open(ro));
+  tiers[kDir] = std::move(*DirStore::open(dir + "/nvme", DirSync::kNone));
+  TieredOptions o;
+  o.catalog_path = dir + "/catalog.db";
+  o.rules.hot_per_hour = 10;
+  auto store = TieredStore::open(o, std::move(tiers));
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto& s = **store;
+  ASSERT_TRUE(s.put("hot", "hot data").ok());
+  ASSERT_TRUE(s.put("burst", "burst data").ok());
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(s.get("hot").ok());
+  auto t = s.tick();
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  ASSERT_EQ(s.row("hot")->value().tier, kRedis) << "read 100 times: promoted";
+  s.set_burst(true);
+  ASSERT_TRUE(s.put("burst", "burst data 2").ok());
+  ASSERT_EQ(s.row("burst")->value().tier, kRedis);
+  for (bool wipe : {false, true}) {
+    SCOPED_TRACE(wipe ? "restarted without its data" : "restarted with its AOF");
+    ASSERT_TRUE((*redis)->kill9());
+    EXPECT_EQ(**s.get("hot"), "hot data") << "Redis down: read from disk";
+    ASSERT_TRUE((*redis)->restart(wipe).ok());
+    auto g = s.get("hot");
+    ASSERT_TRUE(g.ok()) << g.error().message;
+    EXPECT_EQ(**g, "hot data");
+    auto b = s.get("burst");
+    ASSERT_TRUE(b.ok()) << b.error().message;
+    EXPECT_EQ(**b, "burst data 2");
+  }
+  EXPECT_EQ(*s.count_orphans(), 0);
+  std::filesystem::remove_all(dir);
+}
+
+// A raw connection to 127.0.0.1:port (the tests below need malformed and slow requests).
+int connect_raw(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+std::string exchange_raw(int port, const std::string& request) {
+  const int fd = connect_raw(port);
+  if (fd < 0) return "";
+  (void)!::write(fd, request.data(), request.size());
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+// Issue 15 item 4: the HTTP API with limits, against the real server on loopback.
+TEST(TierHttpIT, LimitsBodiesSlowClientsAndMalformedRequestsWithJsonErrors) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("prescale-it-http-" + std::to_string(::getpid())))
+          .string();
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const int port = free_port();
+  {
+    std::ofstream y(dir + "/tier.yaml");
+    y << "catalog: catalog.db\nport: " << port << "\ntick_ms: 50\nnvme:\n  dir: nvme\n"
+      << "  fsync: none\nhttp:\n  max_body_mb: 1\n  threads: 16\n  timeout_s: 2\n";
+  }
+  auto cfg = load_tier_config(dir + "/tier.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  auto store = open_store(*cfg);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  std::atomic<bool> stop{false};
+  std::thread server([&] { (void)serve(*cfg, store->get(), stop); });
+  struct Join {  // also when an ASSERT returns early
+    std::atomic<bool>& stop;
+    std::thread& t;
+    ~Join() {
+      stop = true;
+      if (t.joinable()) t.join();
+    }
+  } join{stop, server};
+  httplib::Client cli("127.0.0.1", port);
+  bool up = false;
+  for (int i = 0; i < 200 && !up; ++i) {
+    auto r = cli.Get("/healthz");
+    up = r && r->status == 200;
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(up);
+  auto is_json_error = [](const std::string& body) {
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    return !j.is_discarded() && j.contains("error") && j["error"].is_string();
+  };
+
+  // A body over http.max_body_mb: 413 with a JSON error, never buffered whole.
+  // (Raw: httplib's client gives up when the server answers before the body is sent.)
+  const std::string big = exchange_raw(
+      port, "PUT /objects/big HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000000\r\n\r\nxxxx");
+  EXPECT_EQ(big.rfind("HTTP/1.1 413", 0), 0u) << big;
+  EXPECT_NE(big.find("{\"error\":"), std::string::npos) << big;
+  auto chunked = cli.Put(
+      "/objects/chunked",
+      [](size_t offset, httplib::DataSink& sink) {
+        if (offset >= (3u << 20)) {
+          sink.done();
+          return true;
+        }
+        const std::string block(64 << 10, 'c');
+        return sink.write(block.data(), block.size());
+      },
+      "application/octet-stream");
+  if (chunked) EXPECT_EQ(chunked->status, 413) << "a chunked body has no Content-Length";
+  EXPECT_EQ(cli.Get("/objects/chunked")->status, 404);
+  // curl's default type (url-encoded) and no type at all: raw bytes, beyond 8 KB.
+  const std::string form(20'000, '=');
+  auto f = cli.Put("/objects/form", form, "application/x-www-form-urlencoded");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->status, 204) << f->body;
+  EXPECT_EQ(cli.Get("/objects/form")->body, form);
+  // POST /burst?on=1 without a body.
+  const std::string burst =
+      exchange_raw(port, "POST /burst?on=0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(burst.rfind("HTTP/1.1 204", 0), 0u) << burst;
+  // Two Content-Length headers.
+  const std::string dup = exchange_raw(
+      port,
+      "PUT /objects/dup HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc");
+  EXPECT_EQ(dup.rfind("HTTP/1.1 400", 0), 0u) << dup;
+  EXPECT_NE(dup.find("{\"error\":"), std::string::npos) << dup;
+  EXPECT_EQ(cli.Get("/objects/dup")->status, 404);
+  // Keys: over the limit is 400 (not 507), and every error has a JSON body.
+  for (const std::string& path :
+       {"/objects/" + std::string(1024, 'k'), "/objects/" + std::string(201, 'k')}) {
+    auto r = cli.Put(path, "v", "application/octet-stream");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400);
+    EXPECT_TRUE(is_json_error(r->body)) << r->body;
+  }
+  for (int i = 0; i < 4; ++i) {
+    auto r = i == 0   ? cli.Get("/objects/none")
+             : i == 1 ? cli.Get("/nowhere")
+             : i == 2 ? cli.Delete("/stats")
+                      : cli.Get("/burst");
+    ASSERT_TRUE(r);
+    EXPECT_GE(r->status, 400);
+    EXPECT_TRUE(is_json_error(r->body)) << r->status << " " << r->body;
+  }
+  EXPECT_EQ(cli.Delete("/stats")->status, 405);
+
+  // Twelve clients trickling a body one byte at a time: /healthz still answers at once.
+  std::vector<int> slow;
+  for (int i = 0; i < 12; ++i) {
+    const int fd = connect_raw(port);
+    ASSERT_GE(fd, 0);
+    const std::string head = "PUT /objects/slow" + std::to_string(i) +
+                             " HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\na";
+    (void)!::write(fd, head.data(), head.size());
+    slow.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  for (int i = 0; i < 3; ++i) {
+    for (int fd : slow) (void)!::write(fd, "a", 1);
+    const auto t0 = std::chrono::steady_clock::now();
+    httplib::Client h("127.0.0.1", port);
+    h.set_read_timeout(5, 0);
+    auto r = h.Get("/healthz");
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_LT(s, 1.0) << "healthz took " << s << " s under 12 slow clients";
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  for (int fd : slow) ::close(fd);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(TierCliIT, ServeHttpApiAndShortCrashTest) {

@@ -16,6 +16,7 @@
 #include "forecast/evaluate.h"
 #include "forecast/lstm_train.h"
 #include "live_cmds.h"
+#include "model_cmds.h"
 #include "policy/registry.h"
 #include "policy/rl_policy.h"
 #include "rl/trainer.h"
@@ -366,6 +367,8 @@ int main(int argc, char** argv) {
   auto* edge_cmd = prescale::cli::add_edge_command(app, &edge_args);
   prescale::cli::RaceArgs race_args;
   auto* race_cmd = prescale::cli::add_race_command(app, &race_args);
+  prescale::cli::ModelsArgs models_args;
+  auto* models_cmd = prescale::cli::add_models_command(app, &models_args);
   auto* tier_args = prescale::cli::add_tier_command(app);
 
   WorkloadArgs dw;
@@ -391,6 +394,7 @@ int main(int argc, char** argv) {
   if (*controller_cmd) return prescale::cli::run_controller_cmd(controller_config);
   if (*edge_cmd) return prescale::cli::run_edge_cmd(std::move(edge_args));
   if (*race_cmd) return prescale::cli::run_race_cmd(std::move(race_args));
+  if (*models_cmd) return prescale::cli::run_models_cmd(models_args);
   if (*tournament) return prescale::cli::run_tournament_cmd(tournament_args);
   if (*list) {
     for (const auto& info : prescale::policy::known_policies()) {
@@ -408,7 +412,9 @@ int main(int argc, char** argv) {
     for (const auto& [name, table] : s->policies) {
       bool known = false;
       for (const auto& info : prescale::policy::known_policies()) known |= info.name == name;
-      if (!known) return fail(s->source_file + ": policies." + name + ": unknown policy");
+      if (!known)
+        return fail((table.origin().empty() ? s->source_file : table.origin()) + ": policies." +
+                    name + ": unknown policy");
     }
     std::printf("%s: ok (%d steps of %g s, %s)\n", s->source_file.c_str(), s->steps, s->step_s,
                 s->source == prescale::sim::WorkloadSource::kTrace ? "trace" : "synthetic");

@@ -103,6 +103,8 @@ TierArgs* add_tier_command(CLI::App& app) {
                            "use this S3 server, AWS_* credentials (default: start S3Proxy)");
   a->crashtest->add_option("--dir", c.work_dir, "work directory (default: a temporary one)");
   a->crashtest->add_flag("--verbose", c.verbose, "one line per round on stderr");
+  a->crashtest->add_flag("--no-server-kills{false}", c.kill_servers,
+                         "kill only the worker, never the Redis and S3 servers it started");
   a->crashtest->add_option("--format", a->crash_format, "json")
       ->check(CLI::IsMember({"json"}))
       ->capture_default_str();

@@ -53,8 +53,14 @@ wait_name() {
 # port_open PORT: true when something accepts TCP connections on 127.0.0.1:PORT.
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# alive PIDFILE: true when the PID in the file is a running process.
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# alive PIDFILE: true when the PID in the file is a running process (a zombie is not: a
+# server killed with -9 whose reaper has not yet reaped it must count as stopped).
+alive() {
+  [ -f "$1" ] || return 1
+  local pid
+  pid=$(cat "$1")
+  kill -0 "$pid" 2>/dev/null && ! grep -qs "^State:[[:space:]]*Z" "/proc/$pid/status"
+}
 
 # wait_until SECONDS PIDFILE LOGFILE CMD...: polls CMD every 0.2 s until it succeeds; fails
 # early (with the log's tail) when the process dies, or after SECONDS.
@@ -98,7 +104,7 @@ stop_pid() {
   pid=$(cat "$pidfile")
   kill -TERM "$pid" 2>/dev/null || true
   local deadline=$((SECONDS + 30))
-  while kill -0 "$pid" 2>/dev/null; do
+  while kill -0 "$pid" 2>/dev/null && ! grep -qs "^State:[[:space:]]*Z" "/proc/$pid/status"; do
     if [ "$SECONDS" -ge "$deadline" ]; then
       log "$name (pid $pid) ignored TERM for 30 s: KILL"
       kill -KILL "$pid" 2>/dev/null || true

@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# A Redis server on loopback (Debian's redis-server), no persistence: redis.sh start|stop|status.
+# A Redis server on loopback (Debian's redis-server): redis.sh start|stop|status.
+# Persistence: AOF with appendfsync everysec (a kill -9 or power loss loses at most about the
+# last second of writes), no RDB snapshots. The tiered store never depends on it (a Redis copy
+# is never an object's only copy, docs/tier.md); it only keeps the hot copies warm across a
+# restart. Defence in depth, and what the Spark job's hashes rely on.
 # Environment: REDIS_PORT (6379), PRESCALE_RUN_DIR (log and PID file under redis/).
 source "$(dirname "$0")/lib.sh"
 
@@ -18,7 +22,7 @@ start() {
   command -v redis-server >/dev/null || die "redis-server is missing (scripts/install-deps.sh installs it)"
   port_open "$PORT" && die "127.0.0.1:$PORT is taken by another process (set REDIS_PORT)"
   mkdir -p "$RUN"
-  nohup redis-server --bind 127.0.0.1 --port "$PORT" --save '' --appendonly no \
+  nohup redis-server --bind 127.0.0.1 --port "$PORT" --save '' --appendonly yes --appendfsync everysec \
     --dir "$RUN" --logfile "$LOG" >/dev/null 2>&1 </dev/null &
   echo $! >"$PIDFILE"
   wait_until 20 "$PIDFILE" "$LOG" ping

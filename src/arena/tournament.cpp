@@ -36,8 +36,11 @@ core::Result<TournamentResult> run_tournament(const sim::Scenario& scenario,
     bool known = false;
     for (const auto& info : policy::known_policies()) known = known || info.name == name;
     if (!known) {
-      return core::Error{(scenario.source_file.empty() ? "scenario" : scenario.source_file) +
-                         ": policies." + name + ": unknown policy; see `prescale policies`"};
+      const std::string where = !table.origin().empty()        ? table.origin()
+                                : scenario.source_file.empty() ? std::string("scenario")
+                                                               : scenario.source_file;
+      return core::Error{where + ": policies." + name +
+                         ": unknown policy; see `prescale policies`"};
     }
   }
   // Validate every policy's parameters before running anything.

@@ -24,7 +24,15 @@ core::Result<std::unique_ptr<RdKafka::Conf>> make_conf(const KafkaProps& props) 
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string err;
   for (const auto& [k, v] : props) {
-    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) return kerr("property '" + k + "'", err);
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
+      // librdkafka quotes an invalid value in its message ("Invalid value \"...\" for ...").
+      const std::string hidden = "(value not shown)";
+      for (size_t at = 0; !v.empty() && (at = err.find(v, at)) != std::string::npos;) {
+        err.replace(at, v.size(), hidden);
+        at += hidden.size();
+      }
+      return kerr("property '" + k + "'", err);
+    }
   }
   return conf;
 }
@@ -72,6 +80,24 @@ core::Result<KafkaProps> parse_props(const std::vector<std::string>& items) {
     out[item.substr(0, eq)] = item.substr(eq + 1);
   }
   return out;
+}
+
+core::Status check_property(const std::string& key, const std::string& value) {
+  auto conf = make_conf({{key, value}});
+  if (!conf.ok()) return conf.error();
+  return core::Status::Ok();
+}
+
+core::Status check_props(const KafkaProps& props) {
+  KafkaProps probe_props = with_plane_defaults(props, Plane::kControl, /*consumer=*/false);
+  probe_props.erase("bootstrap.servers");  // a client with no broker to contact connects nowhere
+  probe_props["log_level"] = "0";          // and says nothing about having none
+  auto conf = make_conf(probe_props);
+  if (!conf.ok()) return conf.error();
+  std::string err;
+  std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf->get(), err));
+  if (!p) return kerr("the properties do not make a client", err);
+  return core::Status::Ok();
 }
 
 // ---------------------------------------------------------------------------------------

@@ -34,6 +34,17 @@ const char* to_string(Plane p);
 // socket.nagle.disable true, fetch.wait.max.ms 10 (consumers).
 KafkaProps with_plane_defaults(const KafkaProps& props, Plane plane, bool consumer);
 
+// Checks one property as librdkafka would set it (rd_kafka_conf_set): unknown names and
+// invalid values are errors carrying librdkafka's own message, which names the property but
+// never echoes the value (it may be a secret such as sasl.password).
+core::Status check_property(const std::string& key, const std::string& value);
+
+// Checks a whole property set: each property, then whether librdkafka can build a client
+// from it with the plane defaults (some errors, such as an unreadable ssl.ca.location or a
+// SASL mechanism this build lacks, appear only then). No connection is made. A failure is a
+// configuration error that retrying cannot cure.
+core::Status check_props(const KafkaProps& props);
+
 // Parses `KEY=VALUE` strings (the CLI's repeated --kafka option); errors name the item.
 core::Result<KafkaProps> parse_props(const std::vector<std::string>& items);
 

@@ -38,6 +38,22 @@ TEST(Kafka, UnknownPropertyIsNamedButItsValueIsNot) {
   EXPECT_EQ(p.error().message.find("s3cr3t"), std::string::npos);
 }
 
+TEST(Kafka, CheckPropertyRefusesAnInvalidValueWithoutEchoingIt) {
+  EXPECT_TRUE(check_property("acks", "all").ok());
+  const core::Status st = check_property("security.protocol", "s3cr3t");
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("'security.protocol'"), std::string::npos) << st.message();
+  EXPECT_EQ(st.message().find("s3cr3t"), std::string::npos) << st.message();
+  // A value that occurs in the redaction itself still terminates.
+  EXPECT_FALSE(check_property("security.protocol", "value").ok());
+}
+
+TEST(Kafka, CheckPropsFindsWhatOnlyClientCreationRejects) {
+  EXPECT_TRUE(check_props({{"bootstrap.servers", "127.0.0.1:9"}}).ok());
+  EXPECT_FALSE(
+      check_props({{"security.protocol", "ssl"}, {"ssl.ca.location", "/nonexistent"}}).ok());
+}
+
 TEST(Kafka, ProbeFailsClearlyWhenNoBrokerAnswers) {
   // Port 9 (discard) on loopback: nothing listens there in the test environment.
   auto r = probe({{"bootstrap.servers", "127.0.0.1:9"}}, 600);

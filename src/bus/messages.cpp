@@ -20,7 +20,7 @@ core::Result<json> open(const std::string& text, const std::string& type) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
     return bad(type, std::string("not JSON (") + e.what() + ")");
   }
   if (!j.is_object()) return bad(type, "not a JSON object");
@@ -382,7 +382,7 @@ core::Result<std::string> message_type(const std::string& text) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
     return core::Error{std::string("message: not JSON (") + e.what() + ")"};
   }
   if (!j.is_object()) return core::Error{"message: not a JSON object"};

@@ -100,6 +100,9 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         BadCase{"{\"v\":1,\"type\":\"burst_signal\"", "not JSON"},
         BadCase{"[1,2]", "not a JSON object"},
+        // nlohmann throws out_of_range (not parse_error) on a number it cannot hold.
+        BadCase{"{\"v\":1,\"type\":\"burst_signal\"," SIGNAL_FIELDS ",\"forecast\":1e999}",
+                "not JSON"},
         BadCase{"{\"v\":2,\"type\":\"burst_signal\"," SIGNAL_FIELDS "}", "version 2"},
         BadCase{"{\"type\":\"burst_signal\"," SIGNAL_FIELDS "}", "'v'"},
         BadCase{"{\"v\":1,\"type\":\"progress\"," SIGNAL_FIELDS "}", "type is 'progress'"},
@@ -119,6 +122,12 @@ INSTANTIATE_TEST_SUITE_P(
                 "\"horizon_s\":60,\"forecast\":5,\"baseline\":1,\"burst\":2,\"confidence\":0.5}",
                 "'burst'"},
         BadCase{"{\"v\":1,\"type\":\"burst_signal\"," SIGNAL_FIELDS ",\"sig\":\"xyz\"}", "'sig'"}));
+
+TEST(Messages, AnOverflowingNumberIsAnErrorNotAnAbort) {
+  EXPECT_FALSE(message_type("{\"v\":1,\"type\":\"x\",\"n\":1e999}").ok());
+  EXPECT_FALSE(decode_progress("{\"v\":1,\"type\":\"progress\",\"ts_ms\":-1e999}").ok());
+  EXPECT_FALSE(decode_scale_to("{\"v\":1e400}").ok());
+}
 
 TEST(Messages, ScaleToRejectsAnUnknownTier) {
   auto r = decode_scale_to(

@@ -1,6 +1,8 @@
 #include "control/controller.h"
 
-#include <yaml-cpp/yaml.h>
+#include "core/yaml.h"
+#include "policy/registry.h"
+#include "sim/scenario.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,144 +16,101 @@ namespace prescale::control {
 
 namespace {
 
-struct YamlReader {
-  std::string file;
-  std::string error;
-  YAML::Node root;
-  std::set<std::string> known;  // the top-level settings this loader reads
+// The policies a controller can run: every known one but the oracle (it needs the future).
+std::string live_policy_list() {
+  std::string list;
+  for (const auto& info : policy::known_policies()) {
+    if (info.name != "oracle") list += (list.empty() ? "" : ", ") + info.name;
+  }
+  return list;
+}
 
-  std::string where(const YAML::Node& n, const std::string& field) const {
-    return file + ":" + std::to_string(n.Mark().line + 1) + ": " + field;
+bool is_live_policy(const std::string& name) {
+  if (name == "oracle") return false;
+  for (const auto& info : policy::known_policies()) {
+    if (info.name == name) return true;
   }
-  void fail(const YAML::Node& n, const std::string& field, const std::string& expected) {
-    if (error.empty()) error = where(n, field) + ": expected " + expected;
-  }
-  template <class T>
-  void scalar(const YAML::Node& parent, const char* key, T* out, const std::string& expected) {
-    if (parent.is(root)) known.insert(key);
-    const YAML::Node n = parent[key];
-    if (!n) return;  // keep the default
-    try {
-      if (!n.IsScalar()) throw YAML::Exception(n.Mark(), "not a scalar");
-      *out = n.as<T>();
-    } catch (const YAML::Exception&) {
-      fail(n, key, expected);
-    }
-  }
-  YAML::Node section(const char* key) {
-    known.insert(key);
-    return root[key];
-  }
-  // After every read: a top-level key nobody read is a typo. It is reported before any
-  // value error.
-  void check_unknown() {
-    std::string list;
-    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-    for (const auto& kv : root) {
-      const auto key = kv.first.as<std::string>();
-      if (!known.count(key)) {
-        error = where(kv.first, key) + ": expected a known setting (" + list + ")";
+  return false;
+}
+
+void read_settings(core::YamlMap& r, ControllerConfig* c) {
+  r.text("policy", &c->policy);
+  r.text("scenario", &c->scenario);
+  r.choice("context", &c->context, &core::parse_context, "healthcare|balanced|budget");
+  r.integer("tick_ms", &c->tick_ms, 10, 3'600'000);
+  r.integer("min_executors", &c->min_executors, 0, sim::kMaxExecutors);
+  r.integer("max_executors", &c->max_executors, 1, sim::kMaxExecutors);
+  r.integer("initial_executors", &c->initial_executors, 0, sim::kMaxExecutors);
+  r.integer("metrics_stale_ms", &c->metrics_stale_ms, 1, 86'400'000);
+  r.integer("signal_stale_ms", &c->signal_stale_ms, 1, 86'400'000);
+  r.integer("signal_window_ms", &c->signal_window_ms, 1, 86'400'000);
+  r.integer("scale_down_stabilization_ms", &c->scale_down_stabilization_ms, 0, 86'400'000);
+  r.number("record_bytes", &c->record_bytes, 1, 1e9);
+  r.number("trigger_ms", &c->trigger_ms, 1, 3'600'000);
+  r.number("records_per_message", &c->records_per_message, 1, 1e6);
+  r.number("sla_ms", &c->sla_ms, 0, 86'400'000);
+  r.text("keys_file", &c->keys_file);
+  r.section("topics", [&](core::YamlMap& t) {
+    t.text("metadata", &c->metadata_topic);
+    t.text("metrics", &c->metrics_topic);
+    t.text("control", &c->control_topic);
+  });
+  r.section("http", [&](core::YamlMap& h) {
+    h.text("listen", &c->http_listen);
+    h.integer("port", &c->http_port, 0, 65535);
+  });
+  r.text("tier_metrics_url", &c->tier_metrics_url);
+  r.section("kafka", [&](core::YamlMap& k) {
+    k.scalars([&](const std::string& key, const std::string& value, const std::string&) {
+      // librdkafka's message names the property; the value is never echoed (a secret?).
+      if (core::Status st = bus::check_property(key, value); !st.ok()) {
+        k.fail_at(key.c_str(), st.message());
         return;
       }
-    }
+      c->kafka[key] = value;
+    });
+  });
+}
+
+// The checks across fields, each naming the line of the field it blames.
+void check_settings(core::YamlMap& r, const ControllerConfig& c) {
+  if (!is_live_policy(c.policy)) {
+    r.fail_at("policy", "got " + core::echo(c.policy) + ", expected one of: " + live_policy_list() +
+                            (c.policy == "oracle" ? " (the oracle needs the future)" : ""));
   }
-};
+  if (c.max_executors < c.min_executors) {
+    r.fail_at("max_executors", std::to_string(c.max_executors) + " is below min_executors (" +
+                                   std::to_string(c.min_executors) + ")");
+  }
+  if (c.initial_executors < c.min_executors || c.initial_executors > c.max_executors) {
+    r.fail_at("initial_executors", std::to_string(c.initial_executors) +
+                                       " is outside [min_executors, max_executors] = [" +
+                                       std::to_string(c.min_executors) + ", " +
+                                       std::to_string(c.max_executors) + "]");
+  }
+  if (!c.tier_metrics_url.empty() &&
+      (c.tier_metrics_url.rfind("http://", 0) != 0 || c.tier_metrics_url.size() <= 7)) {
+    r.fail_at("tier_metrics_url",
+              "got " + core::echo(c.tier_metrics_url) + ", expected http://HOST:PORT/PATH");
+  }
+  if (c.keys_file.empty()) r.fail_at("keys_file", "missing (edge signals must be verified)");
+  if (!c.kafka.count("bootstrap.servers")) r.fail_at("kafka", "bootstrap.servers: missing");
+}
 
 }  // namespace
 
 core::Result<ControllerConfig> load_config(const std::string& path) {
   YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    return core::Error{path + ": cannot read the file"};
-  } catch (const YAML::ParserException& e) {
-    return core::Error{path + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML: " + e.msg};
-  }
+  if (core::Status st = core::load_yaml_file(path, &root); !st.ok()) return st.error();
   if (!root.IsMap()) return core::Error{path + ": expected a mapping of settings"};
   ControllerConfig c;
   c.source = path;
-  YamlReader r{path, "", root, {}};
-  r.scalar(root, "policy", &c.policy, "a policy name (prescale policies)");
-  r.scalar(root, "scenario", &c.scenario, "a scenario name or file");
-  std::string context = std::string(core::to_string(c.context));
-  r.scalar(root, "context", &context, "healthcare|balanced|budget");
-  if (auto ctx = core::parse_context(context))
-    c.context = *ctx;
-  else
-    r.fail(root["context"], "context", "healthcare|balanced|budget");
-  r.scalar(root, "tick_ms", &c.tick_ms, "milliseconds (an integer)");
-  r.scalar(root, "min_executors", &c.min_executors, "an integer");
-  r.scalar(root, "max_executors", &c.max_executors, "an integer");
-  r.scalar(root, "initial_executors", &c.initial_executors, "an integer");
-  r.scalar(root, "metrics_stale_ms", &c.metrics_stale_ms, "milliseconds (an integer)");
-  r.scalar(root, "signal_stale_ms", &c.signal_stale_ms, "milliseconds (an integer)");
-  r.scalar(root, "signal_window_ms", &c.signal_window_ms, "milliseconds (an integer)");
-  r.scalar(root, "scale_down_stabilization_ms", &c.scale_down_stabilization_ms,
-           "milliseconds (an integer)");
-  r.scalar(root, "record_bytes", &c.record_bytes, "bytes (a number)");
-  r.scalar(root, "trigger_ms", &c.trigger_ms, "milliseconds (a number)");
-  r.scalar(root, "records_per_message", &c.records_per_message, "readings per Kafka message");
-  r.scalar(root, "sla_ms", &c.sla_ms, "milliseconds (a number; 0 = the scenario's)");
-  r.scalar(root, "keys_file", &c.keys_file, "a path");
-  if (const YAML::Node t = r.section("topics")) {
-    if (!t.IsMap()) r.fail(t, "topics", "a mapping (metadata, metrics, control)");
-    r.scalar(t, "metadata", &c.metadata_topic, "a topic name");
-    r.scalar(t, "metrics", &c.metrics_topic, "a topic name");
-    r.scalar(t, "control", &c.control_topic, "a topic name");
-  }
-  if (const YAML::Node h = r.section("http")) {
-    if (!h.IsMap()) r.fail(h, "http", "a mapping (listen, port)");
-    r.scalar(h, "listen", &c.http_listen, "an address");
-    r.scalar(h, "port", &c.http_port, "a port (0 = none)");
-  }
-  r.scalar(root, "tier_metrics_url", &c.tier_metrics_url,
-           "the tier server's metrics URL (http://HOST:PORT/metrics)");
-  if (const YAML::Node k = r.section("kafka")) {
-    if (!k.IsMap()) {
-      r.fail(k, "kafka", "a mapping of librdkafka properties");
-    } else {
-      for (const auto& kv : k) {
-        if (!kv.second.IsScalar()) {
-          r.fail(kv.second, "kafka." + kv.first.as<std::string>(), "a scalar");
-          continue;
-        }
-        c.kafka[kv.first.as<std::string>()] = kv.second.as<std::string>();
-      }
-    }
-  }
-  r.check_unknown();
-  if (!r.error.empty()) return core::Error{r.error};
-  auto range = [&](const char* field, double v, double lo, double hi) {
-    if (r.error.empty() && !(v >= lo && v <= hi)) {
-      std::ostringstream os;
-      os << path << ": " << field << ": " << v << " is out of range [" << lo << ", " << hi << "]";
-      r.error = os.str();
-    }
-  };
-  range("tick_ms", static_cast<double>(c.tick_ms), 10, 3'600'000);
-  range("min_executors", c.min_executors, 0, 10'000);
-  range("max_executors", c.max_executors, std::max(1, c.min_executors), 10'000);
-  range("initial_executors", c.initial_executors, c.min_executors, c.max_executors);
-  range("metrics_stale_ms", static_cast<double>(c.metrics_stale_ms), 1, 86'400'000);
-  range("signal_stale_ms", static_cast<double>(c.signal_stale_ms), 1, 86'400'000);
-  range("signal_window_ms", static_cast<double>(c.signal_window_ms), 1, 86'400'000);
-  range("scale_down_stabilization_ms", static_cast<double>(c.scale_down_stabilization_ms), 0,
-        86'400'000);
-  range("record_bytes", c.record_bytes, 1, 1e9);
-  range("trigger_ms", c.trigger_ms, 1, 3'600'000);
-  range("records_per_message", c.records_per_message, 1, 1e6);
-  range("sla_ms", c.sla_ms, 0, 86'400'000);
-  range("http.port", c.http_port, 0, 65535);
-  if (r.error.empty() && !c.tier_metrics_url.empty() &&
-      (c.tier_metrics_url.rfind("http://", 0) != 0 || c.tier_metrics_url.size() <= 7))
-    r.error = path + ": tier_metrics_url: expected http://HOST:PORT/PATH, got '" +
-              c.tier_metrics_url + "'";
-  if (r.error.empty() && c.keys_file.empty())
-    r.error = path + ": keys_file: missing (edge signals must be verified)";
-  if (r.error.empty() && !c.kafka.count("bootstrap.servers"))
-    r.error = path + ": kafka.bootstrap.servers: missing";
-  if (!r.error.empty()) return core::Error{r.error};
+  std::string error;
+  core::YamlMap r(root, path, "", &error);
+  read_settings(r, &c);
+  r.finish();
+  check_settings(r, c);
+  if (!error.empty()) return core::Error{error};
   return c;
 }
 

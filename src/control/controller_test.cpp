@@ -86,7 +86,7 @@ TEST(ControllerConfig, LoadsEveryFieldAndPassesKafkaThrough) {
 }
 
 struct BadConfig {
-  std::string text, fragment;
+  std::string text, fragment, second_fragment = "";
 };
 
 class BadConfigs : public testing::TestWithParam<BadConfig> {};
@@ -96,31 +96,82 @@ TEST_P(BadConfigs, NameTheFileLineAndField) {
   auto c = load_config(path);
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().message.find(GetParam().fragment), std::string::npos) << c.error().message;
+  EXPECT_NE(c.error().message.find(GetParam().second_fragment), std::string::npos)
+      << c.error().message;
   EXPECT_EQ(c.error().message.rfind(path, 0), 0u) << c.error().message;
+  EXPECT_LT(c.error().message.size(), 600u);  // values are echoed truncated
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Table, BadConfigs,
-    testing::Values(BadConfig{"policy: [hpa\n", "malformed YAML"},
-                    BadConfig{"policy: hpa\ntick_ms: fast\n", ":2: tick_ms: expected milliseconds"},
-                    BadConfig{"policy: hpa\nticks: 5\n", ":2: ticks: expected a known setting"},
-                    BadConfig{"context: urgent\n", "context: expected healthcare|balanced|budget"},
-                    BadConfig{"tick_ms: 1\nkeys_file: k\nkafka: {bootstrap.servers: x}\n",
-                              "tick_ms: 1 is out of range"},
-                    BadConfig{"min_executors: 5\nmax_executors: 2\n",
-                              "max_executors: 2 is out of range"},
-                    BadConfig{"kafka: {bootstrap.servers: x}\n", "keys_file: missing"},
-                    BadConfig{"keys_file: k\n", "kafka.bootstrap.servers: missing"},
-                    BadConfig{"tier_metrics_url: ftp://t/metrics\nkeys_file: k\nkafka: "
-                              "{bootstrap.servers: x}\n",
-                              "tier_metrics_url: expected http://HOST:PORT/PATH"}));
+    testing::Values(
+        BadConfig{"policy: [hpa\n", "malformed YAML"},
+        BadConfig{"policy: hpa\ntick_ms: fast\n", ":2: tick_ms: got 'fast', expected an integer"},
+        BadConfig{"policy: hpa\nticks: 5\n", ":2: ticks: unknown field; expected one of: policy"},
+        BadConfig{"context: urgent\n", ":1: context: got 'urgent', expected healthcare|balanced"},
+        BadConfig{"tick_ms: 1\nkeys_file: k\nkafka: {bootstrap.servers: x}\n",
+                  ":1: tick_ms: got '1', expected an integer in [10, 3600000]"},
+        BadConfig{"min_executors: 5\nmax_executors: 2\n",
+                  ":2: max_executors: 2 is below min_executors (5)"},
+        BadConfig{"kafka: {bootstrap.servers: x}\n", "keys_file: missing"},
+        BadConfig{"keys_file: k\n", "kafka: bootstrap.servers: missing"},
+        BadConfig{"tier_metrics_url: ftp://t/metrics\nkeys_file: k\nkafka: "
+                  "{bootstrap.servers: x}\n",
+                  ":1: tier_metrics_url: got 'ftp://t/metrics', expected http://HOST:PORT/PATH"},
+        // yaml-cpp used to throw out of the loader on each of these three (abort, exit 134).
+        BadConfig{"policy: hpa\ntopics: x\n", ":2: topics: got 'x', expected a mapping"},
+        BadConfig{"policy: hpa\nhttp: 5\n", ":2: http: got '5', expected a mapping"},
+        BadConfig{"policy: hpa\n[a, b]: 1\n",
+                  ":2: expected a plain name as the key, got a sequence"},
+        BadConfig{"policy: hpa\nkafka: {bootstrap.servers: x, acks: 1, acks: all}\n",
+                  ":2: 'acks': duplicate key"},
+        BadConfig{"policy: hpa\nrecord_bytes: .nan\n", ":2: record_bytes: got '.nan'"},
+        BadConfig{"policy: hpa\nsla_ms: .inf\n", ":2: sla_ms: got '.inf'"},
+        BadConfig{"policy: hpa\nmax_executors: 100000\n", ":2: max_executors: got '100000'"},
+        BadConfig{"policy: hpa\ntick_ms: " + std::string(1'000'000, '9') + "\n",
+                  ":2: tick_ms: got '99999", "(1000000 bytes)', expected an integer"},
+        // The line of the policy, and a list without the oracle, which is refused.
+        BadConfig{"keys_file: k\npolicy: magic\n",
+                  ":2: policy: got 'magic', expected one of: fixed, hpa"},
+        BadConfig{"keys_file: k\npolicy: oracle\n", ":2: policy: got 'oracle'"},
+        // librdkafka's own message, with the property's line; never the value (a secret?).
+        BadConfig{"keys_file: k\nkafka:\n  bootstrap.servers: x\n  no.such.property: 1\n",
+                  ":4: kafka.no.such.property: kafka: property 'no.such.property'"},
+        BadConfig{"keys_file: k\nkafka:\n  bootstrap.servers: x\n  security.protocol: sekret\n",
+                  ":4: kafka.security.protocol: kafka: property 'security.protocol'"}));
+
+TEST(ControllerConfig, ThePolicyListOffersNoOracle) {
+  auto c = load_config(write_temp("magic.yaml", config_text("magic")));
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message.find("oracle"), std::string::npos) << c.error().message;
+}
+
+TEST(ControllerConfig, ErrorsNeverEchoAKafkaValue) {
+  auto d = load_config(write_temp("secret2.yaml",
+                                  "policy: hpa\nkeys_file: k\nkafka:\n  bootstrap.servers: x\n  "
+                                  "security.protocol: hunter2-secret\n"));
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().message.find("hunter2"), std::string::npos) << d.error().message;
+}
+
+TEST(Controller, PropertiesThatMakeNoClientAreAConfigError) {
+  auto cfg =
+      load_config(write_temp("ca.yaml", config_text("hpa",
+                                                    "  security.protocol: ssl\n  ssl.ca.location: "
+                                                    "/nonexistent/ca.pem\n")));
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;  // each property alone is valid
+  auto c = make_controller(*cfg);
+  ASSERT_FALSE(c.ok());  // exit 2 at start-up, not retried forever
+  EXPECT_NE(c.error().message.find(".yaml: kafka: the properties do not make a client"),
+            std::string::npos)
+      << c.error().message;
+}
 
 TEST(Controller, TheOracleIsRefused) {
   auto cfg = load_config(write_temp("o.yaml", config_text("oracle")));
-  ASSERT_TRUE(cfg.ok());
-  auto c = make_controller(*cfg);
-  ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.error().message.find("the oracle needs the future"), std::string::npos);
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.error().message.find(":1: policy: got 'oracle'"), std::string::npos);
+  EXPECT_NE(cfg.error().message.find("the oracle needs the future"), std::string::npos);
 }
 
 TEST(Controller, HoldsWithoutFreshMetrics) {

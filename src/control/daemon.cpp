@@ -95,6 +95,10 @@ void poll_tier(const std::string& url, std::int64_t tick_ms, Dashboard& dash,
 core::Result<std::unique_ptr<Controller>> make_controller(const ControllerConfig& cfg) {
   if (cfg.policy == "oracle")
     return core::Error{cfg.source + ": policy: the oracle needs the future; pick another policy"};
+  // Properties that are each valid may still not make a client (an unreadable CA file):
+  // a configuration error, which retrying in run_controller() could never cure.
+  if (core::Status st = bus::check_props(cfg.kafka); !st.ok())
+    return core::Error{cfg.source + ": " + st.message()};
   auto scenario = sim::load_scenario(cfg.scenario);
   if (!scenario.ok()) return scenario.error();
   scenario->cluster.min_executors = cfg.min_executors;

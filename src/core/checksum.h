@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 namespace prescale::core {
 
@@ -15,10 +16,17 @@ class Fnv1a64 {
   void add(float f) {
     unsigned char bytes[sizeof(float)];
     std::memcpy(bytes, &f, sizeof f);
-    for (unsigned char c : bytes) {
-      h_ ^= c;
-      h_ *= 1099511628211ULL;
-    }
+    for (unsigned char c : bytes) byte(c);
+  }
+  // Integers as 8 little-endian bytes, whatever the platform.
+  void add_int(std::int64_t v) {
+    auto u = static_cast<std::uint64_t>(v);
+    for (int i = 0; i < 8; ++i) byte(static_cast<unsigned char>(u >> (8 * i)));
+  }
+  // Length first, so that ("ab", "c") and ("a", "bc") differ.
+  void add_text(std::string_view s) {
+    add_int(static_cast<std::int64_t>(s.size()));
+    for (char c : s) byte(static_cast<unsigned char>(c));
   }
   std::string hex() const {
     char buf[17];
@@ -27,6 +35,10 @@ class Fnv1a64 {
   }
 
  private:
+  void byte(unsigned char c) {
+    h_ ^= c;
+    h_ *= 1099511628211ULL;
+  }
   std::uint64_t h_ = 1469598103934665603ULL;
 };
 

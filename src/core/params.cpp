@@ -20,7 +20,7 @@ std::string ParamTable::prefix(const std::string& key, const Entry& entry) const
 
 void ParamTable::fail(const std::string& key, const Entry& entry, const std::string& expected) {
   if (!first_error_.empty()) return;
-  first_error_ = prefix(key, entry) + ": got '" + entry.value + "', expected " + expected;
+  first_error_ = prefix(key, entry) + ": got " + echo(entry.value) + ", expected " + expected;
 }
 
 double ParamTable::get_double(const std::string& key, double fallback, double min, double max) {

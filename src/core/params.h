@@ -17,12 +17,15 @@ namespace prescale::core {
 
 class ParamTable {
  public:
-  // `scope` names the table in messages, e.g. "policies.hpa".
-  explicit ParamTable(std::string scope = "") : scope_(std::move(scope)) {}
+  // `scope` names the table in messages, e.g. "policies.hpa"; `origin` is where the table
+  // itself was written ("scenarios/seed.yaml:86"), for errors about the whole table.
+  explicit ParamTable(std::string scope = "", std::string origin = "")
+      : scope_(std::move(scope)), origin_(std::move(origin)) {}
 
   void set(const std::string& key, std::string value, std::string where = "");
   bool has(const std::string& key) const { return entries_.count(key) != 0; }
   const std::string& scope() const { return scope_; }
+  const std::string& origin() const { return origin_; }
 
   double get_double(const std::string& key, double fallback, double min, double max);
   int get_int(const std::string& key, int fallback, int min, int max);
@@ -47,6 +50,7 @@ class ParamTable {
   std::string prefix(const std::string& key, const Entry& entry) const;
 
   std::string scope_;
+  std::string origin_;
   std::map<std::string, Entry> entries_;
   std::vector<std::string> known_;
   std::string first_error_;

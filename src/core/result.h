@@ -3,7 +3,9 @@
 // place (file:line, field) and what was expected.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -12,6 +14,11 @@ namespace prescale::core {
 struct Error {
   std::string message;
 };
+
+// A value quoted for an error message: 'value', or its first `limit` bytes and the whole
+// size ('aaaa…(5242880 bytes)'), so one bad 5 MB line does not become 5 MB of stderr. The
+// cut never splits a UTF-8 sequence.
+std::string echo(std::string_view value, std::size_t limit = 80);
 
 // Result<T> holds either a value or an Error. Accessing the wrong side is a programming
 // error (checked by assert-like terminate), so callers test ok() first.

@@ -1,10 +1,12 @@
 #include "forecast/lstm.h"
 
+#include <cfloat>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "core/checksum.h"
 #include "core/files.h"
@@ -31,7 +33,11 @@ core::Error bad(const std::string& origin, const std::string& what) {
 
 }  // namespace
 
-std::string lstm_checksum(const LstmModel& m) {
+namespace {
+
+// Version 1 and 2 files: the numbers, and a residual model's baseline (one number per
+// character); window, period, horizon, hidden and trace were not covered.
+std::string legacy_checksum(const LstmModel& m) {
   core::Fnv1a64 f;
   f.add(m.mean);
   f.add(m.std);
@@ -41,11 +47,143 @@ std::string lstm_checksum(const LstmModel& m) {
   for (Eigen::Index i = 0; i < m.head_w.size(); ++i) f.add(m.head_w[i]);
   f.add(m.head_b);
   if (m.residual()) {
-    // Version 2: the baseline's name and parameters too (one number per character).
     for (char c : m.base) f.add(static_cast<float>(static_cast<unsigned char>(c)));
     f.add(-1.0f);
     for (char c : m.base_params) f.add(static_cast<float>(static_cast<unsigned char>(c)));
   }
+  return f.hex();
+}
+
+// An integer field in [min, max] (nlohmann's get<int> would wrap 2^40 or cast 1e300).
+core::Result<int> int_in(const json& j, const char* key, int min, int max,
+                         const std::string& origin) {
+  const json& v = j.at(key);
+  if (!v.is_number_integer() || v.get<std::int64_t>() < min || v.get<std::int64_t>() > max ||
+      (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max))) {
+    return bad(origin, std::string(key) + ": expected an integer in [" + std::to_string(min) +
+                           ", " + std::to_string(max) + "]");
+  }
+  return static_cast<int>(v.get<std::int64_t>());
+}
+
+// Finite and within float range (a cast of 1e300 to float is undefined).
+bool fits_float(double d) { return std::isfinite(d) && std::fabs(d) <= FLT_MAX; }
+
+core::Result<float> finite_float(const json& j, const char* key, const std::string& origin) {
+  const json& v = j.at(key);
+  if (!v.is_number() || !fits_float(v.get<double>()))
+    return bad(origin, std::string(key) + ": expected a finite number");
+  return v.get<float>();
+}
+
+core::Result<LstmModel> parse_fields(const json& j, int version, const std::string& origin) {
+  LstmModel m;
+  m.trace = j.at("trace").get<std::string>();
+  for (auto [key, out, lo, hi] : {std::tuple{"horizon", &m.horizon, 1, kMaxLstmHorizon},
+                                  std::tuple{"window", &m.window, 1, kMaxLstmWindow},
+                                  std::tuple{"period", &m.period, 2, kMaxLstmPeriod},
+                                  std::tuple{"hidden", &m.hidden, 1, kMaxLstmHidden}}) {
+    auto v = int_in(j, key, lo, hi, origin);
+    if (!v.ok()) return v.error();
+    *out = *v;
+  }
+  auto mean = finite_float(j, "mean", origin);
+  if (!mean.ok()) return mean.error();
+  auto stdv = finite_float(j, "std", origin);
+  if (!stdv.ok()) return stdv.error();
+  m.mean = *mean;
+  m.std = *stdv;
+  if (!(m.std > 0)) return bad(origin, "std: expected a number > 0");
+  // Version 2 is always residual; version 3 is when it names a base.
+  if (version == 2 || (version == kLstmVersion && j.contains("base"))) {
+    m.base = j.at("base").get<std::string>();
+    m.base_params = j.at("base_params").get<std::string>();
+    if (m.base.empty()) return bad(origin, "a residual model needs a base forecaster");
+    if (auto f = make_baseline(m.base, m.period, m.base_params); !f.ok())
+      return bad(origin, f.error().message);
+  }
+  const int g = 4 * m.hidden;
+  auto floats = [&](const char* key, size_t n) -> core::Result<std::vector<float>> {
+    const json& a = j.at(key);
+    if (!a.is_array() || a.size() != n) {
+      return bad(origin, std::string(key) + ": expected " + std::to_string(n) + " numbers");
+    }
+    std::vector<float> v;
+    v.reserve(n);
+    for (const auto& x : a) {
+      if (!x.is_number() || !fits_float(x.get<double>()))
+        return bad(origin, std::string(key) + ": not finite");
+      v.push_back(x.get<float>());
+    }
+    return v;
+  };
+  auto ih = floats("w_ih", static_cast<size_t>(g) * static_cast<size_t>(m.inputs()));
+  if (!ih.ok()) return ih.error();
+  auto hh = floats("w_hh", static_cast<size_t>(g) * static_cast<size_t>(m.hidden));
+  if (!hh.ok()) return hh.error();
+  auto b = floats("b", static_cast<size_t>(g));
+  if (!b.ok()) return b.error();
+  auto hw = floats("head_w", static_cast<size_t>(m.hidden));
+  if (!hw.ok()) return hw.error();
+  using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  m.w_ih = Eigen::Map<RowMajor>(ih->data(), g, m.inputs());
+  m.w_hh = Eigen::Map<RowMajor>(hh->data(), g, m.hidden);
+  m.b = Eigen::Map<Eigen::VectorXf>(b->data(), g);
+  m.head_w = Eigen::Map<Eigen::VectorXf>(hw->data(), m.hidden);
+  auto head_b = finite_float(j, "head_b", origin);
+  if (!head_b.ok()) return head_b.error();
+  m.head_b = *head_b;
+  if (auto t = j.find("training"); t != j.end()) {
+    if (!t->is_object()) return bad(origin, "training: expected a JSON object");
+    m.training_json = t->dump();
+  }
+  return m;
+}
+
+// Parses and checks the checksum by the rules of the file's version; versions 1 and 2
+// only when `accept_legacy` (upgrade_lstm).
+core::Result<LstmModel> parse_checked(const std::string& text, const std::string& origin,
+                                      bool accept_legacy) {
+  try {
+    const json j = json::parse(text);
+    if (!j.is_object()) return bad(origin, "top level is not an object");
+    if (j.at("format").get<std::string>() != "prescale-lstm")
+      return bad(origin, "format is not 'prescale-lstm'");
+    auto version = int_in(j, "version", 1, kLstmVersion, origin);
+    if (!version.ok()) return version.error();
+    if (*version < kLstmVersion && !accept_legacy) {
+      return bad(origin, "version " + std::to_string(*version) +
+                             ", whose checksum leaves window, period, horizon and hidden "
+                             "unprotected; expected version 3 (run `prescale models upgrade " +
+                             origin + "` once: it checks the old checksum and rewrites the file)");
+    }
+    auto m = parse_fields(j, *version, origin);
+    if (!m.ok()) return m.error();
+    const std::string sum = j.at("checksum").get<std::string>();
+    if (sum != (*version < kLstmVersion ? legacy_checksum(*m) : lstm_checksum(*m)))
+      return bad(origin, "checksum mismatch: the file is corrupted or was edited");
+    return m;
+  } catch (const json::exception& e) {  // parse_error, out_of_range (1e999), type_error
+    return bad(origin, std::string("missing, mistyped or unreadable field (") + e.what() + ")");
+  }
+}
+
+}  // namespace
+
+std::string lstm_checksum(const LstmModel& m) {
+  core::Fnv1a64 f;
+  f.add_int(kLstmVersion);
+  f.add_text(m.trace);
+  for (int v : {m.horizon, m.window, m.period, m.hidden}) f.add_int(v);
+  f.add(m.mean);
+  f.add(m.std);
+  for (float x : row_major(m.w_ih)) f.add(x);
+  for (float x : row_major(m.w_hh)) f.add(x);
+  for (Eigen::Index i = 0; i < m.b.size(); ++i) f.add(m.b[i]);
+  for (Eigen::Index i = 0; i < m.head_w.size(); ++i) f.add(m.head_w[i]);
+  f.add(m.head_b);
+  f.add_text(m.base);
+  f.add_text(m.base_params);
   return f.hex();
 }
 
@@ -56,7 +194,7 @@ std::string serialize_lstm(const LstmModel& m) {
     return a;
   };
   json j = {{"format", "prescale-lstm"},
-            {"version", m.residual() ? 2 : 1},
+            {"version", kLstmVersion},
             {"trace", m.trace},
             {"horizon", m.horizon},
             {"window", m.window},
@@ -79,72 +217,13 @@ std::string serialize_lstm(const LstmModel& m) {
 }
 
 core::Result<LstmModel> parse_lstm(const std::string& text, const std::string& origin) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    return bad(origin, std::string("not JSON (") + e.what() + ")");
-  }
-  try {
-    if (j.at("format").get<std::string>() != "prescale-lstm")
-      return bad(origin, "format is not 'prescale-lstm'");
-    const int version = j.at("version").get<int>();
-    if (version != 1 && version != 2) return bad(origin, "version is not 1 or 2");
-    LstmModel m;
-    m.trace = j.at("trace").get<std::string>();
-    m.horizon = j.at("horizon").get<int>();
-    m.window = j.at("window").get<int>();
-    m.period = j.at("period").get<int>();
-    m.hidden = j.at("hidden").get<int>();
-    m.mean = j.at("mean").get<float>();
-    m.std = j.at("std").get<float>();
-    if (m.horizon < 1 || m.window < 1 || m.period < 2 || m.hidden < 1 || m.hidden > 1024 ||
-        !(m.std > 0)) {
-      return bad(origin, "horizon, window, hidden must be positive, period >= 2, std > 0");
-    }
-    if (version == 2) {
-      m.base = j.at("base").get<std::string>();
-      m.base_params = j.at("base_params").get<std::string>();
-      if (m.base.empty()) return bad(origin, "version 2 needs a base forecaster");
-      if (auto f = make_baseline(m.base, m.period, m.base_params); !f.ok())
-        return bad(origin, f.error().message);
-    }
-    const int g = 4 * m.hidden;
-    auto floats = [&](const char* key, size_t n) -> core::Result<std::vector<float>> {
-      const json& a = j.at(key);
-      if (!a.is_array() || a.size() != n) {
-        return bad(origin, std::string(key) + ": expected " + std::to_string(n) + " numbers");
-      }
-      std::vector<float> v;
-      for (const auto& x : a) {
-        if (!x.is_number() || !std::isfinite(x.get<double>()))
-          return bad(origin, std::string(key) + ": not finite");
-        v.push_back(x.get<float>());
-      }
-      return v;
-    };
-    auto ih = floats("w_ih", static_cast<size_t>(g) * static_cast<size_t>(m.inputs()));
-    if (!ih.ok()) return ih.error();
-    auto hh = floats("w_hh", static_cast<size_t>(g) * static_cast<size_t>(m.hidden));
-    if (!hh.ok()) return hh.error();
-    auto b = floats("b", static_cast<size_t>(g));
-    if (!b.ok()) return b.error();
-    auto hw = floats("head_w", static_cast<size_t>(m.hidden));
-    if (!hw.ok()) return hw.error();
-    using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    m.w_ih = Eigen::Map<RowMajor>(ih->data(), g, m.inputs());
-    m.w_hh = Eigen::Map<RowMajor>(hh->data(), g, m.hidden);
-    m.b = Eigen::Map<Eigen::VectorXf>(b->data(), g);
-    m.head_w = Eigen::Map<Eigen::VectorXf>(hw->data(), m.hidden);
-    m.head_b = j.at("head_b").get<float>();
-    const std::string sum = j.at("checksum").get<std::string>();
-    if (sum != lstm_checksum(m))
-      return bad(origin, "checksum mismatch: the file is corrupted or was edited");
-    if (auto t = j.find("training"); t != j.end()) m.training_json = t->dump();
-    return m;
-  } catch (const json::exception& e) {
-    return bad(origin, std::string("missing or mistyped field (") + e.what() + ")");
-  }
+  return parse_checked(text, origin, /*accept_legacy=*/false);
+}
+
+core::Result<std::string> upgrade_lstm(const std::string& text, const std::string& origin) {
+  auto m = parse_checked(text, origin, /*accept_legacy=*/true);
+  if (!m.ok()) return m.error();
+  return serialize_lstm(*m);
 }
 
 core::Result<LstmModel> load_lstm(const std::string& path) {

@@ -14,6 +14,15 @@
 // baseline's forecast made after that sample (w_ih is 4H x 4), and the output is
 // z = z_base + head (z_base = that number at the newest sample): a head of zero is exactly
 // the baseline. The checksum also covers the characters of base and base_params.
+//
+// Version 3 (what is written now): either kind (residual when it has `base`), with the
+// checksum over every field the model is made of: version, trace, horizon, window, period,
+// hidden, the numbers, base and base_params (lstm_checksum); not training, which is
+// provenance (with the wall time: two runs of one seed still give one checksum). Versions 1 and 2
+// left window and period unprotected (an edited window was accepted, and moved the MAE from 937 to
+// 4692); they load only after `prescale models upgrade FILE`, which checks their old
+// checksum and rewrites them. Shapes are bounded before anything is allocated
+// (kMaxLstm*): a window of 2^30 would ask for gigabytes.
 #pragma once
 
 #include <Eigen/Core>
@@ -41,7 +50,17 @@ struct LstmModel {
 
 inline constexpr int kLstmInputs = 3;  // normalised value, sin(phase), cos(phase)
 
+inline constexpr int kLstmVersion = 3;
+inline constexpr int kMaxLstmWindow = 10'000;     // samples fed per forecast
+inline constexpr int kMaxLstmPeriod = 1'000'000;  // samples per season
+inline constexpr int kMaxLstmHorizon = 100'000;
+inline constexpr int kMaxLstmHidden = 1024;
+
+// The version-3 checksum (every field; see above).
 std::string lstm_checksum(const LstmModel& m);
+// A version 1 or 2 file's text (whose checksum must hold by its version's rules) rewritten
+// as version 3; a version-3 file comes back re-serialised. `prescale models upgrade`.
+core::Result<std::string> upgrade_lstm(const std::string& text, const std::string& origin);
 std::string serialize_lstm(const LstmModel& m);
 core::Result<LstmModel> parse_lstm(const std::string& text, const std::string& origin);
 core::Result<LstmModel> load_lstm(const std::string& path);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "core/checksum.h"
 #include "forecast/lstm_train.h"
 #include "sim/rng.h"
 
@@ -117,7 +118,7 @@ TEST(Lstm, ResidualModelWithAZeroHeadIsItsBaseline) {
 TEST(Lstm, ResidualModelFileRoundTripsAndItsChecksumCoversTheBase) {
   const LstmModel m = residual_model("holt-winters", "alpha=0.1,beta=0,gamma=0.2");
   const std::string text = serialize_lstm(m);
-  EXPECT_NE(text.find("\"version\":2"), std::string::npos);
+  EXPECT_NE(text.find("\"version\":3"), std::string::npos);
   auto back = parse_lstm(text, "r.json");
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(back->base, m.base);
@@ -141,15 +142,104 @@ TEST(Lstm, ResidualModelFileRoundTripsAndItsChecksumCoversTheBase) {
   auto no = parse_lstm(serialize_lstm(unknown), "u.json");
   ASSERT_FALSE(no.ok());
   EXPECT_NE(no.error().message.find("u.json: invalid LSTM model"), std::string::npos);
-  // Version 1 files (no base) still load as before.
+  // A plain model (no base) is version 3 too, without the base fields.
   LstmModel plain = m;
   plain.base.clear();
   plain.base_params.clear();
   plain.w_ih = Eigen::MatrixXf::Random(16, 3);
-  const std::string v1 = serialize_lstm(plain);
-  EXPECT_NE(v1.find("\"version\":1"), std::string::npos);
-  EXPECT_EQ(v1.find("\"base\""), std::string::npos);
-  EXPECT_TRUE(parse_lstm(v1, "p.json").ok());
+  const std::string v3 = serialize_lstm(plain);
+  EXPECT_NE(v3.find("\"version\":3"), std::string::npos);
+  EXPECT_EQ(v3.find("\"base\""), std::string::npos);
+  EXPECT_TRUE(parse_lstm(v3, "p.json").ok());
+}
+
+// A file's text with one JSON field's value replaced (the field must be a number or string).
+std::string with_field(std::string text, const std::string& key, const std::string& value) {
+  const size_t at = text.find("\"" + key + "\":");
+  EXPECT_NE(at, std::string::npos) << key;
+  const size_t from = at + key.size() + 3;
+  const size_t to = text.find_first_of(",}", from);
+  return text.replace(from, to - from, value);
+}
+
+// The checksum versions 1 and 2 wrote (numbers, and a residual model's base), rebuilt here
+// from the format's description so that legacy files can be made in a test.
+std::string legacy_checksum(const LstmModel& m) {
+  core::Fnv1a64 f;
+  f.add(m.mean);
+  f.add(m.std);
+  using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  for (const RowMajor& w : {RowMajor(m.w_ih), RowMajor(m.w_hh)})
+    for (Eigen::Index i = 0; i < w.size(); ++i) f.add(w.data()[i]);
+  for (Eigen::Index i = 0; i < m.b.size(); ++i) f.add(m.b[i]);
+  for (Eigen::Index i = 0; i < m.head_w.size(); ++i) f.add(m.head_w[i]);
+  f.add(m.head_b);
+  for (char c : m.base) f.add(static_cast<float>(static_cast<unsigned char>(c)));
+  f.add(-1.0f);
+  for (char c : m.base_params) f.add(static_cast<float>(static_cast<unsigned char>(c)));
+  return f.hex();
+}
+
+TEST(Lstm, EveryFieldIsUnderTheChecksumAndShapesAreBoundedFirst) {
+  const std::string good = serialize_lstm(residual_model("ewma", "alpha=0.3"));
+  ASSERT_TRUE(parse_lstm(good, "m.json").ok());
+  const struct {
+    const char* name;
+    const char* key;
+    std::string value;
+    const char* expect;
+  } cases[] = {
+      // Versions 1 and 2 accepted these edits (the MAE went from 937 to 4692).
+      {"an edited window is caught", "window", "9", "checksum mismatch"},
+      {"an edited period is caught", "period", "24", "checksum mismatch"},
+      {"an edited horizon is caught", "horizon", "3", "checksum mismatch"},
+      {"an edited trace name is caught", "trace", "\"other.csv\"", "checksum mismatch"},
+      {"a window of 2^30 is refused before allocating", "window", "1073741824",
+       "window: expected an integer in [1, 10000]"},
+      {"a period of 2^40 is not wrapped into range", "period", "1099511627776",
+       "period: expected an integer in [2, 1000000]"},
+      {"a fractional hidden size is refused", "hidden", "4.5", "hidden: expected an integer"},
+      {"a number too large for a double is an error, not an abort", "head_b", "1e999",
+       "unreadable field"},
+      {"a mean too large for a float is refused", "mean", "1e300", "mean: expected a finite"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto r = parse_lstm(with_field(good, c.key, c.value), "m.json");
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find(std::string("m.json: invalid LSTM model: ")),
+              std::string::npos)
+        << r.error().message;
+    EXPECT_NE(r.error().message.find(c.expect), std::string::npos) << r.error().message;
+  }
+}
+
+TEST(Lstm, LegacyFilesLoadOnlyAfterAnUpgradeThatChecksTheirOldChecksum) {
+  const LstmModel m = residual_model("ewma", "alpha=0.3");
+  const std::string v2 = with_field(with_field(serialize_lstm(m), "version", "2"), "checksum",
+                                    "\"" + legacy_checksum(m) + "\"");
+  auto refused = parse_lstm(v2, "old.json");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("run `prescale models upgrade old.json`"),
+            std::string::npos)
+      << refused.error().message;
+  auto upgraded = upgrade_lstm(v2, "old.json");
+  ASSERT_TRUE(upgraded.ok()) << upgraded.error().message;
+  EXPECT_EQ(*upgraded, serialize_lstm(m));  // only the version and the checksum change
+  auto again = upgrade_lstm(*upgraded, "old.json");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *upgraded);  // idempotent
+  // An old file whose old checksum does not hold is not upgraded.
+  EXPECT_FALSE(upgrade_lstm(with_field(v2, "head_b", "0.5"), "old.json").ok());
+}
+
+TEST(Lstm, ShippedModelsAreCurrent) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(PRESCALE_SOURCE_DIR) + "/models/forecast")) {
+    SCOPED_TRACE(entry.path().string());
+    auto m = load_lstm(entry.path().string());
+    EXPECT_TRUE(m.ok()) << m.error().message;
+  }
 }
 
 TEST(Lstm, BestBaselineIsChosenOnValidation) {

@@ -6,14 +6,20 @@
 // ~13 µs through libtorch's per-call dispatch (../shared/stack.md), which is what keeps one
 // hierarchical decision far below its 100 µs budget.
 //
-// File format (JSON object, version 1):
-//   format   "prescale-model"          version  1
+// File format (JSON object, version 2):
+//   format   "prescale-model"          version  2
 //   kind     "worker" | "manager"       variant  "rl-basic" | "rl-shuffle" | "rl-full" | "manager"
 //   features [names of the inputs, in order]   obs_mean, obs_std: per-input normalisation
 //   heads    sizes of the output heads (worker: categorical logits; manager: one tanh output)
 //   layers   [{"in","out","activation":"tanh"|"linear","w":[out*in, row-major],"b":[out]}]
-//   checksum FNV-1a 64 (hex) over every float of obs_mean, obs_std, w and b, in file order
-//   training free-form provenance (command, seed, steps, time, evaluation)
+//   checksum FNV-1a 64 (hex) over every field the model is made of (model_checksum): all
+//            but format, checksum and training, which is provenance (it holds the wall
+//            time, so two runs of one seed still give one checksum) and no decision reads
+//   training free-form provenance (command, seed, steps, time, evaluation), a JSON object
+// Version 1 files differ only in the checksum, which covered the floats alone (an edited
+// kind, head or activation went unnoticed); they load only after `prescale models upgrade`.
+// Shapes are bounded before anything is allocated: at most kMaxModelWidth inputs per layer
+// and outputs, kMaxModelLayers layers.
 #pragma once
 
 #include <Eigen/Core>
@@ -23,6 +29,10 @@
 #include "core/result.h"
 
 namespace prescale::policy {
+
+inline constexpr int kModelVersion = 2;
+inline constexpr int kMaxModelWidth = 4096;  // inputs, outputs of any layer
+inline constexpr int kMaxModelLayers = 64;
 
 struct DenseLayer {
   Eigen::MatrixXf w;  // out x in
@@ -73,7 +83,15 @@ core::Result<Model> parse_model(const std::string& text, const std::string& orig
 std::string serialize_model(const Model& model);
 core::Status save_model(const Model& model, const std::string& path);
 
-// The checksum over a model's numbers, as stored in the file.
+// The checksum of a version-2 file: every field the model is made of (version, kind,
+// variant, features, heads, the normalisation, each layer's shape, activation and numbers).
+std::string model_checksum(const Model& model);
+// The version-1 checksum, over the numbers alone (also a cheap fingerprint of the weights).
 std::string model_checksum(const Mlp& net);
+
+// A version-1 file's text (whose checksum must hold by version 1's rules) rewritten as
+// version 2; a version-2 file comes back re-serialised. Nothing but the version and the
+// checksum changes. This is `prescale models upgrade`.
+core::Result<std::string> upgrade_model(const std::string& text, const std::string& origin);
 
 }  // namespace prescale::policy

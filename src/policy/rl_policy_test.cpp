@@ -255,7 +255,16 @@ TEST(ModelFile, CorruptOrMismatchedFilesGiveClearErrors) {
   } kEdits[] = {
       {"0.5", "0.6", "checksum mismatch"},  // one weight edited
       {"\"prescale-model\"", "\"other-model\"", "format"},
-      {"\"version\": 1", "\"version\": 7", "version 7"},
+      {"\"version\": 2", "\"version\": 7", "version: expected an integer in [1, 2]"},
+      // Version 1 covered only the numbers: these edits went unnoticed.
+      {"\"tanh\"", "\"linear\"", "checksum mismatch"},
+      {"\"variant\": \"", "\"variant\": \"x", "checksum mismatch"},
+      // Bounded before allocating, and no cast of a float to int.
+      {"\"in\": 2", "\"in\": 1e300", "layers[0].in: expected an integer in [1, 4096]"},
+      {"\"out\": 1", "\"out\": 2147483648", "layers[0].out: expected an integer in [1, 4096]"},
+      // nlohmann throws out_of_range, not parse_error, on a number it cannot hold.
+      {"0.5", "1e999", "not JSON"},
+      {"0.5", "1e300", "w[0]: not finite"},
       {"\"in\": 2", "\"in\": 3", "does not match the previous width"},
       {"\"heads\"", "\"headz\"", "heads"},
   };
@@ -265,6 +274,35 @@ TEST(ModelFile, CorruptOrMismatchedFilesGiveClearErrors) {
     ASSERT_NE(at, std::string::npos) << e.from;
     s.replace(at, std::string(e.from).size(), e.to);
     expect_error(s, e.error);
+  }
+}
+
+TEST(ModelFile, Version1LoadsOnlyAfterAnUpgradeThatChecksItsOldChecksum) {
+  const Model m = tiny_model();
+  std::string v1 = serialize_model(m);
+  v1.replace(v1.find("\"version\": 2"), 12, "\"version\": 1");
+  v1.replace(v1.find(model_checksum(m)), 16, model_checksum(m.net));  // numbers only
+  auto refused = parse_model(v1, "models/old.json");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("run `prescale models upgrade models/old.json`"),
+            std::string::npos)
+      << refused.error().message;
+  auto upgraded = upgrade_model(v1, "models/old.json");
+  ASSERT_TRUE(upgraded.ok()) << upgraded.error().message;
+  EXPECT_EQ(*upgraded, serialize_model(m));  // only the version and the checksum change
+  EXPECT_TRUE(parse_model(*upgraded, "models/old.json").ok());
+  std::string edited = v1;
+  edited.replace(edited.find("0.5"), 3, "0.6");
+  EXPECT_FALSE(upgrade_model(edited, "models/old.json").ok());  // a broken file stays broken
+}
+
+TEST(ModelFile, ShippedModelsAreCurrent) {
+  for (const char* name :
+       {"manager.json", "worker-rl-basic.json", "worker-rl-full.json", "worker-rl-shuffle.json",
+        "live/manager.json", "live/worker-rl-full.json"}) {
+    SCOPED_TRACE(name);
+    auto m = load_model(std::string("models/") + name);  // tests run in the source tree
+    EXPECT_TRUE(m.ok()) << m.error().message;
   }
 }
 

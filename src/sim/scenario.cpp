@@ -1,201 +1,17 @@
 #include "sim/scenario.h"
 
-#include <yaml-cpp/yaml.h>
+#include "core/yaml.h"
 
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
-#include <limits>
-#include <set>
 #include <sstream>
 
 namespace prescale::sim {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// Strict reader over one YAML mapping: every key must be consumed by a read_*() call;
-// finish() reports the first unknown key. All errors carry file:line and the dotted path.
-class MapReader {
- public:
-  MapReader(const YAML::Node& node, std::string file, std::string path, std::string* error)
-      : node_(node), file_(std::move(file)), path_(std::move(path)), error_(error) {
-    if (node_ && !node_.IsNull() && !node_.IsMap()) {
-      fail(node_, path_.empty() ? "document" : path_, "a mapping of key: value");
-    }
-  }
-
-  bool valid() const { return node_ && node_.IsMap(); }
-
-  void number(const char* key, double* out, double min, double max) {
-    const auto found = take(key);
-    if (!found) return;
-    const YAML::Node& v = *found;
-    double d = 0;
-    if (!v.IsScalar() || !YAML::convert<double>::decode(v, d) || !std::isfinite(d)) {
-      fail(v, dotted(key), range_text(min, max));
-      return;
-    }
-    if (d < min || d > max) {
-      fail(v, dotted(key), range_text(min, max));
-      return;
-    }
-    *out = d;
-  }
-
-  void integer(const char* key, int* out, int min, int max) {
-    const auto found = take(key);
-    if (!found) return;
-    const YAML::Node& v = *found;
-    long long i = 0;
-    if (!v.IsScalar() || !YAML::convert<long long>::decode(v, i) || i < min || i > max) {
-      fail(v, dotted(key),
-           "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
-      return;
-    }
-    *out = static_cast<int>(i);
-  }
-
-  void u64(const char* key, std::uint64_t* out) {
-    const auto found = take(key);
-    if (!found) return;
-    const YAML::Node& v = *found;
-    unsigned long long i = 0;
-    if (!v.IsScalar() || !YAML::convert<unsigned long long>::decode(v, i)) {
-      fail(v, dotted(key), "a non-negative integer");
-      return;
-    }
-    *out = i;
-  }
-
-  void text(const char* key, std::string* out) {
-    const auto found = take(key);
-    if (!found) return;
-    const YAML::Node& v = *found;
-    if (!v.IsScalar()) {
-      fail(v, dotted(key), "a string");
-      return;
-    }
-    *out = v.Scalar();
-  }
-
-  template <class T>
-  void choice(const char* key, T* out, std::optional<T> (*parse)(std::string_view),
-              const char* expected) {
-    const auto found = take(key);
-    if (!found) return;
-    const YAML::Node& v = *found;
-    std::optional<T> parsed;
-    if (v.IsScalar()) parsed = parse(v.Scalar());
-    if (!parsed) {
-      fail(v, dotted(key), expected);
-      return;
-    }
-    *out = *parsed;
-  }
-
-  // Descends into a sub-mapping (absent = all defaults).
-  void section(const char* key, const std::function<void(MapReader&)>& body) {
-    const auto found = take(key);
-    if (!found) return;
-    const YAML::Node& v = *found;
-    MapReader sub(v, file_, dotted(key), error_);
-    if (!error_->empty()) return;
-    body(sub);
-    sub.finish();
-  }
-
-  // Iterates a mapping whose keys are free names (e.g. policies).
-  void each(const char* key, const std::function<void(const std::string&, MapReader&)>& body) {
-    const auto found = take(key);
-    if (!found) return;
-    const YAML::Node& v = *found;
-    if (!v.IsMap()) {
-      fail(v, dotted(key), "a mapping");
-      return;
-    }
-    for (const auto& kv : v) {
-      MapReader sub(kv.second, file_, dotted(key) + "." + kv.first.Scalar(), error_);
-      if (!error_->empty()) return;
-      body(kv.first.Scalar(), sub);
-    }
-  }
-
-  // Copies every scalar entry into a ParamTable (validated later by the consumer).
-  void params_into(core::ParamTable* table) {
-    if (!valid()) return;
-    for (const auto& kv : node_) {
-      const std::string key = kv.first.Scalar();
-      seen_.insert(key);
-      if (!kv.second.IsScalar()) {
-        fail(kv.second, dotted(key), "a scalar value");
-        return;
-      }
-      table->set(key, kv.second.Scalar(), where(kv.second));
-    }
-  }
-
-  void finish() {
-    if (!valid() || !error_->empty()) return;
-    for (const auto& kv : node_) {
-      const std::string key = kv.first.Scalar();
-      if (seen_.count(key) == 0) {
-        std::string list;
-        for (const auto& k : asked_) list += (list.empty() ? "" : ", ") + k;
-        *error_ =
-            where(kv.first) + ": " + dotted(key) + ": unknown field; expected one of: " + list;
-        return;
-      }
-    }
-  }
-
-  std::string where(const YAML::Node& n) const {
-    return file_ + ":" + std::to_string(n.Mark().line + 1);
-  }
-
- private:
-  // The value under `key`, or nothing when absent or null (the default then stays).
-  std::optional<YAML::Node> take(const char* key) {
-    asked_.push_back(key);
-    if (!valid() || !error_->empty()) return std::nullopt;
-    seen_.insert(key);
-    const YAML::Node& map = node_;  // const access: operator[] must not insert the key
-    YAML::Node v = map[key];
-    if (!v.IsDefined() || v.IsNull()) return std::nullopt;
-    return v;
-  }
-
-  std::string dotted(const std::string& key) const {
-    return path_.empty() ? key : path_ + "." + key;
-  }
-
-  static std::string range_text(double min, double max) {
-    std::ostringstream s;
-    s << "a number";
-    if (min > -kInf && max < kInf) {
-      s << " in [" << min << ", " << max << "]";
-    } else if (min > -kInf) {
-      s << " >= " << min;
-    } else if (max < kInf) {
-      s << " <= " << max;
-    }
-    return s.str();
-  }
-
-  void fail(const YAML::Node& n, const std::string& field, const std::string& expected) {
-    if (!error_->empty()) return;
-    std::string got = n.IsScalar() ? "'" + n.Scalar() + "'" : "a non-scalar value";
-    *error_ = where(n) + ": " + field + ": got " + got + ", expected " + expected;
-  }
-
-  YAML::Node node_;
-  std::string file_;
-  std::string path_;
-  std::string* error_;
-  std::set<std::string> seen_;
-  std::vector<std::string> asked_;
-};
+using MapReader = core::YamlMap;
 
 std::optional<WorkloadSource> parse_source(std::string_view text) {
   if (text == "synthetic") return WorkloadSource::kSynthetic;
@@ -262,9 +78,9 @@ void read_scenario(MapReader& r, Scenario* s) {
   });
   r.section("cluster", [&](MapReader& y) {
     ClusterSpec& c = s->cluster;
-    y.integer("min_executors", &c.min_executors, 0, 100'000);
-    y.integer("max_executors", &c.max_executors, 1, 100'000);
-    y.integer("initial_executors", &c.initial_executors, 0, 100'000);
+    y.integer("min_executors", &c.min_executors, 0, kMaxExecutors);
+    y.integer("max_executors", &c.max_executors, 1, kMaxExecutors);
+    y.integer("initial_executors", &c.initial_executors, 0, kMaxExecutors);
     y.number("cold_start_s", &c.cold_start_s, 0, 86400);
     y.integer("vcpu_per_executor", &c.vcpu_per_executor, 1, 1024);
     y.number("memory_gb_per_executor", &c.memory_gb_per_executor, 0, 1e5);
@@ -304,8 +120,10 @@ void read_scenario(MapReader& r, Scenario* s) {
     y.number("memory_gb_hour", &s->pricing.memory_gb_hour, 0, 1e6);
   });
   r.each("policies", [&](const std::string& name, MapReader& p) {
-    core::ParamTable table("policies." + name);
-    p.params_into(&table);
+    core::ParamTable table("policies." + name, p.where());
+    p.scalars([&](const std::string& key, const std::string& value, const std::string& where) {
+      table.set(key, value, where);
+    });
     s->policies.insert_or_assign(name, std::move(table));
   });
 }
@@ -339,6 +157,11 @@ Scenario default_scenario() {
 core::Status validate(const Scenario& s) {
   const std::string where = s.source_file.empty() ? "scenario" : s.source_file;
   const auto& c = s.cluster;
+  if (c.min_executors < 0 || c.max_executors > kMaxExecutors) {
+    return core::Error{where + ": cluster executors [" + std::to_string(c.min_executors) + ", " +
+                       std::to_string(c.max_executors) + "]; expected bounds within [0, " +
+                       std::to_string(kMaxExecutors) + "]"};
+  }
   if (c.max_executors < c.min_executors) {
     return core::Error{where + ": cluster.max_executors (" + std::to_string(c.max_executors) +
                        ") is below cluster.min_executors (" + std::to_string(c.min_executors) +
@@ -368,28 +191,21 @@ core::Status validate(const Scenario& s) {
 }
 
 core::Result<Scenario> load_scenario_file(const std::string& path) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
+  if (std::error_code ec; !std::filesystem::is_regular_file(path, ec)) {
     return core::Error{path + ": cannot open scenario file (does it exist and is it readable?)"};
-  } catch (const YAML::ParserException& e) {
-    return core::Error{path + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML: " + e.msg};
   }
+  YAML::Node root;
+  if (core::Status st = core::load_yaml_file(path, &root); !st.ok()) return st.error();
   if (!root || root.IsNull()) {
     return core::Error{path + ": empty scenario file; expected a mapping with at least 'name'"};
   }
   Scenario s = default_scenario();
   s.source_file = path;
   std::string error;
-  try {
-    MapReader reader(root, path, "", &error);
-    if (error.empty()) {
-      read_scenario(reader, &s);
-      reader.finish();
-    }
-  } catch (const YAML::Exception& e) {
-    error = path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg;
+  MapReader reader(root, path, "", &error);
+  if (error.empty()) {
+    read_scenario(reader, &s);
+    reader.finish();
   }
   if (!error.empty()) return core::Error{error};
   if (core::Status st = validate(s); !st.ok()) return st.error();

@@ -54,6 +54,14 @@ struct EdgeSpec {
   double forecast_sigma = 0.10;        // log-normal error of the forecast rate
 };
 
+// The largest cluster a scenario (or the live controller) may describe. Every tournament run
+// plans the oracle (policy/oracle.h) for cost_vs_oracle, at about steps x executors^2.9:
+// measured on this machine (2 shared cores), one seed of 100 steps took 1.5 s at 20
+// executors, 9 s at 400, 21 s at 500 and 131 s at 1000 (a 20-seed, 500-step tournament:
+// about 35 min at 500, 3.6 h at 1000). Larger bounds passed `prescale check` only to run
+// for hours, so they are input errors.
+inline constexpr int kMaxExecutors = 500;
+
 struct ClusterSpec {
   int min_executors = 1;
   int max_executors = 20;

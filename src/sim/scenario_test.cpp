@@ -62,6 +62,17 @@ TEST(ScenarioTest, BadInputNamesFileLineFieldAndExpectation) {
       {"a trace speedup and a bucket together are rejected",
        "name: x\nworkload:\n  trace:\n    bucket_s: 300\n    speedup: 1\n",
        "workload.trace.bucket_s (300) and workload.trace.speedup (1) are both set"},
+      {"a duplicate key names both lines", "name: x\nsteps: 10\nsteps: 20\n",
+       ":3: 'steps': duplicate key (first at line 2)"},
+      {"a sequence used as a key is rejected", "name: x\n[a, b]: 1\n",
+       ":2: expected a plain name as the key, got a sequence"},
+      {"NaN is rejected", "name: x\nstep_s: .nan\n", ":2: step_s: got '.nan', expected a number"},
+      {"infinity is rejected", "name: x\nedge:\n  miss_rate: .inf\n",
+       ":3: edge.miss_rate: got '.inf'"},
+      {"more executors than the bound are rejected", "name: x\ncluster:\n  max_executors: 100000\n",
+       ":3: cluster.max_executors: got '100000', expected an integer in [1, 500]"},
+      {"a policy table that is not a mapping is rejected", "name: x\npolicies:\n  hpa: [1]\n",
+       ":3: policies.hpa: got a sequence, expected a mapping"},
   };
   for (const BadCase& c : cases) {
     SCOPED_TRACE(c.name);
@@ -81,6 +92,20 @@ TEST(ScenarioTest, TraceSpeedupIsReadAndOffByDefault) {
   EXPECT_EQ(s->trace.speedup, 60);
 }
 
+TEST(ScenarioTest, AHugeBadValueIsEchoedTruncated) {
+  const std::string path = write_temp("huge", "name: x\nsteps: " + std::string(5'000'000, '9'));
+  auto s = load_scenario_file(path);
+  ASSERT_FALSE(s.ok());
+  EXPECT_LT(s.error().message.size(), 400u);
+  EXPECT_NE(s.error().message.find("(5000000 bytes)'"), std::string::npos) << s.error().message;
+}
+
+TEST(ScenarioTest, ProgrammaticBoundsAreValidatedToo) {
+  Scenario s = default_scenario();
+  s.cluster.max_executors = kMaxExecutors + 1;
+  EXPECT_FALSE(validate(s).ok());
+}
+
 TEST(ScenarioTest, MissingFileIsAClearError) {
   auto s = load_scenario_file("/nonexistent/dir/x.yaml");
   ASSERT_FALSE(s.ok());
@@ -95,6 +120,7 @@ TEST(ScenarioTest, PolicyParametersKeepTheirLine) {
       write_temp("params", "name: x\npolicies:\n  hpa:\n    target_cpu: 0.7\n");
   auto s = load_scenario_file(path);
   ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->policies.at("hpa").origin(), path + ":3");  // for "unknown policy" errors
   core::ParamTable t = s->policies.at("hpa");
   EXPECT_DOUBLE_EQ(t.get_double("target_cpu", 0.8, 0, 1), 0.7);
   EXPECT_TRUE(t.finish().ok());

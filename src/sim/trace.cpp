@@ -71,8 +71,8 @@ core::Result<Trace> load_trace(const std::string& path) {
       relative = line.rfind("t_seconds", 0) == 0;
       if (!relative && line.rfind("timestamp", 0) != 0) {
         return core::Error{path +
-                           ":1: expected the header 'timestamp,value' or 't_seconds,value', got '" +
-                           line + "'"};
+                           ":1: expected the header 'timestamp,value' or 't_seconds,value', got " +
+                           core::echo(line)};
       }
       continue;
     }
@@ -82,7 +82,7 @@ core::Result<Trace> load_trace(const std::string& path) {
     const std::string time_text = line.substr(0, comma == std::string::npos ? 0 : comma);
     if (comma == std::string::npos) {
       return core::Error{where + "expected '" + (relative ? "seconds" : "YYYY-MM-DD HH:MM:SS") +
-                         ",value', got '" + line + "'"};
+                         ",value', got " + core::echo(line)};
     }
     TracePoint p{};
     if (relative) {
@@ -90,21 +90,21 @@ core::Result<Trace> load_trace(const std::string& path) {
           std::from_chars(time_text.data(), time_text.data() + time_text.size(), p.t_s);
       if (ec != std::errc() || ptr != time_text.data() + time_text.size() ||
           !std::isfinite(p.t_s) || p.t_s < 0) {
-        return core::Error{where + "t_seconds: got '" + time_text +
-                           "', expected seconds since the start, a finite number >= 0"};
+        return core::Error{where + "t_seconds: got " + core::echo(time_text) +
+                           ", expected seconds since the start, a finite number >= 0"};
       }
     } else if (!parse_timestamp(time_text, &p.t_s)) {
-      return core::Error{where + "timestamp: got '" + time_text +
-                         "', expected YYYY-MM-DD HH:MM:SS"};
+      return core::Error{where + "timestamp: got " + core::echo(time_text) +
+                         ", expected YYYY-MM-DD HH:MM:SS"};
     }
     const std::string value = line.substr(comma + 1);
     auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), p.value);
     if (ec != std::errc() || ptr != value.data() + value.size() || !std::isfinite(p.value) ||
         p.value < 0) {
-      return core::Error{where + "value: got '" + value + "', expected a number >= 0"};
+      return core::Error{where + "value: got " + core::echo(value) + ", expected a number >= 0"};
     }
     if (!trace.points.empty() && p.t_s <= trace.points.back().t_s) {
-      return core::Error{where + (relative ? "t_seconds " : "timestamp ") + time_text +
+      return core::Error{where + (relative ? "t_seconds " : "timestamp ") + core::echo(time_text) +
                          " is not after the previous row's; expected strictly increasing " +
                          (relative ? "seconds" : "timestamps")};
     }
@@ -140,6 +140,17 @@ core::Result<size_t> bucket_count(const Trace& trace, double bucket_s, bool with
                   "would make %.0f steps; expected at most %.0f (use a larger bucket or speedup, "
                   "or a shorter trace)",
                   trace.span_s(), trace.span_s() / 86400.0, bucket_s, n, kMaxResampledSteps);
+    return core::Error{file + b};
+  }
+  const double samples = static_cast<double>(trace.points.size());
+  if (with_last_sample && n > kMaxBucketsPerSample * samples) {
+    char b[400];
+    std::snprintf(b, sizeof b,
+                  ": %.0f samples over a span of %.0f s (%.1f days) would make %.0f steps of "
+                  "%g s, %.0f per sample; expected at most %.0f per sample (is a timestamp "
+                  "wrong? to stretch a short trace, replay it with speedup)",
+                  samples, trace.span_s(), trace.span_s() / 86400.0, n, bucket_s, n / samples,
+                  kMaxBucketsPerSample);
     return core::Error{file + b};
   }
   return static_cast<size_t>(n);

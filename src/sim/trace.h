@@ -34,11 +34,18 @@ core::Result<Trace> load_trace(const std::string& path);
 // (several arrays of doubles per step) and hours per policy, so it is an input error.
 inline constexpr double kMaxResampledSteps = 20'000'000;
 
+// Bucket means (resample) of a sparse trace: more buckets than this per sample means nearly
+// every step would be made up by interpolation, as when one timestamp of a 4-row file is a
+// year off (105,000 steps of 5 minutes, minutes of simulation, from 4 numbers). It is an
+// input error; a short trace is stretched on purpose with resample_linear (speedup).
+inline constexpr double kMaxBucketsPerSample = 1000;
+
 // Averages the samples falling in consecutive buckets of `bucket_s` seconds starting at
 // the first timestamp. Empty buckets (gaps in the trace) are filled by linear
 // interpolation between the neighbouring non-empty buckets. One sample per bucket when
 // bucket_s is the sample spacing. O(samples + buckets).
-// Errors: bucket_s not > 0, or more than kMaxResampledSteps buckets (checked before
+// Errors: bucket_s not > 0, more than kMaxResampledSteps buckets or more than
+// kMaxBucketsPerSample buckets per sample (checked before
 // anything is allocated; the message names the file, the span and the bucket).
 core::Result<std::vector<double>> resample(const Trace& trace, double bucket_s);
 

@@ -59,11 +59,15 @@ TEST(TraceTest, BadRowsNameTheLine) {
        "t_seconds,value\n2014-07-01 00:00:00,1\n2014-07-01 00:05:00,2\n",
        ":2: t_seconds: got '2014-07-01 00:00:00'"},
       {"repeated relative seconds are rejected", "t_seconds,value\n0,1\n5,2\n5,3\n",
-       ":4: t_seconds 5 is not after the previous row's; expected strictly increasing seconds"},
+       ":4: t_seconds '5' is not after the previous row's; expected strictly increasing seconds"},
       {"a relative row without a comma is rejected", "t_seconds,value\n0 1\n",
        ":2: expected 'seconds,value'"},
       {"a bad value in a t_seconds file names its line", "t_seconds,value\n0,1\n5,-2\n",
        ":3: value: got '-2', expected a number >= 0"},
+      {"a NaN value is rejected", "t_seconds,value\n0,1\n5,nan\n", ":3: value: got 'nan'"},
+      {"an infinite value is rejected", "t_seconds,value\n0,1\n5,inf\n", ":3: value: got 'inf'"},
+      {"an overflowing value is rejected", "t_seconds,value\n0,1\n5,1e999\n",
+       ":3: value: got '1e999'"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -176,6 +180,41 @@ TEST(TraceTest, ResamplingRefusesTooManyStepsBeforeAllocating) {
     SCOPED_TRACE(c.name);
     const auto r = c.fn(t, c.bucket_s);
     ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find(c.expect), std::string::npos) << r.error().message;
+  }
+}
+
+TEST(TraceTest, AHugeBadLineIsEchoedTruncated) {
+  auto t = load_trace(write_csv("huge", "t_seconds,value\n0,1\n5," + std::string(5'000'000, 'x')));
+  ASSERT_FALSE(t.ok());
+  EXPECT_LT(t.error().message.size(), 300u);
+  EXPECT_NE(t.error().message.find("(5000000 bytes)'"), std::string::npos) << t.error().message;
+}
+
+TEST(TraceTest, AFourRowTraceWithAWrongTimestampIsRefusedBeforeAllocating) {
+  const struct {
+    const char* name;
+    const char* last_row;
+    const char* expect;
+  } cases[] = {
+      {"9,999 years apart: more steps than any run may have", "9999-07-01 00:15:00,4",
+       "span of 251982231300 s (2916461.0 days) into buckets of 300 s would make 839940772 "
+       "steps; expected at most 20000000"},
+      {"a year apart: 105,000 steps made up from 4 samples", "2015-07-01 00:15:00,4",
+       "4 samples over a span of 31536900 s (365.0 days) would make "
+       "105124 steps of 300 s, 26281 per sample; expected at most 1000"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const auto path = write_csv("sparse", std::string("timestamp,value\n2014-07-01 00:00:00,1\n"
+                                                      "2014-07-01 00:05:00,2\n"
+                                                      "2014-07-01 00:10:00,3\n") +
+                                              c.last_row + "\n");
+    auto t = load_trace(path);
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    const auto r = resample(*t, t->median_gap_s());
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find(path + ": "), std::string::npos) << r.error().message;
     EXPECT_NE(r.error().message.find(c.expect), std::string::npos) << r.error().message;
   }
 }

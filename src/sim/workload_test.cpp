@@ -130,6 +130,31 @@ TEST(WorkloadTest, TraceReplaySpeedSetsTheStepsOfATrace) {
   }
 }
 
+TEST(WorkloadTest, ATinyBucketIsRefusedBeforeAllocating) {
+  // A month of 30-minute samples (nyc_taxi's shape) in buckets of 1 ms: 2.6e9 steps.
+  const auto path = std::filesystem::temp_directory_path() / "prescale_workload_tiny.csv";
+  {
+    std::ofstream out(path);
+    out << "t_seconds,value\n";
+    for (int i = 0; i <= 1440; ++i) out << i * 1800 << "," << i % 48 << "\n";
+  }
+  Scenario s = seed_like();
+  s.source = WorkloadSource::kTrace;
+  s.trace.file = path.string();
+  s.trace.bucket_s = 0.001;
+  auto gen = WorkloadGenerator::create(s);
+  ASSERT_FALSE(gen.ok());
+  EXPECT_NE(gen.error().message.find(path.string() + ": resampling the trace's span of 2592000 s"),
+            std::string::npos)
+      << gen.error().message;
+  // 1 s buckets stay under the step bound, but are 1,800 made-up steps per sample.
+  s.trace.bucket_s = 1;
+  gen = WorkloadGenerator::create(s);
+  ASSERT_FALSE(gen.ok());
+  EXPECT_NE(gen.error().message.find("per sample; expected at most 1000"), std::string::npos)
+      << gen.error().message;
+}
+
 TEST(WorkloadTest, SpeedupAndBucketTogetherAreRefused) {
   Scenario s = seed_like();
   s.source = WorkloadSource::kTrace;

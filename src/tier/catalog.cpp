@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS objects(
   key BLOB PRIMARY KEY, version INTEGER NOT NULL, tier INTEGER NOT NULL, codec INTEGER NOT NULL,
   size INTEGER NOT NULL, stored_size INTEGER NOT NULL, sha256 TEXT NOT NULL,
   rate REAL NOT NULL, last_access_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL,
-  burst INTEGER NOT NULL DEFAULT 0);
+  burst INTEGER NOT NULL DEFAULT 0, backing INTEGER NOT NULL DEFAULT -1,
+  backing_codec INTEGER NOT NULL DEFAULT 0, backing_stored_size INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS intents(
   id INTEGER PRIMARY KEY AUTOINCREMENT, kind INTEGER NOT NULL, key BLOB NOT NULL,
   version INTEGER NOT NULL, src_tier INTEGER NOT NULL, dst_tier INTEGER NOT NULL,
@@ -72,7 +73,7 @@ INSERT OR IGNORE INTO counters(name, value) VALUES('migrations', 0);
 
 constexpr const char* kRowColumns =
     "key, version, tier, codec, size, stored_size, sha256, rate, last_access_ms, created_ms, "
-    "burst";
+    "burst, backing, backing_codec, backing_stored_size";
 
 ObjectRow read_row(const Stmt& s) {
   ObjectRow r;
@@ -87,6 +88,9 @@ ObjectRow read_row(const Stmt& s) {
   r.last_access_ms = s.i64(8);
   r.created_ms = s.i64(9);
   r.burst = s.i64(10) != 0;
+  r.backing = static_cast<int>(s.i64(11));
+  r.backing_codec = static_cast<int>(s.i64(12));
+  r.backing_stored_size = static_cast<std::uint64_t>(s.i64(13));
   return r;
 }
 
@@ -146,6 +150,20 @@ core::Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& path) {
   for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", kSchema}) {
     if (auto st = c->exec(sql); !st.ok()) return core::Error{path + ": " + st.message()};
   }
+  // Catalogs from before the backing copy: add its columns (rows keep -1: no second copy).
+  bool has_backing = false;
+  {
+    Stmt info(db, "SELECT 1 FROM pragma_table_info('objects') WHERE name = 'backing'");
+    has_backing = info.ok() && info.step() == SQLITE_ROW;
+  }
+  if (!has_backing) {
+    for (const char* sql :
+         {"ALTER TABLE objects ADD COLUMN backing INTEGER NOT NULL DEFAULT -1",
+          "ALTER TABLE objects ADD COLUMN backing_codec INTEGER NOT NULL DEFAULT 0",
+          "ALTER TABLE objects ADD COLUMN backing_stored_size INTEGER NOT NULL DEFAULT 0"}) {
+      if (auto st = c->exec(sql); !st.ok()) return core::Error{path + ": " + st.message()};
+    }
+  }
   return c;
 }
 
@@ -162,14 +180,14 @@ core::Status Catalog::exec(const char* sql) {
 }
 
 core::Result<std::int64_t> Catalog::begin_put(const std::string& key, int dst_tier,
-                                              std::int64_t now_ms) {
+                                              std::int64_t now_ms, int cache_tier) {
   std::lock_guard<std::mutex> lock(mu_);
   Txn t(db_);
   if (!t.ok()) return sql_error(db_, "begin");
   Stmt s(db_,
          "INSERT INTO intents(kind, key, version, src_tier, dst_tier, created_ms) "
-         "VALUES(0, ?1, 0, -1, ?2, ?3)");
-  s.bind_blob(1, key).bind(2, dst_tier).bind(3, now_ms);
+         "VALUES(0, ?1, 0, ?4, ?2, ?3)");
+  s.bind_blob(1, key).bind(2, dst_tier).bind(3, now_ms).bind(4, cache_tier);
   if (s.step() != SQLITE_DONE) return sql_error(db_, "insert intent");
   const std::int64_t id = sqlite3_last_insert_rowid(db_);
   Stmt u(db_, "UPDATE intents SET version = ?1 WHERE id = ?1");
@@ -201,13 +219,13 @@ core::Result<std::optional<Intent>> Catalog::intent_locked(std::int64_t id) {
 
 namespace {
 
-// Inserts a drop intent for (key, version) in `tier`; returns it.
+// Inserts a drop intent for (key, version) in `tier` and `tier2` (-1: none); returns it.
 core::Result<Intent> add_drop(sqlite3* db, const std::string& key, std::int64_t version, int tier,
-                              std::int64_t now_ms) {
+                              int tier2, std::int64_t now_ms) {
   Stmt s(db,
          "INSERT INTO intents(kind, key, version, src_tier, dst_tier, created_ms) "
-         "VALUES(2, ?1, ?2, ?3, -1, ?4)");
-  s.bind_blob(1, key).bind(2, version).bind(3, tier).bind(4, now_ms);
+         "VALUES(2, ?1, ?2, ?3, ?5, ?4)");
+  s.bind_blob(1, key).bind(2, version).bind(3, tier).bind(4, now_ms).bind(5, tier2);
   if (s.step() != SQLITE_DONE) return sql_error(db, "insert drop intent");
   Intent i;
   i.id = sqlite3_last_insert_rowid(db);
@@ -215,6 +233,7 @@ core::Result<Intent> add_drop(sqlite3* db, const std::string& key, std::int64_t 
   i.key = key;
   i.version = version;
   i.src_tier = tier;
+  i.dst_tier = tier2;
   i.created_ms = now_ms;
   return i;
 }
@@ -229,7 +248,7 @@ core::Result<std::optional<Intent>> Catalog::commit_put(std::int64_t intent_id,
   auto old = get_locked(row.key);
   if (!old.ok()) return old.error();
   Stmt up(db_, (std::string("INSERT OR REPLACE INTO objects(") + kRowColumns +
-                ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
+                ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
                    .c_str());
   up.bind_blob(1, row.key)
       .bind(2, row.version)
@@ -241,7 +260,10 @@ core::Result<std::optional<Intent>> Catalog::commit_put(std::int64_t intent_id,
       .bind(8, row.rate)
       .bind(9, row.last_access_ms)
       .bind(10, row.created_ms)
-      .bind(11, row.burst ? 1 : 0);
+      .bind(11, row.burst ? 1 : 0)
+      .bind(12, row.backing)
+      .bind(13, row.backing_codec)
+      .bind(14, static_cast<std::int64_t>(row.backing_stored_size));
   if (up.step() != SQLITE_DONE) return sql_error(db_, "write object");
   Stmt del(db_, "DELETE FROM intents WHERE id = ?1");
   del.bind(1, intent_id);
@@ -254,7 +276,7 @@ core::Result<std::optional<Intent>> Catalog::commit_put(std::int64_t intent_id,
                        "not committed"};
   std::optional<Intent> drop;
   if (*old) {
-    auto d = add_drop(db_, row.key, (*old)->version, (*old)->tier, row.created_ms);
+    auto d = add_drop(db_, row.key, (*old)->version, (*old)->tier, (*old)->backing, row.created_ms);
     if (!d.ok()) return d.error();
     drop = *d;
   }
@@ -272,7 +294,7 @@ core::Result<std::optional<Intent>> Catalog::remove(const std::string& key, std:
   Stmt del(db_, "DELETE FROM objects WHERE key = ?1");
   del.bind_blob(1, key);
   if (del.step() != SQLITE_DONE) return sql_error(db_, "delete object");
-  auto d = add_drop(db_, key, (*old)->version, (*old)->tier, now_ms);
+  auto d = add_drop(db_, key, (*old)->version, (*old)->tier, (*old)->backing, now_ms);
   if (!d.ok()) return d.error();
   if (auto st = t.commit(); !st.ok()) return st.error();
   return std::optional<Intent>(*d);
@@ -289,8 +311,8 @@ core::Result<std::int64_t> Catalog::begin_migrate(const std::string& key, std::i
   return sqlite3_last_insert_rowid(db_);
 }
 
-core::Result<bool> Catalog::commit_migrate(std::int64_t intent_id, int codec,
-                                           std::uint64_t stored_size) {
+core::Result<Catalog::Migrated> Catalog::commit_migrate(std::int64_t intent_id, int codec,
+                                                        std::uint64_t stored_size) {
   std::lock_guard<std::mutex> lock(mu_);
   Txn t(db_);
   if (!t.ok()) return sql_error(db_, "begin");
@@ -298,9 +320,13 @@ core::Result<bool> Catalog::commit_migrate(std::int64_t intent_id, int codec,
   if (!in.ok()) return in.error();
   if (!*in) return core::Error{"catalog: migrate intent " + std::to_string(intent_id) + " is gone"};
   const Intent& i = **in;
-  Stmt up(db_,
-          "UPDATE objects SET tier = ?1, codec = ?2, stored_size = ?3, burst = 0 "
-          "WHERE key = ?4 AND version = ?5 AND tier = ?6");
+  // Into Redis the source stays as the backing copy (SET reads the old column values).
+  const bool cache = i.dst_tier == 0;
+  Stmt up(db_, cache ? "UPDATE objects SET tier = ?1, codec = ?2, stored_size = ?3, burst = 0, "
+                       "backing = tier, backing_codec = codec, backing_stored_size = stored_size "
+                       "WHERE key = ?4 AND version = ?5 AND tier = ?6 AND backing = -1"
+                     : "UPDATE objects SET tier = ?1, codec = ?2, stored_size = ?3, burst = 0 "
+                       "WHERE key = ?4 AND version = ?5 AND tier = ?6 AND backing = -1");
   up.bind(1, i.dst_tier)
       .bind(2, codec)
       .bind(3, static_cast<std::int64_t>(stored_size))
@@ -308,17 +334,49 @@ core::Result<bool> Catalog::commit_migrate(std::int64_t intent_id, int codec,
       .bind(5, i.version)
       .bind(6, i.src_tier);
   if (up.step() != SQLITE_DONE) return sql_error(db_, "move object");
-  const bool moved = sqlite3_changes(db_) == 1;
-  if (moved) {
+  Migrated out;
+  out.moved = sqlite3_changes(db_) == 1;
+  if (out.moved) {
     Stmt n(db_, "UPDATE counters SET value = value + 1 WHERE name = 'migrations'");
     if (n.step() != SQLITE_DONE) return sql_error(db_, "count migration");
   }
-  // The intent now names only the copy that lost.
-  Stmt ch(db_, "UPDATE intents SET kind = 2, src_tier = ?1, dst_tier = -1 WHERE id = ?2");
-  ch.bind(1, moved ? i.src_tier : i.dst_tier).bind(2, intent_id);
-  if (ch.step() != SQLITE_DONE) return sql_error(db_, "update intent");
+  if (out.moved && cache) {
+    Stmt del(db_, "DELETE FROM intents WHERE id = ?1");
+    del.bind(1, intent_id);
+    if (del.step() != SQLITE_DONE) return sql_error(db_, "retire intent");
+  } else {
+    // The intent now names only the copy that lost.
+    Intent drop = i;
+    drop.kind = IntentKind::kDrop;
+    drop.src_tier = out.moved ? i.src_tier : i.dst_tier;
+    drop.dst_tier = -1;
+    Stmt ch(db_, "UPDATE intents SET kind = 2, src_tier = ?1, dst_tier = -1 WHERE id = ?2");
+    ch.bind(1, drop.src_tier).bind(2, intent_id);
+    if (ch.step() != SQLITE_DONE) return sql_error(db_, "update intent");
+    out.drop = drop;
+  }
   if (auto st = t.commit(); !st.ok()) return st.error();
-  return moved;
+  return out;
+}
+
+core::Result<std::optional<Intent>> Catalog::uncache(const std::string& key, std::int64_t version,
+                                                     std::int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Txn t(db_);
+  if (!t.ok()) return sql_error(db_, "begin");
+  Stmt up(db_,
+          "UPDATE objects SET tier = backing, codec = backing_codec, "
+          "stored_size = backing_stored_size, backing = -1, burst = 0 "
+          "WHERE key = ?1 AND version = ?2 AND tier = 0 AND backing >= 0");
+  up.bind_blob(1, key).bind(2, version);
+  if (up.step() != SQLITE_DONE) return sql_error(db_, "uncache object");
+  if (sqlite3_changes(db_) != 1) return std::optional<Intent>();
+  Stmt n(db_, "UPDATE counters SET value = value + 1 WHERE name = 'migrations'");
+  if (n.step() != SQLITE_DONE) return sql_error(db_, "count migration");
+  auto d = add_drop(db_, key, version, 0, -1, now_ms);
+  if (!d.ok()) return d.error();
+  if (auto st = t.commit(); !st.ok()) return st.error();
+  return std::optional<Intent>(*d);
 }
 
 core::Result<std::uint64_t> Catalog::migrations() {
@@ -394,7 +452,10 @@ core::Status Catalog::add_usage(const std::vector<TierUsage>& delta, double dt_s
   Txn t(db_);
   if (!t.ok()) return sql_error(db_, "begin");
   for (size_t tier = 0; tier < delta.size(); ++tier) {
-    Stmt bytes(db_, "SELECT COALESCE(SUM(stored_size), 0) FROM objects WHERE tier = ?1");
+    // Both copies of a cached object are resident (the Redis one and its backing).
+    Stmt bytes(db_,
+               "SELECT COALESCE(SUM(CASE WHEN tier = ?1 THEN stored_size ELSE 0 END + "
+               "CASE WHEN backing = ?1 THEN backing_stored_size ELSE 0 END), 0) FROM objects");
     bytes.bind(1, static_cast<int>(tier));
     const double resident = bytes.step() == SQLITE_ROW ? static_cast<double>(bytes.i64(0)) : 0;
     Stmt s(db_,
@@ -423,12 +484,15 @@ core::Result<std::vector<TierUsage>> Catalog::usage() {
     out[t].gets = static_cast<std::uint64_t>(s.i64(3));
     out[t].deletes = static_cast<std::uint64_t>(s.i64(4));
   }
-  Stmt n(db_, "SELECT tier, COUNT(*), COALESCE(SUM(stored_size), 0) FROM objects GROUP BY tier");
+  Stmt n(db_,
+         "SELECT tier, COUNT(*), COALESCE(SUM(stored_size), 0) FROM objects GROUP BY tier "
+         "UNION ALL SELECT backing, COUNT(*), COALESCE(SUM(backing_stored_size), 0) FROM objects "
+         "WHERE backing >= 0 GROUP BY backing");
   while (n.step() == SQLITE_ROW) {
     const auto t = static_cast<size_t>(n.i64(0));
     if (t >= out.size()) continue;
-    out[t].objects = static_cast<std::uint64_t>(n.i64(1));
-    out[t].stored_bytes = static_cast<std::uint64_t>(n.i64(2));
+    out[t].objects += static_cast<std::uint64_t>(n.i64(1));
+    out[t].stored_bytes += static_cast<std::uint64_t>(n.i64(2));
   }
   return out;
 }

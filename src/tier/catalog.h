@@ -44,6 +44,16 @@ struct ObjectRow {
   std::int64_t last_access_ms = 0;
   std::int64_t created_ms = 0;
   bool burst = false;  // written in burst mode, not yet written back
+  // A Redis copy is never the only one: while `tier` is Redis (the copy reads go to),
+  // `backing` names the durable tier (NVMe or S3) that holds the same version too, with its
+  // codec and stored size. -1 = no second copy (then `tier` is NVMe or S3; a Redis row
+  // without backing exists only in catalogs written before the second copy was kept).
+  int backing = -1;
+  int backing_codec = 0;
+  std::uint64_t backing_stored_size = 0;
+
+  // True when (version, tier) is a copy this row names (the read copy or the backing one).
+  bool holds(std::int64_t v, int t) const { return version == v && (tier == t || backing == t); }
 };
 
 enum class IntentKind { kPut = 0, kMigrate = 1, kDrop = 2 };
@@ -69,8 +79,10 @@ class Catalog {
   static core::Result<std::unique_ptr<Catalog>> open(const std::string& path);
   ~Catalog();
 
-  // A put is about to write (key, version = the returned id) into `dst_tier`.
-  core::Result<std::int64_t> begin_put(const std::string& key, int dst_tier, std::int64_t now_ms);
+  // A put is about to write (key, version = the returned id) into `dst_tier`, and into
+  // `cache_tier` too (Redis, or -1).
+  core::Result<std::int64_t> begin_put(const std::string& key, int dst_tier, std::int64_t now_ms,
+                                       int cache_tier = -1);
   // Points `row.key` at the new copy and retires the put intent in one transaction. The
   // previous copy (if any) becomes a drop intent, returned for the caller to execute. Fails
   // (commits nothing) when the intent is gone: someone else resolved it.
@@ -80,9 +92,20 @@ class Catalog {
   // A migration of (key, version) from src to dst is about to copy.
   core::Result<std::int64_t> begin_migrate(const std::string& key, std::int64_t version, int src,
                                            int dst, std::int64_t now_ms);
-  // Moves the row to dst if it still is (version, src) and turns the intent into a drop of
-  // the copy that lost: the source when committed (returns true), else the destination.
-  core::Result<bool> commit_migrate(std::int64_t intent_id, int codec, std::uint64_t stored_size);
+  // Moves the row to dst if it still is (version, src) without a backing copy. A move into
+  // Redis keeps the source as the backing copy (the intent is retired, nothing to drop);
+  // any other move turns the intent into a drop of the source. When the row changed
+  // meanwhile the intent becomes a drop of the destination copy.
+  struct Migrated {
+    bool moved = false;
+    std::optional<Intent> drop;  // to execute (run_drop), if any
+  };
+  core::Result<Migrated> commit_migrate(std::int64_t intent_id, int codec,
+                                        std::uint64_t stored_size);
+  // Points a (version) row read from Redis back at its backing copy and returns the drop of
+  // the Redis copy; empty when the row is no longer (version, Redis with a backing).
+  core::Result<std::optional<Intent>> uncache(const std::string& key, std::int64_t version,
+                                              std::int64_t now_ms);
   core::Status clear_intent(std::int64_t id);
   // Migrations committed since the catalog was created (counted in the commit itself).
   core::Result<std::uint64_t> migrations();

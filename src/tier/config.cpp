@@ -23,6 +23,18 @@ struct Reader {
   void fail(const YAML::Node& n, const std::string& field, const std::string& expected) {
     if (error.empty()) error = where(n, field) + ": expected " + expected;
   }
+  // An integer setting in [lo, hi].
+  void integer(const YAML::Node& map, const std::string& prefix, const char* key, int* out, int lo,
+               int hi) {
+    const int before = *out;
+    scalar(map, prefix, key, out,
+           "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    if (*out < lo || *out > hi) {
+      fail(map[key], prefix + key,
+           "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      *out = before;
+    }
+  }
   template <class T>
   void scalar(const YAML::Node& map, const std::string& prefix, const char* key, T* out,
               const std::string& expected) {
@@ -39,7 +51,7 @@ struct Reader {
               double lo, double hi) {
     const double before = *out;
     scalar(map, prefix, key, out, "a number");
-    if (*out < lo || *out > hi) {
+    if (!(*out >= lo && *out <= hi)) {  // also NaN
       fail(map[key], prefix + key,
            "a number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
       *out = before;
@@ -48,11 +60,18 @@ struct Reader {
   void check_keys(const YAML::Node& map, const std::string& prefix,
                   const std::set<std::string>& known) {
     std::string list;
+    std::set<std::string> seen;
     for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
     for (const auto& kv : map) {
-      const auto key = kv.first.as<std::string>();
+      if (!kv.first.IsScalar()) {
+        fail(kv.first, prefix + "(key)", "a setting name, not a sequence or mapping");
+        continue;
+      }
+      const auto key = kv.first.Scalar();
       if (!known.count(key) && error.empty())
         error = where(kv.first, prefix + key) + ": expected a known setting (" + list + ")";
+      else if (!seen.insert(key).second)
+        fail(kv.first, prefix + key, "each setting once (this one is repeated)");
     }
   }
 };
@@ -72,7 +91,9 @@ core::Result<std::string> read_secret(const std::string& file) {
 
 }  // namespace
 
-core::Result<TierConfig> load_tier_config(const std::string& path) {
+namespace {
+
+core::Result<TierConfig> load(const std::string& path) {
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
@@ -89,19 +110,19 @@ core::Result<TierConfig> load_tier_config(const std::string& path) {
   r.check_keys(root, "",
                {"catalog", "key_prefix", "listen", "port", "tick_ms", "write_tier", "half_life_s",
                 "hot_per_hour", "warm_per_hour", "max_moves_per_tick", "verify_reads", "scenario",
-                "redis", "nvme", "s3"});
+                "redis", "nvme", "s3", "http"});
   TieredOptions& o = c.store;
   r.scalar(root, "", "catalog", &o.catalog_path, "a file path");
   r.scalar(root, "", "key_prefix", &o.key_prefix, "a string");
   r.scalar(root, "", "listen", &c.listen, "an address");
-  r.scalar(root, "", "port", &c.port, "a port (an integer)");
-  r.scalar(root, "", "tick_ms", &c.tick_ms, "milliseconds (an integer)");
+  r.integer(root, "", "port", &c.port, 0, 65535);
+  r.integer(root, "", "tick_ms", &c.tick_ms, 1, 86'400'000);
   std::string wt = "nvme";
   r.scalar(root, "", "write_tier", &wt, "redis|nvme|s3");
   r.number(root, "", "half_life_s", &o.temperature.half_life_s, 0.001, 1e9);
   r.number(root, "", "hot_per_hour", &o.rules.hot_per_hour, 0, 1e12);
   r.number(root, "", "warm_per_hour", &o.rules.warm_per_hour, 0, 1e12);
-  r.scalar(root, "", "max_moves_per_tick", &o.max_moves_per_tick, "an integer");
+  r.integer(root, "", "max_moves_per_tick", &o.max_moves_per_tick, 1, 1'000'000);
   r.scalar(root, "", "verify_reads", &o.verify_reads, "true|false");
   r.scalar(root, "", "scenario", &c.scenario, "a scenario name or file");
   if (wt == "redis")
@@ -112,10 +133,27 @@ core::Result<TierConfig> load_tier_config(const std::string& path) {
     o.write_tier = kS3;
   else
     r.fail(root["write_tier"], "write_tier", "redis|nvme|s3");
-  if (root["port"] && (c.port < 0 || c.port > 65535)) r.fail(root["port"], "port", "0..65535");
-  if (root["tick_ms"] && c.tick_ms < 1) r.fail(root["tick_ms"], "tick_ms", "at least 1");
   if (o.rules.warm_per_hour > o.rules.hot_per_hour)
     r.fail(root["warm_per_hour"], "warm_per_hour", "at most hot_per_hour");
+  // The store deletes every name under key_prefix that its catalog does not know (the orphan
+  // scan): an empty prefix would claim a shared Redis or bucket whole.
+  if (o.key_prefix.empty() || o.key_prefix.find('\0') != std::string::npos ||
+      DirStore::encode_name(o.key_prefix).size() > kMaxPrefixEscaped)
+    r.fail(root["key_prefix"] ? root["key_prefix"] : root, "key_prefix",
+           "a non-empty prefix of at most " + std::to_string(kMaxPrefixEscaped) +
+               " bytes once escaped (each byte outside [A-Za-z0-9_.-] takes 3), e.g. pt/");
+  if (const YAML::Node n = root["http"]) {
+    if (!n.IsMap()) {
+      r.fail(n, "http", "a mapping (max_body_mb, threads, timeout_s)");
+    } else {
+      r.check_keys(n, "http.", {"max_body_mb", "threads", "timeout_s"});
+      double mb = static_cast<double>(c.max_body_bytes) / (1 << 20);
+      r.number(n, "http.", "max_body_mb", &mb, 0.001, 4096);
+      c.max_body_bytes = static_cast<std::uint64_t>(mb * (1 << 20));
+      r.integer(n, "http.", "threads", &c.http_threads, 2, 1024);
+      r.integer(n, "http.", "timeout_s", &c.http_timeout_s, 1, 3600);
+    }
+  }
   auto codec = [&](const YAML::Node& m, const std::string& prefix, Codec* out) {
     std::string v = std::string(to_string(*out));
     r.scalar(m, prefix, "codec", &v, "none|zstd|lz4");
@@ -159,8 +197,8 @@ core::Result<TierConfig> load_tier_config(const std::string& path) {
                     "command_timeout_ms", "adopt_prefix"});
       r.scalar(n, "redis.", "url", &c.redis.url, "redis://[:password@]host[:port][/db]");
       r.scalar(n, "redis.", "password_file", &c.redis_password_file, "a file path");
-      r.scalar(n, "redis.", "connect_timeout_ms", &c.redis.connect_timeout_ms, "an integer");
-      r.scalar(n, "redis.", "command_timeout_ms", &c.redis.command_timeout_ms, "an integer");
+      r.integer(n, "redis.", "connect_timeout_ms", &c.redis.connect_timeout_ms, 1, 600'000);
+      r.integer(n, "redis.", "command_timeout_ms", &c.redis.command_timeout_ms, 1, 600'000);
       r.scalar(n, "redis.", "adopt_prefix", &c.adopt_prefix, "a key prefix");
       budget(n, "redis.", &o.rules.redis_budget_bytes);
       codec(n, "redis.", &o.codecs[kRedis]);
@@ -182,8 +220,8 @@ core::Result<TierConfig> load_tier_config(const std::string& path) {
       r.scalar(n, "s3.", "region", &c.s3.region, "a region");
       r.scalar(n, "s3.", "access_key", &c.s3.access_key, "an access key id");
       r.scalar(n, "s3.", "secret_file", &c.s3_secret_file, "a file path");
-      r.scalar(n, "s3.", "max_attempts", &c.s3.max_attempts, "an integer");
-      r.scalar(n, "s3.", "backoff_ms", &c.s3.backoff_ms, "an integer");
+      r.integer(n, "s3.", "max_attempts", &c.s3.max_attempts, 1, 100);
+      r.integer(n, "s3.", "backoff_ms", &c.s3.backoff_ms, 0, 600'000);
       r.scalar(n, "s3.", "create_bucket", &c.s3.create_bucket, "true|false");
       double mt = static_cast<double>(c.s3.multipart_threshold) / (1 << 20);
       double ps = static_cast<double>(c.s3.part_size) / (1 << 20);
@@ -212,6 +250,21 @@ core::Result<TierConfig> load_tier_config(const std::string& path) {
     o.prices = s->shuffle.tiers;
   }
   return c;
+}
+
+}  // namespace
+
+core::Result<TierConfig> load_tier_config(const std::string& path) {
+  // yaml-cpp throws on shapes the reader did not expect (a sequence used as a key, ...):
+  // every such exception is a bad input, reported like the others (exit 2), never an abort.
+  try {
+    return load(path);
+  } catch (const YAML::Exception& e) {
+    const std::string line = e.mark.is_null() ? "" : ":" + std::to_string(e.mark.line + 1);
+    return core::Error{path + line + ": expected a mapping of settings (" + e.msg + ")"};
+  } catch (const std::exception& e) {
+    return core::Error{path + ": cannot load the configuration: " + e.what()};
+  }
 }
 
 core::Result<std::unique_ptr<TieredStore>> open_store(const TierConfig& c) {

@@ -32,6 +32,11 @@ struct TierConfig {
   bool has_s3 = false;
   S3Options s3;
   std::string s3_secret_file;
+
+  // serve: the HTTP API's limits (docs/tier.md "HTTP API").
+  std::uint64_t max_body_bytes = 64ull << 20;  // larger PUT bodies get 413
+  int http_threads = 32;   // connections served at once (more wait for a thread)
+  int http_timeout_s = 5;  // per read/write on a connection; idle keep-alive: 2 s
 };
 
 // Strict: unknown keys, wrong types and out-of-range values are errors naming file:line.

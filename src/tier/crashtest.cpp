@@ -231,6 +231,14 @@ std::string CrashTestReport::to_json() const {
   j["migrations_committed"] = migrations;
   j["recovered_intents"] = recovered_intents;
   j["recovered_orphans"] = recovered_orphans;
+  j["redis_kills"] = redis_kills;
+  j["redis_wipes"] = redis_wipes;
+  j["redis_mid_round_restarts"] = redis_mid_round_restarts;
+  j["s3_kills"] = s3_kills;
+  j["redis_restart_s"] = redis_restart_s;
+  j["s3_restart_s"] = s3_restart_s;
+  j["cache_fallbacks"] = cache_fallbacks;
+  j["recovery_retries"] = recovery_retries;
   j["seconds"] = seconds;
   if (!first_problem.empty()) j["first_problem"] = first_problem;
   return j.dump();
@@ -299,12 +307,54 @@ core::Result<CrashTestReport> run_crashtest(const CrashTestOptions& o) {
                          ": the worker did not start: " + (log.ok() ? *log : "")};
     }
     // Random timer kill: 20..400 ms after ready (point rounds: a 3 s safety net).
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::milliseconds(by_point ? 3000 : 20 + rng() % 380);
+    const std::uint64_t round_ms = 20 + rng() % 380;
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(by_point ? 3000 : round_ms);
+    // Servers killed this round, each at its own random moment of it (a kill still pending
+    // when the worker died happens right then, before the restart and the check).
+    using Clock = std::chrono::steady_clock;
+    const bool kill_redis = o.kill_servers && redis && rng() % 4 == 0;
+    const bool kill_s3 = o.kill_servers && s3 && rng() % 4 == 0;
+    const bool wipe_redis = rng() % 2 == 0, redis_back_mid_round = rng() % 2 == 0;
+    const std::uint64_t span_ms = by_point ? 150 : round_ms;
+    const auto redis_at = Clock::now() + std::chrono::milliseconds(rng() % span_ms);
+    const auto s3_at = Clock::now() + std::chrono::milliseconds(rng() % span_ms);
+    bool redis_down = false, redis_done = !kill_redis, s3_down = false, s3_done = !kill_s3;
+    auto restart = [&](LocalServer* srv, bool wipe, double* seconds) -> core::Status {
+      const auto t = Clock::now();
+      auto st = srv->restart(wipe);
+      *seconds += std::chrono::duration<double>(Clock::now() - t).count();
+      return st;
+    };
     std::vector<std::pair<std::string, std::int64_t>> outstanding;  // key, version (-1 del, 0 get)
     bool died = false;
+    auto kill_servers_due = [&](bool now) -> core::Status {
+      if (!redis_done && (now || Clock::now() >= redis_at)) {
+        redis_done = true;
+        if (redis->kill9()) {
+          ++rep.redis_kills;
+          redis_down = true;
+          if (wipe_redis) ++rep.redis_wipes;
+          if (redis_back_mid_round && !now) {  // the worker sees Redis come back (maybe empty)
+            if (auto st = restart(redis.get(), wipe_redis, &rep.redis_restart_s); !st.ok())
+              return st;
+            redis_down = false;
+            ++rep.redis_mid_round_restarts;
+          }
+        }
+      }
+      if (!s3_done && (now || Clock::now() >= s3_at)) {
+        s3_done = true;
+        if (s3->kill9()) {
+          ++rep.s3_kills;
+          s3_down = true;
+        }
+      }
+      return core::Status::Ok();
+    };
     while (!died) {
       if (std::chrono::steady_clock::now() >= deadline) break;
+      if (auto st = kill_servers_due(false); !st.ok()) return st.error();
       while (outstanding.size() < 3) {
         const std::string& key = keys[rng() % keys.size()];
         const auto dice = rng() % 10;
@@ -379,10 +429,26 @@ core::Result<CrashTestReport> run_crashtest(const CrashTestOptions& o) {
     }
     child.kill_and_reap();
 
+    if (auto st = kill_servers_due(true); !st.ok()) return st.error();
+    // Servers killed this round come back (on the same port) before the check.
+    if (redis_down)
+      if (auto st = restart(redis.get(), wipe_redis, &rep.redis_restart_s); !st.ok())
+        return st.error();
+    if (s3_down)
+      if (auto st = restart(s3.get(), false, &rep.s3_restart_s); !st.ok()) return st.error();
+
     // Restart, recover and verify in this process, against the journal.
     auto store = open_store(*cfg);
-    if (!store.ok()) return store.error();
+    if (!store.ok())
+      return core::Error{"round " + std::to_string(round) + ": reopen: " + store.error().message};
+    // A server restarted a moment ago may still answer 5xx (S3Proxy warming up): retry
+    // recovery for up to 10 s; what still fails then is reported.
     auto rec = (*store)->recover();
+    for (int i = 0; i < 20 && !rec.ok(); ++i) {
+      ++rep.recovery_retries;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      rec = (*store)->recover();
+    }
     if (!rec.ok())
       return core::Error{"round " + std::to_string(round) + ": recovery: " + rec.error().message};
     rep.recovered_intents += static_cast<std::uint64_t>(rec->intents);
@@ -422,10 +488,13 @@ core::Result<CrashTestReport> run_crashtest(const CrashTestOptions& o) {
     auto left = (*store)->recover();
     if (left.ok()) rep.leftover_intents += left->intents;
     rep.migrations = (*store)->stats().migrations;
+    rep.cache_fallbacks += (*store)->stats().cache_fallbacks;
     ++rep.rounds;
     if (o.verbose)
-      std::cerr << "round " << round << ": " << (by_point ? wo.crash_at : "timer") << " lost "
-                << rep.lost << " corrupted " << rep.corrupted << " orphans " << rep.orphans << "\n";
+      std::cerr << "round " << round << ": " << (by_point ? wo.crash_at : "timer")
+                << (kill_redis ? (wipe_redis ? " +redis(wiped)" : " +redis") : "")
+                << (kill_s3 ? " +s3" : "") << " lost " << rep.lost << " corrupted " << rep.corrupted
+                << " orphans " << rep.orphans << "\n";
   }
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (remove_dir) {

@@ -45,6 +45,11 @@ struct CrashTestOptions {
   std::string redis_url;    // "" = start one
   std::string s3_endpoint;  // "" = start one (credentials from the environment otherwise)
   std::string work_dir;     // "" = a temporary directory, removed afterwards
+  // kill -9 the Redis and S3 servers too (only servers this run started): in about a
+  // quarter of the rounds each, at a random moment of the round; Redis is restarted at once
+  // in half of its rounds (the worker sees it come back) and restarted without its data in
+  // half (a Redis without persistence, or one that lost its disk).
+  bool kill_servers = true;
   bool verbose = false;
 };
 
@@ -55,6 +60,10 @@ struct CrashTestReport {
   std::map<std::string, int> points;  // named point -> kills there
   std::uint64_t acked_puts = 0, acked_deletes = 0, gets = 0, migrations = 0, burst_switches = 0;
   std::uint64_t recovered_intents = 0, recovered_orphans = 0;
+  int redis_kills = 0, redis_wipes = 0, redis_mid_round_restarts = 0, s3_kills = 0;
+  double redis_restart_s = 0, s3_restart_s = 0;  // total time spent restarting them
+  int recovery_retries = 0;           // recoveries retried because a restarted server still failed
+  std::uint64_t cache_fallbacks = 0;  // verification reads served by the backing copy
   double seconds = 0;
   std::string first_problem;
   std::string to_json() const;

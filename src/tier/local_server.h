@@ -26,6 +26,12 @@ class LocalServer {
   int port() const { return port_; }
   // Stops it now (the destructor then does nothing more than clean up).
   void stop();
+  // SIGKILLs the server (no shutdown: what a crash or the OOM killer does); false when it
+  // was not running.
+  bool kill9();
+  // Starts it again on the same port and data directory after kill9(). With `wipe` the
+  // data is deleted first (Redis: its AOF and RDB files; a server that lost its disk).
+  core::Status restart(bool wipe = false);
   // The local S3Proxy's credentials (a test identity, not a secret worth hiding).
   static const char* s3_access_key() { return "prescale"; }
   static const char* s3_secret_key() { return "prescale-secret"; }

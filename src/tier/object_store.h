@@ -50,4 +50,12 @@ class ObjectStore {
 // The common key check: non-empty, at most 1024 bytes, no NUL.
 core::Status check_key(const std::string& key);
 
+// The TieredStore's stricter limit (TieredStore::check_object_key): a key takes at most
+// kMaxKeyEscaped bytes once escaped for a file name (DirStore::encode_name: each byte
+// outside [A-Za-z0-9_.-] takes 3), and key_prefix at most kMaxPrefixEscaped, so a physical
+// name  prefix + key + "@" + version  (escaped: + 3 + up to 19 digits) always fits the
+// directory tier's 240-byte names (file systems allow 255).
+inline constexpr size_t kMaxKeyEscaped = 200;
+inline constexpr size_t kMaxPrefixEscaped = 16;
+
 }  // namespace prescale::tier

@@ -54,6 +54,7 @@ std::vector<int> place(const std::vector<Candidate>& objects, const PlacementRul
         c.per_hour >= rules.hot_per_hour || (rules.burst && c.burst_written && c.tier == kRedis);
     if (has_redis && hot && redis_used + c.bytes <= rules.redis_budget_bytes) {
       redis_used += c.bytes;
+      if (c.backing == kDir || c.tier == kDir) dir_used += c.bytes;  // its durable copy
       out[i] = kRedis;
       continue;
     }

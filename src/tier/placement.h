@@ -50,6 +50,7 @@ struct Candidate {
   std::uint64_t bytes = 0;  // raw size (what a tier's budget counts, before compression)
   double per_hour = 0;
   bool burst_written = false;
+  int backing = -1;  // the durable copy's tier while the object has a Redis copy
 };
 
 // The tier each candidate should live in (same order as the input).

@@ -2,8 +2,11 @@
 
 #include <httplib.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 namespace prescale::tier {
@@ -11,6 +14,214 @@ namespace prescale::tier {
 namespace {
 
 void log_line(const std::string& s) { std::cerr << "prescale tier: " << s << std::endl; }
+
+using httplib::Request;
+using httplib::Response;
+
+const char* reason(int status) {
+  switch (status) {
+    case 400:
+      return "bad request";
+    case 404:
+      return "not found";
+    case 405:
+      return "method not allowed";
+    case 408:
+      return "request timeout";
+    case 413:
+      return "payload too large";
+    case 414:
+      return "request URI too long";
+    case 416:
+      return "range not satisfiable";
+    case 431:
+      return "request header fields too large";
+    case 500:
+      return "internal server error";
+    case 507:
+      return "insufficient storage";
+    default:
+      return "error";
+  }
+}
+
+// Every error answer is {"error": "..."} (docs/tier.md).
+void json_error(Response& res, int status, const std::string& message) {
+  res.status = status;
+  res.set_content(nlohmann::json{{"error", message}}.dump() + "\n", "application/json");
+}
+
+// For answers given before the request body was read: the client is told to close, so the
+// unread body is never parsed as a next request. (The request is httplib's own object,
+// alive for the whole exchange; write_response copies this header into the answer.)
+void close_after(const Request& req) {
+  const_cast<Request&>(req).set_header("Connection", "close");
+}
+
+void install_api(httplib::Server& http, const TierConfig& cfg, TieredStore* store) {
+  const std::uint64_t max_body = cfg.max_body_bytes;
+  // Limits: a thread per connection from a fixed pool (more connections wait in its
+  // queue), a timeout on every read and write, and short idle keep-alives, so slow clients
+  // cannot take every thread and /healthz keeps answering.
+  const size_t threads = static_cast<size_t>(cfg.http_threads);
+  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http.set_read_timeout(cfg.http_timeout_s, 0);
+  http.set_write_timeout(cfg.http_timeout_s, 0);
+  http.set_keep_alive_timeout(2);
+  http.set_keep_alive_max_count(100);
+  http.set_payload_max_length(static_cast<size_t>(max_body));
+
+  // Before any body is read: one Content-Length at most, none above the limit; and every
+  // body is raw bytes, whatever its Content-Type (httplib would otherwise parse form and
+  // multipart bodies itself, and refuse url-encoded ones over 8 KB: curl's default type).
+  http.set_pre_routing_handler([max_body](const Request& req, Response& res) {
+    if (req.get_header_value_count("Content-Length") > 1) {
+      json_error(res, 400, "expected one Content-Length header");
+      close_after(req);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.has_header("Content-Length")) {
+      const std::string v = req.get_header_value("Content-Length");
+      char* end = nullptr;
+      errno = 0;
+      const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || errno == ERANGE || v[0] == '-') {
+        json_error(res, 400, "expected Content-Length to be a byte count");
+        close_after(req);
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if (n > max_body) {
+        json_error(
+            res, 413,
+            "the body is larger than http.max_body_mb (" + std::to_string(max_body) + " bytes)");
+        close_after(req);
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
+    const_cast<Request&>(req).headers.erase("Content-Type");
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // Clients that ask first (curl does above 1 MB) learn of a too-large body before sending.
+  http.set_expect_100_continue_handler([](const Request& req, Response& res) {
+    if (req.get_header_value_count("Content-Length") > 1) return 400;
+    (void)res;
+    return 100;
+  });
+  http.set_error_handler([](const Request&, Response& res) {
+    if (res.body.empty()) json_error(res, res.status, reason(res.status));
+  });
+  http.set_exception_handler([](const Request&, Response& res, std::exception_ptr ep) {
+    std::string what = "unknown";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    json_error(res, 500, "internal error: " + what);
+  });
+
+  http.Put(R"(/objects/(.+))", [store, max_body](const Request& req, Response& res,
+                                                 const httplib::ContentReader& reader) {
+    const std::string key = req.matches[1];
+    if (auto st = TieredStore::check_object_key(key); !st.ok()) {
+      json_error(res, 400, st.message());
+      close_after(req);
+      return;
+    }
+    std::string body;
+    bool too_big = false;
+    const bool read = reader([&](const char* data, size_t n) {
+      if (body.size() + n > max_body) {  // a chunked body has no Content-Length to check
+        too_big = true;
+        return false;
+      }
+      body.append(data, n);
+      return true;
+    });
+    if (too_big || res.status == 413) {
+      json_error(
+          res, 413,
+          "the body is larger than http.max_body_mb (" + std::to_string(max_body) + " bytes)");
+      close_after(req);
+      return;
+    }
+    if (!read) {
+      json_error(res, 400, "the body could not be read (the client stopped sending?)");
+      close_after(req);
+      return;
+    }
+    auto st = store->put(key, body);
+    if (!st.ok()) {
+      json_error(res, 507, st.message());
+      return;
+    }
+    res.status = 204;
+  });
+  http.Get(R"(/objects/(.+))", [store](const Request& req, Response& res) {
+    const std::string key = req.matches[1];
+    if (auto st = TieredStore::check_object_key(key); !st.ok())
+      return json_error(res, 400, st.message());
+    auto g = store->get(key);
+    if (!g.ok()) {
+      json_error(res, 500, g.error().message);
+    } else if (!*g) {
+      json_error(res, 404, "no such object");
+    } else {
+      res.set_content(std::move(**g), "application/octet-stream");
+    }
+  });
+  http.Delete(R"(/objects/(.+))", [store](const Request& req, Response& res) {
+    const std::string key = req.matches[1];
+    if (auto st = TieredStore::check_object_key(key); !st.ok())
+      return json_error(res, 400, st.message());
+    auto st = store->del(key);
+    if (!st.ok()) return json_error(res, 500, st.message());
+    res.status = 204;
+  });
+  http.Get("/objects", [store](const Request& req, Response& res) {
+    auto l = store->list(req.has_param("prefix") ? req.get_param_value("prefix") : "");
+    if (!l.ok()) return json_error(res, 500, l.error().message);
+    std::string body;
+    for (const auto& k : *l) body += k + "\n";
+    res.set_content(body, "text/plain");
+  });
+  http.Get("/stats", [store](const Request&, Response& res) {
+    res.set_content(store->stats().to_json() + "\n", "application/json");
+  });
+  http.Get("/metrics", [store](const Request&, Response& res) {
+    res.set_content(store->stats().prometheus(), "text/plain; version=0.0.4");
+  });
+  http.Get("/healthz",
+           [](const Request&, Response& res) { res.set_content("ok\n", "text/plain"); });
+  // A body is allowed and ignored (curl -X POST sends none, curl -d '' an empty one).
+  http.Post("/burst",
+            [store](const Request& req, Response& res, const httplib::ContentReader& reader) {
+              if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding"))
+                reader([](const char*, size_t) { return true; });
+              const std::string on = req.has_param("on") ? req.get_param_value("on") : "";
+              if (on != "1" && on != "0")
+                return json_error(res, 400, "expected /burst?on=1 or /burst?on=0");
+              store->set_burst(on == "1");
+              log_line(std::string("burst mode ") + (on == "1" ? "on" : "off"));
+              res.status = 204;
+            });
+  // Known paths with other methods: 405, not httplib's 404.
+  for (const char* path :
+       {R"(/objects/(.+))", "/objects", "/stats", "/metrics", "/healthz", "/burst"}) {
+    auto not_allowed = [](const Request& req, Response& res) {
+      json_error(res, 405, "method " + req.method + " not allowed here");
+    };
+    const std::string p = path;
+    if (p != "/burst") http.Post(p, not_allowed);
+    if (p.rfind("/objects/", 0) != 0) {
+      http.Put(p, not_allowed);
+      http.Delete(p, not_allowed);
+    }
+    if (p == "/burst") http.Get(p, not_allowed);
+    http.Patch(p, not_allowed);
+  }
+}
 
 }  // namespace
 
@@ -22,62 +233,7 @@ core::Status serve(const TierConfig& cfg, TieredStore* store, const std::atomic<
            " orphans deleted, " + std::to_string(rec->temp_files) + " temp files");
 
   httplib::Server http;
-  http.Put(R"(/objects/(.+))", [&](const httplib::Request& req, httplib::Response& res) {
-    auto st = store->put(req.matches[1], req.body);
-    if (!st.ok()) {
-      res.status = st.message().find("key:") == 0 ? 400 : 507;
-      res.set_content(st.message() + "\n", "text/plain");
-      return;
-    }
-    res.status = 204;
-  });
-  http.Get(R"(/objects/(.+))", [&](const httplib::Request& req, httplib::Response& res) {
-    auto g = store->get(req.matches[1]);
-    if (!g.ok()) {
-      res.status = 500;
-      res.set_content(g.error().message + "\n", "text/plain");
-    } else if (!*g) {
-      res.status = 404;
-    } else {
-      res.set_content(std::move(**g), "application/octet-stream");
-    }
-  });
-  http.Delete(R"(/objects/(.+))", [&](const httplib::Request& req, httplib::Response& res) {
-    auto st = store->del(req.matches[1]);
-    res.status = st.ok() ? 204 : 500;
-    if (!st.ok()) res.set_content(st.message() + "\n", "text/plain");
-  });
-  http.Get("/objects", [&](const httplib::Request& req, httplib::Response& res) {
-    auto l = store->list(req.has_param("prefix") ? req.get_param_value("prefix") : "");
-    if (!l.ok()) {
-      res.status = 500;
-      res.set_content(l.error().message + "\n", "text/plain");
-      return;
-    }
-    std::string body;
-    for (const auto& k : *l) body += k + "\n";
-    res.set_content(body, "text/plain");
-  });
-  http.Get("/stats", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content(store->stats().to_json() + "\n", "application/json");
-  });
-  http.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content(store->stats().prometheus(), "text/plain; version=0.0.4");
-  });
-  http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain");
-  });
-  http.Post("/burst", [&](const httplib::Request& req, httplib::Response& res) {
-    const std::string on = req.has_param("on") ? req.get_param_value("on") : "";
-    if (on != "1" && on != "0") {
-      res.status = 400;
-      res.set_content("expected /burst?on=1 or /burst?on=0\n", "text/plain");
-      return;
-    }
-    store->set_burst(on == "1");
-    log_line(std::string("burst mode ") + (on == "1" ? "on" : "off"));
-    res.status = 204;
-  });
+  install_api(http, cfg, store);
   if (!http.bind_to_port(cfg.listen.c_str(), cfg.port))
     return core::Error{"http: cannot listen on " + cfg.listen + ":" + std::to_string(cfg.port) +
                        " (in use?)"};

@@ -1,7 +1,8 @@
 // `prescale tier serve`: the store behind a small HTTP API on loopback, plus the
 // background migrator.
 //
-//   PUT    /objects/KEY      body = the object        -> 204 (507 when every tier failed)
+//   PUT    /objects/KEY      body = the object        -> 204 (400 bad key, 413 over
+//                                                        http.max_body_mb, 507 every tier failed)
 //   GET    /objects/KEY                               -> 200 body | 404
 //   HEAD   /objects/KEY                               -> 200 with X-Object-Size | 404
 //   DELETE /objects/KEY                               -> 204
@@ -10,6 +11,9 @@
 //   POST   /burst?on=1|0                              -> 204 (burst mode on/off)
 //   GET    /metrics                                   -> Prometheus text
 //   GET    /healthz                                   -> 200 "ok"
+//
+// Every error answer is {"error": "..."}. Limits (TierConfig): http.threads connections at
+// once, http.timeout_s per read/write, bodies up to http.max_body_mb, one Content-Length.
 //
 // The migrator thread calls TieredStore::tick() every tick_ms; its errors are logged to
 // stderr (never secrets) and it carries on.

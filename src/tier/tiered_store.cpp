@@ -95,9 +95,21 @@ void TieredStore::note_access(const std::string& key, double count, std::int64_t
   accesses_[key] = Catalog::Access{key, count, last};
 }
 
-core::Status TieredStore::put_into(int tier, const std::string& key, const std::string& data) {
+core::Status TieredStore::check_object_key(const std::string& key) {
+  if (auto st = check_key(key); !st.ok()) return st;
+  const size_t escaped = DirStore::encode_name(key).size();
+  if (escaped > kMaxKeyEscaped)
+    return core::Error{"key: expected at most " + std::to_string(kMaxKeyEscaped) +
+                       " bytes once escaped for a file name (each byte outside [A-Za-z0-9_.-] "
+                       "takes 3); this key takes " +
+                       std::to_string(escaped)};
+  return core::Status::Ok();
+}
+
+core::Status TieredStore::put_into(int tier, const std::string& key, const std::string& data,
+                                   bool cache) {
   const std::int64_t t = now();
-  auto id = catalog_->begin_put(key, tier, t);
+  auto id = catalog_->begin_put(key, tier, t, cache ? kRedis : -1);
   if (!id.ok()) return id.error();
   Owned own(mu_, in_flight_, *id);
   hit("put:intent");
@@ -120,13 +132,33 @@ core::Status TieredStore::put_into(int tier, const std::string& key, const std::
   row.codec = static_cast<int>(codec);
   row.size = data.size();
   row.stored_size = stored.size();
+  if (cache) {
+    // The hot copy for reads, next to the durable one just written: losing it (a Redis
+    // restart) costs a slower read, never the object.
+    const Codec rc = opt_.codecs[kRedis];
+    const std::string hot = rc == codec ? stored : compress(rc, data);
+    if (tiers_[kRedis]->put_fresh(name, hot).ok()) {
+      count(kRedis, 0);
+      hit("put:cached");
+      row.backing = tier;
+      row.backing_codec = row.codec;
+      row.backing_stored_size = row.stored_size;
+      row.tier = kRedis;
+      row.codec = static_cast<int>(rc);
+      row.stored_size = hot.size();
+    } else {
+      (void)tiers_[kRedis]->del(name);  // else the intent (or the orphan scan) removes it
+      std::lock_guard<std::mutex> lock(mu_);
+      ++fallthroughs_;
+    }
+  }
   row.sha256 = sha256_hex(data);
   auto old = catalog_->get(key);
   row.rate = opt_.temperature.on_access(old.ok() && *old ? (*old)->rate : 0.0,
                                         old.ok() && *old ? (*old)->last_access_ms : t, t);
   row.last_access_ms = t;
   row.created_ms = t;
-  row.burst = burst_ && tier == kRedis;
+  row.burst = burst_ && row.tier == kRedis;
   auto drop = catalog_->commit_put(*id, row);
   if (!drop.ok()) return drop.error();
   hit("put:committed");
@@ -136,24 +168,30 @@ core::Status TieredStore::put_into(int tier, const std::string& key, const std::
 
 core::Status TieredStore::run_drop(const Intent& drop) {
   Owned own(mu_, in_flight_, drop.id);
-  ObjectStore* s = tiers_[static_cast<size_t>(drop.src_tier)].get();
-  if (s) {
+  for (int t : {drop.src_tier, drop.dst_tier}) {
+    if (t < 0 || t > 2) continue;
+    ObjectStore* s = tiers_[static_cast<size_t>(t)].get();
+    if (!s) continue;
     auto st = s->del(physical(drop.key, drop.version));
     if (!st.ok()) return core::Status::Ok();  // the intent stays; recovery finishes it
-    count(drop.src_tier, 2);
+    count(t, 2);
   }
   hit("drop:deleted");
   return catalog_->clear_intent(drop.id);
 }
 
 core::Status TieredStore::put(const std::string& key, const std::string& data) {
-  if (auto st = check_key(key); !st.ok()) return st;
+  if (auto st = check_object_key(key); !st.ok()) return st;
   const PlacementRules r = rules();
   int tier = write_tier(r, opt_.write_tier);
+  // Writes meant for Redis (burst mode, write_tier: redis) land on the first durable tier
+  // and get a Redis copy on top: a Redis copy is never an object's only copy.
+  const bool cache = tier == kRedis;
+  if (cache) tier = kDir;
   std::string errors;
   for (; tier <= kS3; ++tier) {
     if (!tiers_[static_cast<size_t>(tier)]) continue;
-    auto st = put_into(tier, key, data);
+    auto st = put_into(tier, key, data, cache);
     if (st.ok()) return st;
     errors += (errors.empty() ? "" : "; ") + st.message();
     std::lock_guard<std::mutex> lock(mu_);
@@ -162,8 +200,33 @@ core::Status TieredStore::put(const std::string& key, const std::string& data) {
   return core::Error{"put " + key + ": every tier failed: " + errors};
 }
 
+core::Result<std::optional<std::string>> TieredStore::read_copy(const ObjectRow& r, int tier,
+                                                                int codec, bool* corrupt) {
+  *corrupt = false;
+  ObjectStore* s = tiers_[static_cast<size_t>(tier)].get();
+  if (!s)
+    return core::Error{"get " + r.key + ": lives in the unconfigured tier " + kTierNames[tier]};
+  auto data = s->get(physical(r.key, r.version));
+  if (!data.ok()) return data.error();
+  count(tier, 1);
+  if (!*data) return std::optional<std::string>();
+  auto raw = decompress(static_cast<Codec>(codec), **data, r.size);
+  if (!raw.ok()) {
+    *corrupt = true;
+    return core::Error{"get " + r.key + ": " + raw.error().message};
+  }
+  if (opt_.verify_reads && sha256_hex(*raw) != r.sha256) {
+    *corrupt = true;
+    std::lock_guard<std::mutex> lock(mu_);
+    ++bad_checksums_;
+    return core::Error{"get " + r.key + ": checksum mismatch in " + kTierNames[tier] +
+                       " (corrupt copy)"};
+  }
+  return std::optional<std::string>(std::move(*raw));
+}
+
 core::Result<std::optional<std::string>> TieredStore::get(const std::string& key) {
-  if (auto st = check_key(key); !st.ok()) return st.error();
+  if (auto st = check_object_key(key); !st.ok()) return st.error();
   // A concurrent migration may delete the copy between reading the row and the copy:
   // read the row again then.
   for (int attempt = 0; attempt < 4; ++attempt) {
@@ -171,21 +234,27 @@ core::Result<std::optional<std::string>> TieredStore::get(const std::string& key
     if (!row.ok()) return row.error();
     if (!*row) return std::optional<std::string>();
     const ObjectRow& r = **row;
-    ObjectStore* s = tiers_[static_cast<size_t>(r.tier)].get();
-    if (!s)
-      return core::Error{"get " + key + ": lives in the unconfigured tier " + kTierNames[r.tier]};
-    auto data = s->get(physical(key, r.version));
-    if (!data.ok()) return data.error();
-    count(r.tier, 1);
-    if (!*data) continue;
-    auto raw = decompress(static_cast<Codec>(r.codec), **data, r.size);
-    if (!raw.ok()) return core::Error{"get " + key + ": " + raw.error().message};
-    if (opt_.verify_reads && sha256_hex(*raw) != r.sha256) {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++bad_checksums_;
-      return core::Error{"get " + key + ": checksum mismatch in " + kTierNames[r.tier] +
-                         " (corrupt copy)"};
+    bool corrupt = false;
+    auto data = read_copy(r, r.tier, r.codec, &corrupt);
+    if (r.tier == kRedis && r.backing >= 0 && (!data.ok() || !*data)) {
+      // The Redis copy is gone (Redis restarted without it), corrupt, or Redis is down: the
+      // backing copy has the same bytes. A lost or corrupt Redis copy is given up (the row
+      // points at the backing copy again; the migrator promotes the object anew if it stays
+      // hot); while Redis is merely unreachable the row is left alone.
+      const bool lost = (data.ok() && !*data) || corrupt;
+      bool backing_corrupt = false;
+      data = read_copy(r, r.backing, r.backing_codec, &backing_corrupt);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++cache_fallbacks_;
+      }
+      if (lost && data.ok() && *data) {
+        auto drop = catalog_->uncache(key, r.version, now());
+        if (drop.ok() && *drop) (void)run_drop(**drop);
+      }
     }
+    if (!data.ok()) return data.error();
+    if (!*data) continue;
     const std::int64_t t = now();
     double c = r.rate;
     std::int64_t last = r.last_access_ms;
@@ -198,13 +267,13 @@ core::Result<std::optional<std::string>> TieredStore::get(const std::string& key
       }
     }
     note_access(key, opt_.temperature.on_access(c, last, t), t);
-    return std::optional<std::string>(std::move(*raw));
+    return data;
   }
   return core::Error{"get " + key + ": the catalog names a copy that is missing (lost)"};
 }
 
 core::Status TieredStore::del(const std::string& key) {
-  if (auto st = check_key(key); !st.ok()) return st;
+  if (auto st = check_object_key(key); !st.ok()) return st;
   auto drop = catalog_->remove(key, now());
   if (!drop.ok()) return drop.error();
   if (*drop) return run_drop(**drop);
@@ -231,6 +300,22 @@ core::Result<bool> TieredStore::migrate(const std::string& key, int dst) {
   if (!row.ok()) return row.error();
   if (!*row || (*row)->tier == dst) return false;
   const ObjectRow r = **row;
+  if (r.tier == kRedis && r.backing >= 0) {
+    // Leaving Redis: point the row back at the backing copy and drop the Redis one; no copy.
+    auto drop = catalog_->uncache(key, r.version, now());
+    if (!drop.ok()) return drop.error();
+    if (!*drop) return false;  // changed meanwhile
+    hit("uncache:committed");
+    (void)run_drop(**drop);  // a failed delete leaves the intent for recovery
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++migrations_;
+    }
+    if (dst == r.backing) return true;
+    auto m = migrate(key, dst);  // now an ordinary move out of the backing tier
+    if (!m.ok()) return m.error();
+    return true;
+  }
   ObjectStore* from = tiers_[static_cast<size_t>(r.tier)].get();
   ObjectStore* to = tiers_[static_cast<size_t>(dst)].get();
   if (!from || !to) return core::Error{"migrate " + key + ": tier not configured"};
@@ -291,18 +376,15 @@ core::Result<bool> TieredStore::migrate(const std::string& key, int dst) {
   auto moved = catalog_->commit_migrate(*id, static_cast<int>(codec), stored.size());
   if (!moved.ok()) return moved.error();
   hit("migrate:committed");
-  // The intent now names the loser: the source if moved, else the copy just made.
-  Intent drop;
-  drop.id = *id;
-  drop.key = key;
-  drop.version = r.version;
-  drop.src_tier = *moved ? r.tier : dst;
-  if (auto st = run_drop(drop); !st.ok()) return st.error();
-  if (*moved) {
+  // The drop names the loser: the source if moved (none when Redis got a copy: the source
+  // stays as its backing), else the copy just made.
+  if (moved->drop)
+    if (auto st = run_drop(*moved->drop); !st.ok()) return st.error();
+  if (moved->moved) {
     std::lock_guard<std::mutex> lock(mu_);
     ++migrations_;
   }
-  return *moved;
+  return moved->moved;
 }
 
 core::Status TieredStore::resolve(const Intent& in, int* deleted) {
@@ -310,7 +392,7 @@ core::Status TieredStore::resolve(const Intent& in, int* deleted) {
   if (!row.ok()) return row.error();
   for (int t : {in.src_tier, in.dst_tier}) {
     if (t < 0 || t > 2 || !tiers_[static_cast<size_t>(t)]) continue;
-    const bool live = *row && (*row)->version == in.version && (*row)->tier == t;
+    const bool live = *row && (*row)->holds(in.version, t);
     if (live) continue;
     auto st = tiers_[static_cast<size_t>(t)]->del(physical(in.key, in.version));
     if (!st.ok())
@@ -333,7 +415,7 @@ core::Result<int> TieredStore::count_orphans() {
       if (!parse_physical(name, &key, &v)) continue;
       auto row = catalog_->get(key);
       if (!row.ok()) return row.error();
-      if (!*row || (*row)->version != v || (*row)->tier != t) ++n;
+      if (!*row || !(*row)->holds(v, t)) ++n;
     }
   }
   return n;
@@ -358,7 +440,7 @@ core::Result<RecoveryReport> TieredStore::recover() {
       if (!parse_physical(name, &key, &v)) continue;
       auto row = catalog_->get(key);
       if (!row.ok()) return row.error();
-      if (*row && (*row)->version == v && (*row)->tier == t) continue;
+      if (*row && (*row)->holds(v, t)) continue;
       if (auto st = s->del(name); !st.ok()) return st.error();
       ++rep.orphans;
     }
@@ -419,7 +501,8 @@ core::Result<TickReport> TieredStore::tick() {
   cands.reserve(rows->size());
   for (const auto& r : *rows)
     cands.push_back(Candidate{r.key, r.tier, r.size,
-                              opt_.temperature.per_hour(r.rate, r.last_access_ms, t), r.burst});
+                              opt_.temperature.per_hour(r.rate, r.last_access_ms, t), r.burst,
+                              r.backing});
   const std::vector<int> target = place(cands, rules());
   std::vector<size_t> moves;
   for (size_t i = 0; i < cands.size(); ++i)
@@ -498,6 +581,7 @@ StoreStats TieredStore::stats() {
     s.migrations_here = migrations_;
     s.migration_failures = migration_failures_;
     s.checksum_failures = bad_checksums_;
+    s.cache_fallbacks = cache_fallbacks_;
   }
   if (auto m = catalog_->migrations(); m.ok()) s.migrations = *m;
   for (size_t t = 0; t < 3; ++t) {
@@ -538,6 +622,7 @@ std::string StoreStats::to_json() const {
   j["migrations"] = migrations;
   j["migration_failures"] = migration_failures;
   j["checksum_failures"] = checksum_failures;
+  j["cache_fallbacks"] = cache_fallbacks;
   j["burst"] = burst;
   j["cost_usd"] = cost_usd;
   return j.dump();
@@ -577,6 +662,9 @@ std::string StoreStats::prometheus() const {
   o << "prescale_tier_migration_failures_total " << migration_failures << "\n";
   metric("prescale_tier_checksum_failures_total", "counter", "Copies that failed their checksum");
   o << "prescale_tier_checksum_failures_total " << checksum_failures << "\n";
+  metric("prescale_tier_cache_fallbacks_total", "counter",
+         "Reads served by the durable copy because the Redis copy was gone or unreachable");
+  o << "prescale_tier_cache_fallbacks_total " << cache_fallbacks << "\n";
   metric("prescale_tier_burst", "gauge", "1 while burst mode is on");
   o << "prescale_tier_burst " << (burst ? 1 : 0) << "\n";
   return o.str();

@@ -75,6 +75,7 @@ struct StoreStats {
   std::uint64_t migrations = 0;       // committed, ever (durable, from the catalog)
   std::uint64_t migrations_here = 0;  // committed by this process
   std::uint64_t fallthroughs = 0, migration_failures = 0, checksum_failures = 0;
+  std::uint64_t cache_fallbacks = 0;  // reads served by the backing copy (Redis copy gone/down)
   bool burst = false;
   double cost_usd = 0;
   std::string to_json() const;
@@ -86,6 +87,10 @@ class TieredStore : public ObjectStore {
   // `tiers[i]` may be null (tier i not configured); the directory tier is required.
   static core::Result<std::unique_ptr<TieredStore>> open(
       TieredOptions options, std::array<std::unique_ptr<ObjectStore>, 3> tiers);
+
+  // The key check of every call: check_key() and at most kMaxKeyEscaped bytes once escaped
+  // for a file name (DirStore::encode_name), so that every tier can hold every key.
+  static core::Status check_object_key(const std::string& key);
 
   core::Status put(const std::string& key, const std::string& data) override;
   core::Result<std::optional<std::string>> get(const std::string& key) override;
@@ -132,7 +137,11 @@ class TieredStore : public ObjectStore {
   void hit(const char* point) {
     if (opt_.crash_hook) opt_.crash_hook(point);
   }
-  core::Status put_into(int tier, const std::string& key, const std::string& data);
+  core::Status put_into(int tier, const std::string& key, const std::string& data, bool cache);
+  // Reads and verifies the copy of `r` in `tier` (stored with `codec`); empty when absent.
+  // `corrupt` tells a bad checksum or codec frame from an unreachable tier.
+  core::Result<std::optional<std::string>> read_copy(const ObjectRow& r, int tier, int codec,
+                                                     bool* corrupt);
   core::Status run_drop(const Intent& drop);
   core::Status resolve(const Intent& intent, int* deleted);
   void note_access(const std::string& key, double count, std::int64_t last);
@@ -150,6 +159,7 @@ class TieredStore : public ObjectStore {
   std::set<std::int64_t> in_flight_;  // intents owned by a running call
   std::int64_t last_usage_ms_ = 0;
   std::uint64_t fallthroughs_ = 0, migrations_ = 0, migration_failures_ = 0, bad_checksums_ = 0;
+  std::uint64_t cache_fallbacks_ = 0;
 };
 
 }  // namespace prescale::tier

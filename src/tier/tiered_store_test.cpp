@@ -110,7 +110,8 @@ TEST_F(TieredStoreTest, PutGetDeleteAcrossTiersWithCompression) {
     ASSERT_TRUE(m.ok()) << m.error().message;
     EXPECT_TRUE(*m);
     EXPECT_EQ(get("a"), big);
-    EXPECT_EQ(copies(), 1u) << "exactly one copy after each migration";
+    // In Redis the source stays as the durable backing copy; elsewhere exactly one copy.
+    EXPECT_EQ(copies(), dst == kRedis ? 2u : 1u) << "after the migration to " << dst;
   }
   EXPECT_LT(store_->row("a")->value().stored_size, 1000u) << "zstd in S3";
   ASSERT_TRUE(store_->del("a").ok());
@@ -234,6 +235,61 @@ TEST_F(TieredStoreTest, APutWhoseIntentWasResolvedMeanwhileIsNotCommitted) {
   EXPECT_EQ(get("k"), "new");
   EXPECT_EQ(*store_->count_orphans(), 0);
   EXPECT_EQ(copies(), 1u);
+}
+
+// Issue 15: a Redis restart without persistence (or with AOF everysec losing the last
+// second) must never lose an acknowledged object, whether it got to Redis by promotion or by a
+// burst write.
+TEST_F(TieredStoreTest, ARedisCopyIsNeverTheOnlyOneSoLosingRedisLosesNothing) {
+  open();
+  ASSERT_TRUE(store_->put("promoted", "hot bytes").ok());
+  ASSERT_TRUE(*store_->migrate("promoted", kRedis));
+  store_->set_burst(true);
+  ASSERT_TRUE(store_->put("burst", "burst bytes").ok());
+  for (const char* k : {"promoted", "burst"}) {
+    const auto r = store_->row(k)->value();
+    EXPECT_EQ(r.tier, kRedis) << k;
+    EXPECT_EQ(r.backing, kDir) << k << ": the durable copy stays on disk";
+  }
+  // Redis is down: reads are served by the backing copy, the rows are left alone.
+  redis_.down = true;
+  EXPECT_EQ(get("promoted"), "hot bytes");
+  EXPECT_EQ(store_->row("promoted")->value().tier, kRedis);
+  redis_.down = false;
+  // Redis comes back empty.
+  const auto names = redis_.list("");
+  for (const auto& name : *names) ASSERT_TRUE(redis_.del(name).ok());
+  EXPECT_EQ(get("promoted"), "hot bytes");
+  EXPECT_EQ(get("burst"), "burst bytes");
+  EXPECT_EQ(store_->row("promoted")->value().tier, kDir) << "the lost Redis copy is given up";
+  EXPECT_EQ(store_->stats().cache_fallbacks, 3u);
+  EXPECT_EQ(*store_->count_orphans(), 0);
+  // Leaving Redis is not a copy: the Redis copy is dropped, the backing copy is the object.
+  store_->set_burst(false);
+  ASSERT_TRUE(store_->put("again", "v").ok());
+  ASSERT_TRUE(*store_->migrate("again", kRedis));
+  ASSERT_TRUE(*store_->migrate("again", kS3));
+  EXPECT_EQ(store_->row("again")->value().tier, kS3);
+  EXPECT_EQ(get("again"), "v");
+  EXPECT_EQ(copies(), 3u) << "one copy per key";
+}
+
+TEST_F(TieredStoreTest, KeysThatCannotBeAFileNameAreRefusedInEveryMode) {
+  open();
+  std::string e50;
+  for (int i = 0; i < 50; ++i) e50 += "\xc3\xa9";  // 50 x U+00E9: 100 bytes, 300 escaped
+  for (bool burst : {false, true}) {
+    SCOPED_TRACE(burst ? "burst" : "normal");
+    store_->set_burst(burst);
+    for (const std::string& key : {e50, std::string(1024, 'a'), std::string(201, 'a')}) {
+      auto st = store_->put(key, "x");
+      ASSERT_FALSE(st.ok());
+      EXPECT_EQ(st.message().rfind("key:", 0), 0u) << st.message();
+      EXPECT_NE(st.message().find("at most 200 bytes once escaped"), std::string::npos);
+    }
+    ASSERT_TRUE(store_->put(std::string(200, 'a'), "x").ok()) << "200 plain bytes fit";
+  }
+  EXPECT_EQ(redis_.size(), 1u) << "only the valid burst write reached Redis";
 }
 
 TEST(TierCatalog, APendingIntentSurvivesAReopenAndCommitsAreDurable) {
