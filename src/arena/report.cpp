@@ -71,7 +71,7 @@ const char* kCsvHeader =
     "p95_latency_ms_ci95,sla_violation_pct,sla_violation_pct_ci95,violation_minutes,"
     "stability,mean_executors,rescales,reversals,throughput_mb_s,cpu_util_pct,"
     "executor_seconds,lag_integral,switches,guard_overrides,guard_floor,guard_stabilise,"
-    "guard_dwell,guard_shuffle\n";
+    "guard_dwell,guard_shuffle,regrets\n";
 
 }  // namespace
 
@@ -148,6 +148,7 @@ std::string format_json(const TournamentResult& r) {
           {"stabilise", s.guard_stabilise.mean},
           {"dwell", s.guard_dwell.mean},
           {"shuffle", s.guard_shuffle.mean}}},
+        {"regrets", s.regrets.mean},
         {"ci95",
          {{"cost", s.cost.ci95},
           {"cost_vs_oracle", s.cost_vs_oracle.ci95},
@@ -177,7 +178,7 @@ std::string format_csv(const TournamentResult& r) {
         << s.throughput_mb_s.mean << ',' << s.cpu_util_pct.mean << ',' << s.executor_seconds.mean
         << ',' << s.lag_integral.mean << ',' << s.switches.mean << ',' << s.guard_overrides.mean
         << ',' << s.guard_floor.mean << ',' << s.guard_stabilise.mean << ',' << s.guard_dwell.mean
-        << ',' << s.guard_shuffle.mean << '\n';
+        << ',' << s.guard_shuffle.mean << ',' << s.regrets.mean << '\n';
   }
   return out.str();
 }
@@ -185,7 +186,7 @@ std::string format_csv(const TournamentResult& r) {
 std::string format_timeline_csv(const TournamentResult& r) {
   std::ostringstream out;
   out << "policy,seed,step,t_s,load_rps,processed_rps,backlog,active,pending,target,tier,"
-         "compression,latency_ms,cpu_util,cost,violation,signal,guards,reason\n";
+         "compression,latency_ms,cpu_util,cost,violation,signal,guards,reason,hold_s\n";
   out << std::setprecision(10);
   for (const auto& row : r.timeline) {
     const auto& x = row.record;
@@ -194,7 +195,7 @@ std::string format_timeline_csv(const TournamentResult& r) {
         << x.pending << ',' << x.target << ',' << core::to_string(x.tier) << ','
         << core::to_string(x.codec) << ',' << x.latency_ms << ',' << x.cpu_util << ',' << x.cost
         << ',' << (x.violation ? 1 : 0) << ',' << (x.signal ? 1 : 0) << ','
-        << static_cast<int>(x.guards) << ',' << csv_field(x.reason) << '\n';
+        << static_cast<int>(x.guards) << ',' << csv_field(x.reason) << ',' << x.hold_s << '\n';
   }
   return out.str();
 }

@@ -130,6 +130,7 @@ core::Result<TournamentResult> run_tournament(const sim::Scenario& scenario,
     s.guard_stabilise = stat_of_int(s.runs, &M::guard_stabilise);
     s.guard_dwell = stat_of_int(s.runs, &M::guard_dwell);
     s.guard_shuffle = stat_of_int(s.runs, &M::guard_shuffle);
+    s.regrets = stat_of_int(s.runs, &M::regrets);
   }
   return result;
 }

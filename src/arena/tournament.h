@@ -33,7 +33,8 @@ struct PolicySummary {
       executor_seconds, lag_integral,
       switches,  // tier/codec switches per run
       guard_overrides, guard_floor, guard_stabilise, guard_dwell,
-      guard_shuffle;  // envelope overrides (steps)
+      guard_shuffle,  // envelope overrides (steps)
+      regrets;        // releases the envelope regretted (its adaptive window grew)
 };
 
 struct TimelineRow {

@@ -79,6 +79,10 @@ struct Decision {
   const char* reason = "";
   // Which safety-envelope guards overrode the policy (policy/envelope.h): kGuard* bits.
   std::uint8_t guards = 0;
+  // The safety envelope's adaptive scale-down window in force, seconds (0: not guarded),
+  // and whether this step judged one of its releases regretted (policy/envelope.h).
+  float hold_s = 0;
+  bool regret = false;
 };
 
 inline constexpr std::uint8_t kGuardFloor = 1;      // raised to the reactive floor

@@ -13,12 +13,15 @@ namespace {
 // Below this CPU utilisation the measured rate per executor is too noisy to trust.
 constexpr double kMinMeasuredUtil = 0.2;
 
-HpaBehaviorConfig window_config(const PolicyEnv& env, const EnvelopeConfig& c) {
+double min_window_s(const PolicyEnv& env, const EnvelopeConfig& c) {
+  return c.stabilisation_s >= 0 ? c.stabilisation_s : env.cold_start_s;
+}
+
+HpaBehaviorConfig window_config(const PolicyEnv& env, double window_s) {
   HpaBehaviorConfig b;
   b.scale_up.stabilization_window_s = 0;
   b.scale_up.policies.clear();  // no rate limits: the envelope only stabilises
-  b.scale_down.stabilization_window_s =
-      c.stabilisation_s >= 0 ? c.stabilisation_s : env.cold_start_s;
+  b.scale_down.stabilization_window_s = window_s;
   b.scale_down.policies.clear();
   b.min_replicas = env.min_executors;
   b.max_replicas = env.max_executors;
@@ -34,6 +37,8 @@ EnvelopeConfig read_envelope(core::ParamTable& params, bool enabled_by_default) 
   c.utilisation = params.get_double("guard_utilisation", c.utilisation, 0.05, 1.0);
   c.drain_s = params.get_double("guard_drain_s", c.drain_s, 1, 86400);
   c.stabilisation_s = params.get_double("guard_stabilisation_s", c.stabilisation_s, -1, 3600);
+  c.stabilisation_max_s =
+      params.get_double("guard_stabilisation_max_s", c.stabilisation_max_s, 0, 3600);
   c.dwell_s = params.get_double("guard_dwell_s", c.dwell_s, 0, 3600);
   return c;
 }
@@ -84,14 +89,27 @@ int reactive_floor(const core::Observation& obs, const PolicyEnv& env,
 }
 
 Envelope::Envelope(const PolicyEnv& env, const EnvelopeConfig& config)
-    : env_(env), config_(config), window_(window_config(env, config)) {
+    : env_(env),
+      config_(config),
+      min_window_s_(min_window_s(env, config)),
+      max_window_s_(std::max(min_window_s_, config.stabilisation_max_s)),
+      window_(window_config(env, min_window_s_)),
+      need_window_(window_config(env, max_window_s_)) {
   reset();
 }
 
 void Envelope::reset() {
   window_.reset();
+  need_window_.reset();
   started_ = false;
   last_target_ = 0;
+  window_s_ = min_window_s_;
+  release_s_ = 0;
+  release_from_ = 0;
+  release_to_ = 0;
+  release_window_s_ = 0;
+  regretted_ = false;
+  regrets_ = 0;
   tier_ = env_.default_tier;
   codec_ = core::Compression::kNone;
   tier_since_s_ = codec_since_s_ = 0;
@@ -102,6 +120,7 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
     started_ = true;
     last_target_ = obs.total_executors();
     window_.record_initial_recommendation(obs.time_s, last_target_);
+    need_window_.record_initial_recommendation(obs.time_s, last_target_);
     tier_ = obs.tier;
     codec_ = obs.compression;
     // The first switch may come at once: the start counts as long ago.
@@ -120,9 +139,29 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
   int target = std::max(planned, floor);
   if (floor > planned) d.guards |= core::kGuardFloor;
   const int floored = target;
-  // The window holds the floored recommendations; `current` is what was last carried out.
+  // Two windows: the short one (one cold start) holds the floored recommendations, the
+  // policy's headroom included; the adaptive one holds the reactive need alone, for as long
+  // as the load has been seen to come back (adapt_window). `current` is what was last
+  // carried out.
+  const int need = config_.floor ? floor : planned;
+  const int regrets_before = regrets_;
+  adapt_window(obs, need);
   target = window_.stabilize(obs.time_s, last_target_, floored);
+  target =
+      std::max(target, need_window_.stabilize(obs.time_s, env_.max_executors, need, window_s_));
   if (target > floored) d.guards |= core::kGuardStabilise;
+  if (target < last_target_) {
+    // A release: judged by what follows (adapt_window).
+    release_s_ = obs.time_s;
+    if (release_from_ == 0 || regretted_) {
+      // A new episode (the last one was judged): from here the window is judged afresh.
+      release_from_ = 0;
+      release_window_s_ = window_s_;
+      regretted_ = false;
+    }
+    release_from_ = std::max(release_from_, last_target_);
+    release_to_ = target;
+  }
   d.target_executors = target;
   last_target_ = target;
 
@@ -159,18 +198,20 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
     d.guards |= core::kGuardShuffle;
   }
   // One switch of each kind per dwell_s, in a calm step, unless it is relief.
-  auto dwell = [&](auto& wanted, auto& current, double& since_s) {
-    if (wanted == current) return;
+  auto dwell = [&](auto& want, auto& current, double& since_s) {
+    if (want == current) return;
     if (relief || (calm && obs.time_s - since_s + 1e-9 >= config_.dwell_s)) {
-      current = wanted;
+      current = want;
       since_s = obs.time_s;
     } else {
-      wanted = current;
+      want = current;
       d.guards |= core::kGuardDwell;
     }
   };
   dwell(d.tier, tier_, tier_since_s_);
   dwell(d.compression, codec_, codec_since_s_);
+  d.hold_s = static_cast<float>(window_s_);
+  d.regret = regrets_ != regrets_before;
   if (d.guards & core::kGuardStabilise) {
     d.reason = "guard: stabilise";
   } else if (d.guards & core::kGuardFloor) {
@@ -181,6 +222,31 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
     d.reason = "guard: dwell";
   }
   return d;
+}
+
+void Envelope::adapt_window(const core::Observation& obs, int need) {
+  if (release_from_ == 0 || max_window_s_ <= min_window_s_) return;
+  const double since = obs.time_s - release_s_;
+  if (obs.latency_ms > obs.sla_ms && obs.active_executors < release_from_ && need > release_to_) {
+    // Regretted: the SLA broke while fewer executors serve than were released from, and
+    // the load came back above what was released to. A window longer by `since` (plus this
+    // step) would have held them until now; it grows by the share of the release that came
+    // back, so a little noise above the trough lengthens it a little, a returning peak fully.
+    const double back = std::min(
+        1.0, static_cast<double>(need - release_to_) / std::max(1, release_from_ - release_to_));
+    const double needed_s = release_window_s_ + since + obs.step_s;
+    if (needed_s <= max_window_s_) {
+      window_s_ = std::max(window_s_, release_window_s_ + back * (since + obs.step_s));
+      if (!regretted_) ++regrets_;
+      regretted_ = true;
+    }
+  }
+  if (since >= max_window_s_) {
+    // Judged: a release that held halves the window's excess over its minimum.
+    if (!regretted_) window_s_ = min_window_s_ + 0.5 * (window_s_ - min_window_s_);
+    release_from_ = 0;
+    regretted_ = false;
+  }
 }
 
 GuardedPolicy::GuardedPolicy(std::unique_ptr<Policy> inner, const PolicyEnv& env,

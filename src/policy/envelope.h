@@ -10,7 +10,17 @@
 //                       utilisation)): what a rate-based reactive rule needs now;
 //   2. stabilisation    a scale-down goes only to the highest of the (floored) targets
 //                       recommended within `stabilisation_s` (HpaBehavior's window;
-//                       default: one cold start);
+//                       default: one cold start), and never below the highest reactive
+//                       need (the floor alone) of an adaptive window: it starts at
+//                       stabilisation_s and learns how long the load takes to come back.
+//                       A release followed by SLA violations while fewer executors serve
+//                       and the need has risen again is "regretted": the window grows to
+//                       span it, by the share of the release that came back, up to
+//                       `stabilisation_max_s` (HPA's 300 s). A release that holds for
+//                       stabilisation_max_s halves the excess. So a day replayed in
+//                       minutes (a trough between recurring peaks) is held as an HPA
+//                       holds it, while a load that does not come back is released after
+//                       one cold start;
 //   3. dwell            the shuffle tier and the codec change at most once per `dwell_s`
 //                       each (a switch moves state and slows a batch: docs/model.md), and
 //                       only in a step whose latency can absorb the switch's pause within
@@ -54,6 +64,12 @@ struct EnvelopeConfig {
   // would take a cold start to bring back within a cold start). HPA's default is 300 s; the
   // choice is measured in docs/rl.md ("The safety envelope").
   double stabilisation_s = -1;
+  // The window adapts between stabilisation_s and this (HPA's default, 300 s) to how the
+  // load recurs: a release followed by SLA violations that the released executors would
+  // have prevented (a "regretted" release) lengthens it to span that trough; a release
+  // that goes unregretted for stabilisation_max_s halves the excess. <= stabilisation_s:
+  // a fixed window.
+  double stabilisation_max_s = 300;
   double dwell_s = 300;  // minimum time between two tier (or two codec) switches
 };
 
@@ -100,12 +116,27 @@ class Envelope {
 
   const EnvelopeConfig& config() const { return config_; }
 
+  // The scale-down window in force now (seconds), and how many releases were regretted.
+  double window_s() const { return window_s_; }
+  int regrets() const { return regrets_; }
+
  private:
+  void adapt_window(const core::Observation& obs, int need);
+
   PolicyEnv env_;
   EnvelopeConfig config_;
-  HpaBehavior window_;  // the scale-down stabilisation window (no rate limits)
   bool started_ = false;
   int last_target_ = 0;
+  double min_window_s_ = 0, max_window_s_ = 0, window_s_ = 0;
+  HpaBehavior window_;       // the short window over the floored targets (no rate limits)
+  HpaBehavior need_window_;  // the adaptive window over the reactive need
+  // The last release (a target below the previous one): when, and from which target.
+  double release_s_ = 0;
+  int release_from_ = 0;  // 0: no release pending judgement
+  int release_to_ = 0;
+  double release_window_s_ = 0;  // the window in force at the release
+  bool regretted_ = false;
+  int regrets_ = 0;
   core::Tier tier_ = core::Tier::kNvme;
   core::Compression codec_ = core::Compression::kNone;
   double tier_since_s_ = 0, codec_since_s_ = 0;  // time of the last switch (or the start)

@@ -289,3 +289,102 @@ TEST(Envelope, AShuffleOptionTooSlowForTheSlaCannotCarryAnyLoad) {
 
 }  // namespace
 }  // namespace prescale::policy
+
+namespace prescale::policy {
+namespace {
+
+// The adaptive window, step by step: a policy that always asks for the minimum, so every
+// target is the envelope's own. Capacity 1000/s per executor at 100% utilisation: the need
+// is load / 1000. The short window is 10 s, the adaptive one may reach 60 s.
+struct AdaptStep {
+  double load;
+  double latency_ms;
+  int expected_target;
+  double expected_window_s;
+};
+
+std::vector<int> RunAdaptive(Envelope& e, const std::vector<AdaptStep>& steps, double t0 = 0) {
+  std::vector<int> targets;
+  int total = e.config().enabled ? 8 : 1;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    SCOPED_TRACE(i);
+    core::Observation obs = Obs(t0 + 5.0 * static_cast<double>(i), steps[i].load, total);
+    obs.latency_ms = steps[i].latency_ms;
+    const core::Decision d = e.apply(obs, Want(1));
+    EXPECT_EQ(d.target_executors, steps[i].expected_target);
+    EXPECT_DOUBLE_EQ(e.window_s(), steps[i].expected_window_s);
+    targets.push_back(d.target_executors);
+    total = d.target_executors;  // executors arrive at once in this test
+  }
+  return targets;
+}
+
+EnvelopeConfig Adaptive() {
+  EnvelopeConfig c;
+  c.utilisation = 1.0;
+  c.stabilisation_s = 10;
+  c.stabilisation_max_s = 60;
+  return c;
+}
+
+TEST(EnvelopeAdaptiveWindow, ARegrettedReleaseLengthensTheHoldThroughTheNextTrough) {
+  Envelope e(Env(), Adaptive());
+  RunAdaptive(e, {
+                     {8000, 500, 8, 10},   // a peak
+                     {2000, 500, 8, 10},   // the trough: held by both windows
+                     {2000, 500, 2, 10},   // released after 10 s
+                     {8000, 3000, 8, 20},  // the peak is back and the SLA broke: regretted
+                     {8000, 500, 8, 20},   //
+                     {8000, 500, 8, 20},   //
+                     {2000, 500, 8, 20},   // the next trough is held for 20 s
+                     {2000, 500, 8, 20},   //
+                     {2000, 500, 8, 20},   //
+                     {2000, 500, 2, 20},   // then released
+                 });
+  EXPECT_EQ(e.regrets(), 1);
+}
+
+TEST(EnvelopeAdaptiveWindow, AReleaseThatHoldsShrinksTheWindowBackToItsMinimum) {
+  Envelope e(Env(), Adaptive());
+  std::vector<AdaptStep> steps = {
+      {8000, 500, 8, 10}, {2000, 500, 8, 10}, {2000, 500, 2, 10}, {8000, 3000, 8, 20},
+      {2000, 500, 8, 20}, {2000, 500, 8, 20}, {2000, 500, 8, 20}, {2000, 500, 2, 20},
+  };
+  // The release at t = 35 s holds (no violation) for stabilisation_max_s = 60 s: at
+  // t = 95 s the window's excess over 10 s is halved.
+  for (int i = 0; i < 11; ++i) steps.push_back({2000, 500, 2, 20});
+  steps.push_back({2000, 500, 2, 15});
+  RunAdaptive(e, steps);
+  EXPECT_EQ(e.regrets(), 1);
+}
+
+TEST(EnvelopeAdaptiveWindow, NoiseAboveTheTroughLengthensItOnlyByItsShare) {
+  Envelope e(Env(), Adaptive());
+  RunAdaptive(e, {
+                     {8000, 500, 8, 10},
+                     {2000, 500, 8, 10},
+                     {2000, 500, 2, 10},  // released from 8 to 2
+                     // 3 executors needed and 2 serve: a violation, but only 1 of the 6
+                     // released executors came back: the window grows by a sixth of 10 s.
+                     {3000, 1500, 3, 10 + 10.0 / 6},
+                 });
+}
+
+TEST(EnvelopeAdaptiveWindow, AViolationTheWindowCouldNotHavePreventedLeavesItAlone) {
+  EnvelopeConfig fixed = Adaptive();
+  fixed.stabilisation_max_s = 0;  // <= stabilisation_s: a fixed window
+  Envelope f(Env(), fixed);
+  RunAdaptive(f, {{8000, 500, 8, 10}, {2000, 500, 8, 10}, {2000, 500, 2, 10}, {8000, 3000, 8, 10}});
+  EXPECT_EQ(f.regrets(), 0);
+  // A release 60 s before the violation: a window long enough to hold it would exceed
+  // stabilisation_max_s.
+  Envelope e(Env(), Adaptive());
+  std::vector<AdaptStep> steps = {{8000, 500, 8, 10}, {2000, 500, 8, 10}, {2000, 500, 2, 10}};
+  for (int i = 0; i < 10; ++i) steps.push_back({2000, 500, 2, 10});
+  steps.push_back({8000, 3000, 8, 10});
+  RunAdaptive(e, steps);
+  EXPECT_EQ(e.regrets(), 0);
+}
+
+}  // namespace
+}  // namespace prescale::policy

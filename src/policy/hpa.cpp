@@ -153,10 +153,15 @@ void HpaBehavior::record_initial_recommendation(double now_s, int current) {
 }
 
 int HpaBehavior::stabilize(double now_s, int current, int desired) {
+  return stabilize(now_s, current, desired, config_.scale_down.stabilization_window_s);
+}
+
+int HpaBehavior::stabilize(double now_s, int current, int desired, double scale_down_window_s) {
   // A record is inside a window when its timestamp is strictly after now - window
   // (time.After(cutoff)); with a 0 s window no record qualifies.
   const double up_cutoff = now_s - config_.scale_up.stabilization_window_s;
-  const double down_cutoff = now_s - config_.scale_down.stabilization_window_s;
+  const double down_cutoff =
+      now_s - std::min(scale_down_window_s, config_.scale_down.stabilization_window_s);
   int up_recommendation = desired;    // min over the scale-up window
   int down_recommendation = desired;  // max over the scale-down window
   const int cap = static_cast<int>(recommendations_.size());

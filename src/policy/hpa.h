@@ -127,6 +127,9 @@ class HpaBehavior {
   // window, max of the scale-down window], both including `desired`, then records
   // `desired` (the unstabilised recommendation).
   int stabilize(double now_s, int current, int desired);
+  // The same with the scale-down window given (at most the configured one, which sized the
+  // history buffer): the safety envelope adapts its window at run time.
+  int stabilize(double now_s, int current, int desired, double scale_down_window_s);
 
   // convertDesiredReplicasWithBehaviorRate: applies the scale-up/down rate policies
   // (from periodStartReplicas = current - added + deleted within each period) and the

@@ -115,6 +115,7 @@ void Simulator::step(const core::Decision& decision) {
     sum_cpu_ += o.cpu_util;
     ++cpu_steps_;
   }
+  m_.regrets += decision.regret ? 1 : 0;
   if (decision.guards != 0) {
     ++m_.guard_overrides;
     m_.guard_floor += (decision.guards & core::kGuardFloor) ? 1 : 0;
@@ -133,7 +134,7 @@ void Simulator::step(const core::Decision& decision) {
     timeline_->push_back(StepRecord{t, arrivals, o.processed / dt, o.backlog_out, pool_.active(),
                                     pool_.pending(), target, tier_, codec_, o.latency_ms,
                                     o.cpu_util, step_cost, o.violation, workload_.signal[t] != 0,
-                                    decision.guards, decision.reason});
+                                    decision.guards, decision.reason, decision.hold_s});
   }
 
   ++t_;

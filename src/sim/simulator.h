@@ -40,6 +40,7 @@ struct StepRecord {
   bool signal;
   std::uint8_t guards = 0;  // core::kGuard* bits: the safety envelope overrode the policy
   const char* reason = "";  // the decision's reason (a string literal)
+  float hold_s = 0;         // the envelope's adaptive scale-down window, s (0: not guarded)
 };
 
 // Totals of one run. All figures are over the run's steps.
@@ -62,6 +63,7 @@ struct RunMetrics {
   int switches = 0;   // steps that changed the shuffle tier or codec (each paid a pause)
   // Steps in which the safety envelope overrode the policy, by guard (policy/envelope.h).
   int guard_floor = 0, guard_stabilise = 0, guard_dwell = 0, guard_shuffle = 0;
+  int regrets = 0;                  // releases the envelope judged regretted (its window grew)
   int guard_overrides = 0;          // steps with any override
   double throughput_mb_s = 0;       // processed MB / run time
   double peak_throughput_mb_s = 0;  // highest processed MB/s of any step
