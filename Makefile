@@ -1,8 +1,9 @@
 # prescale — entry points. `make demo` and `make test` are all a new machine needs.
-.PHONY: all deps stack-deps configure build demo test test-unit test-integration test-e2e stack-demo bench bench-report bench-edge bench-tier crashtest-tier stack-up stack-down format format-check clean
+.PHONY: all deps stack-deps configure build demo test test-unit test-asan test-integration test-e2e fuzz fuzz-build stack-demo bench bench-report bench-edge bench-tier crashtest-tier stack-up stack-down format format-check clean
 
 BUILD_DIR ?= build
 JOBS ?= 2
+FUZZ_SECONDS ?= 60
 
 all: build
 
@@ -32,6 +33,21 @@ test: build stack-deps
 test-unit: build
 	@ctest --preset unit -j $(JOBS)
 
+# The unit tests built with ASan+UBSan (gcc, -O1, any UB fails the test) in build-asan/.
+test-asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+	@ctest --preset asan-unit -j $(JOBS)
+
+# libFuzzer targets (fuzz/, clang, ASan+UBSan) in build-fuzz/: each runs FUZZ_SECONDS (60)
+# from its seeds in fuzz/corpus/, one at a time; a table of executions and crashes.
+fuzz-build: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+
+fuzz: fuzz-build
+	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
 # End to end: rl vs hpa on the live stack (Kafka, Spark, the job), ~7 min. make test runs it too.
 test-e2e: build stack-deps
 	@ctest --preset default -R '^E2E\.' --output-on-failure
@@ -59,10 +75,12 @@ bench-edge: build stack-deps
 	@bash scripts/bench/edge-throughput.sh
 
 # The tiered store: each tier vs its reference (redis-benchmark, raw fsync'd writes, S3Proxy),
-# JSON (~1 min); and the 500-crash-point reliability run (~6 min). Both start their own servers.
+# JSON (~1 min); and the 500-round crash test (crashtest-tier, ~20 min). Both start their own servers.
 bench-tier: build stack-deps
 	@./$(BUILD_DIR)/prescale tier bench
 
+# 500 rounds killing the worker, redis-server and S3Proxy at random points (~20 min on 2
+# shared cores: each S3Proxy restart takes ~4-5 s). Not part of `make test`.
 crashtest-tier: build stack-deps
 	@./$(BUILD_DIR)/prescale tier crashtest --rounds 500 --format json
 
@@ -86,10 +104,10 @@ stack-down:
 	@bash scripts/stack/kafka.sh stop
 
 format:
-	@find src apps bench tests -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+	@find src apps bench tests fuzz -name '*.cpp' -o -name '*.h' | xargs clang-format -i
 
 format-check:
-	@find src apps bench tests -name '*.cpp' -o -name '*.h' | xargs clang-format --dry-run --Werror
+	@find src apps bench tests fuzz -name '*.cpp' -o -name '*.h' | xargs clang-format --dry-run --Werror
 
 clean:
 	@rm -rf $(BUILD_DIR)

@@ -29,6 +29,7 @@ PACKAGES=(
   libcpp-httplib-dev     # the controller's /metrics and /healthz (HTTP server, loopback by default)
   redis-server           # the hot tier; the Spark job's results (integration tests start it on loopback)
   redis-tools            # redis-cli: the stack scripts' readiness probe
+  attr                   # getfattr: s3proxy.sh finds the partial uploads a killed S3Proxy left
   python3-pip            # fetches the pyspark distribution (a Spark 3.5 SPARK_HOME) once
   libsimdjson-dev        # parses device readings at the gateway (154 ns a line; nlohmann took ~1.5 us)
   libhiredis-dev         # src/tier: the Redis (hot) tier's client, AUTH and redis:// URLs
@@ -37,6 +38,8 @@ PACKAGES=(
   libzstd-dev            # src/tier: per-tier compression (zstd, the cold tier's default)
   liblz4-dev             # src/tier: per-tier compression (lz4, cheap enough for the hot tier)
   chromium               # headless browser for report.html's tests and benchmark (playwright-core drives it)
+  clang                  # `make fuzz`: libFuzzer targets need clang (-fsanitize=fuzzer); gcc has no libFuzzer
+  libclang-rt-14-dev     # clang 14's libFuzzer, ASan and UBSan runtimes (not pulled in without recommends)
 )
 
 missing=()

@@ -13,6 +13,34 @@ LOG="$RUN/s3proxy.log"
 # Ready when it answers HTTP (an unsigned request gets a 403 from a live server).
 ready() { port_open "$PORT" && curl -s -o /dev/null -m 2 "http://127.0.0.1:$PORT/"; }
 
+# The partial uploads a killed S3Proxy left behind (run before it starts, never while it runs).
+# filesystem-nio2 stores a PUT by writing "<name>-<random UUID>" beside the object, then its
+# extended attributes (user.content-md5 first), then renaming it over <name>, and only then
+# answers 200. A kill -9 before the attributes leaves that temp file without user.content-md5,
+# and S3Proxy 2.6.0 then answers HTTP 500 to every LIST of the bucket, for good: its listing
+# reads that attribute of each file (gaul/s3proxy#963). Such a file was never renamed, so its
+# PUT was never acknowledged: deleting it loses nothing. A file that has the attribute is left
+# alone (an object that happens to end in a UUID, or a temp file killed just before its rename,
+# which LIST then shows under its temp name). Java's UserDefinedFileAttributeView adds "user."
+# to the names it is given, so on disk the attribute is user.user.content-md5.
+remove_partial_uploads() {
+  [ -d "$RUN/data" ] || return 0
+  local f why n=0 temps=()
+  while IFS= read -r -d '' f; do temps+=("$f"); done < <(find "$RUN/data" -type f \
+    -not -path '*/.mpus-*' -regextype posix-extended \
+    -regex '.*-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}' -print0)
+  [ ${#temps[@]} -gt 0 ] || return 0
+  command -v getfattr >/dev/null || die "getfattr is missing (package attr; scripts/install-deps.sh installs it)"
+  for f in "${temps[@]}"; do
+    why=$(LC_ALL=C getfattr --absolute-names -n user.user.content-md5 -- "$f" 2>&1 >/dev/null) && continue
+    case "$why" in
+      *"No such attribute"*) rm -f -- "$f" && n=$((n + 1)) ;;
+      *) die "cannot read the extended attributes of $f: $why" ;;
+    esac
+  done
+  [ "$n" -eq 0 ] || log "s3proxy: removed $n partial upload(s) a killed S3Proxy left in $RUN/data"
+}
+
 start() {
   if alive "$PIDFILE"; then
     log "s3proxy already running (pid $(cat "$PIDFILE"), 127.0.0.1:$PORT)"
@@ -21,6 +49,7 @@ start() {
   port_open "$PORT" && die "127.0.0.1:$PORT is taken by another process (set S3_PORT)"
   bash "$STACK_DIR/deps.sh" s3proxy
   mkdir -p "$RUN/data"
+  remove_partial_uploads
   cat >"$RUN/s3proxy.properties" <<PROPS
 s3proxy.endpoint=http://127.0.0.1:$PORT
 s3proxy.authorization=aws-v2-or-v4
@@ -43,6 +72,7 @@ PROPS
   <logger name="org.gaul.s3proxy.Main" level="INFO"/>
 </configuration>
 XML
+  [ -s "$LOG" ] && mv -f "$LOG" "$LOG.prev"  # the last run's log (why it died, if it did)
   : >"$LOG"
   nohup java -Xmx512m -Dlogback.configurationFile="$RUN/logback.xml" -cp "$S3PROXY_LIBS/*" \
     org.gaul.s3proxy.Main --properties "$RUN/s3proxy.properties" >>"$RUN/stdout.log" 2>&1 </dev/null &

@@ -1,5 +1,6 @@
 #include "control/controller.h"
 
+#include "core/files.h"
 #include "core/yaml.h"
 #include "policy/registry.h"
 #include "sim/scenario.h"
@@ -100,8 +101,14 @@ void check_settings(core::YamlMap& r, const ControllerConfig& c) {
 }  // namespace
 
 core::Result<ControllerConfig> load_config(const std::string& path) {
+  auto text = core::read_file(path);
+  if (!text.ok()) return text.error();
+  return parse_config(*text, path);
+}
+
+core::Result<ControllerConfig> parse_config(std::string_view text, const std::string& path) {
   YAML::Node root;
-  if (core::Status st = core::load_yaml_file(path, &root); !st.ok()) return st.error();
+  if (core::Status st = core::parse_yaml(text, path, &root); !st.ok()) return st.error();
   if (!root.IsMap()) return core::Error{path + ": expected a mapping of settings"};
   ControllerConfig c;
   c.source = path;
@@ -131,6 +138,7 @@ policy::EnvelopeConfig stabiliser_config(const ControllerConfig& c) {
   policy::EnvelopeConfig e;
   e.floor = false;  // the policy decides the level; this stage only holds releases
   e.stabilisation_s = static_cast<double>(c.scale_down_stabilization_ms) / 1000.0;
+  e.stabilisation_max_s = e.stabilisation_s;  // the configured window, as configured
   e.dwell_s = 0;
   return e;
 }

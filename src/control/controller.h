@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "bus/kafka.h"
 #include "bus/messages.h"
@@ -61,6 +62,8 @@ struct ControllerConfig {
 
 // Loads and checks a YAML file; errors name file:line and the field.
 core::Result<ControllerConfig> load_config(const std::string& path);
+// The same from the file's text; `origin` names it in errors and becomes source.
+core::Result<ControllerConfig> parse_config(std::string_view text, const std::string& origin);
 
 // Counters for /metrics.
 struct ControllerStats {

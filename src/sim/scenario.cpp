@@ -1,5 +1,6 @@
 #include "sim/scenario.h"
 
+#include "core/files.h"
 #include "core/yaml.h"
 
 #include <cmath>
@@ -194,8 +195,14 @@ core::Result<Scenario> load_scenario_file(const std::string& path) {
   if (std::error_code ec; !std::filesystem::is_regular_file(path, ec)) {
     return core::Error{path + ": cannot open scenario file (does it exist and is it readable?)"};
   }
+  auto text = core::read_file(path);
+  if (!text.ok()) return text.error();
+  return parse_scenario(*text, path);
+}
+
+core::Result<Scenario> parse_scenario(std::string_view text, const std::string& path) {
   YAML::Node root;
-  if (core::Status st = core::load_yaml_file(path, &root); !st.ok()) return st.error();
+  if (core::Status st = core::parse_yaml(text, path, &root); !st.ok()) return st.error();
   if (!root || root.IsNull()) {
     return core::Error{path + ": empty scenario file; expected a mapping with at least 'name'"};
   }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "core/params.h"
 #include "core/result.h"
@@ -149,6 +150,10 @@ Scenario default_scenario();
 // Loads a scenario from a YAML file, strictly: unknown keys, wrong types and out-of-range
 // values are errors naming file:line, the field and what was expected.
 core::Result<Scenario> load_scenario_file(const std::string& path);
+
+// The same from the file's text; `origin` names it in errors and becomes source_file.
+// load_scenario_file() reads the file and calls this.
+core::Result<Scenario> parse_scenario(std::string_view text, const std::string& origin);
 
 // Resolves a scenario by name ("seed" -> scenarios/seed.yaml, searched in ./scenarios,
 // $PRESCALE_SCENARIOS and the source tree) or by path (anything containing '/' or '.yaml').

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
 namespace prescale::sim {
 namespace {
@@ -57,14 +58,24 @@ double Trace::span_s() const {
 }
 
 core::Result<Trace> load_trace(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) return core::Error{path + ": cannot open trace file"};
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return core::Error{path + ": cannot read trace file"};
+  return parse_trace(text.str(), path);
+}
+
+core::Result<Trace> parse_trace(std::string_view text, const std::string& path) {
   Trace trace;
   trace.file = path;
   bool relative = false;  // t_seconds,value rather than timestamp,value
   std::string line;
   int line_no = 0;
-  while (std::getline(in, line)) {
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t eol = std::min(text.find('\n', pos), text.size());
+    line.assign(text.substr(pos, eol - pos));
+    pos = eol + 1;
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line_no == 1) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -29,6 +30,10 @@ struct Trace {
 // Errors name the file, the line and what was expected; non-increasing times and negative
 // or non-finite values are errors. At least two rows are required.
 core::Result<Trace> load_trace(const std::string& path);
+
+// The same from the file's text; `origin` names it in errors and becomes Trace::file.
+// load_trace() reads the file and calls this.
+core::Result<Trace> parse_trace(std::string_view text, const std::string& origin);
 
 // No resampling makes more steps than this: beyond it, a replay would need gigabytes
 // (several arrays of doubles per step) and hours per policy, so it is an input error.

@@ -93,12 +93,10 @@ core::Result<std::string> read_secret(const std::string& file) {
 
 namespace {
 
-core::Result<TierConfig> load(const std::string& path) {
+core::Result<TierConfig> load(std::string_view text, const std::string& path) {
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    return core::Error{path + ": cannot read the file"};
+    root = YAML::Load(std::string(text));
   } catch (const YAML::ParserException& e) {
     return core::Error{path + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML: " + e.msg};
   }
@@ -255,10 +253,16 @@ core::Result<TierConfig> load(const std::string& path) {
 }  // namespace
 
 core::Result<TierConfig> load_tier_config(const std::string& path) {
+  auto text = core::read_file(path);
+  if (!text.ok()) return core::Error{path + ": cannot read the file"};
+  return parse_tier_config(*text, path);
+}
+
+core::Result<TierConfig> parse_tier_config(std::string_view text, const std::string& path) {
   // yaml-cpp throws on shapes the reader did not expect (a sequence used as a key, ...):
   // every such exception is a bad input, reported like the others (exit 2), never an abort.
   try {
-    return load(path);
+    return load(text, path);
   } catch (const YAML::Exception& e) {
     const std::string line = e.mark.is_null() ? "" : ":" + std::to_string(e.mark.line + 1);
     return core::Error{path + line + ": expected a mapping of settings (" + e.msg + ")"};

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/result.h"
 #include "tier/dir_store.h"
@@ -43,6 +44,9 @@ struct TierConfig {
 // Relative paths are resolved against the file's directory. Secrets come from files or the
 // environment (REDIS_PASSWORD, AWS_SECRET_ACCESS_KEY), never from the YAML itself.
 core::Result<TierConfig> load_tier_config(const std::string& path);
+// The same from the file's text; `path` names it in errors and relative paths in it are
+// resolved against path's directory, as if the text had been read from there.
+core::Result<TierConfig> parse_tier_config(std::string_view text, const std::string& path);
 
 // Opens the configured tiers and the catalog (no recovery yet).
 core::Result<std::unique_ptr<TieredStore>> open_store(const TierConfig& config);

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -212,6 +213,14 @@ std::string config_yaml(const std::string& dir, const std::string& redis_url,
   return y.str();
 }
 
+// N from s3proxy.sh's "removed N partial upload(s) ..." line; 0 when it removed none.
+int partial_uploads_removed(const std::string& start_log) {
+  const auto at = start_log.find("removed ");
+  if (at == std::string::npos || start_log.find(" partial upload", at) == std::string::npos)
+    return 0;
+  return std::atoi(start_log.c_str() + at + 8);
+}
+
 }  // namespace
 
 std::string CrashTestReport::to_json() const {
@@ -237,6 +246,7 @@ std::string CrashTestReport::to_json() const {
   j["s3_kills"] = s3_kills;
   j["redis_restart_s"] = redis_restart_s;
   j["s3_restart_s"] = s3_restart_s;
+  j["s3_partial_uploads_removed"] = s3_partial_uploads_removed;
   j["cache_fallbacks"] = cache_fallbacks;
   j["recovery_retries"] = recovery_retries;
   j["seconds"] = seconds;
@@ -246,20 +256,6 @@ std::string CrashTestReport::to_json() const {
 
 core::Result<CrashTestReport> run_crashtest(const CrashTestOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
-  std::unique_ptr<LocalServer> redis, s3;
-  std::string redis_url = o.redis_url, s3_endpoint = o.s3_endpoint;
-  if (redis_url.empty()) {
-    auto r = LocalServer::start(o.source_dir, "redis");
-    if (!r.ok()) return r.error();
-    redis = std::move(*r);
-    redis_url = "redis://127.0.0.1:" + std::to_string(redis->port());
-  }
-  if (s3_endpoint.empty()) {
-    auto s = LocalServer::start(o.source_dir, "s3proxy");
-    if (!s.ok()) return s.error();
-    s3 = std::move(*s);
-    s3_endpoint = "http://127.0.0.1:" + std::to_string(s3->port());
-  }
   std::string dir = o.work_dir;
   bool remove_dir = false;
   if (dir.empty()) {
@@ -269,6 +265,35 @@ core::Result<CrashTestReport> run_crashtest(const CrashTestOptions& o) {
     remove_dir = true;
   }
   std::filesystem::create_directories(dir);
+  // The servers keep their data and logs under the work directory, which a failed run
+  // leaves in place (named in the error) so that they can be read.
+  std::unique_ptr<LocalServer> redis, s3;
+  bool passed = false;
+  struct KeepOnFailure {
+    const bool& passed;
+    std::unique_ptr<LocalServer>&a, &b;
+    ~KeepOnFailure() {
+      if (passed) return;
+      if (a) a->keep();
+      if (b) b->keep();
+    }
+  } keep_on_failure{passed, redis, s3};
+  auto failed = [&dir](const std::string& what) {
+    return core::Error{what + " (work directory and server logs kept in " + dir + ")"};
+  };
+  std::string redis_url = o.redis_url, s3_endpoint = o.s3_endpoint;
+  if (redis_url.empty()) {
+    auto r = LocalServer::start(o.source_dir, "redis", dir + "/servers/redis");
+    if (!r.ok()) return failed(r.error().message);
+    redis = std::move(*r);
+    redis_url = "redis://127.0.0.1:" + std::to_string(redis->port());
+  }
+  if (s3_endpoint.empty()) {
+    auto s = LocalServer::start(o.source_dir, "s3proxy", dir + "/servers/s3proxy");
+    if (!s.ok()) return failed(s.error().message);
+    s3 = std::move(*s);
+    s3_endpoint = "http://127.0.0.1:" + std::to_string(s3->port());
+  }
   const std::string secret_file = dir + "/s3-secret";
   if (auto st = core::write_file_atomic(secret_file, LocalServer::s3_secret_key()); !st.ok())
     return st.error();
@@ -298,13 +323,13 @@ core::Result<CrashTestReport> run_crashtest(const CrashTestOptions& o) {
                   {"--crash-at", wo.crash_at, "--crash-after", std::to_string(wo.crash_after)});
     }
     Child child;
-    if (!child.spawn(argv, dir + "/worker.log")) return core::Error{"cannot start the worker"};
+    if (!child.spawn(argv, dir + "/worker.log")) return failed("cannot start the worker");
     bool eof = false;
     const std::string hello = child.read_line(30'000, &eof);
     if (hello != "ready") {
       auto log = core::read_file(dir + "/worker.log");
-      return core::Error{"round " + std::to_string(round) +
-                         ": the worker did not start: " + (log.ok() ? *log : "")};
+      return failed("round " + std::to_string(round) +
+                    ": the worker did not start: " + (log.ok() ? *log : ""));
     }
     // Random timer kill: 20..400 ms after ready (point rounds: a 3 s safety net).
     const std::uint64_t round_ms = 20 + rng() % 380;
@@ -354,7 +379,7 @@ core::Result<CrashTestReport> run_crashtest(const CrashTestOptions& o) {
     };
     while (!died) {
       if (std::chrono::steady_clock::now() >= deadline) break;
-      if (auto st = kill_servers_due(false); !st.ok()) return st.error();
+      if (auto st = kill_servers_due(false); !st.ok()) return failed(st.message());
       while (outstanding.size() < 3) {
         const std::string& key = keys[rng() % keys.size()];
         const auto dice = rng() % 10;
@@ -423,24 +448,27 @@ core::Result<CrashTestReport> run_crashtest(const CrashTestOptions& o) {
         rep.points[wo.crash_at]++;
       } else {
         auto log = core::read_file(dir + "/worker.log");
-        return core::Error{"round " + std::to_string(round) + ": the worker exited on its own (" +
-                           std::to_string(status) + "): " + (log.ok() ? *log : "")};
+        return failed("round " + std::to_string(round) + ": the worker exited on its own (" +
+                      std::to_string(status) + "): " + (log.ok() ? *log : ""));
       }
     }
     child.kill_and_reap();
 
-    if (auto st = kill_servers_due(true); !st.ok()) return st.error();
+    if (auto st = kill_servers_due(true); !st.ok()) return failed(st.message());
     // Servers killed this round come back (on the same port) before the check.
     if (redis_down)
       if (auto st = restart(redis.get(), wipe_redis, &rep.redis_restart_s); !st.ok())
-        return st.error();
-    if (s3_down)
-      if (auto st = restart(s3.get(), false, &rep.s3_restart_s); !st.ok()) return st.error();
+        return failed(st.message());
+    if (s3_down) {
+      if (auto st = restart(s3.get(), false, &rep.s3_restart_s); !st.ok())
+        return failed(st.message());
+      rep.s3_partial_uploads_removed += partial_uploads_removed(s3->start_log());
+    }
 
     // Restart, recover and verify in this process, against the journal.
     auto store = open_store(*cfg);
     if (!store.ok())
-      return core::Error{"round " + std::to_string(round) + ": reopen: " + store.error().message};
+      return failed("round " + std::to_string(round) + ": reopen: " + store.error().message);
     // A server restarted a moment ago may still answer 5xx (S3Proxy warming up): retry
     // recovery for up to 10 s; what still fails then is reported.
     auto rec = (*store)->recover();
@@ -450,7 +478,7 @@ core::Result<CrashTestReport> run_crashtest(const CrashTestOptions& o) {
       rec = (*store)->recover();
     }
     if (!rec.ok())
-      return core::Error{"round " + std::to_string(round) + ": recovery: " + rec.error().message};
+      return failed("round " + std::to_string(round) + ": recovery: " + rec.error().message);
     rep.recovered_intents += static_cast<std::uint64_t>(rec->intents);
     rep.recovered_orphans += static_cast<std::uint64_t>(rec->orphans);
     for (const auto& key : keys) {
@@ -483,7 +511,7 @@ core::Result<CrashTestReport> run_crashtest(const CrashTestOptions& o) {
       e.pending.clear();
     }
     auto orphans = (*store)->count_orphans();
-    if (!orphans.ok()) return orphans.error();
+    if (!orphans.ok()) return failed(orphans.error().message);
     rep.orphans += *orphans;
     auto left = (*store)->recover();
     if (left.ok()) rep.leftover_intents += left->intents;
@@ -497,7 +525,13 @@ core::Result<CrashTestReport> run_crashtest(const CrashTestOptions& o) {
                 << " orphans " << rep.orphans << "\n";
   }
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (remove_dir) {
+  passed = rep.lost == 0 && rep.corrupted == 0 && rep.orphans == 0;
+  if (!passed) rep.first_problem += " (work directory and server logs kept in " + dir + ")";
+  for (auto* srv : {&redis, &s3}) {  // stopped through the PID files under dir: before it goes
+    if (*srv && !passed) (*srv)->keep();
+    srv->reset();
+  }
+  if (remove_dir && passed) {
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
   }

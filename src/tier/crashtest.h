@@ -40,7 +40,7 @@ struct CrashTestOptions {
   int rounds = 20;
   int keys = 24;
   std::uint64_t seed = 1;
-  std::string self_exe;     // the prescale binary (for `tier worker`)
+  std::string self_exe;     // the prescale binary (for `tier worker`; "/proc/self/exe" is best)
   std::string source_dir;   // scripts/stack, to start Redis and S3Proxy
   std::string redis_url;    // "" = start one
   std::string s3_endpoint;  // "" = start one (credentials from the environment otherwise)
@@ -62,6 +62,9 @@ struct CrashTestReport {
   std::uint64_t recovered_intents = 0, recovered_orphans = 0;
   int redis_kills = 0, redis_wipes = 0, redis_mid_round_restarts = 0, s3_kills = 0;
   double redis_restart_s = 0, s3_restart_s = 0;  // total time spent restarting them
+  // Partial uploads a killed S3Proxy left (temp files without their MD5 attribute, never
+  // acknowledged) that scripts/stack/s3proxy.sh removed before restarting it.
+  int s3_partial_uploads_removed = 0;
   int recovery_retries = 0;           // recoveries retried because a restarted server still failed
   std::uint64_t cache_fallbacks = 0;  // verification reads served by the backing copy
   double seconds = 0;

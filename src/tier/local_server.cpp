@@ -29,7 +29,8 @@ core::Result<int> free_loopback_port() {
 }
 
 core::Result<std::unique_ptr<LocalServer>> LocalServer::start(const std::string& source_dir,
-                                                              const std::string& service) {
+                                                              const std::string& service,
+                                                              const std::string& run_dir) {
   std::unique_ptr<LocalServer> s(new LocalServer());
   s->service_ = service;
   s->script_ = source_dir + "/scripts/stack/" + service + ".sh";
@@ -39,16 +40,22 @@ core::Result<std::unique_ptr<LocalServer>> LocalServer::start(const std::string&
   auto p = free_loopback_port();
   if (!p.ok()) return p.error();
   s->port_ = *p;
-  char tmpl[] = "/tmp/prescale-tier-srv.XXXXXX";
-  if (!::mkdtemp(tmpl)) return core::Error{"cannot create a temporary run directory"};
-  s->run_dir_ = tmpl;
+  if (run_dir.empty()) {
+    char tmpl[] = "/tmp/prescale-tier-srv.XXXXXX";
+    if (!::mkdtemp(tmpl)) return core::Error{"cannot create a temporary run directory"};
+    s->run_dir_ = tmpl;
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(run_dir, ec);
+    if (ec) return core::Error{run_dir + ": cannot create: " + ec.message()};
+    s->run_dir_ = run_dir;
+  }
   const std::string log = s->run_dir_ + "/start.log";
   s->running_ = true;  // stop even a half-started server
-  if (s->run("start", log) != 0) {
-    auto text = core::read_file(log);
-    return core::Error{"could not start a local " + service + ":\n" +
-                       (text.ok() ? *text : text.error().message)};
-  }
+  const int rc = s->run("start", log);
+  auto text = core::read_file(log);
+  s->start_log_ = text.ok() ? *text : text.error().message;
+  if (rc != 0) return core::Error{"could not start a local " + service + ":\n" + s->start_log_};
   return s;
 }
 
@@ -115,17 +122,16 @@ core::Status LocalServer::restart(bool wipe) {
   }
   const std::string log = run_dir_ + "/restart.log";
   running_ = true;
-  if (run("start", log) != 0) {
-    auto text = core::read_file(log);
-    return core::Error{"could not restart the local " + service_ + ":\n" +
-                       (text.ok() ? *text : text.error().message)};
-  }
+  const int rc = run("start", log);
+  auto text = core::read_file(log);
+  start_log_ = text.ok() ? *text : text.error().message;
+  if (rc != 0) return core::Error{"could not restart the local " + service_ + ":\n" + start_log_};
   return core::Status::Ok();
 }
 
 LocalServer::~LocalServer() {
   stop();
-  if (run_dir_.empty()) return;
+  if (run_dir_.empty() || keep_) return;
   std::error_code ec;
   std::filesystem::remove_all(run_dir_, ec);
 }

@@ -2,9 +2,11 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -223,7 +225,72 @@ void install_api(httplib::Server& http, const TierConfig& cfg, TieredStore* stor
   }
 }
 
+// A connection whose bytes come from a string and whose answers go to one (what httplib's
+// socket stream does, without the socket).
+class StringStream : public httplib::Stream {
+ public:
+  explicit StringStream(std::string_view in) : in_(in) {}
+  bool is_readable() const override { return true; }
+  bool is_writable() const override { return true; }
+  ssize_t read(char* ptr, size_t size) override {
+    const size_t n = std::min(size, in_.size() - pos_);
+    std::memcpy(ptr, in_.data() + pos_, n);
+    pos_ += n;
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    out_.append(ptr, size);
+    return static_cast<ssize_t>(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = "127.0.0.1";
+    port = 0;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = "127.0.0.1";
+    port = 0;
+  }
+  socket_t socket() const override { return 0; }  // as httplib's own fuzz target
+  bool exhausted() const { return pos_ >= in_.size(); }
+  std::string take_output() { return std::move(out_); }
+
+ private:
+  std::string_view in_;
+  size_t pos_ = 0;
+  std::string out_;
+};
+
+// httplib::Server with its per-request step reachable.
+class StreamServer : public httplib::Server {
+ public:
+  // Serves one request from `strm`; false when the connection is over.
+  bool serve_one(httplib::Stream& strm, bool last) {
+    bool closed = false;
+    const bool ok = process_request(strm, last, closed, [](httplib::Request&) {});
+    return ok && !closed;
+  }
+};
+
 }  // namespace
+
+struct InProcessServer::Impl {
+  StreamServer http;
+};
+
+InProcessServer::InProcessServer(const TierConfig& cfg, TieredStore* store)
+    : impl_(std::make_unique<Impl>()) {
+  install_api(impl_->http, cfg, store);
+}
+
+InProcessServer::~InProcessServer() = default;
+
+std::string InProcessServer::serve(std::string_view request) {
+  StringStream strm(request);
+  for (int i = 0; i < kMaxRequestsPerConnection && !strm.exhausted(); ++i) {
+    if (!impl_->http.serve_one(strm, i + 1 == kMaxRequestsPerConnection)) break;
+  }
+  return strm.take_output();
+}
 
 core::Status serve(const TierConfig& cfg, TieredStore* store, const std::atomic<bool>& stop) {
   auto rec = store->recover();

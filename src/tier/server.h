@@ -20,6 +20,9 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
 
 #include "core/result.h"
 #include "tier/config.h"
@@ -28,5 +31,27 @@ namespace prescale::tier {
 
 // Recovers the store, then serves until `stop` is set. A port already taken is an error.
 core::Status serve(const TierConfig& config, TieredStore* store, const std::atomic<bool>& stop);
+
+// The HTTP API served in memory, without a socket: the same routes and limits as serve()'s,
+// over connections given as raw bytes. No recovery, no migrator. Built once (the routes
+// are compiled then), it serves any number of connections, one at a time. For the request
+// path's fuzz target (fuzz/tier_http_fuzz.cpp) and tests. Not thread-safe.
+class InProcessServer {
+ public:
+  InProcessServer(const TierConfig& config, TieredStore* store);
+  ~InProcessServer();
+  InProcessServer(const InProcessServer&) = delete;
+  InProcessServer& operator=(const InProcessServer&) = delete;
+
+  // Serves one client connection: the requests in `request` (raw HTTP/1.1 bytes, keep-alive
+  // requests one after another, at most kMaxRequestsPerConnection) until the bytes run out
+  // or the connection closes; returns the raw bytes answered.
+  static constexpr int kMaxRequestsPerConnection = 16;
+  std::string serve(std::string_view request);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace prescale::tier
