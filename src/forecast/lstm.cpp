@@ -35,10 +35,8 @@ core::Error bad(const std::string& origin, const std::string& what) {
 
 namespace {
 
-// Version 1 and 2 files: the numbers, and a residual model's baseline (one number per
-// character); window, period, horizon, hidden and trace were not covered.
-std::string legacy_checksum(const LstmModel& m) {
-  core::Fnv1a64 f;
+// The numbers, in file order: what every format's checksum covers.
+void add_numbers(core::Fnv1a64& f, const LstmModel& m) {
   f.add(m.mean);
   f.add(m.std);
   for (float x : row_major(m.w_ih)) f.add(x);
@@ -46,6 +44,13 @@ std::string legacy_checksum(const LstmModel& m) {
   for (Eigen::Index i = 0; i < m.b.size(); ++i) f.add(m.b[i]);
   for (Eigen::Index i = 0; i < m.head_w.size(); ++i) f.add(m.head_w[i]);
   f.add(m.head_b);
+}
+
+// Version 1 and 2 files: the numbers, and a residual model's baseline (one number per
+// character); window, period, horizon, hidden and trace were not covered.
+std::string legacy_checksum(const LstmModel& m) {
+  core::Fnv1a64 f;
+  add_numbers(f, m);
   if (m.residual()) {
     for (char c : m.base) f.add(static_cast<float>(static_cast<unsigned char>(c)));
     f.add(-1.0f);
@@ -175,13 +180,7 @@ std::string lstm_checksum(const LstmModel& m) {
   f.add_int(kLstmVersion);
   f.add_text(m.trace);
   for (int v : {m.horizon, m.window, m.period, m.hidden}) f.add_int(v);
-  f.add(m.mean);
-  f.add(m.std);
-  for (float x : row_major(m.w_ih)) f.add(x);
-  for (float x : row_major(m.w_hh)) f.add(x);
-  for (Eigen::Index i = 0; i < m.b.size(); ++i) f.add(m.b[i]);
-  for (Eigen::Index i = 0; i < m.head_w.size(); ++i) f.add(m.head_w[i]);
-  f.add(m.head_b);
+  add_numbers(f, m);
   f.add_text(m.base);
   f.add_text(m.base_params);
   return f.hex();
