@@ -33,7 +33,8 @@ struct TrainOptions {
 };
 
 // The non-development NAB traces under `traces_dir` (the nine development traces of
-// ../shared/traces/README.md, arena::development_trace_names(), are excluded). Empty if the directory is missing.
+// ../shared/traces/README.md, arena::development_trace_names(), are excluded). Empty if the
+// directory is missing.
 std::vector<std::string> training_traces(const std::string& traces_dir);
 // The development traces' file names.
 const std::vector<std::string>& development_traces();
