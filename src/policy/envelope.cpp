@@ -144,8 +144,7 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
   // as the load has been seen to come back (adapt_window). `current` is what was last
   // carried out.
   const int need = config_.floor ? floor : planned;
-  const int regrets_before = regrets_;
-  adapt_window(obs, need);
+  const bool regret = adapt_window(obs, need);
   target = window_.stabilize(obs.time_s, last_target_, floored);
   target =
       std::max(target, need_window_.stabilize(obs.time_s, env_.max_executors, need, window_s_));
@@ -211,7 +210,7 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
   dwell(d.tier, tier_, tier_since_s_);
   dwell(d.compression, codec_, codec_since_s_);
   d.hold_s = static_cast<float>(window_s_);
-  d.regret = regrets_ != regrets_before;
+  d.regret = regret;
   if (d.guards & core::kGuardStabilise) {
     d.reason = "guard: stabilise";
   } else if (d.guards & core::kGuardFloor) {
@@ -224,9 +223,10 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
   return d;
 }
 
-void Envelope::adapt_window(const core::Observation& obs, int need) {
-  if (release_from_ == 0 || max_window_s_ <= min_window_s_) return;
+bool Envelope::adapt_window(const core::Observation& obs, int need) {
+  if (release_from_ == 0 || max_window_s_ <= min_window_s_) return false;
   const double since = obs.time_s - release_s_;
+  bool newly_regretted = false;
   if (obs.latency_ms > obs.sla_ms && obs.active_executors < release_from_ && need > release_to_) {
     // Regretted: the SLA broke while fewer executors serve than were released from, and
     // the load came back above what was released to. A window longer by `since` (plus this
@@ -237,7 +237,8 @@ void Envelope::adapt_window(const core::Observation& obs, int need) {
     const double needed_s = release_window_s_ + since + obs.step_s;
     if (needed_s <= max_window_s_) {
       window_s_ = std::max(window_s_, release_window_s_ + back * (since + obs.step_s));
-      if (!regretted_) ++regrets_;
+      newly_regretted = !regretted_;
+      regrets_ += newly_regretted ? 1 : 0;
       regretted_ = true;
     }
   }
@@ -247,6 +248,7 @@ void Envelope::adapt_window(const core::Observation& obs, int need) {
     release_from_ = 0;
     regretted_ = false;
   }
+  return newly_regretted;
 }
 
 GuardedPolicy::GuardedPolicy(std::unique_ptr<Policy> inner, const PolicyEnv& env,

@@ -121,7 +121,8 @@ class Envelope {
   int regrets() const { return regrets_; }
 
  private:
-  void adapt_window(const core::Observation& obs, int need);
+  // Judges the pending release on this step; true when it is newly regretted.
+  bool adapt_window(const core::Observation& obs, int need);
 
   PolicyEnv env_;
   EnvelopeConfig config_;
