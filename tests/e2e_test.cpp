@@ -41,10 +41,11 @@ TEST(E2E, RlScalesBeforeTheBurstAndHpaAfterIt) {
        "--spark-ui-port", std::to_string(stack.job_ui_port()),
        "--policies",      "rl,hpa",
        "--tail-s",        "45",
+       "--tail-max-s",    "90",
        "--format",        "json",
        "--out",           dir + "/race.json"},
       "/dev/null", dir + "/race.out", dir + "/race.err");
-  ASSERT_EQ(race.wait(560), 0) << read_text(dir + "/race.err");
+  ASSERT_EQ(race.wait(650), 0) << read_text(dir + "/race.err");
   const auto j = nlohmann::json::parse(read_text(dir + "/race.json"));
   ASSERT_EQ(j["runs"].size(), 2u);
   const auto& rl = j["runs"][0];

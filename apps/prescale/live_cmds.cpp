@@ -248,7 +248,13 @@ CLI::App* add_race_command(CLI::App& app, RaceArgs* a) {
   c->add_option("--sla-ms", o.sla_ms,
                 "a batch above this latency is a violation (default: the controller's SLA)")
       ->check(CLI::PositiveNumber);
-  c->add_option("--tail-s", o.tail_s, "seconds watched after the replay")->capture_default_str();
+  c->add_option("--tail-s", o.tail_s, "seconds watched after the replay, at least")
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
+  c->add_option("--tail-max-s", o.tail_max_s,
+                "watching goes on while Spark runs more than the minimum, up to this")
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
   c->add_option("--settle-timeout-s", o.settle_timeout_s,
                 "the reset before each run: how long to wait for min executors and no backlog")
       ->capture_default_str();

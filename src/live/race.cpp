@@ -388,9 +388,17 @@ core::Result<RunResult> run_one(Env& env, Watch& w, const std::string& policy) {
     if (edge.done() && replay_done_ms == 0) {
       replay_done_ms = now;
       o.log(fmt("%+7.1f s", t) + "  " + policy + "  replay done; watching " +
-            std::to_string(o.tail_s) + " s more");
+            std::to_string(o.tail_s) + " s more (until back at " +
+            std::to_string(run.min_executors) + " executor(s), at most " +
+            std::to_string(std::max(o.tail_s, o.tail_max_s)) + " s)");
     }
-    if (replay_done_ms && now - replay_done_ms >= o.tail_s * 1000LL) break;
+    if (replay_done_ms) {
+      const long long tail_ms = now - replay_done_ms;
+      const bool at_min =
+          !run.executors.empty() && run.executors.back().executors <= run.min_executors;
+      if (tail_ms >= std::max(o.tail_s, o.tail_max_s) * 1000LL) break;
+      if (tail_ms >= o.tail_s * 1000LL && at_min) break;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   run.duration_s = static_cast<double>(wall_ms() - t0) / 1000.0;

@@ -48,7 +48,11 @@ struct RaceOptions {
   // A batch whose latency exceeds this is a violation; 0 = the SLA the controller's policy
   // is given (its sla_ms, else its scenario's latency.sla_ms).
   double sla_ms = 0;
-  int tail_s = 40;  // watched after the replay ends (the scale-down)
+  // Watched after the replay ends (the scale-down): at least tail_s, then on while Spark still
+  // runs more than min_executors, up to tail_max_s in all (a policy whose envelope holds
+  // capacity after a regretted release can take longer than tail_s to come back).
+  int tail_s = 40;
+  int tail_max_s = 120;
   int settle_timeout_s = 150;
   std::function<void(const std::string&)> log = [](const std::string&) {};
   // Called about twice a second while the race runs (optional).
