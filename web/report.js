@@ -151,6 +151,7 @@
       tier: expandRuns(p.tier, n),
       codec: expandRuns(p.codec, n),
       guards: expandRuns(p.guards, n),
+      hold: padded(p.hold || [], n),  // reports written before the column have none
     };
   }
 
@@ -422,7 +423,7 @@
     s.append(el('div', { class: 'table-wrap' }, table));
   }
 
-  // ---- the timeline: five panels on one time axis ---------------------------------------------
+  // ---- the timeline: six panels on one time axis ---------------------------------------------
 
   function renderTimeline(data) {
     const t = data.timeline;
@@ -528,7 +529,7 @@
     return Math.max(320, Math.floor(node.clientWidth || document.body.clientWidth - 40));
   }
 
-  // The five panels of one policy (`pc`: its columns; `oc`: the oracle's, or null).
+  // The six panels of one policy (`pc`: its columns; `oc`: the oracle's, or null).
   function buildPanels(root, shared, name, pc, oc, onRange) {
     const n = shared.x.length;
     const stepped = uPlot.paths.stepped({ align: 1 });
@@ -557,6 +558,14 @@
           line(name + ' target', C.target, { paths: stepped, dash: [6, 3] })]
           .concat(oc ? [dashed('oracle active', { paths: stepped })] : [], guardSeries),
         data: [pc.active, pc.pending, pc.target].concat(oc ? [oc.active] : [], guardSeries.map((g) => g.data)),
+      },
+      {
+        // How long the envelope holds released capacity (its adaptive scale-down window: grows
+        // after a regretted release, shrinks after one that held); 0 for an unguarded policy.
+        key: 'hold', title: 'Scale-down window (s): how long released capacity is held', height: 120,
+        series: [line(name + ' window', C.guards.stabilise, { paths: stepped, width: 1.5,
+          value: (u, v) => (v === null ? '–' : v > 0 ? fmtNum(v) + ' s' : 'not guarded') })],
+        data: [pc.hold],
       },
       {
         key: 'latency', title: 'Latency (ms, log scale) against the SLA', height: 190, log: true,

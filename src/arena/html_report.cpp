@@ -98,7 +98,8 @@ json timeline_of(const TournamentResult& r, int max_points) {
                         {"target", runs(p.target)},
                         {"tier", runs(p.tier)},
                         {"codec", runs(p.codec)},
-                        {"guards", runs(p.guards)}});
+                        {"guards", runs(p.guards)},
+                        {"hold", dense(p.hold_s)}});
   }
   t["policies"] = std::move(policies);
   return t;

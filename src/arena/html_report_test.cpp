@@ -31,6 +31,7 @@ sim::StepRecord record(int i, int target, std::uint8_t guards) {
   r.codec = core::Compression::kLz4;
   r.latency_ms = 812.345;
   r.guards = guards;
+  r.hold_s = i == 2 ? 120.0f : 60.0f;
   r.signal = i == 1;
   return r;
 }
@@ -85,6 +86,7 @@ TEST(HtmlReportTest, TheDataCarriesResultsAndCompactTimelines) {
   EXPECT_DOUBLE_EQ(hpa["latency"][0], 812.3);
   EXPECT_EQ(hpa["pending"], nlohmann::json::parse("[1,2,0,1]"));
   EXPECT_EQ(hpa["guards"], nlohmann::json::parse("[0,2,1,1]"));
+  EXPECT_EQ(hpa["hold"], nlohmann::json::parse("[60,60,120]"));  // the scale-down window, s
   EXPECT_EQ(d["labels"]["tiers"][1], "nvme");
 }
 

@@ -81,6 +81,8 @@ PolicyColumns columns_of(const std::string& policy, const Rows& rows, int bucket
         rows, b, two, [](const R& x) { return static_cast<int>(x.codec); }, &c.codec);
     any_bits(
         rows, b, two, [](const R& x) { return static_cast<int>(x.guards); }, &c.guards);
+    min_max(
+        rows, b, two, [](const R& x) { return static_cast<double>(x.hold_s); }, &c.hold_s);
   }
   return c;
 }
@@ -122,8 +124,9 @@ TimelineColumns timeline_columns(const TournamentResult& r, int max_points) {
   }
   for (const auto& name : order) {
     auto it = rows.find(name);
-    out.policies.push_back(it == rows.end() ? PolicyColumns{name, 0, {}, {}, {}, {}, {}, {}, {}, {}}
-                                            : columns_of(name, it->second, out.bucket_steps));
+    out.policies.push_back(it == rows.end()
+                               ? PolicyColumns{name, 0, {}, {}, {}, {}, {}, {}, {}, {}, {}}
+                               : columns_of(name, it->second, out.bucket_steps));
   }
   return out;
 }

@@ -23,6 +23,7 @@ struct PolicyColumns {
   std::vector<int> active, pending, target;
   std::vector<int> tier, codec;  // core::Tier / core::Compression values
   std::vector<int> guards;       // core::kGuard* bits
+  std::vector<double> hold_s;    // the envelope's scale-down window, s (0: not guarded)
 };
 
 struct TimelineColumns {

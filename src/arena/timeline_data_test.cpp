@@ -76,6 +76,7 @@ TEST(TimelineColumnsTest, ALongRunIsDecimatedKeepingEachBucketsMinimumAndMaximum
     r.timeline.push_back(TimelineRow{"hpa", 1,
                                      step(i, 100, i == 457 ? 90'000 : 500, i == 300 ? 1 : 3,
                                           i == 611 ? core::kGuardFloor : 0, i == 802)});
+    r.timeline.back().record.hold_s = i == 700 ? 240.0f : 60.0f;
   }
   const TimelineColumns c = timeline_columns(r, 100);
   EXPECT_EQ(c.bucket_steps, 20);
@@ -92,6 +93,10 @@ TEST(TimelineColumnsTest, ALongRunIsDecimatedKeepingEachBucketsMinimumAndMaximum
   // Bits mark the half-bucket of their step: 611 is in bucket 30 (600..619), second half.
   EXPECT_EQ(p.guards[60], 0);
   EXPECT_EQ(p.guards[61], core::kGuardFloor);
+  // The scale-down window: a bucket's minimum, then its maximum (700 is in 700..719).
+  EXPECT_FLOAT_EQ(p.hold_s[70], 60);
+  EXPECT_FLOAT_EQ(p.hold_s[71], 240);
+  EXPECT_FLOAT_EQ(p.hold_s[73], 60);
   EXPECT_EQ(c.signal[80], 1);  // 802 is in 800..809, the first half of bucket 40
   EXPECT_EQ(c.signal[81], 0);
 }
