@@ -74,8 +74,10 @@ TEST(CliTest, OutWritesResultsTimelineAndReport) {
 }
 
 TEST(CliTest, ReplaysARealTrace) {
-  const std::string trace = "../shared/traces/nab/realKnownCause/nyc_taxi.csv";
-  if (!std::filesystem::exists(trace)) GTEST_SKIP() << trace << " not present";
+  const std::string trace =
+      std::string(PRESCALE_SOURCE_DIR) + "/data/traces/nab/realKnownCause/nyc_taxi.csv";
+  ASSERT_TRUE(std::filesystem::is_regular_file(trace))
+      << trace << " is missing (the repository ships it)";
   const Outcome r = run("tournament --scenario seed --trace " + trace +
                         " --steps 300 --seeds 2 --policies hpa,oracle --format csv");
   ASSERT_EQ(r.code, 0) << r.out;
@@ -98,6 +100,26 @@ TEST(CliTest, ReplaysATraceAtRealSpeedInASeededWindow) {
                         " --speedup 1 --steps 200 --seeds 1 --policies hpa --format json");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("\"steps\": 200"), std::string::npos) << r.out;
+}
+
+TEST(CliTest, AnUnknownOrMissingCommandIsNamedWithTheChoices) {
+  Outcome r = run("nonsense");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("prescale: unknown command 'nonsense'; expected one of: tournament,"),
+            std::string::npos)
+      << r.out;
+  r = run("");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("prescale: a command is required; expected one of:"), std::string::npos)
+      << r.out;
+  r = run("bench nonsense");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("prescale bench: unknown command 'nonsense'; expected one of: tournament, "
+                       "dualplane, decision"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(run("--help").code, 0);
+  EXPECT_EQ(run("bench --help").code, 0);
 }
 
 TEST(CliTest, TracesRejectsUnknownTracesAndSpeeds) {
@@ -281,8 +303,9 @@ namespace {
 
 TEST(CliForecast, EvalPrintsTheDocumentedJsonRows) {
   const std::string trace =
-      std::string(PRESCALE_SOURCE_DIR) + "/../shared/traces/nab/realKnownCause/nyc_taxi.csv";
-  if (!std::filesystem::exists(trace)) GTEST_SKIP() << "traces not present";
+      std::string(PRESCALE_SOURCE_DIR) + "/data/traces/nab/realKnownCause/nyc_taxi.csv";
+  ASSERT_TRUE(std::filesystem::is_regular_file(trace))
+      << trace << " is missing (the repository ships it)";
   const Outcome r = run("forecast eval --trace " + trace + " --format json");
   ASSERT_EQ(r.code, 0) << r.out;
   for (const char* key :
@@ -303,8 +326,9 @@ namespace {
 
 TEST(CliForecast, TournamentEdgeLstmDrivesTheSignalFromTheForecaster) {
   const std::string trace = std::string(PRESCALE_SOURCE_DIR) +
-                            "/../shared/traces/nab/realAWSCloudwatch/ec2_network_in_257a54.csv";
-  if (!std::filesystem::exists(trace)) GTEST_SKIP() << "traces not present";
+                            "/data/traces/nab/realAWSCloudwatch/ec2_network_in_257a54.csv";
+  ASSERT_TRUE(std::filesystem::is_regular_file(trace))
+      << trace << " is missing (the repository ships it)";
   const Outcome r =
       run("tournament --trace " + trace + " --seeds 1 --policies hpa,rl --edge lstm --format csv");
   ASSERT_EQ(r.code, 0) << r.out;

@@ -190,7 +190,7 @@ CLI::App* add_traces_command(CLI::App& app, TracesArgs* a) {
       "traces, replayed compressed (one sample per step, whole trace) and at real speed "
       "(--speedup 1, a seeded window of 17280 steps = one day)");
   add_workload_args(c, &a->workload);
-  c->add_option("--dir", a->dir, "traces directory (default ../shared/traces)");
+  c->add_option("--dir", a->dir, "traces directory (default: data/traces/ of the source tree)");
   c->add_option("--policy", a->policy, "policy to judge")->capture_default_str();
   c->add_option("--compare", a->compare,
                 "more policies shown beside it, comma-separated ('none' for none)")
@@ -215,11 +215,11 @@ CLI::App* add_traces_command(CLI::App& app, TracesArgs* a) {
   return c;
 }
 
-int run_traces_cmd(const TracesArgs& a, const std::string& source_dir) {
+int run_traces_cmd(const TracesArgs& a) {
   auto scenario = resolve_scenario(a.workload);
   if (!scenario.ok()) return fail(scenario.error().message);
   arena::TracesOptions o;
-  o.dir = a.dir.empty() ? source_dir + "/../shared/traces" : a.dir;
+  o.dir = a.dir.empty() ? arena::default_traces_dir() : a.dir;
   o.policy = a.policy;
   o.compare.clear();
   for (const auto& c : a.compare) {

@@ -60,6 +60,6 @@ struct TracesArgs {
 };
 
 CLI::App* add_traces_command(CLI::App& app, TracesArgs* a);
-int run_traces_cmd(const TracesArgs& a, const std::string& source_dir);
+int run_traces_cmd(const TracesArgs& a);
 
 }  // namespace prescale::cli

@@ -12,7 +12,9 @@
 #include <string>
 
 #include "arena/tournament.h"
+#include "arena/traces.h"
 #include "arena_cmds.h"
+#include "core/result.h"
 #include "forecast/evaluate.h"
 #include "forecast/lstm_train.h"
 #include "live_cmds.h"
@@ -37,6 +39,32 @@ constexpr int kBadInput = 2;
 int fail(const std::string& message) {
   std::cerr << "prescale: error: " << message << "\n";
   return kBadInput;
+}
+
+// CLI11 answers "A subcommand is required" both when a command is missing and when a word is
+// not a command. Say which, and list the commands accepted at that point ("" when the
+// command line names its commands properly; CLI11 then reports anything else).
+std::string command_problem(CLI::App& app, int argc, char** argv) {
+  CLI::App* at = &app;
+  std::string path = "prescale";
+  for (int i = 1;; ++i) {
+    if (at->get_require_subcommand_min() == 0) return "";
+    const std::string word = i < argc ? argv[i] : "";
+    if (!word.empty() && word[0] == '-') return "";  // an option (--help, --version)
+    std::string names;
+    CLI::App* next = nullptr;
+    for (CLI::App* s : at->get_subcommands([](CLI::App*) { return true; })) {
+      names += (names.empty() ? "" : ", ") + s->get_name();
+      if (!word.empty() && s->check_name(word)) next = s;
+    }
+    if (next == nullptr) {
+      return (word.empty() ? path + ": a command is required"
+                           : path + ": unknown command " + prescale::core::echo(word)) +
+             "; expected one of: " + names + " (" + path + " --help)";
+    }
+    at = next;
+    path += " " + word;
+  }
 }
 
 // `prescale bench tournament`: wall time of a whole tournament, as JSON.
@@ -197,7 +225,7 @@ int run_train_cmd(const TrainArgs& a) {
   }
   o.resume = !a.fresh;
   const std::string traces =
-      a.traces.empty() ? std::string(PRESCALE_SOURCE_DIR) + "/../shared/traces/nab" : a.traces;
+      a.traces.empty() ? prescale::arena::default_traces_dir() + "/nab" : a.traces;
   if (a.traces != "none") o.trace_files = prescale::rl::training_traces(traces);
   std::fprintf(stderr, "training on: %s synthetic traffic (seed and randomised)%s\n",
                o.scenario.name.c_str(),
@@ -263,8 +291,8 @@ int main(int argc, char** argv) {
   train->add_option("--out", ta.out, "output directory (default: models/ of the source tree)");
   train->add_flag("--fresh", ta.fresh, "ignore checkpoints in --out (default: resume from them)");
   train->add_option("--traces", ta.traces,
-                    "directory of NAB traces to mix into training (default ../shared/traces/nab; "
-                    "'none' for synthetic only)");
+                    "directory of NAB traces to mix into training (default: data/traces/nab/ of "
+                    "the source tree; 'none' for synthetic only)");
   train->add_option("--variants", ta.variants, "worker variants to train (default all three)")
       ->delimiter(',')
       ->check(CLI::IsMember({"rl-basic", "rl-shuffle", "rl-full"}));
@@ -381,6 +409,10 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
 
+  if (const std::string problem = command_problem(app, argc, argv); !problem.empty()) {
+    std::cerr << problem << "\n";
+    return kBadInput;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -425,7 +457,7 @@ int main(int argc, char** argv) {
                              forecast_split);
   if (*forecast_train)
     return run_forecast_train(ftrain_traces, ftrain, fgrid, ftrain_family, ftrain_out);
-  if (*traces) return prescale::cli::run_traces_cmd(traces_args, PRESCALE_SOURCE_DIR);
+  if (*traces) return prescale::cli::run_traces_cmd(traces_args);
   if (*ablation) return prescale::cli::run_ablation_cmd(ablation_args);
   if (*bench_planes) return prescale::cli::run_plane_bench_cmd(plane_args, PRESCALE_SOURCE_DIR);
   if (*bench_d) return run_bench_decision(dw, decision_policy, decisions);

@@ -48,8 +48,8 @@ run_agent() {  # NAME ARGS...: the agent's JSON report
     --data-topic "bench-$name" --control-topic "bench-$name-meta" "$@" 2>"$WORK/$name.err" \
     || { cat "$WORK/$name.err" >&2; die "the agent failed ($name)"; }
 }
-TRACE="$REPO_DIR/../shared/traces/nab/realKnownCause/nyc_taxi.csv"
-[ -f "$TRACE" ] || TRACE="$REPO_DIR/tests/data/$(ls "$REPO_DIR/tests/data" | grep -m1 '\.csv$')"
+TRACE="$REPO_DIR/data/traces/nab/realKnownCause/nyc_taxi.csv"
+[ -f "$TRACE" ] || die "$TRACE is missing (the repository ships it)"
 agent_stdin() { run_agent stdin --stdin --interval-ms 1000 <"$WORK/readings.jsonl"; }
 agent_trace() { run_agent trace --trace "$TRACE" --speedup 0 --scale 0.025 --forecaster last; }
 

@@ -44,7 +44,7 @@ const cases = [
   { name: 'seed-20', args: ['tournament', '--scenario', 'seed', '--seeds', '20', '--policies', policies] },
   {
     name: 'dense',
-    args: ['tournament', '--trace', path.join(repo, '../shared/traces/nab/realKnownCause/nyc_taxi.csv'),
+    args: ['tournament', '--trace', path.join(repo, 'data/traces/nab/realKnownCause/nyc_taxi.csv'),
       '--speedup', '1', '--steps', String(denseSteps), '--seeds', '1', '--policies', 'hpa,keda,ds2,phpa'],
   },
 ];

@@ -34,6 +34,8 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
 
 }  // namespace
 
+std::string default_traces_dir() { return std::string(PRESCALE_SOURCE_DIR) + "/data/traces"; }
+
 const std::vector<std::string>& development_trace_paths() {
   static const std::vector<std::string> kPaths = {
       "nab/realKnownCause/nyc_taxi.csv",

@@ -1,5 +1,5 @@
 // The development-trace report: a policy against hpa, the best autoscaler and the oracle on
-// each of the real traces named in ../shared/traces/README.md, each replayed at two speeds
+// each of the real traces named in data/traces/README.md, each replayed at two speeds
 // (compressed: one trace sample per step, whole trace; real: 1 trace second per simulated
 // second, a seeded day-long window), on identical traffic per case.
 #pragma once
@@ -16,8 +16,12 @@
 
 namespace prescale::arena {
 
-// The development traces, paths relative to the traces directory (../shared/traces). The
-// one definition: training (rl/trainer.cpp) excludes them through development_trace_names().
+// The traces the repository ships: data/traces/ of the source tree (absolute; the build's
+// PRESCALE_SOURCE_DIR). The CLI's default for `traces --dir` and, with "/nab", `train --traces`.
+std::string default_traces_dir();
+
+// The development traces, paths relative to the traces directory (data/traces). The one
+// definition: training (rl/trainer.cpp) excludes them through development_trace_names().
 const std::vector<std::string>& development_trace_paths();
 // Their file names ("nyc_taxi.csv", ...).
 const std::vector<std::string>& development_trace_names();
@@ -39,7 +43,8 @@ struct TracesOptions {
   std::string dir;            // the traces directory; paths above are relative to it
   std::string policy = "rl";  // the judged policy
   std::vector<std::string> compare = {"rl-raw"};  // more rows shown beside it (ablations)
-  // The autoscalers a user has (../shared/baselines.md); hpa must be one of them.
+  // The autoscalers a user has (the project notes' baselines.md, outside this repository);
+  // hpa must be one of them.
   std::vector<std::string> baselines = {"hpa", "keda",      "spark-dra", "batch-ratio",
                                         "ds2", "ds2-tuned", "phpa"};
   std::vector<ReplaySpeed> speeds = {ReplaySpeed::kCompressed, ReplaySpeed::kReal};

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 
 namespace prescale::arena {
 namespace {
@@ -35,6 +36,19 @@ TEST(TracesTest, TheDevelopmentSetIsTheNineTracesOfTheReadme) {
   EXPECT_EQ(paths.back(), "azure_llm_2023/conv_requests_per_second.csv");
   EXPECT_EQ(names.front(), "nyc_taxi.csv");
   EXPECT_EQ(names.back(), "conv_requests_per_second.csv");
+}
+
+TEST(TracesTest, TheRepositoryShipsTheDevelopmentTracesAndTheirLicences) {
+  const std::filesystem::path dir = default_traces_dir();
+  EXPECT_EQ(dir.filename(), "traces");
+  EXPECT_EQ(dir.parent_path().filename(), "data");
+  for (const auto& rel : development_trace_paths()) {
+    EXPECT_TRUE(std::filesystem::is_regular_file(dir / rel)) << (dir / rel) << " is missing";
+  }
+  for (const char* f : {"README.md", "nab/LICENSE.txt", "azure_llm_2023/LICENSE_CC-BY-4.0.txt",
+                        "azure_llm_2023/SOURCE.md"}) {
+    EXPECT_TRUE(std::filesystem::is_regular_file(dir / f)) << (dir / f) << " is missing";
+  }
 }
 
 TEST(TracesTest, TheTraceFilterTakesStemsFileNamesOrPathsInReportOrder) {

@@ -1,6 +1,6 @@
 // The dual-plane Kafka client (librdkafka), shared by the edge agent and the live controller.
 //
-// Two planes that never share a client instance (../shared/stack.md): the data plane
+// Two planes that never share a client instance (the project notes' stack.md): the data plane
 // (`iot-raw-data`, large batched messages, linger for throughput) and the control plane
 // (`iot-metadata`, `iot-metrics`, `iot-control`: small messages, linger.ms=0, Nagle off), so a
 // control message never waits in a queue behind data. Every `kafka.*` property the user gives

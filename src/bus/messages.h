@@ -1,5 +1,6 @@
-// The control-plane messages of ../shared/design.md ("Messages"), as values, with strict JSON
-// encoding and decoding. Shared by the edge agent (issue 4) and the live controller (issue 5).
+// The control-plane messages of the project notes' design.md ("Messages"; outside this
+// repository), as values, with strict JSON encoding and decoding. Shared by the edge agent
+// (issue 4) and the live controller (issue 5).
 //
 // Decoding never trusts its input: unknown version, wrong type tag, missing or mistyped
 // field, out-of-range value -> an Error naming the field and what was expected. Nothing is

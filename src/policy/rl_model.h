@@ -3,8 +3,8 @@
 //
 // Training (src/rl, libtorch) exports its actor networks into this format; deciding reads
 // them without libtorch: one observation through a 24-64-64-23 MLP costs ~1 µs here against
-// ~13 µs through libtorch's per-call dispatch (../shared/stack.md), which is what keeps one
-// hierarchical decision far below its 100 µs budget.
+// ~13 µs through libtorch's per-call dispatch (the project notes' stack.md), which is what keeps
+// one hierarchical decision far below its 100 µs budget.
 //
 // File format (JSON object, version 2):
 //   format   "prescale-model"          version  2

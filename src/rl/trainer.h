@@ -33,8 +33,8 @@ struct TrainOptions {
 };
 
 // The non-development NAB traces under `traces_dir` (the nine development traces of
-// ../shared/traces/README.md, arena::development_trace_names(), are excluded). Empty if the
-// directory is missing.
+// data/traces/README.md, arena::development_trace_names(), are excluded). Empty if the
+// directory is missing. The CLI's default directory: arena::default_traces_dir() + "/nab".
 std::vector<std::string> training_traces(const std::string& traces_dir);
 // The development traces' file names.
 const std::vector<std::string>& development_traces();
@@ -42,7 +42,7 @@ const std::vector<std::string>& development_traces();
 // Runs everything; progress lines go to stderr, the summary (JSON) is returned.
 core::Result<std::string> train(const TrainOptions& options);
 
-// One intra-op thread: faster than two on this 2-core machine (../shared/stack.md).
+// One intra-op thread: faster than two on this 2-core machine (the project notes' stack.md).
 void use_single_torch_thread();
 
 }  // namespace prescale::rl

@@ -227,8 +227,10 @@ TEST(TraceTest, ScaleToPeakMapsTheMaximum) {
 }
 
 TEST(TraceTest, LoadsARealNabTrace) {
-  const std::string path = "../shared/traces/nab/realKnownCause/nyc_taxi.csv";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not present";
+  const std::string path =
+      std::string(PRESCALE_SOURCE_DIR) + "/data/traces/nab/realKnownCause/nyc_taxi.csv";
+  ASSERT_TRUE(std::filesystem::is_regular_file(path))
+      << path << " is missing (the repository ships it)";
   auto t = load_trace(path);
   ASSERT_TRUE(t.ok()) << t.error().message;
   EXPECT_GT(t->points.size(), 10000u);

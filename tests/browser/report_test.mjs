@@ -12,7 +12,7 @@
 // $PRESCALE_SCREENSHOTS (default build/screenshots). Environment:
 //   PRESCALE_BIN, PRESCALE_REPORT_FIXTURE  the binaries (default build/...)
 //   PRESCALE_TEST_POLICIES   --policies for the tournament (default: all of them)
-//   PRESCALE_TRACES_DIR      the development traces (default ../shared/traces)
+//   PRESCALE_TRACES_DIR      the development traces (default data/traces of the repository)
 //   CHROMIUM                 the browser (default /usr/bin/chromium)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,10 +31,10 @@ const bin = env.PRESCALE_BIN || path.join(repo, 'build/prescale');
 const fixture = env.PRESCALE_REPORT_FIXTURE || path.join(repo, 'build/tests/report_fixture');
 const work = env.PRESCALE_BROWSER_WORK || path.join(repo, 'build/tests/browser');
 const shots = env.PRESCALE_SCREENSHOTS || path.join(repo, 'build/screenshots');
-const tracesDir = env.PRESCALE_TRACES_DIR || path.join(repo, '../shared/traces');
+const tracesDir = env.PRESCALE_TRACES_DIR || path.join(repo, 'data/traces');
 const browserPath = env.CHROMIUM || '/usr/bin/chromium';
 
-const PANELS = ['load', 'executors', 'latency', 'shuffle', 'signal'];
+const PANELS = ['load', 'executors', 'hold', 'latency', 'shuffle', 'signal'];
 const GUARDS = ['override: floor', 'override: stabilise', 'override: dwell', 'override: shuffle'];
 
 // The series each panel must draw for `policy`, with the oracle overlaid or not.
@@ -43,6 +43,7 @@ function expectedSeries(policy, overlay) {
     load: ['load', `${policy} processed`, ...(overlay ? ['oracle processed'] : [])],
     executors: [`${policy} active`, `${policy} pending`, `${policy} target`,
       ...(overlay ? ['oracle active'] : []), ...GUARDS],
+    hold: [`${policy} window`],
     latency: [`${policy} latency`, ...(overlay ? ['oracle latency'] : []), 'SLA'],
     shuffle: [`${policy} tier`, `${policy} codec`, `${policy} overrides`,
       ...(overlay ? ['oracle tier', 'oracle codec'] : [])],
@@ -137,7 +138,7 @@ describe('the tournament report (prescale tournament --seeds 2 --out)', () => {
       // One value per step of the first seed in every series; the lines are not empty.
       for (const n of state[panel].lengths) assert.equal(n, data.run.steps, panel);
     }
-    for (const panel of ['load', 'latency', 'shuffle', 'signal']) {
+    for (const panel of ['load', 'hold', 'latency', 'shuffle', 'signal']) {
       for (const f of state[panel].filled) assert.equal(f, data.run.steps, panel);
     }
     for (const f of state.executors.filled.slice(0, 4)) assert.equal(f, data.run.steps, 'executors');
@@ -155,6 +156,13 @@ describe('the tournament report (prescale tournament --seeds 2 --out)', () => {
       for (let k = 0; k < tl.guards.length; k += 2) if (tl.guards[k]) guarded += tl.guards[k + 1];
       const marked = state.executors.filled.slice(-3).reduce((a, b) => a + b, 0);
       assert.ok(marked >= guarded, `${policy}: ${marked} override marks for ${guarded} guarded steps`);
+      // The scale-down window drawn is the timeline's: above 0 for a guarded policy (rl), 0 for
+      // an unguarded one (hpa, the oracle).
+      const drawn = await page.evaluate(() => window.prescaleReport.charts.hold.data[1]);
+      assert.deepEqual(drawn.slice(0, tl.hold.length), tl.hold, `${policy}: window`);
+      const held = Math.max(...tl.hold);
+      if (policy === 'rl') assert.ok(held > 0, `rl: a scale-down window (${held} s)`);
+      if (policy === 'hpa' || policy === 'oracle') assert.equal(held, 0, `${policy}: no envelope`);
     }
     assertClean(problems);
   });
