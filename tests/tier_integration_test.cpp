@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "stack_fixture.h"
@@ -419,41 +420,69 @@ std::string exchange_raw(int port, const std::string& request) {
   return out;
 }
 
+// `serve` on a free loopback port over a fresh directory (NVMe only, fsync off, `http`
+// settings as given), stopped when it goes out of scope.
+class ServedTier {
+ public:
+  ServedTier(const std::string& name, const std::string& http_yaml)
+      : dir_((std::filesystem::temp_directory_path() /
+              ("prescale-it-" + name + "-" + std::to_string(::getpid())))
+                 .string()),
+        port_(free_port()) {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    std::ofstream(dir_ + "/tier.yaml") << "catalog: catalog.db\nport: " << port_
+                                       << "\ntick_ms: 50\nnvme:\n  dir: nvme\n  fsync: none\n"
+                                       << http_yaml;
+    auto cfg = load_tier_config(dir_ + "/tier.yaml");
+    if (!cfg.ok()) {
+      error_ = cfg.error().message;
+      return;
+    }
+    cfg_ = *cfg;
+    auto store = open_store(cfg_);
+    if (!store.ok()) {
+      error_ = store.error().message;
+      return;
+    }
+    store_ = std::move(*store);
+    server_ = std::thread([this] { (void)serve(cfg_, store_.get(), stop_); });
+    httplib::Client cli("127.0.0.1", port_);
+    for (int i = 0; i < 200; ++i) {
+      auto r = cli.Get("/healthz");
+      if (r && r->status == 200) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    error_ = "serve did not answer /healthz on port " + std::to_string(port_);
+  }
+  ~ServedTier() {
+    stop_ = true;
+    if (server_.joinable()) server_.join();
+    std::filesystem::remove_all(dir_);
+  }
+  ServedTier(const ServedTier&) = delete;
+  ServedTier& operator=(const ServedTier&) = delete;
+
+  const std::string& error() const { return error_; }  // "" once it serves
+  int port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  std::string dir_;
+  int port_;
+  std::string error_;
+  TierConfig cfg_;
+  std::unique_ptr<TieredStore> store_;
+  std::atomic<bool> stop_{false};
+  std::thread server_;
+};
+
 // Issue 15 item 4: the HTTP API with limits, against the real server on loopback.
 TEST(TierHttpIT, LimitsBodiesSlowClientsAndMalformedRequestsWithJsonErrors) {
-  const std::string dir =
-      (std::filesystem::temp_directory_path() / ("prescale-it-http-" + std::to_string(::getpid())))
-          .string();
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  const int port = free_port();
-  {
-    std::ofstream y(dir + "/tier.yaml");
-    y << "catalog: catalog.db\nport: " << port << "\ntick_ms: 50\nnvme:\n  dir: nvme\n"
-      << "  fsync: none\nhttp:\n  max_body_mb: 1\n  threads: 16\n  timeout_s: 2\n";
-  }
-  auto cfg = load_tier_config(dir + "/tier.yaml");
-  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
-  auto store = open_store(*cfg);
-  ASSERT_TRUE(store.ok()) << store.error().message;
-  std::atomic<bool> stop{false};
-  std::thread server([&] { (void)serve(*cfg, store->get(), stop); });
-  struct Join {  // also when an ASSERT returns early
-    std::atomic<bool>& stop;
-    std::thread& t;
-    ~Join() {
-      stop = true;
-      if (t.joinable()) t.join();
-    }
-  } join{stop, server};
+  ServedTier tier("http", "http:\n  max_body_mb: 1\n  threads: 16\n  timeout_s: 2\n");
+  ASSERT_EQ(tier.error(), "");
+  const int port = tier.port();
   httplib::Client cli("127.0.0.1", port);
-  bool up = false;
-  for (int i = 0; i < 200 && !up; ++i) {
-    auto r = cli.Get("/healthz");
-    up = r && r->status == 200;
-    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_TRUE(up);
   auto is_json_error = [](const std::string& body) {
     auto j = nlohmann::json::parse(body, nullptr, false);
     return !j.is_discarded() && j.contains("error") && j["error"].is_string();
@@ -538,7 +567,33 @@ TEST(TierHttpIT, LimitsBodiesSlowClientsAndMalformedRequestsWithJsonErrors) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   for (int fd : slow) ::close(fd);
-  std::filesystem::remove_all(dir);
+}
+
+// Issue 17: the curl commands of docs/tier.md, as examples/tier/curl.sh runs them, against a
+// real server with the default HTTP limits; and every command of the script is in the doc.
+TEST(TierHttpIT, TheCurlExamplesRunAsWritten) {
+  const std::string script = std::string(PRESCALE_SOURCE_DIR) + "/examples/tier/curl.sh";
+  const std::string doc = read_text(std::string(PRESCALE_SOURCE_DIR) + "/docs/tier.md");
+  std::istringstream lines(read_text(script));
+  int commands = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("curl ", 0) != 0 && line.rfind("head ", 0) != 0 && line.rfind("cmp ", 0) != 0)
+      continue;
+    ++commands;
+    EXPECT_NE(doc.find("    " + line + "\n"), std::string::npos) << "not in docs/tier.md: " << line;
+  }
+  EXPECT_GE(commands, 10);
+  ServedTier tier("curl", "");
+  ASSERT_EQ(tier.error(), "");
+  const std::string out = ::testing::TempDir() + "curl-example.out";
+  const int rc = std::system(("bash " + script + " " + tier.url() + " >" + out + " 2>&1").c_str());
+  const std::string said = read_text(out);
+  EXPECT_EQ(rc, 0) << said;
+  EXPECT_NE(said.find("1MB.bin: the same bytes came back"), std::string::npos) << said;
+  EXPECT_NE(said.find("examples/1MB.bin\n"), std::string::npos) << said;  // the listing
+  EXPECT_NE(said.find("{\"error\":"), std::string::npos) << said;
+  EXPECT_NE(said.find("(HTTP 404)"), std::string::npos) << said;
+  EXPECT_NE(said.find("done"), std::string::npos) << said;
 }
 
 TEST(TierCliIT, ServeHttpApiAndShortCrashTest) {
