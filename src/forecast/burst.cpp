@@ -51,7 +51,7 @@ bool BurstDetector::update(double x, double forecast) {
   }
   previous_.push(x);
   if (!up_) {
-    if (baseline_ > 0 && forecast >= p_.raise_ratio * baseline_) {
+    if (baseline_ > 0 && forecast > p_.raise_ratio * baseline_) {
       up_ = true;
       held_ = 0;
     }
@@ -91,7 +91,8 @@ BurstMetrics score_bursts(const std::vector<std::uint8_t>& signal,
   BurstMetrics m;
   const auto h = static_cast<size_t>(std::max(0, horizon));
   // Bursts: truth episodes, merged when less than a horizon apart (a burst that dips below
-  // the threshold for a few samples is one burst, not several).
+  // the threshold for a few samples is one burst, not several). All of them, also those
+  // before `from`: they bound which rises count and whose windows a signal sample lies in.
   std::vector<Episode> bursts;
   for (const auto& e : episodes(truth)) {
     if (!bursts.empty() && e.start - bursts.back().end <= h) {
@@ -100,39 +101,51 @@ BurstMetrics score_bursts(const std::vector<std::uint8_t>& signal,
       bursts.push_back(e);
     }
   }
-  bursts.erase(std::remove_if(bursts.begin(), bursts.end(),
-                              [&](const Episode& b) { return b.start < from; }),
-               bursts.end());
-  const std::vector<Episode> all_signals = episodes(signal);
-  std::vector<Episode> signals;
-  for (const auto& e : all_signals)
-    if (e.end >= from) signals.push_back(e);
-  m.bursts = static_cast<int>(bursts.size());
-  m.signals = static_cast<int>(signals.size());
-  double lead_sum = 0;
+  const auto window_start = [h](const Episode& b) { return b.start >= h ? b.start - h : 0; };
+
+  // Precision, by time: the signal's samples at or after `from` inside some window.
+  std::vector<std::uint8_t> in_window(signal.size(), 0);
   for (const auto& b : bursts) {
-    const size_t lo = b.start >= h ? b.start - h : 0;
-    // The first signal episode overlapping [start - h, end]: lead = how long before the
-    // burst it rose (negative: late; capped at h when it was already up before the window).
-    for (const auto& s : all_signals) {
-      if (s.end < lo || s.start > b.end) continue;
-      ++m.detected;
-      lead_sum += s.start < lo ? static_cast<double>(h)
-                               : static_cast<double>(b.start) - static_cast<double>(s.start);
-      break;
-    }
+    for (size_t t = window_start(b); t <= b.end && t < in_window.size(); ++t) in_window[t] = 1;
   }
-  for (const auto& s : signals) {
-    for (const auto& b : bursts) {
-      const size_t lo = b.start >= h ? b.start - h : 0;
-      if (s.start <= b.end && s.end >= lo) {
+  for (size_t t = from; t < signal.size(); ++t) {
+    if (!signal[t]) continue;
+    ++m.signal_on_steps;
+    m.in_window_steps += in_window[t];
+  }
+  const std::vector<Episode> all_signals = episodes(signal);
+  for (const auto& s : all_signals) {
+    if (s.end < from) continue;
+    ++m.signals;
+    for (size_t t = std::max(s.start, from); t <= s.end; ++t) {
+      if (in_window[t]) {
         ++m.true_signals;
         break;
       }
     }
   }
-  m.precision =
-      m.signals > 0 ? static_cast<double>(m.true_signals) / m.signals : (m.bursts == 0 ? 1.0 : 0.0);
+
+  // Recall and lead, by event: a burst is detected by the first signal episode that rose
+  // after the previous burst ended and overlaps the burst's window.
+  double lead_sum = 0;
+  for (size_t i = 0; i < bursts.size(); ++i) {
+    const Episode& b = bursts[i];
+    if (b.start < from) continue;
+    ++m.bursts;
+    const size_t lo = window_start(b);
+    const size_t earliest_rise = i > 0 ? bursts[i - 1].end + 1 : 0;
+    for (const auto& s : all_signals) {
+      if (s.start < earliest_rise || s.end < lo) continue;
+      if (s.start > b.end) break;
+      ++m.detected;
+      lead_sum += std::min(static_cast<double>(h),
+                           static_cast<double>(b.start) - static_cast<double>(s.start));
+      break;
+    }
+  }
+
+  m.precision = m.signal_on_steps > 0 ? static_cast<double>(m.in_window_steps) / m.signal_on_steps
+                                      : (m.bursts == 0 ? 1.0 : 0.0);
   m.recall = m.bursts > 0 ? static_cast<double>(m.detected) / m.bursts : 1.0;
   m.f1 = m.precision + m.recall > 0 ? 2 * m.precision * m.recall / (m.precision + m.recall) : 0;
   m.mean_lead_steps = m.detected > 0 ? lead_sum / m.detected : 0;

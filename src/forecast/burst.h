@@ -2,11 +2,11 @@
 // happened.
 //
 // Detector (online, per sample): baseline = median of the previous `baseline_window` samples;
-// raise when forecast >= raise_ratio x baseline, lower when forecast < release_ratio x
-// baseline (hysteresis: release < raise, so the signal does not flap around the threshold),
-// and hold at least `min_on` samples once raised.
-// Ground truth = the arena's trace bursts (sim::mark_trace_bursts): rate > 2 x the median of
-// the previous 60 samples.
+// raise when forecast > raise_ratio x baseline (strictly, as the ground truth: a sample at
+// exactly twice the median is not a burst, so persistence cannot lead), lower when forecast <
+// release_ratio x baseline (hysteresis: release < raise, so the signal does not flap around the
+// threshold), and hold at least `min_on` samples once raised. Ground truth = the arena's trace
+// bursts (sim::mark_trace_bursts): rate > 2 x the median of the previous 60 samples.
 #pragma once
 
 #include <cstdint>
@@ -56,16 +56,28 @@ std::vector<std::uint8_t> true_bursts(const std::vector<double>& series);
 
 struct BurstMetrics {
   double precision = 0, recall = 0, f1 = 0;
-  double mean_lead_steps = 0;  // over detected bursts: burst start - signal rise (negative = late)
-  int bursts = 0, detected = 0, signals = 0, true_signals = 0;
+  // Over detected bursts: burst start - the crediting signal's rise, at most the horizon
+  // (negative = late).
+  double mean_lead_steps = 0;
+  int bursts = 0, detected = 0;
+  int signals = 0;          // signal episodes still up at or after `from`
+  int true_signals = 0;     // of those, the ones with at least one sample inside a burst window
+  int signal_on_steps = 0;  // samples at or after `from` with the signal up
+  int in_window_steps = 0;  // of those, the ones inside some burst window
 };
 
-// Scores signal episodes against burst episodes that start at or after `from`. Truth
-// episodes less than a horizon apart are one burst. A burst is detected when a signal
-// episode overlaps [start - horizon, end]; its lead is start - the episode's rise (negative
-// when late; the horizon when the signal was already up before the window). A signal
-// episode is a true positive when it overlaps such a window of some burst (else a false
-// alarm). No bursts and no signals: precision = recall = F1 = 1.
+// Scores a signal (a level held over time) against the bursts that start at or after
+// `from`. Bursts = truth episodes merged when less than a horizon apart; burst b's window is
+// [b.start - horizon, b.end].
+// - Precision is time-based: in_window_steps / signal_on_steps over samples t >= from (an
+//   always-on signal scores about window time / total time). No signal time: 1 if there are
+//   no bursts, else 0.
+// - Recall is event-based: b is detected by the first signal episode that overlaps its window
+//   and rose after the previous burst (scored or not) ended (no previous burst: any rise). An
+//   episode already up through the previous burst gets no credit for b.
+// - Lead of a detected burst = b.start - that episode's rise, capped at the horizon (an
+//   earlier rise is paid for in precision, not credited). Negative = late.
+// No bursts: recall 1.
 BurstMetrics score_bursts(const std::vector<std::uint8_t>& signal,
                           const std::vector<std::uint8_t>& truth, int horizon, size_t from);
 

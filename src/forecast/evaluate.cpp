@@ -131,8 +131,9 @@ std::string format_forecast_table(const std::vector<ForecastRow>& rows, int h, b
                     " samples, " +
                     (on_validation ? "chronological VALIDATION split (60-80%), not the test"
                                    : "chronological test split (last 20%)") +
-                    "; lead = mean samples the signal rose before "
-                    "a detected burst\n";
+                    "; prec = share of the signal's up time inside burst windows "
+                    "[start - h, end]; lead = mean samples the signal rose before a detected "
+                    "burst (at most h)\n";
   char line[256];
   std::snprintf(line, sizeof line, "%-42s %-13s %12s %12s %8s %7s %6s %6s %6s %7s\n", "trace",
                 "model", "MAE", "RMSE", "sMAPE %", "bursts", "prec", "recall", "F1", "lead");
