@@ -25,6 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
              [](const std::string& j) { return decode_burst_signal(j); });
   round_trip(decode_progress(text), [](const std::string& j) { return decode_progress(j); });
   round_trip(decode_scale_to(text), [](const std::string& j) { return decode_scale_to(j); });
+  round_trip(decode_lease_record(text),
+             [](const std::string& j) { return decode_lease_record(j); });
   round_trip(decode_reading_batch(text),
              [](const std::string& j) { return decode_reading_batch(j); });
   round_trip(decode_reading(text, 1'700'000'000'000),

@@ -1,11 +1,15 @@
 // `prescale controller` against a real Kafka broker (started by the test on loopback):
 // progress in on iot-metrics, signals in on iot-metadata (one authentic, one forged),
-// scale_to commands out on iot-control; /metrics and /healthz over HTTP; and a controller
-// whose broker is unreachable keeps running and says so on /healthz.
+// scale_to commands out on iot-control; /metrics and /healthz over HTTP; one controller per
+// job (two on one job: one commands, the other stands by and takes over when the first is
+// killed); and a controller whose broker is unreachable keeps running and says so on
+// /healthz.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <cstdio>
 #include <fstream>
+#include <map>
 
 #include "bus/kafka.h"
 #include "bus/messages.h"
@@ -32,12 +36,16 @@ class ControllerIntegration : public ::testing::Test {
   void SetUp() override { ASSERT_EQ(kafka_error_, "") << "Kafka did not start"; }
   static std::string path(const std::string& name) { return stack_->run_dir() + "/" + name; }
 
-  static std::string write_config(const std::string& name, const std::string& brokers, int port) {
-    std::ofstream(path(name)) << "policy: seer\nscenario: seed\ntick_ms: 200\nmin_executors: 1\n"
+  static std::string write_config(const std::string& name, const std::string& brokers, int port,
+                                  const std::string& policy = "seer",
+                                  const std::string& extra = "") {
+    std::ofstream(path(name)) << "policy: " << policy
+                              << "\nscenario: seed\ntick_ms: 200\nmin_executors: 1\n"
                                  "max_executors: 12\ninitial_executors: 2\nmetrics_stale_ms: 3000\n"
                                  "scale_down_stabilization_ms: 0\nkeys_file: "
                               << path("keys.txt") << "\nhttp:\n  port: " << port
-                              << "\nkafka:\n  bootstrap.servers: " << brokers << "\n";
+                              << "\nkafka:\n  bootstrap.servers: " << brokers << "\n"
+                              << extra;
     return path(name);
   }
 
@@ -142,6 +150,137 @@ TEST_F(ControllerIntegration, ScalesOnProgressAndCountsForgedSignals) {
   ctl.signal(SIGTERM);
   EXPECT_EQ(ctl.wait(20), 0) << read_text(path("ctl.err"));
   EXPECT_NE(read_text(path("ctl.err")).find("scale_to "), std::string::npos);
+}
+
+// Waits until `file` contains `what`; returns the text from `what` to the end of its line
+// ("" on timeout).
+std::string wait_for_line(const std::string& file, const std::string& what, int timeout_ms) {
+  for (int waited = 0; waited <= timeout_ms; waited += 50) {
+    const std::string text = read_text(file);
+    if (auto at = text.find(what); at != std::string::npos)
+      return text.substr(at, text.find('\n', at) - at);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return "";
+}
+
+// The number after `key` in `text` ("... (epoch 12)" -> 12), or -1.
+std::int64_t number_after(const std::string& text, const std::string& key) {
+  const auto at = text.find(key);
+  if (at == std::string::npos) return -1;
+  return std::strtoll(text.c_str() + at + key.size(), nullptr, 10);
+}
+
+// One controller per job: two controllers on the same job topics; one commands (one epoch),
+// the other is a standby that says who holds the lease; a third on the first's HTTP port
+// exits 2; kill -9 the holder and the standby takes over within 15 s with a larger epoch.
+TEST_F(ControllerIntegration, OneControllerPerJobAndAStandbyTakesOver) {
+  const std::string job =
+      "topics: {metadata: ha-metadata, metrics: ha-metrics, control: ha-control}\n";
+  const int port_a = testing::free_port(), port_b = testing::free_port();
+  Child a(
+      {PRESCALE_BIN, "controller", "--config",
+       write_config("ha-a.yaml", stack_->brokers(), port_a, "seer", job + "lease: {id: ctl-a}\n")},
+      "/dev/null", path("ha-a.out"), path("ha-a.err"));
+  const std::string took =
+      wait_for_line(path("ha-a.err"), "active: this controller (ctl-a)", 30'000);
+  ASSERT_NE(took, "") << read_text(path("ha-a.err"));
+  const std::int64_t epoch_a = number_after(took, "(epoch ");
+  ASSERT_GT(epoch_a, 0) << took;
+
+  Child b(
+      {PRESCALE_BIN, "controller", "--config",
+       write_config("ha-b.yaml", stack_->brokers(), port_b, "hpa", job + "lease: {id: ctl-b}\n")},
+      "/dev/null", path("ha-b.out"), path("ha-b.err"));
+  const std::string standby =
+      wait_for_line(path("ha-b.err"), "standby: controller ctl-a holds the lease", 30'000);
+  EXPECT_NE(standby.find("(epoch " + std::to_string(epoch_a) + ", policy seer)"), std::string::npos)
+      << read_text(path("ha-b.err"));
+
+  // A third on the holder's HTTP port: a clear error naming the address, exit 2.
+  Child c({PRESCALE_BIN, "controller", "--config",
+           write_config("ha-c.yaml", stack_->brokers(), port_a, "hpa", job)},
+          "/dev/null", path("ha-c.out"), path("ha-c.err"));
+  EXPECT_EQ(c.wait(15), 2) << read_text(path("ha-c.err"));
+  EXPECT_NE(read_text(path("ha-c.err"))
+                .find("http: cannot listen on 127.0.0.1:" + std::to_string(port_a) + " (in use"),
+            std::string::npos)
+      << read_text(path("ha-c.err"));
+
+  const bus::KafkaProps props{{"bootstrap.servers", stack_->brokers()}};
+  auto commands =
+      bus::Consumer::create(props, bus::Plane::kControl, {"ha-control"}, bus::StartAt::kLatest);
+  ASSERT_TRUE(commands.ok()) << commands.error().message;
+  auto producer = bus::Producer::create(props, bus::Plane::kControl);
+  ASSERT_TRUE(producer.ok());
+  // Progress of a loaded job every 100 ms; the commands seen meanwhile, by epoch.
+  std::int64_t batch = 0;
+  auto feed = [&](std::map<std::int64_t, int>* epochs, int ms, std::int64_t until_epoch_above) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      bus::Progress p;
+      p.app = "ha";
+      p.ts_ms = 1;
+      p.batch_id = ++batch;
+      p.input_rows_per_s = 400'000;
+      p.processed_rows_per_s = 150'000;
+      p.batch_duration_ms = 900;
+      p.offsets_behind = 500'000;
+      p.executors_active = 2;
+      ASSERT_TRUE((*producer)->send("ha-metrics", "ha", bus::encode(p)).ok());
+      for (int i = 0; i < 10; ++i) {
+        auto m = (*commands)->poll(10);
+        ASSERT_TRUE(m.ok()) << m.error().message;
+        if (!m->has_value()) continue;
+        auto cmd = bus::decode_scale_to((*m)->payload);
+        ASSERT_TRUE(cmd.ok()) << cmd.error().message;
+        ++(*epochs)[cmd->epoch];
+        if (cmd->epoch > until_epoch_above) return;
+      }
+    }
+  };
+  std::map<std::int64_t, int> before;
+  feed(&before, 3000, INT64_MAX);
+  ASSERT_EQ(before.size(), 1u) << "commands of more than one epoch while both run";
+  EXPECT_EQ(before.begin()->first, epoch_a);
+  EXPECT_GE(before.begin()->second, 5);  // a tick every 200 ms
+
+  int status = 0;
+  const std::string healthz_b = http_get(port_b, "/healthz", &status);
+  EXPECT_NE(healthz_b.find("standby: controller ctl-a holds the lease"), std::string::npos)
+      << healthz_b;
+  EXPECT_NE(http_get(port_b, "/metrics", &status).find("prescale_controller_active 0\n"),
+            std::string::npos);
+  const std::string metrics_a = http_get(port_a, "/metrics", &status);
+  EXPECT_NE(metrics_a.find("prescale_controller_active 1\n"), std::string::npos) << metrics_a;
+  EXPECT_NE(metrics_a.find("prescale_controller_epoch " + std::to_string(epoch_a) + "\n"),
+            std::string::npos);
+
+  // The holder dies without leaving the group: the session timeout (6 s) evicts it.
+  a.signal(SIGKILL);
+  EXPECT_EQ(a.wait(5), 128 + SIGKILL);
+  const auto killed = std::chrono::steady_clock::now();
+  std::map<std::int64_t, int> after;
+  feed(&after, 15'000, epoch_a);
+  const double took_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+  ASSERT_FALSE(after.empty());
+  const std::int64_t epoch_b = after.rbegin()->first;
+  EXPECT_GT(epoch_b, epoch_a) << "no command of a newer epoch within 15 s of the kill\n"
+                              << read_text(path("ha-b.err"));
+  EXPECT_LT(took_s, 15.0);
+  std::printf("failover: the standby's first command %.1f s after kill -9 (epoch %lld -> %lld)\n",
+              took_s, static_cast<long long>(epoch_a), static_cast<long long>(epoch_b));
+  EXPECT_NE(read_text(path("ha-b.err"))
+                .find("active: this controller (ctl-b) holds the lease (epoch " +
+                      std::to_string(epoch_b) + ", after controller ctl-a (epoch " +
+                      std::to_string(epoch_a) + "))"),
+            std::string::npos)
+      << read_text(path("ha-b.err"));
+  EXPECT_NE(http_get(port_b, "/metrics", &status).find("prescale_controller_active 1\n"),
+            std::string::npos);
+  b.signal(SIGTERM);
+  EXPECT_EQ(b.wait(20), 0) << read_text(path("ha-b.err"));
 }
 
 TEST_F(ControllerIntegration, KeepsRunningWhileKafkaIsUnreachable) {

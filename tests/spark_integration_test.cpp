@@ -1,9 +1,9 @@
 // The Spark side against a real Spark 3.5 standalone cluster, a real Kafka broker and a real
 // Redis, all started by the test on loopback (scripts/stack) and stopped at the end: the
 // plugin applies scale_to commands (the executor counts are read from Spark's REST API),
-// ignores stale and out-of-order ones, clamps to its bounds; the listener publishes
-// progress on iot-metrics; readings sent by the edge agent come out as per-sensor
-// aggregates in Redis and on iot-processed.
+// ignores stale and out-of-order ones and those of an older lease epoch, clamps to its bounds; the
+// listener publishes progress on iot-metrics; readings sent by the edge agent come out as
+// per-sensor aggregates in Redis and on iot-processed.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -68,11 +68,13 @@ class SparkIntegration : public ::testing::Test {
     return seen;
   }
 
-  static void command(bus::Producer& p, std::uint64_t seq, std::int64_t ts_ms, int target) {
+  static void command(bus::Producer& p, std::uint64_t seq, std::int64_t ts_ms, int target,
+                      std::int64_t epoch = 0) {
     bus::ScaleTo c;
     c.seq = seq;
     c.ts_ms = ts_ms;
     c.target_executors = target;
+    c.epoch = epoch;
     c.reason = "test";
     ASSERT_TRUE(p.send("iot-control", "controller", bus::encode(c)).ok());
     ASSERT_TRUE(p.flush(5000).ok());
@@ -105,10 +107,15 @@ TEST_F(SparkIntegration, ThePluginScalesTheJobAndIgnoresBadCommands) {
 
   command(**p, applied - 5, now_ms(), 1);      // out of order
   command(**p, ++seq, now_ms() - 600'000, 1);  // ten minutes old
+  // One controller per job: a new lease holder (epoch 5, its own lower seqs), then the old
+  // one (epoch 2) still sending: ignored, and said once for both of its commands.
+  command(**p, 1000, now_ms(), 3, 5);
+  command(**p, ++seq, now_ms(), 1, 2);
+  command(**p, ++seq, now_ms(), 1, 2);
   std::this_thread::sleep_for(std::chrono::seconds(5));
   EXPECT_EQ(executors(), 3);
 
-  command(**p, ++seq, now_ms(), 50);  // clamped to spark.prescale.maxExecutors = 4
+  command(**p, 1001, now_ms(), 50, 5);  // clamped to spark.prescale.maxExecutors = 4
   EXPECT_EQ(wait_executors(4, 90), 4);
   std::this_thread::sleep_for(std::chrono::seconds(3));
   EXPECT_EQ(executors(), 4);
@@ -118,6 +125,9 @@ TEST_F(SparkIntegration, ThePluginScalesTheJobAndIgnoresBadCommands) {
       << "the out-of-order command was not reported";
   EXPECT_NE(log.find("ignored: stale"), std::string::npos) << "the stale command was not reported";
   EXPECT_NE(log.find("clamped from 50"), std::string::npos);
+  const std::string stale = "ignored: epoch 2 is older than the current lease's 5";
+  ASSERT_NE(log.find(stale), std::string::npos) << "the older epoch was not reported";
+  EXPECT_EQ(log.find(stale, log.find(stale) + 1), std::string::npos) << "reported twice";
 }
 
 TEST_F(SparkIntegration, ReadingsBecomeAggregatesInRedisAndProgressIsPublished) {

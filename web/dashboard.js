@@ -220,6 +220,11 @@
     if (dash.status) {
       statusBar.append(dash.status.state === 'running' ? pill('Kafka: connected', 'ok')
         : pill('Kafka: ' + dash.status.state, 'warn'));
+      // One controller per job: the lease holder commands; a standby only follows.
+      if (dash.status.role) {
+        statusBar.append(dash.status.role === 'active' ? pill('lease: ' + dash.status.lease, 'ok', 'role')
+          : pill(dash.status.lease || 'standby', 'warn', 'role'));
+      }
     }
     if (last) {
       statusBar.append(last.metrics_fresh ? pill('job metrics fresh', 'ok') : pill('job metrics stale: holding', 'warn'));

@@ -148,10 +148,11 @@ int run_controller_cmd(const std::string& config) {
   }
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
-  auto st = control::run_controller(c->get(), g_stop);
+  bool config_error = false;
+  auto st = control::run_controller(c->get(), g_stop, &config_error);
   if (!st.ok()) {
     std::cerr << "error: " << st.message() << "\n";
-    return 1;
+    return config_error ? 2 : 1;  // 2: the configuration's to fix (e.g. the HTTP port taken)
   }
   return 0;
 }

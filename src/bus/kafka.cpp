@@ -187,6 +187,46 @@ core::Status ensure_topics(const KafkaProps& props, const std::vector<TopicSpec>
   return status;
 }
 
+core::Result<int> partition_count(const KafkaProps& props, const std::string& topic,
+                                  int timeout_ms) {
+  auto h = admin_handle(props);
+  if (!h.ok()) return h.error();
+  std::string err;
+  std::unique_ptr<RdKafka::Topic> t(RdKafka::Topic::create(h->get(), topic, nullptr, err));
+  if (!t) return kerr("topic '" + topic + "'", err);
+  const std::int64_t deadline = now_ms() + timeout_ms;
+  std::string last = "no answer";
+  while (true) {
+    RdKafka::Metadata* md = nullptr;
+    auto rc = (*h)->metadata(false, t.get(), &md, 1000);
+    if (rc == RdKafka::ERR_NO_ERROR) {
+      std::unique_ptr<RdKafka::Metadata> owned(md);
+      for (const auto* tm : *md->topics()) {
+        if (tm->topic() != topic) continue;
+        if (tm->err() == RdKafka::ERR_NO_ERROR && !tm->partitions()->empty())
+          return static_cast<int>(tm->partitions()->size());
+        last = RdKafka::err2str(tm->err());
+      }
+    } else {
+      last = RdKafka::err2str(rc);
+    }
+    if (now_ms() >= deadline) return kerr("topic '" + topic + "' not available", last);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+core::Result<std::int64_t> end_offset(const KafkaProps& props, const std::string& topic,
+                                      int partition, int timeout_ms) {
+  auto h = admin_handle(props);
+  if (!h.ok()) return h.error();
+  std::int64_t low = 0, high = 0;
+  auto rc = (*h)->query_watermark_offsets(topic, partition, &low, &high, timeout_ms);
+  if (rc != RdKafka::ERR_NO_ERROR)
+    return kerr("end offset of '" + topic + "' [" + std::to_string(partition) + "]",
+                RdKafka::err2str(rc));
+  return high;
+}
+
 // ---------------------------------------------------------------------------------------
 // Producer
 
@@ -197,6 +237,14 @@ struct Producer::Counters {
 };
 
 namespace {
+
+// One send_and_wait's delivery report; the callback owns a reference (the waiter may have
+// given up by the time it comes).
+struct DeliveryWait {
+  std::atomic<bool> done{false};
+  std::int64_t offset = -1;
+  std::string error;  // empty = delivered
+};
 
 class DeliveryReports : public RdKafka::DeliveryReportCb {
  public:
@@ -209,6 +257,15 @@ class DeliveryReports : public RdKafka::DeliveryReportCb {
       c_->failed.fetch_add(1, std::memory_order_relaxed);
       std::lock_guard<std::mutex> lock(c_->mu);
       c_->last_error = m.errstr();
+    }
+    if (m.msg_opaque()) {
+      std::unique_ptr<std::shared_ptr<DeliveryWait>> w(
+          static_cast<std::shared_ptr<DeliveryWait>*>(m.msg_opaque()));
+      if (m.err() == RdKafka::ERR_NO_ERROR)
+        (*w)->offset = m.offset();
+      else
+        (*w)->error = m.errstr();
+      (*w)->done.store(true, std::memory_order_release);
     }
   }
 
@@ -262,6 +319,27 @@ core::Status Producer::send(const std::string& topic, const std::string& key,
       return kerr("produce to '" + topic + "'", RdKafka::err2str(rc));
     impl_->p->poll(10);  // the queue drains as deliveries complete
   }
+}
+
+core::Result<std::int64_t> Producer::send_and_wait(const std::string& topic, const std::string& key,
+                                                   const std::string& payload, int timeout_ms) {
+  auto wait = std::make_shared<DeliveryWait>();
+  auto* opaque = new std::shared_ptr<DeliveryWait>(wait);  // the delivery report deletes it
+  auto rc = impl_->p->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                              const_cast<char*>(payload.data()), payload.size(),
+                              key.empty() ? nullptr : key.data(), key.size(), 0, opaque);
+  if (rc != RdKafka::ERR_NO_ERROR) {
+    delete opaque;
+    return kerr("produce to '" + topic + "'", RdKafka::err2str(rc));
+  }
+  ++enqueued_;
+  const std::int64_t deadline = now_ms() + timeout_ms;
+  while (!wait->done.load(std::memory_order_acquire) && now_ms() < deadline) impl_->p->poll(20);
+  if (!wait->done.load(std::memory_order_acquire))
+    return kerr("produce to '" + topic + "'",
+                "no delivery report within " + std::to_string(timeout_ms) + " ms");
+  if (!wait->error.empty()) return kerr("produce to '" + topic + "'", wait->error);
+  return wait->offset;
 }
 
 void Producer::poll(int timeout_ms) { impl_->p->poll(timeout_ms); }
@@ -333,10 +411,11 @@ core::Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaProps& props
             continue;
           }
           for (const auto* pm : *tm->partitions()) {
-            parts.push_back(RdKafka::TopicPartition::create(topic, pm->id(),
-                                                            start == StartAt::kEarliest
-                                                                ? RdKafka::Topic::OFFSET_BEGINNING
-                                                                : RdKafka::Topic::OFFSET_END));
+            const std::int64_t offset = start == StartAt::kEarliest
+                                            ? RdKafka::Topic::OFFSET_BEGINNING
+                                        : start == StartAt::kLast ? RdKafka::Consumer::OffsetTail(1)
+                                                                  : RdKafka::Topic::OFFSET_END;
+            parts.push_back(RdKafka::TopicPartition::create(topic, pm->id(), offset));
           }
           found = true;
         }
@@ -376,6 +455,107 @@ core::Result<std::optional<Message>> Consumer::poll(int timeout_ms) {
     default:
       return kerr("consume", m->errstr());
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// GroupMember
+
+namespace {
+
+// Applies each assignment change (cooperatively when the group speaks it) and records it
+// for poll(). Runs inside consume() and close() on the caller's thread.
+class Rebalances : public RdKafka::RebalanceCb {
+ public:
+  std::vector<GroupMember::Change> changes;
+
+  void rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& parts) override {
+    const bool coop = c->rebalance_protocol() == "COOPERATIVE";
+    GroupMember::Change change;
+    for (const auto* p : parts) change.partitions.push_back(p->partition());
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      change.event = GroupMember::Event::kAssigned;
+      if (coop)
+        delete c->incremental_assign(parts);
+      else
+        c->assign(parts);
+    } else {
+      // Revoked in a rebalance, or lost (session timed out, fenced, or an error).
+      change.event = err == RdKafka::ERR__REVOKE_PARTITIONS && !c->assignment_lost()
+                         ? GroupMember::Event::kRevoked
+                         : GroupMember::Event::kLost;
+      if (coop && err == RdKafka::ERR__REVOKE_PARTITIONS)
+        delete c->incremental_unassign(parts);
+      else
+        c->unassign();
+    }
+    changes.push_back(std::move(change));
+  }
+};
+
+}  // namespace
+
+struct GroupMember::Impl {
+  std::string group;
+  Rebalances rebalances;  // outlives the consumer (close() calls it)
+  std::unique_ptr<RdKafka::KafkaConsumer> c;
+};
+
+GroupMember::GroupMember(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+GroupMember::~GroupMember() {
+  if (impl_ && impl_->c) impl_->c->close();  // leaves the group: the partition moves at once
+}
+
+core::Result<std::unique_ptr<GroupMember>> GroupMember::create(const KafkaProps& props,
+                                                               const Options& o) {
+  KafkaProps p = with_plane_defaults(props, Plane::kControl, true);
+  // The lease's semantics: these are not the user's to change through `kafka:`.
+  p["group.id"] = o.group;
+  p["partition.assignment.strategy"] = "cooperative-sticky";
+  p["session.timeout.ms"] = std::to_string(o.session_timeout_ms);
+  p["heartbeat.interval.ms"] = std::to_string(o.heartbeat_interval_ms);
+  p["max.poll.interval.ms"] = std::to_string(o.max_poll_interval_ms);
+  p["enable.auto.commit"] = "false";
+  p["enable.auto.offset.store"] = "false";
+  p["auto.offset.reset"] = "latest";
+  p.erase("group.instance.id");  // static membership would keep a dead member's partition
+  auto conf = make_conf(p);
+  if (!conf.ok()) return conf.error();
+  auto impl = std::make_unique<Impl>();
+  impl->group = o.group;
+  std::string err;
+  if ((*conf)->set("rebalance_cb", &impl->rebalances, err) != RdKafka::Conf::CONF_OK)
+    return kerr("rebalance callback", err);
+  impl->c.reset(RdKafka::KafkaConsumer::create(conf->get(), err));
+  if (!impl->c) return kerr("cannot create the group member of '" + o.group + "'", err);
+  auto rc = impl->c->subscribe({o.topic});
+  if (rc != RdKafka::ERR_NO_ERROR)
+    return kerr("subscribe to '" + o.topic + "'", RdKafka::err2str(rc));
+  return std::unique_ptr<GroupMember>(new GroupMember(std::move(impl)));
+}
+
+core::Result<std::vector<GroupMember::Change>> GroupMember::poll(int timeout_ms) {
+  const std::int64_t deadline = now_ms() + timeout_ms;
+  std::string error;
+  while (true) {
+    const int wait = static_cast<int>(std::max<std::int64_t>(0, deadline - now_ms()));
+    std::unique_ptr<RdKafka::Message> m(impl_->c->consume(wait));
+    switch (m->err()) {
+      case RdKafka::ERR_NO_ERROR:  // a record on the topic: not this object's business
+      case RdKafka::ERR__TIMED_OUT:
+      case RdKafka::ERR__PARTITION_EOF:
+        break;
+      default:
+        error = m->errstr();
+    }
+    if (!impl_->rebalances.changes.empty() || !error.empty() || now_ms() >= deadline) break;
+  }
+  std::vector<Change> out;
+  out.swap(impl_->rebalances.changes);
+  // A change matters more than an error (which recurs if it lasts).
+  if (out.empty() && !error.empty()) return kerr("group '" + impl_->group + "'", error);
+  return out;
 }
 
 }  // namespace prescale::bus

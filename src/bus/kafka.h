@@ -61,6 +61,14 @@ core::Result<int> probe(const KafkaProps& props, int timeout_ms);
 core::Status ensure_topics(const KafkaProps& props, const std::vector<TopicSpec>& topics,
                            int timeout_ms);
 
+// The number of partitions of an existing topic (an error if it does not exist).
+core::Result<int> partition_count(const KafkaProps& props, const std::string& topic,
+                                  int timeout_ms);
+
+// One partition's end offset (high watermark): the offset its next message will get.
+core::Result<std::int64_t> end_offset(const KafkaProps& props, const std::string& topic,
+                                      int partition, int timeout_ms);
+
 // One producer instance for one plane. send() and poll() may be called from several threads.
 class Producer {
  public:
@@ -74,6 +82,10 @@ class Producer {
   // has passed; then fails.
   core::Status send(const std::string& topic, const std::string& key, const std::string& payload,
                     int block_ms = 10'000);
+  // Sends one message and waits for its delivery report: the offset the broker wrote it at
+  // (an error if it failed or no report came within timeout_ms).
+  core::Result<std::int64_t> send_and_wait(const std::string& topic, const std::string& key,
+                                           const std::string& payload, int timeout_ms);
   // Serves delivery reports (non-blocking with 0).
   void poll(int timeout_ms);
   // Waits until every enqueued message is delivered or failed.
@@ -104,12 +116,13 @@ struct Message {
   std::int64_t timestamp_ms = 0;  // the producer's create time
 };
 
-enum class StartAt { kEarliest, kLatest };
+// kLast: the last message already in each partition (if any), then everything newer.
+enum class StartAt { kEarliest, kLatest, kLast };
 
 // A consumer of whole topics (every partition assigned directly: no group rebalance, so it
 // reads within milliseconds of starting). Offsets are not committed: the edge and the
-// controller only ever want what arrives while they run (kLatest) or, in tests, everything
-// (kEarliest).
+// controller only ever want what arrives while they run (kLatest; the controller's lease
+// watcher: kLast) or, in tests, everything (kEarliest).
 class Consumer {
  public:
   static core::Result<std::unique_ptr<Consumer>> create(const KafkaProps& props, Plane plane,
@@ -126,6 +139,50 @@ class Consumer {
  private:
   struct Impl;
   explicit Consumer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// A member of a consumer group subscribed to one topic, for leader election (the
+// controller's lease, control/lease.h): whoever the group assigns a partition owns it.
+// Rebalancing is cooperative (partition.assignment.strategy cooperative-sticky): a member
+// joining or leaving does not take the partition from a live owner, so a standby starting
+// up never interrupts the active controller. The group's heartbeats run on librdkafka's
+// thread; assignments and revocations are delivered by poll(). The topic's messages are read
+// and dropped (nothing is committed). The destructor leaves the group (the partition moves
+// to another member at once, instead of after the session timeout).
+class GroupMember {
+ public:
+  struct Options {
+    std::string group;  // group.id
+    std::string topic;
+    int session_timeout_ms = 6000;     // a dead member is evicted after this
+    int heartbeat_interval_ms = 1000;  // < session_timeout_ms / 3
+    int max_poll_interval_ms = 30000;  // poll() not called for this long: leave the group
+  };
+  enum class Event {
+    kAssigned,  // partitions added to this member (possibly none: the rebalance completed)
+    kRevoked,   // partitions taken away in a rebalance
+    kLost,      // partitions lost: no heartbeat reached the group within the session timeout
+  };
+  struct Change {
+    Event event;
+    std::vector<int> partitions;
+  };
+
+  static core::Result<std::unique_ptr<GroupMember>> create(const KafkaProps& props,
+                                                           const Options& options);
+  ~GroupMember();
+  GroupMember(const GroupMember&) = delete;
+  GroupMember& operator=(const GroupMember&) = delete;
+
+  // Serves the group for up to timeout_ms (returns as soon as a change arrives) and returns
+  // the changes since the last call, in order. Transport errors are returned as errors.
+  core::Result<std::vector<Change>> poll(int timeout_ms);
+
+  struct Impl;
+
+ private:
+  explicit GroupMember(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

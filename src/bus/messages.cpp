@@ -243,8 +243,15 @@ std::string encode(const ScaleTo& m) {
               {"ts_ms", m.ts_ms},
               {"target_executors", m.target_executors},
               {"shuffle_tier", std::string(core::to_string(m.shuffle_tier))},
-              {"reason", m.reason}}
+              {"reason", m.reason},
+              {"epoch", m.epoch}}
       .dump();
+}
+
+std::string encode(const LeaseRecord& m) {
+  return json{{"v", kVersion},    {"type", "lease"},    {"controller", m.controller},
+              {"group", m.group}, {"policy", m.policy}, {"ts_ms", m.ts_ms}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 core::Result<BurstSignal> decode_burst_signal(const std::string& text) {
@@ -367,6 +374,8 @@ core::Result<ScaleTo> decode_scale_to(const std::string& text) {
   m.target_executors = static_cast<int>(r.integer("target_executors", 0, 1'000'000));
   const std::string tier = r.string("shuffle_tier", 16);
   m.reason = r.string("reason", 1024);
+  // Optional: a controller from before leases sends none (epoch 0, the lowest).
+  if (j->contains("epoch")) m.epoch = r.integer("epoch", 0, kMaxI64);
   if (r.error.empty()) {
     auto t = core::parse_tier(tier);
     if (!t)
@@ -375,6 +384,21 @@ core::Result<ScaleTo> decode_scale_to(const std::string& text) {
       m.shuffle_tier = *t;
   }
   if (!r.error.empty()) return bad("scale_to", r.error);
+  return m;
+}
+
+core::Result<LeaseRecord> decode_lease_record(const std::string& text) {
+  auto j = open(text, "lease");
+  if (!j.ok()) return j.error();
+  Reader r{*j, ""};
+  LeaseRecord m;
+  m.controller = r.string("controller", 256);
+  m.group = r.string("group", 256);
+  m.policy = r.string("policy", 256);
+  m.ts_ms = r.integer("ts_ms", 0, kMaxI64);
+  if (r.error.empty() && m.controller.empty()) r.fail("controller", "a non-empty string");
+  if (r.error.empty() && m.group.empty()) r.fail("group", "a non-empty string");
+  if (!r.error.empty()) return bad("lease", r.error);
   return m;
 }
 

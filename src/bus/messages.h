@@ -56,11 +56,25 @@ struct Progress {
 
 // The controller's command to the Spark plugin.
 struct ScaleTo {
-  std::uint64_t seq = 0;
+  std::uint64_t seq = 0;  // increasing per controller (the plugin orders by it within an epoch)
   std::int64_t ts_ms = 0;
   int target_executors = 0;
   core::Tier shuffle_tier = core::Tier::kNvme;
   std::string reason;
+  // The fencing token of the controller's lease (control/lease.h): its lease record's
+  // offset + 1 on the one-partition lease topic, so a newer holder always has a larger one.
+  // Optional on the wire: absent = 0, a controller from before leases (or a tool).
+  std::int64_t epoch = 0;
+};
+
+// A controller's claim of its job's lease, on the one-partition lease topic:
+// {"v":1,"type":"lease","controller":"host:1234","group":"prescale-controller.iot-control",
+// "policy":"rl","ts_ms":..}. The record's offset + 1 is the holder's epoch.
+struct LeaseRecord {
+  std::string controller;  // host:pid or the configured lease.id, 1-256 characters
+  std::string group;       // the lease group (one per job), 1-256 characters
+  std::string policy;
+  std::int64_t ts_ms = 0;  // the holder's clock when it took the lease (informative only)
 };
 
 // One sensor reading as a device sends it to its gateway (stdin line or MQTT payload):
@@ -90,6 +104,7 @@ void encode_to(const ReadingBatch& m, std::string* out);
 std::string encode(const ReadingBatch& m);
 std::string encode(const Progress& m);
 std::string encode(const ScaleTo& m);
+std::string encode(const LeaseRecord& m);
 
 core::Result<BurstSignal> decode_burst_signal(const std::string& json);
 // `default_ts_ms` stamps a reading without ts_ms.
@@ -97,8 +112,9 @@ core::Result<Reading> decode_reading(std::string_view json, std::int64_t default
 core::Result<ReadingBatch> decode_reading_batch(const std::string& json);
 core::Result<Progress> decode_progress(const std::string& json);
 core::Result<ScaleTo> decode_scale_to(const std::string& json);
+core::Result<LeaseRecord> decode_lease_record(const std::string& json);
 
-// The "type" tag of a message ("burst_signal", "progress", "scale_to") after checking the
+// The "type" tag of a message ("burst_signal", "progress", "scale_to", "lease") after checking the
 // version, for consumers of mixed streams.
 core::Result<std::string> message_type(const std::string& json);
 

@@ -74,6 +74,70 @@ TEST(Messages, ProgressAndScaleToRoundTrip) {
   EXPECT_EQ(sb->target_executors, 14);
   EXPECT_EQ(sb->shuffle_tier, core::Tier::kRedis);
   EXPECT_EQ(sb->reason, s.reason);
+  EXPECT_EQ(sb->epoch, 0);
+}
+
+TEST(Messages, ScaleToCarriesTheLeaseEpochAndOlderCommandsStillDecode) {
+  ScaleTo s;
+  s.seq = 3;
+  s.ts_ms = 9;
+  s.target_executors = 4;
+  s.reason = "hpa: cpu above target";
+  s.epoch = 9'000'000'000'123;
+  const std::string text = encode(s);
+  EXPECT_NE(text.find("\"epoch\":9000000000123"), std::string::npos) << text;
+  auto back = decode_scale_to(text);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->epoch, s.epoch);
+  // A controller from before leases: no epoch field = epoch 0.
+  const std::string old =
+      "{\"v\":1,\"type\":\"scale_to\",\"seq\":1,\"ts_ms\":1,\"target_executors\":4,"
+      "\"shuffle_tier\":\"nvme\",\"reason\":\"\"}";
+  ASSERT_TRUE(decode_scale_to(old).ok()) << decode_scale_to(old).error().message;
+  EXPECT_EQ(decode_scale_to(old)->epoch, 0);
+  // Present but wrong: an error naming the field.
+  for (const char* bad : {"-1", "1.5", "\"7\"", "null", "true", "1e30"}) {
+    const std::string j = old.substr(0, old.size() - 1) + ",\"epoch\":" + bad + "}";
+    auto r = decode_scale_to(j);
+    ASSERT_FALSE(r.ok()) << j;
+    EXPECT_NE(r.error().message.find("field 'epoch': expected an integer in [0, "),
+              std::string::npos)
+        << r.error().message;
+  }
+}
+
+TEST(Messages, LeaseRecordRoundTripAndStrictDecoding) {
+  LeaseRecord m;
+  m.controller = "host-a:4242";
+  m.group = "prescale-controller.iot-control";
+  m.policy = "rl";
+  m.ts_ms = 1'764'000'000'123;
+  auto back = decode_lease_record(encode(m));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->controller, m.controller);
+  EXPECT_EQ(back->group, m.group);
+  EXPECT_EQ(back->policy, m.policy);
+  EXPECT_EQ(back->ts_ms, m.ts_ms);
+  EXPECT_EQ(message_type(encode(m)).value(), "lease");
+  const std::pair<std::string, std::string> bad[] = {
+      {"{\"v\":1,\"type\":\"lease\",\"group\":\"g\",\"policy\":\"rl\",\"ts_ms\":1}",
+       "'controller'"},
+      {"{\"v\":1,\"type\":\"lease\",\"controller\":\"\",\"group\":\"g\",\"policy\":\"rl\","
+       "\"ts_ms\":1}",
+       "'controller'"},
+      {"{\"v\":1,\"type\":\"lease\",\"controller\":\"a\",\"policy\":\"rl\",\"ts_ms\":1}",
+       "'group'"},
+      {"{\"v\":1,\"type\":\"lease\",\"controller\":\"a\",\"group\":\"g\",\"policy\":\"rl\","
+       "\"ts_ms\":-5}",
+       "'ts_ms'"},
+      {"{\"v\":1,\"type\":\"scale_to\"}", "type is 'scale_to'"},
+  };
+  for (const auto& [text, fragment] : bad) {
+    auto r = decode_lease_record(text);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.error().message.rfind("lease message: ", 0), 0u) << r.error().message;
+    EXPECT_NE(r.error().message.find(fragment), std::string::npos) << r.error().message;
+  }
 }
 
 struct BadCase {

@@ -61,6 +61,26 @@ void read_settings(core::YamlMap& r, ControllerConfig* c) {
     h.integer("port", &c->http_port, 0, 65535);
   });
   r.text("tier_metrics_url", &c->tier_metrics_url);
+  r.section("lease", [&](core::YamlMap& l) {
+    l.text("group", &c->lease_group);
+    l.text("topic", &c->lease_topic);
+    l.text("id", &c->lease_id);
+    // The broker bounds the session timeout too (group.min/max.session.timeout.ms, by
+    // default 6 s and 30 min): a value outside them fails when the controller joins.
+    l.integer("session_timeout_ms", &c->lease_session_timeout_ms, 1000, 3'600'000);
+    l.integer("heartbeat_interval_ms", &c->lease_heartbeat_interval_ms, 100, 3'600'000);
+    if (c->lease_topic.size() > 249)  // Kafka's limit for a topic name
+      l.fail_at("topic", "got " + core::echo(c->lease_topic) + ", expected at most 249 characters");
+    if (c->lease_group.size() > 256)  // LeaseRecord's limits
+      l.fail_at("group", "got " + core::echo(c->lease_group) + ", expected at most 256 characters");
+    if (c->lease_id.size() > 256)
+      l.fail_at("id", "got " + core::echo(c->lease_id) + ", expected at most 256 characters");
+    if (c->lease_heartbeat_interval_ms >= c->lease_session_timeout_ms)
+      l.fail_at("heartbeat_interval_ms", std::to_string(c->lease_heartbeat_interval_ms) +
+                                             " is not below session_timeout_ms (" +
+                                             std::to_string(c->lease_session_timeout_ms) +
+                                             "); a third of it or less is usual");
+  });
   r.section("kafka", [&](core::YamlMap& k) {
     k.scalars([&](const std::string& key, const std::string& value, const std::string&) {
       // librdkafka's message names the property; the value is never echoed (a secret?).
@@ -99,6 +119,14 @@ void check_settings(core::YamlMap& r, const ControllerConfig& c) {
 }
 
 }  // namespace
+
+std::string lease_group(const ControllerConfig& c) {
+  return c.lease_group.empty() ? "prescale-controller." + c.control_topic : c.lease_group;
+}
+
+std::string lease_topic(const ControllerConfig& c) {
+  return c.lease_topic.empty() ? c.control_topic + "-lease" : c.lease_topic;
+}
 
 core::Result<ControllerConfig> load_config(const std::string& path) {
   auto text = core::read_file(path);
@@ -244,7 +272,19 @@ core::Observation Controller::observe(std::int64_t now_ms) {
   return o;
 }
 
+bool Controller::on_command(const std::string& json) {
+  auto cmd = bus::decode_scale_to(json);
+  if (!cmd.ok() || cmd->epoch < followed_epoch_) return false;
+  followed_epoch_ = cmd->epoch;
+  target_ = std::clamp(cmd->target_executors, cfg_.min_executors, cfg_.max_executors);
+  tier_ = cmd->shuffle_tier;
+  stats_.target = target_;
+  ++stats_.commands_followed;
+  return true;
+}
+
 bus::ScaleTo Controller::tick(std::int64_t now_ms) {
+  const bool acting = lease_.active;
   if (started_ms_ < 0) {
     started_ms_ = now_ms;
     // Command sequence numbers keep increasing across restarts without state on disk.
@@ -261,12 +301,16 @@ bus::ScaleTo Controller::tick(std::int64_t now_ms) {
   bus::ScaleTo cmd;
   cmd.seq = ++seq_;
   cmd.ts_ms = now_ms;
+  cmd.epoch = acting ? lease_.epoch : 0;
+  if (!acting) ++stats_.standby_ticks;
+  const std::string standby = acting ? "" : "standby: ";
   if (!obs_.metrics_available) {
     // Fail-safe: without fresh metrics, hold whatever the job was last told.
     ++stats_.holds_stale;
     cmd.target_executors = target_;
     cmd.shuffle_tier = tier_;
-    cmd.reason = "hold: no fresh metrics for " + std::to_string(cfg_.metrics_stale_ms) + " ms";
+    cmd.reason =
+        standby + "hold: no fresh metrics for " + std::to_string(cfg_.metrics_stale_ms) + " ms";
     return cmd;
   }
   ++stats_.decisions;
@@ -280,6 +324,13 @@ bus::ScaleTo Controller::tick(std::int64_t now_ms) {
   if (why.rfind(std::string(policy_->name()), 0) != 0)
     why = std::string(policy_->name()) + ": " + why;
   if (target != wanted) why += " (scale-down stabilised at " + std::to_string(target) + ")";
+  if (!acting) {
+    // In the shadow: what this controller would command; the job was told nothing.
+    cmd.target_executors = target;
+    cmd.shuffle_tier = d.tier;
+    cmd.reason = standby + why;
+    return cmd;
+  }
   target_ = target;
   tier_ = d.tier;
   compression_ = d.compression;
@@ -313,6 +364,20 @@ std::string Controller::prometheus() const {
   gauge("prescale_controller_metrics_fresh", "1 when the job's progress is fresh.",
         stats_.metrics_fresh ? 1 : 0);
   gauge("prescale_controller_tick_duration_ms", "Duration of the last tick.", stats_.last_tick_ms);
+  gauge("prescale_controller_active",
+        "1 while this controller holds the job's lease and commands; 0 on a standby.",
+        lease_.active ? 1 : 0);
+  // An integer of up to 19 digits: written as one (a double would round it).
+  os << "# HELP prescale_controller_epoch The lease's epoch: this controller's while active, "
+        "the holder's as far as known on a standby (0: none).\n"
+     << "# TYPE prescale_controller_epoch gauge\n"
+     << "prescale_controller_epoch " << (lease_.active ? lease_.epoch : lease_.holder_epoch)
+     << "\n";
+  counter("prescale_controller_standby_ticks_total", "Ticks decided on a standby (not commanded).",
+          stats_.standby_ticks);
+  counter("prescale_controller_commands_followed_total",
+          "The lease holder's commands a standby adopted as the job's target.",
+          stats_.commands_followed);
   os << "# HELP prescale_controller_signals_total Edge Burst_Signals by verdict.\n"
      << "# TYPE prescale_controller_signals_total counter\n";
   for (int v = 0; v < bus::kNumVerdicts; ++v) {

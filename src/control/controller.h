@@ -10,6 +10,11 @@
 // Fail-safe like the HPA: no fresh progress for `metrics_stale_ms` -> hold the current
 // target (the policy still sees metrics_available = false and is not trusted to act); a
 // target is never outside [min_executors, max_executors].
+//
+// One controller per job (control/lease.h): only the lease holder commands. A standby
+// still ticks — the policy decides on the same inputs, so its state is warm when it takes
+// over — but its decisions are not commands: it follows the holder's commands instead, so
+// it knows what the job was last told.
 #pragma once
 
 #include <cstdint>
@@ -57,8 +62,18 @@ struct ControllerConfig {
   // The tier server's Prometheus endpoint (`prescale tier serve`: http://HOST:PORT/metrics);
   // when set, the dashboard shows the store's occupancy per tier. "" = no tier server.
   std::string tier_metrics_url;
+  // The lease (control/lease.h, `lease:` map): one active controller per job. "" = derived
+  // from the control topic (lease_group(), lease_topic()) / host:pid (controller_id()).
+  std::string lease_group, lease_topic, lease_id;
+  int lease_session_timeout_ms = 6000;  // a dead holder is replaced after this (+ a heartbeat)
+  int lease_heartbeat_interval_ms = 1000;
   bus::KafkaProps kafka;  // `kafka:` map, passed through to librdkafka
 };
+
+// The lease's consumer group: lease.group, else "prescale-controller.<control topic>".
+std::string lease_group(const ControllerConfig& c);
+// The lease topic (one partition): lease.topic, else "<control topic>-lease".
+std::string lease_topic(const ControllerConfig& c);
 
 // Loads and checks a YAML file; errors name file:line and the field.
 core::Result<ControllerConfig> load_config(const std::string& path);
@@ -74,6 +89,16 @@ struct ControllerStats {
   int target = 0, actual = 0;
   double last_tick_ms = 0;  // duration of the last tick
   bool metrics_fresh = false;
+  std::uint64_t standby_ticks = 0;      // ticks decided but not commanded (no lease)
+  std::uint64_t commands_followed = 0;  // the lease holder's commands a standby adopted
+};
+
+// This controller's part in the job's lease, as the daemon last saw it.
+struct LeaseState {
+  bool active = true;      // commands; false = a standby (a controller without a daemon: true)
+  std::int64_t epoch = 0;  // its fencing token while active (0 = no lease)
+  std::int64_t holder_epoch = 0;  // a standby: the holder's epoch, as far as known (0 = unknown)
+  std::string role = "active";    // one line for /healthz and the dashboard (Lease::describe())
 };
 
 class Controller {
@@ -84,8 +109,18 @@ class Controller {
   bool on_signal(const std::string& json, std::int64_t now_ms);
   bool on_progress(const std::string& json, std::int64_t now_ms);
 
-  // One tick: the command to publish (every tick: the plugin ignores repeats by seq).
+  // One tick: the command to publish (every tick: the plugin ignores repeats by seq),
+  // stamped with the lease's epoch. A standby's tick decides in the shadow: its result
+  // (reason "standby: ...") is not to be published and changes nothing the job was told.
   bus::ScaleTo tick(std::int64_t now_ms);
+
+  // The lease as the daemon sees it (before each tick).
+  void set_lease(LeaseState s) { lease_ = std::move(s); }
+  const LeaseState& lease() const { return lease_; }
+  // A command seen on the control topic (a standby follows the holder's): adopted as what
+  // the job was last told (target, tier) unless its epoch is older than one adopted before.
+  // Returns false when ignored (malformed, or an older epoch).
+  bool on_command(const std::string& json);
 
   // The observation the last tick gave the policy, and what the policy decided on it
   // (before the controller's clamping and stabilisation; its reason and envelope guards).
@@ -121,6 +156,8 @@ class Controller {
   core::Observation obs_;
   core::Decision decision_;
   ControllerStats stats_;
+  LeaseState lease_;
+  std::int64_t followed_epoch_ = 0;  // the newest epoch of a command a standby adopted
 };
 
 }  // namespace prescale::control

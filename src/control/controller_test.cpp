@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "control/daemon.h"
+#include "control/lease.h"
 #include "sim/scenario.h"
 
 namespace prescale::control {
@@ -138,7 +139,39 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"keys_file: k\nkafka:\n  bootstrap.servers: x\n  no.such.property: 1\n",
                   ":4: kafka.no.such.property: kafka: property 'no.such.property'"},
         BadConfig{"keys_file: k\nkafka:\n  bootstrap.servers: x\n  security.protocol: sekret\n",
-                  ":4: kafka.security.protocol: kafka: property 'security.protocol'"}));
+                  ":4: kafka.security.protocol: kafka: property 'security.protocol'"},
+        // The lease: a heartbeat must come well within the session.
+        BadConfig{"policy: hpa\nlease:\n  session_timeout_ms: 6000\n  heartbeat_interval_ms: "
+                  "6000\n",
+                  ":4: lease.heartbeat_interval_ms: 6000 is not below session_timeout_ms (6000)"},
+        BadConfig{"policy: hpa\nlease:\n  session_timeout_ms: 10\n",
+                  ":3: lease.session_timeout_ms: got '10', expected an integer in [1000, "},
+        BadConfig{"policy: hpa\nlease:\n  group: [a]\n", ":3: lease.group: got a sequence"},
+        BadConfig{"policy: hpa\nlease:\n  topic: " + std::string(300, 't') + "\n",
+                  ":3: lease.topic: got 'ttt", "expected at most 249 characters"},
+        BadConfig{"policy: hpa\nlease:\n  epoch: 3\n", ":3: lease.epoch: unknown field"}));
+
+TEST(ControllerConfig, TheLeaseDefaultsFollowTheControlTopic) {
+  auto c = load_config(write_temp("lease.yaml", config_text("hpa", "topics:\n  control: ctl-x\n")));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(lease_group(*c), "prescale-controller.ctl-x");
+  EXPECT_EQ(lease_topic(*c), "ctl-x-lease");
+  EXPECT_EQ(c->lease_session_timeout_ms, 6000);
+  EXPECT_EQ(c->lease_heartbeat_interval_ms, 1000);
+  EXPECT_EQ(controller_id(*c), controller_id(*c));
+  EXPECT_NE(controller_id(*c).find(":" + std::to_string(::getpid())), std::string::npos);
+  auto d = load_config(
+      write_temp("lease2.yaml", config_text("hpa",
+                                            "lease:\n  group: job-7\n  topic: job-7-lease\n  id: "
+                                            "ctl-a\n  session_timeout_ms: 10000\n  "
+                                            "heartbeat_interval_ms: 2500\n")));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(lease_group(*d), "job-7");
+  EXPECT_EQ(lease_topic(*d), "job-7-lease");
+  EXPECT_EQ(controller_id(*d), "ctl-a");
+  EXPECT_EQ(d->lease_session_timeout_ms, 10000);
+  EXPECT_EQ(d->lease_heartbeat_interval_ms, 2500);
+}
 
 TEST(ControllerConfig, ThePolicyListOffersNoOracle) {
   auto c = load_config(write_temp("magic.yaml", config_text("magic")));
@@ -215,6 +248,56 @@ TEST(Controller, ScaleDownIsStabilisedAndSequenceIncreases) {
   EXPECT_LT(low.target_executors, high.target_executors);
   // An older batch after a newer one is ignored.
   EXPECT_FALSE(c->on_progress(progress(2, 9e6, 5000, 1), 26'000));
+}
+
+TEST(Controller, OnlyTheLeaseHolderCommandsAndItsCommandsCarryTheEpoch) {
+  auto c = make("seer");
+  ASSERT_TRUE(c->on_progress(progress(1, 2'000'000, 400, 2), 0));
+  // A standby decides in the shadow: no epoch, a "standby: " reason, and the job's target
+  // (what it was last told) unchanged.
+  c->set_lease({false, 0, 7, "standby: controller b:1 holds the lease (epoch 7)"});
+  auto shadow = c->tick(1000);
+  EXPECT_EQ(shadow.epoch, 0);
+  EXPECT_EQ(shadow.reason.rfind("standby: seer", 0), 0u) << shadow.reason;
+  EXPECT_GT(shadow.target_executors, 2);  // what it would command
+  EXPECT_EQ(c->stats().target, 2);        // what the job was told
+  EXPECT_EQ(c->stats().commands, 0u);
+  EXPECT_EQ(c->stats().standby_ticks, 1u);
+  std::string prom = c->prometheus();
+  EXPECT_NE(prom.find("prescale_controller_active 0\n"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("prescale_controller_epoch 7\n"), std::string::npos) << prom;
+  // It follows the holder's commands: the job's target is theirs; an older epoch is not.
+  bus::ScaleTo theirs;
+  theirs.seq = 5;
+  theirs.target_executors = 3;
+  theirs.epoch = 7;
+  EXPECT_TRUE(c->on_command(bus::encode(theirs)));
+  EXPECT_EQ(c->stats().target, 3);
+  theirs.epoch = 6;
+  theirs.target_executors = 1;
+  EXPECT_FALSE(c->on_command(bus::encode(theirs)));
+  EXPECT_FALSE(c->on_command("{\"v\":1}"));
+  theirs.epoch = 7;
+  theirs.target_executors = 99;  // clamped to the bounds, as its own would be
+  EXPECT_TRUE(c->on_command(bus::encode(theirs)));
+  EXPECT_EQ(c->stats().target, 10);
+  EXPECT_EQ(c->stats().commands_followed, 2u);
+  // Stale metrics on a standby: the hold is the holder's last target, not sent either.
+  auto hold = c->tick(60'000);
+  EXPECT_EQ(hold.target_executors, 10);
+  EXPECT_EQ(hold.reason.rfind("standby: hold: no fresh metrics", 0), 0u) << hold.reason;
+  // Holding the lease (epoch 1,234,567,890,123): commands with it.
+  c->set_lease({true, 1'234'567'890'123, 1'234'567'890'123, "active (epoch 1234567890123)"});
+  ASSERT_TRUE(c->on_progress(progress(2, 2'000'000, 400, 3), 61'000));
+  auto cmd = c->tick(62'000);
+  EXPECT_EQ(cmd.epoch, 1'234'567'890'123);
+  EXPECT_EQ(cmd.reason.rfind("seer", 0), 0u) << cmd.reason;
+  EXPECT_EQ(c->stats().target, cmd.target_executors);
+  EXPECT_EQ(c->stats().commands, 1u);
+  EXPECT_GT(cmd.seq, hold.seq);
+  prom = c->prometheus();
+  EXPECT_NE(prom.find("prescale_controller_active 1\n"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("prescale_controller_epoch 1234567890123\n"), std::string::npos) << prom;
 }
 
 TEST(Controller, PoliciesSeeTheScenariosLatencyTargetUnlessConfigured) {

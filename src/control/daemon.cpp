@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "control/dashboard.h"
+#include "control/lease.h"
 #include "policy/registry.h"
 #include "sim/scenario.h"
 
@@ -113,10 +114,16 @@ core::Result<std::unique_ptr<Controller>> make_controller(const ControllerConfig
   return std::make_unique<Controller>(c, std::move(*p), std::move(*keys));
 }
 
-core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {
+core::Status run_controller(Controller* c, const std::atomic<bool>& stop, bool* config_error) {
   const ControllerConfig& cfg = c->config();
   std::mutex mu;  // guards *c between the loop and the HTTP threads
   std::atomic<bool> healthy{false};
+  // Standby until the lease says otherwise: nothing is commanded before.
+  const auto set_lease = [&](LeaseState s) {
+    std::lock_guard<std::mutex> lock(mu);
+    c->set_lease(std::move(s));
+  };
+  set_lease({false, 0, 0, "joining the lease group " + lease_group(cfg)});
   // The dashboard's feed: the loop publishes, pages read; publishing never waits for a page.
   Dashboard dash(cfg);
   dash.start(wall_ms());
@@ -127,6 +134,13 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {
   httplib::Server http;
   // Dashboard pages each hold a thread; /metrics and /healthz keep the rest.
   http.new_task_queue = [] { return new httplib::ThreadPool(16); };
+  // An exclusive bind: SO_REUSEADDR (a restart need not wait out TIME_WAIT) but not
+  // cpp-httplib's default SO_REUSEPORT, with which a second controller on this host would
+  // bind the same port and the kernel would share the connections between the two.
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   std::thread http_thread;
   if (cfg.http_port > 0) {
     add_dashboard_routes(http, dash, page);
@@ -136,12 +150,24 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {
     });
     http.Get("/healthz", [&](const httplib::Request&, httplib::Response& res) {
       const bool ok = healthy;
+      std::string role;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        role = c->lease().role;
+      }
       res.status = ok ? 200 : 503;
-      res.set_content(ok ? "ok\n" : "kafka unreachable or metrics stale\n", "text/plain");
+      res.set_content(
+          (ok ? "ok" : "kafka unreachable or metrics stale") + std::string("; ") + role + "\n",
+          "text/plain");
     });
-    if (!http.bind_to_port(cfg.http_listen.c_str(), cfg.http_port))
+    if (!http.bind_to_port(cfg.http_listen.c_str(), cfg.http_port)) {
+      if (config_error) *config_error = true;
       return core::Error{"http: cannot listen on " + cfg.http_listen + ":" +
-                         std::to_string(cfg.http_port) + " (in use?)"};
+                         std::to_string(cfg.http_port) +
+                         " (in use: another controller on this host? give each its own "
+                         "http.port in " +
+                         cfg.source + ", or port 0 for none)"};
+    }
     http_thread = std::thread([&] { http.listen_after_bind(); });
     log_line("dashboard, /metrics and /healthz on http://" + cfg.http_listen + ":" +
              std::to_string(cfg.http_port) + "/");
@@ -181,9 +207,10 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {
     shutdown();
     return st;
   }
-  auto consumer =
-      bus::Consumer::create(cfg.kafka, bus::Plane::kControl,
-                            {cfg.metadata_topic, cfg.metrics_topic}, bus::StartAt::kLatest);
+  // The control topic too: a standby follows the holder's commands (Controller::on_command).
+  auto consumer = bus::Consumer::create(cfg.kafka, bus::Plane::kControl,
+                                        {cfg.metadata_topic, cfg.metrics_topic, cfg.control_topic},
+                                        bus::StartAt::kLatest);
   if (!consumer.ok()) {
     shutdown();
     return consumer.error();
@@ -193,19 +220,51 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {
     shutdown();
     return producer.error();
   }
+  // One controller per job: the lease (control/lease.h).
+  const std::string id = controller_id(cfg);
+  auto link = make_kafka_lease_link(cfg, config_error);
+  if (!link.ok()) {
+    shutdown();
+    return link.error();
+  }
+  auto lease = std::make_unique<Lease>(std::move(*link),
+                                       bus::LeaseRecord{id, lease_group(cfg), cfg.policy, 0});
+  log_line("controller " + id + ": joining the lease group " + lease_group(cfg) + " (topic " +
+           lease_topic(cfg) + ", session timeout " + std::to_string(cfg.lease_session_timeout_ms) +
+           " ms, heartbeat " + std::to_string(cfg.lease_heartbeat_interval_ms) + " ms)");
+  std::string role;  // the last published
+  const auto serve_lease = [&](int timeout_ms) {
+    for (const auto& line : lease->poll(timeout_ms, wall_ms())) log_line(line);
+    const std::string now_role = lease->describe();
+    if (now_role == role) return;
+    role = now_role;
+    const auto& h = lease->holder();
+    set_lease({lease->active(), lease->epoch(), h ? h->epoch : 0, role});
+    dash.on_status("running",
+                   "reading " + cfg.metadata_topic + " + " + cfg.metrics_topic + ", " +
+                       (lease->active() ? "commanding " : "following ") + cfg.control_topic,
+                   lease->active() ? "active" : "standby", role);
+  };
+  // Tick once the group has answered (assigned or not): no standby tick before a first
+  // assignment, and a standby's first log line already names the holder.
+  const auto join_deadline = std::chrono::steady_clock::now() +
+                             std::chrono::milliseconds(cfg.lease_session_timeout_ms + 10'000);
+  while (!stop && !lease->joined() && std::chrono::steady_clock::now() < join_deadline)
+    serve_lease(100);
+  if (!lease->joined()) log_line("lease: the group has not answered yet; ticking as a standby");
+  serve_lease(0);
   log_line("policy " + cfg.policy + ", context " + std::string(core::to_string(cfg.context)) +
            ", tick " + std::to_string(cfg.tick_ms) + " ms, executors [" +
            std::to_string(cfg.min_executors) + ", " + std::to_string(cfg.max_executors) +
            "]; reading " + cfg.metadata_topic + " + " + cfg.metrics_topic + ", commanding " +
-           cfg.control_topic);
-  dash.on_status("running", "reading " + cfg.metadata_topic + " + " + cfg.metrics_topic +
-                                ", commanding " + cfg.control_topic);
+           cfg.control_topic + " while holding the lease");
 
   std::int64_t next_tick = wall_ms() + cfg.tick_ms;
   int last_target = -1;
   std::int64_t last_log = 0;
   std::int64_t last_error_log = 0;
   while (!stop) {
+    serve_lease(0);  // a revoked or lost lease stops the commands before the next tick
     const std::int64_t now = wall_ms();
     if (now >= next_tick) {
       const auto t0 = std::chrono::steady_clock::now();
@@ -218,13 +277,17 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {
         view = tick_view(*c, cmd, now);
       }
       dash.on_tick(view);
-      auto st = (*producer)->send(cfg.control_topic, "controller", bus::encode(cmd), 100);
-      if (!st.ok() && now - last_error_log > 10'000) {
-        log_line(st.message() + " (the job keeps its scale; retrying)");
-        last_error_log = now;
+      // Only the lease holder commands, with the epoch it holds now.
+      const bool acting = lease->active() && cmd.epoch == lease->epoch();
+      if (acting) {
+        auto st = (*producer)->send(cfg.control_topic, "controller", bus::encode(cmd), 100);
+        if (!st.ok() && now - last_error_log > 10'000) {
+          log_line(st.message() + " (the job keeps its scale; retrying)");
+          last_error_log = now;
+        }
       }
       // A line when the target changes, else one every 30 s (reasons change every tick).
-      if (cmd.target_executors != last_target || now - last_log >= 30'000) {
+      if (acting && (cmd.target_executors != last_target || now - last_log >= 30'000)) {
         last_log = now;
         core::Observation o;
         {
@@ -240,9 +303,11 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {
                       o.pending_executors, o.burst_signal ? "BURST" : "calm", o.forecast_rps,
                       o.forecast_horizon_s);
         log_line("scale_to " + std::to_string(cmd.target_executors) + " (seq " +
-                 std::to_string(cmd.seq) + "): " + cmd.reason + seen);
+                 std::to_string(cmd.seq) + ", epoch " + std::to_string(cmd.epoch) +
+                 "): " + cmd.reason + seen);
         last_target = cmd.target_executors;
       }
+      if (!acting) last_target = -1;  // log the first command after taking the lease
       {
         std::lock_guard<std::mutex> lock(mu);
         c->set_tick_duration_ms(
@@ -268,10 +333,13 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop) {
     std::lock_guard<std::mutex> lock(mu);
     if (msg.topic == cfg.metadata_topic)
       c->on_signal(msg.payload, wall_ms());
-    else
+    else if (msg.topic == cfg.metrics_topic)
       c->on_progress(msg.payload, wall_ms());
+    else if (!lease->active())  // the control topic: a standby follows the holder
+      c->on_command(msg.payload);
   }
   (void)(*producer)->flush(5000);
+  lease.reset();  // leaves the group: a standby takes over at once
   shutdown();
   return {};
 }

@@ -1,7 +1,8 @@
 // `prescale controller --config FILE`: the Controller (control/controller.h) on the real
-// control plane — a Kafka consumer of iot-metadata and iot-metrics, a producer of
-// iot-control (one control-plane client each, apart from any data traffic) — plus /metrics
-// (Prometheus text) and /healthz on 127.0.0.1 by default.
+// control plane — a Kafka consumer of iot-metadata, iot-metrics and iot-control, a producer
+// of iot-control (one control-plane client each, apart from any data traffic), the job's
+// lease (control/lease.h) — plus /metrics (Prometheus text) and /healthz on 127.0.0.1 by
+// default.
 #pragma once
 
 #include <atomic>
@@ -15,8 +16,12 @@ namespace prescale::control {
 core::Result<std::unique_ptr<Controller>> make_controller(const ControllerConfig& cfg);
 
 // Runs until `stop`. Kafka unreachable (at start or later): keeps retrying with backoff
-// while /healthz says 503 and the job keeps its scale. Returns an error only for what
-// cannot be retried (the HTTP port taken).
-core::Status run_controller(Controller* c, const std::atomic<bool>& stop);
+// while /healthz says 503 and the job keeps its scale. Commands only while it holds the
+// job's lease (control/lease.h); a standby decides in the shadow and follows the holder.
+// Returns an error only for what cannot be retried; *config_error (when given) is set when
+// that is the configuration's to fix (the HTTP port taken, a lease topic of several
+// partitions).
+core::Status run_controller(Controller* c, const std::atomic<bool>& stop,
+                            bool* config_error = nullptr);
 
 }  // namespace prescale::control

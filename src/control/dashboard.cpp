@@ -307,8 +307,13 @@ void Dashboard::on_tick(const TickView& v) {
 
 void Dashboard::on_tier(const TierView& v) { hub_.publish("tier", to_json(v)); }
 
-void Dashboard::on_status(const std::string& state, const std::string& detail) {
+void Dashboard::on_status(const std::string& state, const std::string& detail,
+                          const std::string& role, const std::string& lease) {
   json j = {{"state", state}, {"detail", detail}};
+  if (!role.empty()) {
+    j["role"] = role;
+    j["lease"] = lease;
+  }
   hub_.publish("status", j.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 

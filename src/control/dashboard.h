@@ -4,7 +4,8 @@
 // reads it as server-sent events from `/events` (control/event_stream.h):
 //
 //   config    once: the policy, bounds, tick, SLA, whether a tier server is configured;
-//   status    the daemon's state: "connecting" (to Kafka, with the error) or "running";
+//   status    the daemon's state: "connecting" (to Kafka, with the error) or "running",
+//             and its role in the job's lease ("active" or "standby", control/lease.h);
 //   tick      every tick (TickView as JSON; the last kTickHistory are kept for new pages);
 //   decision  when the target changes or an override starts or ends (the last
 //             kDecisionHistory are kept);
@@ -130,8 +131,11 @@ class Dashboard {
   void start(std::int64_t now_ms);  // publishes "config"
   void on_tick(const TickView& v);  // "tick", and "decision" on a change
   void on_tier(const TierView& v);  // "tier"
-  // "status": state "connecting" (detail: why Kafka is not reachable yet) or "running".
-  void on_status(const std::string& state, const std::string& detail);
+  // "status": state "connecting" (detail: why Kafka is not reachable yet) or "running";
+  // when the lease is known, role "active" or "standby" and the lease's one-line
+  // description (Lease::describe(): the epoch, or who holds the lease).
+  void on_status(const std::string& state, const std::string& detail, const std::string& role = "",
+                 const std::string& lease = "");
 
  private:
   ControllerConfig cfg_;

@@ -55,9 +55,17 @@ class Worker {
   std::thread thread_;
 };
 
-core::Status send_scale_to(bus::Producer& p, const std::string& topic, int target,
+// The race's own command (the reset between runs, while no controller runs). The plugin
+// applies only the newest lease epoch (docs/controller.md, "One controller per job"), so it
+// carries the last holder's: the lease topic's end offset (its last record's offset + 1).
+// Its seq, from the clock, is then newer than any of that holder's; the next run's
+// controller takes a larger epoch.
+core::Status send_scale_to(bus::Producer& p, const control::ControllerConfig& cfg, int target,
                            const std::string& reason) {
+  const std::string& topic = cfg.control_topic;
   bus::ScaleTo c;
+  auto end = bus::end_offset(cfg.kafka, control::lease_topic(cfg), 0, 5000);
+  c.epoch = end.ok() ? *end : 0;  // no lease topic yet: no controller ever held it
   c.seq = static_cast<std::uint64_t>(wall_ms()) * 1000;  // newer than any earlier controller's
   c.ts_ms = wall_ms();
   c.target_executors = target;
@@ -270,7 +278,7 @@ core::Status drain(Env& env, Watch& w, RunResult* run, std::int64_t t0, int budg
 core::Status reset(Env& env, Watch& w) {
   const int min = env.cfg.min_executors;
   env.o.log("reset: scale_to " + std::to_string(min) + ", waiting for the backlog to drain");
-  auto st = send_scale_to(*env.producer, env.cfg.control_topic, min, "race: reset");
+  auto st = send_scale_to(*env.producer, env.cfg, min, "race: reset");
   if (!st.ok()) return st;
   const std::int64_t deadline = wall_ms() + env.o.settle_timeout_s * 1000LL;
   std::int64_t resent = wall_ms();
@@ -291,7 +299,7 @@ core::Status reset(Env& env, Watch& w) {
           (n == min && w.last->offsets_behind == 0 && w.last->num_input_rows == 0) ? calm + 1 : 0;
     if (calm >= 2) return {};
     if (wall_ms() - resent > 10'000 && n != min) {  // e.g. a plugin that missed it while busy
-      st = send_scale_to(*env.producer, env.cfg.control_topic, min, "race: reset");
+      st = send_scale_to(*env.producer, env.cfg, min, "race: reset");
       if (!st.ok()) return st;
       resent = wall_ms();
     }

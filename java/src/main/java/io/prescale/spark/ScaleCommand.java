@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 /**
  * A {@code scale_to} command from the controller on {@code iot-control} (../shared/design.md):
  * {@code {"v":1,"type":"scale_to","seq":..,"ts_ms":..,"target_executors":..,
- * "shuffle_tier":"redis|nvme|s3","reason":".."}}. Parsing is strict: anything else is an
+ * "shuffle_tier":"redis|nvme|s3","reason":"..","epoch":..}}. {@code epoch} is the sending
+ * controller's lease epoch (docs/controller.md, "One controller per job"); optional: absent =
+ * 0, a controller from before leases. Parsing is strict: anything else is an
  * {@link IllegalArgumentException} naming the field.
  */
 public final class ScaleCommand {
@@ -17,13 +19,19 @@ public final class ScaleCommand {
   public final int targetExecutors;
   public final String shuffleTier;
   public final String reason;
+  public final long epoch;
 
   public ScaleCommand(long seq, long tsMs, int targetExecutors, String shuffleTier, String reason) {
+    this(seq, tsMs, targetExecutors, shuffleTier, reason, 0);
+  }
+
+  public ScaleCommand(long seq, long tsMs, int targetExecutors, String shuffleTier, String reason, long epoch) {
     this.seq = seq;
     this.tsMs = tsMs;
     this.targetExecutors = targetExecutors;
     this.shuffleTier = shuffleTier;
     this.reason = reason;
+    this.epoch = epoch;
   }
 
   public static ScaleCommand parse(String text) {
@@ -48,7 +56,8 @@ public final class ScaleCommand {
     JsonNode reason = j.get("reason");
     if (reason == null || !reason.isTextual())
       throw new IllegalArgumentException("scale_to message: field 'reason': expected a string");
-    return new ScaleCommand(seq, ts, target, tier.asText(), reason.asText());
+    long epoch = j.has("epoch") ? integer(j, "epoch", 0, Long.MAX_VALUE) : 0;
+    return new ScaleCommand(seq, ts, target, tier.asText(), reason.asText(), epoch);
   }
 
   private static long integer(JsonNode j, String field, long lo, long hi) {

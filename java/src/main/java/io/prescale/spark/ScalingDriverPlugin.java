@@ -143,7 +143,7 @@ public final class ScalingDriverPlugin implements DriverPlugin {
     }
     ScaleGate.Verdict v = gate.judge(cmd, System.currentTimeMillis());
     if (!v.apply) {
-      LOG.info("prescale: seq {}: {}", cmd.seq, v.why);
+      if (v.log) LOG.info("prescale: seq {} (epoch {}): {}", cmd.seq, cmd.epoch, v.why);
       return;
     }
     if (v.target == target) return;  // nothing to change

@@ -1,0 +1,253 @@
+#include "control/lease.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "control/controller.h"
+
+namespace prescale::control {
+
+// ---------------------------------------------------------------------------------------
+// The state machine
+
+Lease::Lease(std::unique_ptr<LeaseLink> link, bus::LeaseRecord self)
+    : link_(std::move(link)), self_(std::move(self)) {}
+
+std::vector<std::string> Lease::poll(int timeout_ms, std::int64_t now_ms) {
+  std::vector<std::string> log;
+  auto events = link_->poll(timeout_ms);
+  if (!events.ok()) {
+    // A broker outage repeats the same error every poll: once per distinct message.
+    if (events.error().message != last_poll_error_)
+      log.push_back("lease: " + events.error().message + " (retrying)");
+    last_poll_error_ = events.error().message;
+  } else {
+    if (!events->empty()) last_poll_error_.clear();
+    using Kind = LeaseLink::Event::Kind;
+    for (const auto& e : *events) {
+      switch (e.kind) {
+        case Kind::kAssigned:
+          joined_ = true;
+          assigned_ = true;
+          superseded_ = false;
+          epoch_ = 0;  // a new claim, a new record, a new epoch
+          next_claim_ms_ = 0;
+          break;
+        case Kind::kJoined:
+          joined_ = true;
+          break;
+        case Kind::kRevoked:
+        case Kind::kLost:
+          joined_ = true;
+          if (active())
+            step_down(e.kind == Kind::kLost
+                          ? "lease lost (the group did not hear from this controller within "
+                            "the session timeout)"
+                          : "lease revoked (the group gave it to another controller)",
+                      &log);
+          assigned_ = false;
+          superseded_ = false;
+          epoch_ = 0;
+          break;
+        case Kind::kRecord:
+          on_record(e.offset, e.record, &log);
+          break;
+      }
+    }
+  }
+  if (assigned_ && !superseded_ && epoch_ == 0 && now_ms >= next_claim_ms_) claim(now_ms, &log);
+  if (joined_ && !active() && !(assigned_ && !superseded_)) standby_view(&log);
+  return log;
+}
+
+void Lease::claim(std::int64_t now_ms, std::vector<std::string>* log) {
+  bus::LeaseRecord r = self_;
+  r.ts_ms = now_ms;
+  auto offset = link_->publish(r);
+  if (!offset.ok()) {
+    if (offset.error().message != claim_error_)
+      log->push_back("lease: assigned, but the lease record could not be written (" +
+                     offset.error().message + "); commanding nothing, retrying every second");
+    claim_error_ = offset.error().message;
+    next_claim_ms_ = now_ms + 1000;
+    return;
+  }
+  claim_error_.clear();
+  epoch_ = *offset + 1;
+  own_epoch_ = epoch_;
+  std::string after;
+  if (holder_ && holder_->epoch < epoch_ && holder_->record.controller != self_.controller)
+    after = ", after controller " + holder_->record.controller + " (epoch " +
+            std::to_string(holder_->epoch) + ")";
+  holder_ = Holder{r, epoch_};
+  standby_logged_ = -1;
+  log->push_back("active: this controller (" + self_.controller + ") holds the lease (epoch " +
+                 std::to_string(epoch_) + after + "); commanding");
+}
+
+void Lease::on_record(std::int64_t offset, const bus::LeaseRecord& r,
+                      std::vector<std::string>* log) {
+  if (r.group != self_.group) return;  // another job's lease on a shared lease topic
+  const std::int64_t e = offset + 1;
+  if (holder_ && e <= holder_->epoch) return;  // known already (our own claim included)
+  holder_ = Holder{r, e};
+  if (active() && e > epoch_) {
+    // The group gave the lease to someone else and this member has not heard yet (a long
+    // pause, a partition from the coordinator): the record is proof enough.
+    superseded_ = true;
+    step_down("controller " + r.controller + " took the lease (epoch " + std::to_string(e) +
+                  " > this controller's " + std::to_string(epoch_) + ")",
+              log);
+    standby_logged_ = e;
+  }
+}
+
+void Lease::step_down(const std::string& why, std::vector<std::string>* log) {
+  log->push_back("standby: " + why + "; stopped commanding");
+}
+
+void Lease::standby_view(std::vector<std::string>* log) {
+  const bool known = holder_ && holder_->epoch != own_epoch_;
+  const std::int64_t key = known ? holder_->epoch : 0;
+  if (key == standby_logged_) return;
+  standby_logged_ = key;
+  log->push_back(describe());
+}
+
+std::string Lease::describe() const {
+  if (!joined_) return "joining the lease group " + self_.group;
+  if (active()) return "active (epoch " + std::to_string(epoch_) + ")";
+  if (assigned_ && !superseded_)
+    return "acquiring: assigned the lease, its record is not written yet" +
+           (claim_error_.empty() ? std::string() : " (" + claim_error_ + ")");
+  if (!holder_ || holder_->epoch == own_epoch_)
+    return "standby: another controller holds the lease or is taking it (no newer lease "
+           "record seen yet)";
+  return "standby: controller " + holder_->record.controller + " holds the lease (epoch " +
+         std::to_string(holder_->epoch) +
+         (holder_->record.policy.empty() ? "" : ", policy " + holder_->record.policy) + ")";
+}
+
+// ---------------------------------------------------------------------------------------
+// Over Kafka
+
+namespace {
+
+class KafkaLeaseLink : public LeaseLink {
+ public:
+  std::string topic, key;
+  int publish_timeout_ms = 5000;
+  std::unique_ptr<bus::Producer> producer;
+  std::unique_ptr<bus::Consumer> watcher;  // the lease topic from its last record
+  std::unique_ptr<bus::GroupMember> member;
+  std::vector<Event> pending;  // read at start-up
+
+  // The lease records that arrived (at most 64 a call).
+  void read_records(std::vector<Event>* out, std::string* error) {
+    for (int i = 0; i < 64; ++i) {
+      auto m = watcher->poll(0);
+      if (!m.ok()) {
+        *error = m.error().message;
+        return;
+      }
+      if (!m->has_value()) return;
+      if (auto r = bus::decode_lease_record((*m)->payload); r.ok())
+        out->push_back({Event::Kind::kRecord, (*m)->offset, std::move(*r)});
+      // Anything else on the lease topic is not a claim and is ignored.
+    }
+  }
+
+  core::Result<std::vector<Event>> poll(int timeout_ms) override {
+    std::vector<Event> out;
+    out.swap(pending);
+    std::string error;
+    // The records first: a standby learns the holder before it learns it joined.
+    read_records(&out, &error);
+    auto changes = member->poll(out.empty() ? timeout_ms : 0);
+    if (!changes.ok()) {
+      error = changes.error().message;
+    } else {
+      for (const auto& c : *changes) {
+        using E = bus::GroupMember::Event;
+        Event e{Event::Kind::kJoined};
+        if (c.event == E::kAssigned && !c.partitions.empty()) e.kind = Event::Kind::kAssigned;
+        if (c.event == E::kRevoked && !c.partitions.empty()) e.kind = Event::Kind::kRevoked;
+        if (c.event == E::kLost) e.kind = Event::Kind::kLost;
+        out.push_back(std::move(e));
+      }
+    }
+    if (out.empty() && !error.empty()) return core::Error{error};
+    return out;
+  }
+
+  core::Result<std::int64_t> publish(const bus::LeaseRecord& r) override {
+    return producer->send_and_wait(topic, key, bus::encode(r), publish_timeout_ms);
+  }
+};
+
+}  // namespace
+
+std::string controller_id(const ControllerConfig& cfg) {
+  if (!cfg.lease_id.empty()) return cfg.lease_id;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host[0] ? host : "localhost") + ":" + std::to_string(::getpid());
+}
+
+core::Result<std::unique_ptr<LeaseLink>> make_kafka_lease_link(const ControllerConfig& cfg,
+                                                               bool* config_error) {
+  const std::string topic = lease_topic(cfg);
+  const std::string group = lease_group(cfg);
+  if (auto st = bus::ensure_topics(cfg.kafka, {{topic, 1}}, 10'000); !st.ok()) {
+    auto it = cfg.kafka.find("bootstrap.servers");
+    return core::Error{
+        "lease.topic: '" + topic + "' does not exist and could not be created (" + st.message() +
+        "); create it with exactly one partition, e.g. kafka-topics.sh --bootstrap-server " +
+        (it == cfg.kafka.end() ? std::string("HOST:PORT") : it->second) + " --create --topic " +
+        topic + " --partitions 1, or name an existing one-partition topic in lease.topic (" +
+        cfg.source + ")"};
+  }
+  auto partitions = bus::partition_count(cfg.kafka, topic, 10'000);
+  if (!partitions.ok()) return partitions.error();
+  if (*partitions != 1) {
+    if (config_error) *config_error = true;
+    return core::Error{cfg.source + ": lease.topic: '" + topic + "' has " +
+                       std::to_string(*partitions) +
+                       " partitions; the lease needs a topic with exactly one (its offsets are "
+                       "the epochs, and offsets are ordered only within a partition)"};
+  }
+  auto link = std::make_unique<KafkaLeaseLink>();
+  link->topic = topic;
+  link->key = group;
+  link->publish_timeout_ms = std::min(5000, cfg.lease_session_timeout_ms);
+  auto producer = bus::Producer::create(cfg.kafka, bus::Plane::kControl);
+  if (!producer.ok()) return producer.error();
+  link->producer = std::move(*producer);
+  auto watcher =
+      bus::Consumer::create(cfg.kafka, bus::Plane::kControl, {topic}, bus::StartAt::kLast);
+  if (!watcher.ok()) return watcher.error();
+  link->watcher = std::move(*watcher);
+  // The current holder's record, before joining: a standby then says at once who holds it.
+  if (auto end = bus::end_offset(cfg.kafka, topic, 0, 5000); end.ok() && *end > 0) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    std::string error;
+    while (link->pending.empty() && std::chrono::steady_clock::now() < deadline) {
+      link->read_records(&link->pending, &error);
+      if (link->pending.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  bus::GroupMember::Options o;
+  o.group = group;
+  o.topic = topic;
+  o.session_timeout_ms = cfg.lease_session_timeout_ms;
+  o.heartbeat_interval_ms = cfg.lease_heartbeat_interval_ms;
+  o.max_poll_interval_ms = std::max(30'000, cfg.lease_session_timeout_ms);
+  auto member = bus::GroupMember::create(cfg.kafka, o);
+  if (!member.ok()) return member.error();
+  link->member = std::move(*member);
+  return std::unique_ptr<LeaseLink>(std::move(link));
+}
+
+}  // namespace prescale::control
