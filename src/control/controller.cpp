@@ -309,8 +309,17 @@ bus::ScaleTo Controller::tick(std::int64_t now_ms) {
     ++stats_.holds_stale;
     cmd.target_executors = target_;
     cmd.shuffle_tier = tier_;
+    // Say which: none yet since start (normal for a moment: the job publishes once a
+    // batch), or none for longer than metrics_stale_ms.
+    const std::int64_t since_s = (now_ms - (progress_ ? progress_at_ms_ : started_ms_)) / 1000;
     cmd.reason =
-        standby + "hold: no fresh metrics for " + std::to_string(cfg_.metrics_stale_ms) + " ms";
+        standby +
+        (progress_ ? "hold: no fresh metrics (last " + std::to_string(since_s) + " s ago, limit " +
+                         std::to_string(cfg_.metrics_stale_ms / 1000) + " s)"
+         : now_ms - started_ms_ <= cfg_.metrics_stale_ms
+             ? "hold: waiting for the job's first metrics (" + std::to_string(since_s) +
+                   " s since start)"
+             : "hold: no metrics from the job since start (" + std::to_string(since_s) + " s)");
     return cmd;
   }
   ++stats_.decisions;

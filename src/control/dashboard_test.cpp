@@ -115,7 +115,7 @@ TEST(Dashboard, ATickWithoutFreshMetricsIsAHold) {
   EXPECT_FALSE(v.metrics_fresh);
   EXPECT_EQ(v.target, 2);  // initial_executors
   const ReasonParts p = split_reason(v.reason, v.guards);
-  EXPECT_EQ(p.controller.rfind("hold: no fresh metrics", 0), 0u) << v.reason;
+  EXPECT_EQ(p.controller.rfind("hold: waiting for the job's first metrics", 0), 0u) << v.reason;
   EXPECT_EQ(p.policy, "");
 }
 
