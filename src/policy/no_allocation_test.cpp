@@ -103,6 +103,20 @@ TEST(Baselines, DecideNeverAllocates) {
                                            std::make_unique<Model>(std::move(*manager)), 0.5);
        },
        {}},
+      // An ensemble of three members (the shipped pair three times: the same arithmetic).
+      {"rl ensemble",
+       [](auto& e, auto&) -> std::unique_ptr<Policy> {
+         std::vector<RlMember> members;
+         for (int i = 0; i < 3; ++i) {
+           auto worker =
+               load_worker(default_models_dir() + "/worker-rl-full.json", RlVariant::kFull);
+           auto manager = load_manager(default_models_dir() + "/manager.json");
+           if (!worker.ok() || !manager.ok()) return nullptr;
+           members.push_back({std::move(*worker), std::make_unique<Model>(std::move(*manager))});
+         }
+         return std::make_unique<RlPolicy>("rl", e, RlVariant::kFull, std::move(members), 0.5);
+       },
+       {}},
       // Any policy inside the safety envelope (floor, stabilisation window, dwell).
       {"hpa inside the envelope",
        [](auto& e, auto& p) -> std::unique_ptr<Policy> {

@@ -100,16 +100,11 @@ core::Result<std::unique_ptr<Policy>> make_rl_policy(const std::string& name, co
   // Workers alone run at equal weights unless configured; the hierarchical rl lets its
   // manager choose.
   const double alpha = params.get_double("alpha", 0.5, 0.0, 1.0);
-  auto worker = load_worker(dir + "/worker-" + variant_name(variant) + ".json", variant);
-  if (!worker.ok()) return core::Error{"policy " + name + ": " + worker.error().message};
-  std::unique_ptr<Model> manager;
-  if (hierarchical) {
-    auto m = load_manager(dir + "/manager.json");
-    if (!m.ok()) return core::Error{"policy rl: " + m.error().message};
-    manager = std::make_unique<Model>(std::move(*m));
-  }
-  return std::unique_ptr<Policy>(std::make_unique<RlPolicy>(name, env, variant, std::move(*worker),
-                                                            std::move(manager), alpha));
+  // One trained pair, or an ensemble: member-*/ subdirectories (load_members).
+  auto members = load_members(dir, variant, hierarchical);
+  if (!members.ok()) return core::Error{"policy " + name + ": " + members.error().message};
+  return std::unique_ptr<Policy>(
+      std::make_unique<RlPolicy>(name, env, variant, std::move(*members), alpha));
 }
 
 bool learned(const std::string& name) { return name.rfind("rl", 0) == 0; }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <vector>
 
 namespace prescale::policy {
 
@@ -223,36 +225,110 @@ void ManagerFeatures::build(core::BusinessContext context, float* out) {
   executors_ = 0;
 }
 
+core::Decision combine_members(const core::Decision* decisions, int n) {
+  n = std::clamp(n, 1, kMaxRlMembers);
+  std::array<int, kMaxRlMembers> order{};
+  for (int i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+  // Insertion sort by target (n <= 9), stable: equal targets keep the members' order.
+  for (int i = 1; i < n; ++i) {
+    for (int j = i; j > 0 && decisions[order[static_cast<size_t>(j)]].target_executors <
+                                 decisions[order[static_cast<size_t>(j - 1)]].target_executors;
+         --j)
+      std::swap(order[static_cast<size_t>(j)], order[static_cast<size_t>(j - 1)]);
+  }
+  const core::Decision& median = decisions[order[static_cast<size_t>((n - 1) / 2)]];
+  core::Decision d = median;
+  std::array<int, core::kNumTiers> tiers{};
+  std::array<int, core::kNumCompressions> codecs{};
+  for (int i = 0; i < n; ++i) {
+    ++tiers[static_cast<size_t>(
+        std::clamp(static_cast<int>(decisions[i].tier), 0, core::kNumTiers - 1))];
+    ++codecs[static_cast<size_t>(
+        std::clamp(static_cast<int>(decisions[i].compression), 0, core::kNumCompressions - 1))];
+  }
+  // The plurality; a tie keeps the median member's choice.
+  auto plurality = [](const auto& votes, int mine) {
+    int best = mine;
+    for (int i = 0; i < static_cast<int>(votes.size()); ++i)
+      if (votes[static_cast<size_t>(i)] > votes[static_cast<size_t>(best)]) best = i;
+    return best;
+  };
+  d.tier = static_cast<core::Tier>(plurality(tiers, static_cast<int>(median.tier)));
+  d.compression =
+      static_cast<core::Compression>(plurality(codecs, static_cast<int>(median.compression)));
+  return d;
+}
+
 RlPolicy::RlPolicy(std::string name, const PolicyEnv& env, RlVariant variant, Model worker,
                    std::unique_ptr<Model> manager, double fixed_alpha)
+    : RlPolicy(
+          std::move(name), env, variant,
+          [&] {
+            std::vector<RlMember> one(1);
+            one[0].worker = std::move(worker);
+            one[0].manager = std::move(manager);
+            return one;
+          }(),
+          fixed_alpha) {}
+
+RlPolicy::RlPolicy(std::string name, const PolicyEnv& env, RlVariant variant,
+                   std::vector<RlMember> members, double fixed_alpha)
     : name_(std::move(name)),
       env_(env),
       variant_(variant),
-      worker_(std::move(worker)),
-      manager_(std::move(manager)),
+      members_(std::move(members)),
       fixed_alpha_(fixed_alpha),
-      alpha_(fixed_alpha),
       features_(env, variant_uses_edge(variant)),
-      manager_features_(env) {}
+      manager_features_(env) {
+  if (members_.size() > static_cast<size_t>(kMaxRlMembers)) members_.resize(kMaxRlMembers);
+  alpha_.fill(fixed_alpha_);
+}
 
 void RlPolicy::reset() {
-  alpha_ = fixed_alpha_;
+  alpha_.fill(fixed_alpha_);
   features_.reset();
   manager_features_.reset();
 }
 
+double RlPolicy::alpha() const {
+  if (members_.empty()) return fixed_alpha_;
+  double sum = 0;
+  for (size_t i = 0; i < members_.size(); ++i) sum += alpha_[i];
+  return sum / static_cast<double>(members_.size());
+}
+
 core::Decision RlPolicy::decide(const core::Observation& obs) {
-  if (manager_) {
+  const int n = static_cast<int>(members_.size());
+  if (n == 0) return worker_decision(WorkerAction{}, obs, env_, variant_);
+  const bool hierarchical = members_[0].manager != nullptr;
+  if (hierarchical) {
     if (obs.step % kManagerPeriod == 0) {
       manager_features_.build(obs.context, mx_.data());
-      alpha_ = alpha_from_output(manager_->net.forward(mx_.data())[0]);
+      for (int i = 0; i < n; ++i) {
+        const auto& m = members_[static_cast<size_t>(i)].manager;
+        if (m) alpha_[static_cast<size_t>(i)] = alpha_from_output(m->net.forward(mx_.data())[0]);
+      }
     }
     manager_features_.observe(obs);
   }
-  features_.build(obs, alpha_, x_.data());
-  const Eigen::VectorXf& logits = worker_.net.forward(x_.data());
-  return worker_decision(greedy_action(logits.data()), obs, env_, variant_,
-                         features_.recent_peak_rps());
+  // The features are the same for every member but the latency weight (feature 21).
+  features_.build(obs, alpha_[0], x_.data());
+  constexpr size_t kAlphaFeature = 21;
+  for (int i = 0; i < n; ++i) {
+    x_[kAlphaFeature] = static_cast<float>(alpha_[static_cast<size_t>(i)]);
+    const Eigen::VectorXf& logits = members_[static_cast<size_t>(i)].worker.net.forward(x_.data());
+    decisions_[static_cast<size_t>(i)] = worker_decision(greedy_action(logits.data()), obs, env_,
+                                                         variant_, features_.recent_peak_rps());
+  }
+  if (n == 1) return decisions_[0];
+  core::Decision d = combine_members(decisions_.data(), n);
+  if (obs.metrics_available) {
+    const int current = obs.total_executors();
+    d.reason = d.target_executors > current   ? "rl: scale up (ensemble median)"
+               : d.target_executors < current ? "rl: scale down (ensemble median)"
+                                              : "rl: hold (ensemble median)";
+  }
+  return d;
 }
 
 std::string default_models_dir() { return std::string(PRESCALE_SOURCE_DIR) + "/models"; }
@@ -301,6 +377,46 @@ core::Result<Model> load_manager(const std::string& path) {
   if (m->heads != std::vector<int>{1})
     return core::Error{path + ": a manager has exactly one output"};
   return m;
+}
+
+core::Result<std::vector<RlMember>> load_members(const std::string& dir, RlVariant variant,
+                                                 bool hierarchical) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> dirs;
+  const std::string own = dir + "/worker-" + variant_name(variant) + ".json";
+  std::error_code ec;
+  if (fs::exists(own, ec)) {
+    dirs.push_back(dir);
+  } else {
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string leaf = it->path().filename().string();
+      if (leaf.rfind("member-", 0) == 0 && it->is_directory(ec))
+        dirs.push_back(it->path().string());
+    }
+    std::sort(dirs.begin(), dirs.end());
+    if (dirs.empty()) {
+      return core::Error{own + ": no such model, and " + dir +
+                         " holds no ensemble (subdirectories member-*)"};
+    }
+    if (dirs.size() > static_cast<size_t>(kMaxRlMembers)) {
+      return core::Error{dir + ": " + std::to_string(dirs.size()) + " ensemble members, at most " +
+                         std::to_string(kMaxRlMembers)};
+    }
+  }
+  std::vector<RlMember> members;
+  for (const std::string& d : dirs) {
+    RlMember m;
+    auto worker = load_worker(d + "/worker-" + variant_name(variant) + ".json", variant);
+    if (!worker.ok()) return worker.error();
+    m.worker = std::move(*worker);
+    if (hierarchical) {
+      auto manager = load_manager(d + "/manager.json");
+      if (!manager.ok()) return manager.error();
+      m.manager = std::make_unique<Model>(std::move(*manager));
+    }
+    members.push_back(std::move(m));
+  }
+  return members;
 }
 
 }  // namespace prescale::policy

@@ -15,6 +15,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "core/types.h"
@@ -145,26 +146,49 @@ inline double alpha_from_output(float y) {
 
 // ---- Policies ----------------------------------------------------------------------------
 
+// One trained pair: a worker and, for the hierarchical policy, the manager trained with it.
+struct RlMember {
+  Model worker;
+  std::unique_ptr<Model> manager;  // nullptr: the worker alone at the fixed alpha
+};
+
+// An ensemble runs at most this many members (the decision's buffers are fixed arrays).
+inline constexpr int kMaxRlMembers = 9;
+
+// Combines the members' decisions for one step: the target is the median of the members'
+// targets (the lower of the two middle ones for an even count), and the tier and the codec
+// are each the members' plurality choice, a tie going to the choice of the member whose
+// target is the median. n >= 1. Exposed for tests.
+core::Decision combine_members(const core::Decision* decisions, int n);
+
 class RlPolicy : public Policy {
  public:
   // Worker alone at a fixed alpha (manager == nullptr), or hierarchical.
   RlPolicy(std::string name, const PolicyEnv& env, RlVariant variant, Model worker,
            std::unique_ptr<Model> manager, double fixed_alpha);
+  // An ensemble of 1..kMaxRlMembers members trained with different seeds (all hierarchical
+  // or all workers alone): each member decides as the single policy would, and
+  // combine_members() makes one decision of theirs. Seeds give different weights, and on
+  // traffic nobody trained for, different behaviour; the median is what most of them agree
+  // on, so one unlucky seed no longer decides what the job gets.
+  RlPolicy(std::string name, const PolicyEnv& env, RlVariant variant, std::vector<RlMember> members,
+           double fixed_alpha);
 
   std::string_view name() const override { return name_; }
   void reset() override;
   core::Decision decide(const core::Observation& obs) override;
 
-  double alpha() const { return alpha_; }  // the weight in force
+  double alpha() const;  // the weight in force (the members' mean)
+  int members() const { return static_cast<int>(members_.size()); }
 
  private:
   std::string name_;
   PolicyEnv env_;
   RlVariant variant_;
-  Model worker_;
-  std::unique_ptr<Model> manager_;
+  std::vector<RlMember> members_;
   double fixed_alpha_;
-  double alpha_;
+  std::array<double, kMaxRlMembers> alpha_{};
+  std::array<core::Decision, kMaxRlMembers> decisions_{};
   WorkerFeatures features_;
   ManagerFeatures manager_features_;
   std::array<float, kNumWorkerFeatures> x_{};
@@ -177,5 +201,11 @@ std::string default_models_dir();
 // Loads a worker model and checks it fits this build's features and heads.
 core::Result<Model> load_worker(const std::string& path, RlVariant variant);
 core::Result<Model> load_manager(const std::string& path);
+
+// The members of a models directory: the directory itself when it holds
+// worker-<variant>.json, else its subdirectories named member-* (sorted by name), each
+// holding a worker (and manager.json when hierarchical). At most kMaxRlMembers.
+core::Result<std::vector<RlMember>> load_members(const std::string& dir, RlVariant variant,
+                                                 bool hierarchical);
 
 }  // namespace prescale::policy

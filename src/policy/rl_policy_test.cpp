@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "core/files.h"
@@ -399,6 +401,92 @@ TEST(RlPolicy, DeterministicAndTheManagerActsEveryPeriodByContext) {
   }
   EXPECT_GE(mean_h - mean_b, 0.5) << "healthcare " << mean_h << " budget " << mean_b;
   EXPECT_NE(first, budget);
+}
+
+// ---- ensembles -----------------------------------------------------------------------
+
+core::Decision member(int target, core::Tier tier, core::Compression codec) {
+  core::Decision d;
+  d.target_executors = target;
+  d.tier = tier;
+  d.compression = codec;
+  return d;
+}
+
+TEST(Ensemble, TheMedianTargetAndThePluralityTierAndCodec) {
+  using core::Compression;
+  using core::Tier;
+  const core::Decision three[] = {member(9, Tier::kS3, Compression::kZstd),
+                                  member(2, Tier::kRedis, Compression::kLz4),
+                                  member(4, Tier::kRedis, Compression::kNone)};
+  core::Decision d = combine_members(three, 3);
+  EXPECT_EQ(d.target_executors, 4);              // one member asking for 9 does not decide
+  EXPECT_EQ(d.tier, Tier::kRedis);               // two of three
+  EXPECT_EQ(d.compression, Compression::kNone);  // a three-way tie: the median member's
+  // An even count takes the lower middle.
+  const core::Decision four[] = {
+      member(8, Tier::kNvme, Compression::kNone), member(3, Tier::kNvme, Compression::kNone),
+      member(5, Tier::kS3, Compression::kLz4), member(1, Tier::kS3, Compression::kLz4)};
+  d = combine_members(four, 4);
+  EXPECT_EQ(d.target_executors, 3);
+  EXPECT_EQ(d.tier, Tier::kNvme);  // 2-2: the median member (target 3) chose NVMe
+  EXPECT_EQ(combine_members(three, 1).target_executors, 9);
+}
+
+// An ensemble of one member decides exactly as the single policy; an ensemble of the same
+// member three times does too.
+TEST(Ensemble, CopiesOfOneMemberDecideAsTheMemberAlone) {
+  const std::string dir = testing::TempDir() + "/ensemble_copies";
+  std::filesystem::remove_all(dir);
+  for (int i = 1; i <= 3; ++i) {
+    const std::string m = dir + "/member-" + std::to_string(i);
+    std::filesystem::create_directories(m);
+    std::filesystem::copy_file(default_models_dir() + "/worker-rl-full.json",
+                               m + "/worker-rl-full.json");
+    std::filesystem::copy_file(default_models_dir() + "/manager.json", m + "/manager.json");
+  }
+  auto members = load_members(dir, RlVariant::kFull, true);
+  ASSERT_TRUE(members.ok()) << members.error().message;
+  ASSERT_EQ(members->size(), 3u);
+  auto single = load_members(default_models_dir(), RlVariant::kFull, true);
+  ASSERT_TRUE(single.ok()) << single.error().message;
+  ASSERT_EQ(single->size(), 1u);
+  RlPolicy ens("rl", test_env(), RlVariant::kFull, std::move(*members), 0.5);
+  RlPolicy one("rl", test_env(), RlVariant::kFull, std::move(*single), 0.5);
+  EXPECT_EQ(ens.members(), 3);
+  core::Observation o = base_obs();
+  for (int i = 0; i < 300; ++i) {
+    o.step = i;
+    o.input_rps = 300'000 + 250'000 * std::sin(i / 20.0);
+    o.burst_signal = i % 60 > 50;
+    o.forecast_rps = o.input_rps * 2;
+    const core::Decision a = ens.decide(o), b = one.decide(o);
+    ASSERT_EQ(a.target_executors, b.target_executors) << "step " << i;
+    ASSERT_EQ(a.tier, b.tier);
+    ASSERT_EQ(a.compression, b.compression);
+    ASSERT_DOUBLE_EQ(ens.alpha(), one.alpha());
+    o.active_executors = a.target_executors;
+  }
+}
+
+TEST(Ensemble, ADirectoryWithoutModelsOrMembersNamesBoth) {
+  const std::string dir = testing::TempDir() + "/ensemble_empty";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir + "/other");
+  auto r = load_members(dir, RlVariant::kFull, true);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("worker-rl-full.json: no such model"), std::string::npos)
+      << r.error().message;
+  EXPECT_NE(r.error().message.find("member-*"), std::string::npos) << r.error().message;
+  // A member without its manager names the file.
+  std::filesystem::create_directories(dir + "/member-1");
+  std::filesystem::copy_file(default_models_dir() + "/worker-rl-full.json",
+                             dir + "/member-1/worker-rl-full.json");
+  r = load_members(dir, RlVariant::kFull, true);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("member-1/manager.json"), std::string::npos)
+      << r.error().message;
+  EXPECT_TRUE(load_members(dir, RlVariant::kFull, false).ok());  // a worker alone needs none
 }
 
 }  // namespace
