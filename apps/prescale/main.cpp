@@ -196,6 +196,7 @@ struct TrainArgs {
   int eval_seeds = 20;
   std::vector<std::string> variants;
   bool skip_workers = false;
+  int members = 1;
 };
 
 int run_train_cmd(const TrainArgs& a) {
@@ -238,6 +239,13 @@ int run_train_cmd(const TrainArgs& a) {
   if (a.skip_workers) o.variants.clear();
   o.evaluate = !a.no_eval;
   o.eval_seeds = a.eval_seeds;
+  if (a.members > 1) {
+    auto ens = prescale::rl::train_ensemble(o, a.members);
+    if (!ens.ok()) return fail(ens.error().message);
+    std::fprintf(stderr, "ensemble of %d written to %s (summary: %s/ensemble.json)\n", a.members,
+                 o.out_dir.c_str(), o.out_dir.c_str());
+    return 0;
+  }
   auto summary = prescale::rl::train(o);
   if (!summary.ok()) return fail(summary.error().message);
   std::fprintf(stderr, "models written to %s (summary: %s/training.json)\n", o.out_dir.c_str(),
@@ -299,6 +307,12 @@ int main(int argc, char** argv) {
   train->add_flag("--skip-workers", ta.skip_workers,
                   "train only the manager, on the rl-full worker already in --out");
   train->add_flag("--no-eval", ta.no_eval, "skip the held-out evaluation");
+  train
+      ->add_option("--members", ta.members,
+                   "train an ensemble: N models with seeds --seed, --seed + 1, ... into "
+                   "--out/member-1..N; rl decides by the median of their targets (docs/rl.md)")
+      ->check(CLI::Range(1, 9))
+      ->capture_default_str();
   train->add_option("--eval-seeds", ta.eval_seeds, "held-out evaluation seeds")
       ->capture_default_str();
 

@@ -368,6 +368,86 @@ core::Result<json> train_manager(const TrainOptions& o, const WorldFactory& fact
 
 }  // namespace
 
+namespace {
+
+// Whether `dir` holds a model file, itself or in its first ensemble member.
+bool holds(const std::string& dir, const std::string& file) {
+  return fs::exists(dir + "/" + file) || fs::exists(dir + "/member-1/" + file);
+}
+
+// The held-out evaluation (seed scenario, three contexts, o.eval_seeds seeds) of the models in
+// `dir`: one trained pair, or an ensemble (member-*/ subdirectories).
+core::Result<json> evaluate_models(const TrainOptions& o, const std::string& dir) {
+  ::setenv("PRESCALE_MODELS_DIR", dir.c_str(), 1);
+  json eval = json::object();
+  for (auto c : {core::BusinessContext::kBalanced, core::BusinessContext::kHealthcare,
+                 core::BusinessContext::kBudget}) {
+    sim::Scenario s = o.scenario;
+    s.context = c;
+    // The models just trained are in dir itself, whatever subdirectory the scenario
+    // names for its deployed ones.
+    for (auto& [name, params] : s.policies) {
+      if (name.rfind("rl", 0) == 0 && params.has("models")) params.set("models", ".");
+    }
+    arena::TournamentOptions to;
+    // The variants there are (a run may train some of them only).
+    to.policies = {"hpa"};
+    for (const char* v : {"rl-basic", "rl-shuffle", "rl-full"}) {
+      if (holds(dir, std::string("worker-") + v + ".json")) to.policies.push_back(v);
+    }
+    if (holds(dir, "manager.json") && holds(dir, "worker-rl-full.json")) {
+      to.policies.push_back("rl");
+    }
+    to.policies.push_back("oracle");
+    to.seeds = o.eval_seeds;
+    auto r = arena::run_tournament(s, to);
+    if (!r.ok()) return r.error();
+    std::fprintf(
+        stderr, "\nheld-out evaluation, context %s (seeds %llu..%llu, never trained on):\n%s",
+        std::string(core::to_string(c)).c_str(), static_cast<unsigned long long>(s.base_seed),
+        static_cast<unsigned long long>(s.base_seed + o.eval_seeds - 1),
+        arena::format_table(*r).c_str());
+    json rows = json::object();
+    for (const auto& p : r->results) {
+      rows[p.policy] = {{"sla_violation_pct", p.sla_violation_pct.mean}, {"cost", p.cost.mean}};
+    }
+    eval[std::string(core::to_string(c))] = rows;
+  }
+  return eval;
+}
+
+}  // namespace
+
+core::Result<std::string> train_ensemble(const TrainOptions& o, int members) {
+  if (members < 1 || members > policy::kMaxRlMembers) {
+    return core::Error{"--members: expected 1.." + std::to_string(policy::kMaxRlMembers) +
+                       ", got " + std::to_string(members)};
+  }
+  const auto t0 = Clock::now();
+  json summary = {{"scenario", o.scenario.name}, {"members", json::array()}};
+  for (int k = 1; k <= members; ++k) {
+    TrainOptions m = o;
+    m.seed = o.seed + static_cast<std::uint64_t>(k - 1);
+    m.out_dir = o.out_dir + "/member-" + std::to_string(k);
+    m.evaluate = false;
+    std::fprintf(stderr, "ensemble member %d of %d: seed %llu -> %s\n", k, members,
+                 static_cast<unsigned long long>(m.seed), m.out_dir.c_str());
+    auto r = train(m);
+    if (!r.ok()) return r.error();
+    summary["members"].push_back({{"dir", "member-" + std::to_string(k)}, {"seed", m.seed}});
+  }
+  summary["train_seconds"] = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (o.evaluate) {
+    auto eval = evaluate_models(o, o.out_dir);
+    if (!eval.ok()) return eval.error();
+    summary["evaluation"] = *eval;
+  }
+  const std::string text = summary.dump(2) + "\n";
+  if (auto st = core::write_file_atomic(o.out_dir + "/ensemble.json", text); !st.ok())
+    return st.error();
+  return text;
+}
+
 core::Result<std::string> train(const TrainOptions& o) {
   use_single_torch_thread();
   std::error_code ec;
@@ -429,43 +509,9 @@ core::Result<std::string> train(const TrainOptions& o) {
   summary["train_seconds"] = std::chrono::duration<double>(Clock::now() - t0).count();
 
   if (o.evaluate) {
-    ::setenv("PRESCALE_MODELS_DIR", o.out_dir.c_str(), 1);
-    json eval = json::object();
-    for (auto c : {core::BusinessContext::kBalanced, core::BusinessContext::kHealthcare,
-                   core::BusinessContext::kBudget}) {
-      sim::Scenario s = o.scenario;
-      s.context = c;
-      // The models just trained are in out_dir itself, whatever subdirectory the scenario
-      // names for its deployed ones.
-      for (auto& [name, params] : s.policies) {
-        if (name.rfind("rl", 0) == 0 && params.has("models")) params.set("models", ".");
-      }
-      arena::TournamentOptions to;
-      // The variants there are (a run may train some of them only).
-      to.policies = {"hpa"};
-      for (const char* v : {"rl-basic", "rl-shuffle", "rl-full"}) {
-        if (std::filesystem::exists(o.out_dir + "/worker-" + v + ".json")) to.policies.push_back(v);
-      }
-      if (std::filesystem::exists(o.out_dir + "/manager.json") &&
-          std::filesystem::exists(o.out_dir + "/worker-rl-full.json")) {
-        to.policies.push_back("rl");
-      }
-      to.policies.push_back("oracle");
-      to.seeds = o.eval_seeds;
-      auto r = arena::run_tournament(s, to);
-      if (!r.ok()) return r.error();
-      std::fprintf(
-          stderr, "\nheld-out evaluation, context %s (seeds %llu..%llu, never trained on):\n%s",
-          std::string(core::to_string(c)).c_str(), static_cast<unsigned long long>(s.base_seed),
-          static_cast<unsigned long long>(s.base_seed + o.eval_seeds - 1),
-          arena::format_table(*r).c_str());
-      json rows = json::object();
-      for (const auto& p : r->results) {
-        rows[p.policy] = {{"sla_violation_pct", p.sla_violation_pct.mean}, {"cost", p.cost.mean}};
-      }
-      eval[std::string(core::to_string(c))] = rows;
-    }
-    summary["evaluation"] = eval;
+    auto eval = evaluate_models(o, o.out_dir);
+    if (!eval.ok()) return eval.error();
+    summary["evaluation"] = *eval;
   }
   const std::string text = summary.dump(2) + "\n";
   if (auto st = core::write_file_atomic(o.out_dir + "/training.json", text); !st.ok())

@@ -42,6 +42,11 @@ const std::vector<std::string>& development_traces();
 // Runs everything; progress lines go to stderr, the summary (JSON) is returned.
 core::Result<std::string> train(const TrainOptions& options);
 
+// Trains `members` models with seeds options.seed, options.seed + 1, ... into
+// options.out_dir/member-1, member-2, ... (each resumable as train() is), evaluates the
+// ensemble they form when options.evaluate, and writes options.out_dir/ensemble.json.
+core::Result<std::string> train_ensemble(const TrainOptions& options, int members);
+
 // One intra-op thread: faster than two on this 2-core machine (the project notes' stack.md).
 void use_single_torch_thread();
 

@@ -51,6 +51,29 @@ TEST(Trainer, SameSeedSameModels) {
             checksum_of(other.out_dir + "/worker-rl-full.json"));
 }
 
+// An ensemble: one member per seed, each what train() makes with that seed, and the arena
+// runs rl on the directory (the held-out evaluation covers the ensemble).
+TEST(Trainer, AnEnsembleTrainsOneMemberPerSeedAndEvaluatesThem) {
+  const std::string dir = testing::TempDir() + "/train_ensemble";
+  const std::string single = testing::TempDir() + "/train_ensemble_single";
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(single);
+  TrainOptions o = tiny(dir);
+  o.evaluate = true;
+  o.eval_seeds = 1;
+  auto r = train_ensemble(o, 2);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_NE(r->find("\"evaluation\""), std::string::npos) << *r;
+  EXPECT_NE(r->find("\"rl\""), std::string::npos) << *r;
+  ASSERT_TRUE(train(tiny(single)).ok());  // seed 5, as member-1
+  EXPECT_EQ(checksum_of(dir + "/member-1/worker-rl-full.json"),
+            checksum_of(single + "/worker-rl-full.json"));
+  EXPECT_NE(checksum_of(dir + "/member-1/worker-rl-full.json"),
+            checksum_of(dir + "/member-2/worker-rl-full.json"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/ensemble.json"));
+  EXPECT_FALSE(train_ensemble(o, 10).ok());
+}
+
 TEST(Trainer, ResumesFromCheckpointAndRefusesAnotherSeed) {
   const std::string dir = testing::TempDir() + "/train_resume";
   std::filesystem::remove_all(dir);
