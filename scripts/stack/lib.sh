@@ -5,6 +5,9 @@ set -euo pipefail
 
 STACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(cd "$STACK_DIR/../.." && pwd)"
+# The run directory: make stack-up's, out/stack, unless PRESCALE_RUN_DIR is set when this
+# file is sourced. A script with a stack of its own sets it before sourcing (race.sh: out/race
+# and its own ports), so that it never reuses, nor stops, the services of another stack.
 PRESCALE_RUN_DIR="${PRESCALE_RUN_DIR:-$REPO_DIR/out/stack}"
 PRESCALE_CACHE="${PRESCALE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/prescale}"
 KAFKA_VERSION=3.9.1

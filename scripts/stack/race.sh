@@ -1,17 +1,34 @@
 #!/usr/bin/env bash
 # `make stack-demo`: rl vs hpa on the live stack, end to end. Starts Kafka (+ topics), Spark
-# 3.5 standalone and the IoT job with the live scenario's settings under its own run
-# directory (default out/race), replays scenarios/race/burst.csv once per policy through
-# `prescale race` (a readable live log on stderr, the summary table on stdout, every
-# timeline in RUN/race.json and as charts in RUN/report.html), and stops everything it
-# started, even on Ctrl-C.
-# Environment: the ports of the stack scripts (KAFKA_PORT, SPARK_MASTER_PORT, JOB_UI_PORT,
-# ...), PRESCALE_RUN_DIR (out/race), RACE_POLICIES (rl,hpa), PRESCALE_BIN (build/prescale).
+# 3.5 standalone and the IoT job with the live scenario's settings in a stack of its own,
+# replays scenarios/race/burst.csv once per policy through `prescale race` (a readable live
+# log on stderr, the summary table on stdout, every timeline in RUN/race.json and as charts
+# in RUN/report.html), and stops everything it started, even on Ctrl-C.
+#
+# Its own run directory and ports, whatever the environment says: a race next to a running
+# `make stack-up` (out/stack, Kafka 9092, Spark 7077, ...) neither reuses nor stops that
+# stack's services, and a second race at the same time is refused (a lock in the run dir).
+# Environment: RACE_RUN_DIR (out/race), RACE_KAFKA_PORT (19092), RACE_KAFKA_CONTROLLER_PORT
+# (19093), RACE_SPARK_MASTER_PORT (17077), RACE_SPARK_MASTER_WEBUI_PORT (17080),
+# RACE_SPARK_WORKER_WEBUI_PORT (17081), RACE_JOB_UI_PORT (14040), RACE_POLICIES (rl,hpa),
+# PRESCALE_BIN (build/prescale). (PRESCALE_RUN_DIR and the stack scripts' *_PORT variables
+# are make stack-up's and are ignored here.)
+#
+# The run directory is set before lib.sh is sourced: lib.sh defaults it to out/stack, the
+# shared stack's, and keeps whatever is set already.
+RACE_REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export PRESCALE_RUN_DIR="${RACE_RUN_DIR:-$RACE_REPO_DIR/out/race}"
+export KAFKA_PORT="${RACE_KAFKA_PORT:-19092}" KAFKA_CONTROLLER_PORT="${RACE_KAFKA_CONTROLLER_PORT:-19093}" \
+  SPARK_MASTER_PORT="${RACE_SPARK_MASTER_PORT:-17077}" \
+  SPARK_MASTER_WEBUI_PORT="${RACE_SPARK_MASTER_WEBUI_PORT:-17080}" \
+  SPARK_WORKER_WEBUI_PORT="${RACE_SPARK_WORKER_WEBUI_PORT:-17081}" JOB_UI_PORT="${RACE_JOB_UI_PORT:-14040}"
 source "$(dirname "$0")/lib.sh"
-export PRESCALE_RUN_DIR="${PRESCALE_RUN_DIR:-$REPO_DIR/out/race}"
 BIN="${PRESCALE_BIN:-$REPO_DIR/build/prescale}"
 [ -x "$BIN" ] || die "$BIN is missing (make build)"
 mkdir -p "$PRESCALE_RUN_DIR"
+# One race per run directory: the second would reuse the first's services and stop them.
+exec 9>"$PRESCALE_RUN_DIR/race.lock"
+flock -n 9 || die "another race is running in $PRESCALE_RUN_DIR (set RACE_RUN_DIR and the RACE_*_PORT variables for a second one)"
 
 # The live scenario's job (scenarios/live.yaml; scenarios/race/README.md).
 export REDIS_PORT= JOB_MAX_EXECUTORS=3 JOB_MIN_EXECUTORS=1 JOB_WORK_US=400 JOB_WORK_MODE=sleep JOB_TRIGGER_MS=5000 \
@@ -40,7 +57,7 @@ KEYS="$PRESCALE_RUN_DIR/keys.txt"
 STACK_STEP=5/5 log "race: ${RACE_POLICIES:-rl,hpa} (about 3 min a policy)"
 "$BIN" race --config "$REPO_DIR/scenarios/race/controller.yaml" \
   --trace "$REPO_DIR/scenarios/race/burst.csv" --key-file "$KEYS" \
-  --brokers "127.0.0.1:${KAFKA_PORT:-9092}" --spark-ui-port "${JOB_UI_PORT:-4040}" \
+  --brokers "127.0.0.1:$KAFKA_PORT" --spark-ui-port "$JOB_UI_PORT" \
   --policies "${RACE_POLICIES:-rl,hpa}" --tail-s 30 --out "$PRESCALE_RUN_DIR/race.json" \
   --report "$PRESCALE_RUN_DIR/report.html"
 log "timelines in $PRESCALE_RUN_DIR/race.json, the report in $PRESCALE_RUN_DIR/report.html"
