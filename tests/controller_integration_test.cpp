@@ -120,6 +120,9 @@ TEST_F(ControllerIntegration, ScalesOnProgressAndCountsForgedSignals) {
     p.num_input_rows = 200'000;
     p.offsets_behind = 500'000;
     p.executors_active = 2;
+    // The job's plugin caps at 6 (the config says 12): the job's cap is used.
+    p.min_executors = 1;
+    p.max_executors = 6;
     ASSERT_TRUE((*producer)->send("iot-metrics", "it", bus::encode(p)).ok());
     (*producer)->poll(0);
     for (int i = 0; i < 5; ++i) {
@@ -128,7 +131,7 @@ TEST_F(ControllerIntegration, ScalesOnProgressAndCountsForgedSignals) {
       if (!m->has_value()) continue;
       auto cmd = bus::decode_scale_to((*m)->payload);
       ASSERT_TRUE(cmd.ok()) << cmd.error().message;
-      EXPECT_LE(cmd->target_executors, 12);
+      EXPECT_LE(cmd->target_executors, 6);
       EXPECT_GE(cmd->target_executors, 1);
       max_target = std::max(max_target, cmd->target_executors);
     }
@@ -144,12 +147,19 @@ TEST_F(ControllerIntegration, ScalesOnProgressAndCountsForgedSignals) {
             std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("prescale_controller_executors_target "), std::string::npos);
+  EXPECT_NE(metrics.find("prescale_controller_executors_max 6\n"), std::string::npos) << metrics;
   http_get(port, "/healthz", &status);
   EXPECT_EQ(status, 200);
 
   ctl.signal(SIGTERM);
   EXPECT_EQ(ctl.wait(20), 0) << read_text(path("ctl.err"));
-  EXPECT_NE(read_text(path("ctl.err")).find("scale_to "), std::string::npos);
+  const std::string err = read_text(path("ctl.err"));
+  EXPECT_NE(err.find("scale_to "), std::string::npos);
+  // Said once, in one line naming both values, however many progress messages repeat it.
+  const std::string said =
+      "max_executors 12 (" + path("c.yaml") + ":5) is above the plugin's cap 6";
+  ASSERT_NE(err.find(said), std::string::npos) << err;
+  EXPECT_EQ(err.find(said, err.find(said) + 1), std::string::npos) << err;
 }
 
 // Waits until `file` contains `what`; returns the text from `what` to the end of its line

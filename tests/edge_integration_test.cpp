@@ -234,6 +234,10 @@ TEST_F(EdgeIntegration, TraceReplayAndStdinDeliverEverything) {
   EXPECT_EQ(report["readings"], expected);
   EXPECT_EQ(report["signals"], 120);
   EXPECT_GE(report["signals_burst"], 3);  // the burst is signalled (last value: as it starts)
+  // stderr is a file here: no status line (only on a terminal), no carriage returns.
+  const std::string trace_err = read_text(path("trace.err"));
+  EXPECT_EQ(trace_err.find("edge replay ["), std::string::npos) << trace_err;
+  EXPECT_EQ(trace_err.find('\r'), std::string::npos) << trace_err;
 
   size_t count = 0;
   auto batches = consume("raw-trace", has_readings(expected), 60);
@@ -284,6 +288,22 @@ TEST_F(EdgeIntegration, UnreachableBrokerIsAClearErrorNotAHang) {
   EXPECT_EQ(agent.wait(60), 1);
   EXPECT_NE(read_text(path("none.err")).find("error: kafka: no broker answered"), std::string::npos)
       << read_text(path("none.err"));
+  // librdkafka's lines come through our logger, rate-limited: none raw ("%3|...|FAIL|"),
+  // and the refused connection once however many attempts were made.
+  const std::string err = read_text(path("none.err"));
+  EXPECT_EQ(err.find("|FAIL|"), std::string::npos) << err;
+  EXPECT_NE(err.find("prescale kafka: error: rdkafka#"), std::string::npos) << err;
+  size_t refused = 0;  // among librdkafka's lines (the error at the end names it too: why)
+  std::stringstream lines(err);
+  for (std::string line; std::getline(lines, line);)
+    refused += line.rfind("prescale kafka: ", 0) == 0 &&
+               line.find("Connection refused") != std::string::npos;
+  EXPECT_LE(refused, 1u) << err;
+  EXPECT_NE(
+      err.find("error: kafka: no broker answered within 1500 ms at '" + args[7] + "': " + args[7] +
+               "/bootstrap: Connect to ipv4#" + args[7] + " failed: Connection refused"),
+      std::string::npos)
+      << err;
 }
 
 }  // namespace

@@ -128,6 +128,11 @@ TEST_F(SparkIntegration, ThePluginScalesTheJobAndIgnoresBadCommands) {
   const std::string stale = "ignored: epoch 2 is older than the current lease's 5";
   ASSERT_NE(log.find(stale), std::string::npos) << "the older epoch was not reported";
   EXPECT_EQ(log.find(stale, log.find(stale) + 1), std::string::npos) << "reported twice";
+  // Spark's own chatter is at WARN (scripts/stack/log4j2.properties); the plugin's lines, at
+  // INFO, are all there (above).
+  EXPECT_EQ(log.find(" INFO TaskSetManager"), std::string::npos) << "Spark logs at INFO";
+  EXPECT_EQ(log.find(" INFO DAGScheduler"), std::string::npos) << "Spark logs at INFO";
+  EXPECT_NE(log.find("prescale: Starting prescale-iot"), std::string::npos);
 }
 
 TEST_F(SparkIntegration, ReadingsBecomeAggregatesInRedisAndProgressIsPublished) {
@@ -171,6 +176,7 @@ TEST_F(SparkIntegration, ReadingsBecomeAggregatesInRedisAndProgressIsPublished) 
                                  bus::StartAt::kEarliest);
   ASSERT_TRUE(c.ok()) << c.error().message;
   bool saw_rows = false;
+  double readings_per_message = 0;
   for (int i = 0; i < 200 && !saw_rows; ++i) {
     auto m = (*c)->poll(100);
     ASSERT_TRUE(m.ok());
@@ -178,9 +184,16 @@ TEST_F(SparkIntegration, ReadingsBecomeAggregatesInRedisAndProgressIsPublished) 
     auto pr = bus::decode_progress((*m)->payload);
     ASSERT_TRUE(pr.ok()) << pr.error().message << ": " << (*m)->payload;
     EXPECT_GE(pr->executors_active, 1);
+    // What the job says about itself (docs/controller.md): the plugin's bounds, always.
+    EXPECT_EQ(pr->min_executors, 1) << (*m)->payload;
+    EXPECT_EQ(pr->max_executors, 4) << (*m)->payload;
     saw_rows |= pr->num_input_rows > 0;
+    if (pr->num_input_rows > 0) readings_per_message = pr->records_per_message;
   }
   EXPECT_TRUE(saw_rows);
+  // The agent batches up to 500 readings per Kafka message; the job counted them.
+  EXPECT_GT(readings_per_message, 1);
+  EXPECT_LE(readings_per_message, 500);
   auto out =
       bus::Consumer::create(props(), bus::Plane::kData, {"iot-processed"}, bus::StartAt::kEarliest);
   ASSERT_TRUE(out.ok());

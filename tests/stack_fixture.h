@@ -60,7 +60,10 @@ class Stack {
   Stack& operator=(const Stack&) = delete;
 
   // Each returns an empty string on success, else the script's output.
-  std::string start_kafka() {
+  // extra_env: more NAME=VALUE for kafka.sh (its every verb), e.g. the variables of its
+  // optional SASL_SSL listener.
+  std::string start_kafka(const std::vector<std::string>& extra_env = {}) {
+    kafka_env_ = extra_env;
     kafka_port_ = free_port();
     controller_port_ = free_port();
     return start("kafka");
@@ -111,6 +114,20 @@ class Stack {
   std::string brokers() const { return "127.0.0.1:" + std::to_string(kafka_port_); }
   int mqtt_port() const { return mqtt_port_; }
   const std::string& run_dir() const { return run_dir_; }
+  // This stack as the stack scripts know it, NAME=VALUE each: the run directory and the
+  // services' ports (0 for a service not started). What a script that works on a running
+  // stack needs, as after `make stack-up` (examples/quickstart/quickstart.sh).
+  std::vector<std::string> script_env() const {
+    return {"PRESCALE_RUN_DIR=" + run_dir_,
+            "KAFKA_PORT=" + std::to_string(kafka_port_),
+            "KAFKA_CONTROLLER_PORT=" + std::to_string(controller_port_),
+            "MQTT_PORT=" + std::to_string(mqtt_port_),
+            "REDIS_PORT=" + std::to_string(redis_port_),
+            "S3_PORT=" + std::to_string(s3_port_),
+            "SPARK_MASTER_PORT=" + std::to_string(spark_port_),
+            "SPARK_MASTER_WEBUI_PORT=" + std::to_string(spark_ui_),
+            "SPARK_WORKER_WEBUI_PORT=" + std::to_string(worker_ui_)};
+  }
 
  private:
   std::string start(const std::string& svc) {
@@ -120,17 +137,16 @@ class Stack {
     return "";
   }
   int script(const std::string& svc, const std::string& verb, const std::string& out = "") {
-    const std::string cmd =
-        "PRESCALE_RUN_DIR='" + run_dir_ + "' KAFKA_PORT=" + std::to_string(kafka_port_) +
-        " KAFKA_CONTROLLER_PORT=" + std::to_string(controller_port_) +
-        " MQTT_PORT=" + std::to_string(mqtt_port_) + " REDIS_PORT=" + std::to_string(redis_port_) +
-        " S3_PORT=" + std::to_string(s3_port_) +
-        " SPARK_MASTER_PORT=" + std::to_string(spark_port_) +
-        " SPARK_MASTER_WEBUI_PORT=" + std::to_string(spark_ui_) +
-        " SPARK_WORKER_WEBUI_PORT=" + std::to_string(worker_ui_) +
-        " JOB_UI_PORT=" + std::to_string(job_ui_) + " " + job_env_ + " bash '" + source_dir_ +
-        "/scripts/stack/" + svc + ".sh' " + verb +
-        (out.empty() ? std::string(" >/dev/null 2>&1") : " >'" + out + "' 2>&1");
+    std::string cmd;
+    std::vector<std::string> env = script_env();
+    if (svc == "kafka") env.insert(env.end(), kafka_env_.begin(), kafka_env_.end());
+    for (const auto& kv : env) {
+      const auto eq = kv.find('=');
+      cmd += kv.substr(0, eq + 1) + "'" + kv.substr(eq + 1) + "' ";
+    }
+    cmd += "JOB_UI_PORT=" + std::to_string(job_ui_) + " " + job_env_ + " bash '" + source_dir_ +
+           "/scripts/stack/" + svc + ".sh' " + verb +
+           (out.empty() ? std::string(" >/dev/null 2>&1") : " >'" + out + "' 2>&1");
     return std::system(cmd.c_str());
   }
 
@@ -140,6 +156,7 @@ class Stack {
   int spark_port_ = 0, spark_ui_ = 0, worker_ui_ = 0, job_ui_ = 0;
   int s3_port_ = 0;
   std::string job_env_;
+  std::vector<std::string> kafka_env_;
 };
 
 // A child process with stdin/stdout/stderr redirected to files.

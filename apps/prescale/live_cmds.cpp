@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/files.h"
+#include "core/log.h"
 #include "core/progress.h"
 #include "live/race_report.h"
 
@@ -66,6 +67,9 @@ CLI::App* add_edge_command(CLI::App& app, EdgeArgs* a) {
   c->add_option("--brokers", a->brokers, "Kafka bootstrap servers")->capture_default_str();
   c->add_option("--kafka", a->kafka,
                 "librdkafka property KEY=VALUE, repeatable (TLS, SASL, acks, ...)");
+  c->add_option("--kafka-file", a->kafka_file,
+                "librdkafka properties from a file, key=value lines (# comments): for secrets "
+                "such as sasl.password, which --kafka would put on the command line; mode 600");
   c->add_option("--connect-timeout-ms", o.connect_timeout_ms,
                 "how long to wait for the first broker answer")
       ->capture_default_str();
@@ -106,6 +110,21 @@ int run_edge_cmd(EdgeArgs a) {
     return 2;
   }
   o.kafka = *props;
+  if (!a.kafka_file.empty()) {
+    auto file = bus::read_props_file(a.kafka_file);
+    if (!file.ok()) {
+      std::cerr << "error: --kafka-file: " << file.error().message << "\n";
+      return 2;
+    }
+    for (const auto& [key, value] : file->props) {
+      if (o.kafka.count(key)) {
+        std::cerr << "error: --kafka-file: " << a.kafka_file << ":" << file->line.at(key) << ": "
+                  << key << ": also given with --kafka (set it in one place)\n";
+        return 2;
+      }
+      o.kafka[key] = value;
+    }
+  }
   o.kafka.emplace("bootstrap.servers", a.brokers);
 
   auto prepared = edge::prepare_agent(o);
@@ -302,7 +321,13 @@ int run_race_cmd(RaceArgs a) {
   };
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
+  // The controller's, the agent's and librdkafka's log lines go above the status line too.
+  auto above = std::make_unique<core::ScopedLogSink>(
+      [&progress](core::LogLevel l, std::string_view who, std::string_view m) {
+        progress->line(core::format_log_line(l, who, m));
+      });
   auto runs = live::race(a.opts, g_stop);
+  above.reset();
   progress.reset();
   if (!runs.ok()) {
     std::cerr << "error: " << runs.error().message << "\n";

@@ -18,6 +18,7 @@ struct EdgeArgs {
   edge::AgentOptions opts;
   std::string brokers = "127.0.0.1:9092";
   std::vector<std::string> kafka;  // KEY=VALUE
+  std::string kafka_file;          // key=value lines (secrets: sasl.password, ...)
   bool stdin_input = false;
   std::string mqtt;  // HOST:PORT
 };

@@ -7,6 +7,8 @@
 # core, so more one-core executors than cores add capacity; cpu), JOB_PROVISION_DELAY_MS (emulated cold start, 0),
 # JOB_TRIGGER_MS (1000), JOB_SHUFFLE_PARTITIONS (8), JOB_READ_PARTITIONS (tasks per batch for the
 # reading stage, Kafka minPartitions; JOB_MAX_EXECUTORS: one per executor), PRESCALE_RUN_DIR (driver log, checkpoint, PID under iot-job/).
+# PRESCALE_LOG4J2 (the log4j2 configuration of the driver and executors; default
+# log4j2.properties beside this script: Spark at WARN, prescale at INFO).
 # The jar is built here (mvn package) when missing or older than the Java sources.
 source "$(dirname "$0")/lib.sh"
 
@@ -15,6 +17,8 @@ PIDFILE="$RUN/driver.pid"
 LOG="$RUN/driver.log"
 UI="${JOB_UI_PORT:-4040}"
 JAR="$REPO_DIR/java/target/prescale-spark-0.1.0.jar"
+# Spark's own lines at WARN, the plugin's decisions at INFO (log4j2.properties beside this).
+LOG4J2="${PRESCALE_LOG4J2:-$STACK_DIR/log4j2.properties}"
 export SPARK_HOME="$SPARK_HOME_CACHED" SPARK_SCALA_VERSION=2.12 SPARK_LOCAL_IP=127.0.0.1
 
 # Ready = the query has resolved its Kafka starting offsets (Spark writes them to the
@@ -63,6 +67,8 @@ start() {
     --conf spark.prescale.provisionDelayMs="${JOB_PROVISION_DELAY_MS:-0}" \
     --conf spark.sql.streaming.streamingQueryListeners=io.prescale.spark.ProgressListener \
     --conf spark.ui.port="$UI" --conf spark.ui.showConsoleProgress=false \
+    --driver-java-options "-Dlog4j2.configurationFile=$LOG4J2" \
+    --conf spark.executor.extraJavaOptions="-Dlog4j2.configurationFile=$LOG4J2" \
     "$JAR" --brokers "$kafka" --checkpoint "$RUN/checkpoint" --redis "$redis" \
     --work-us "${JOB_WORK_US:-0}" --work-mode "${JOB_WORK_MODE:-cpu}" --trigger-ms "${JOB_TRIGGER_MS:-1000}" \
     --shuffle-partitions "${JOB_SHUFFLE_PARTITIONS:-8}" \

@@ -2,13 +2,20 @@
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <random>
 #include <thread>
+
+#include "core/files.h"
+#include "core/log.h"
 
 namespace prescale::bus {
 
@@ -18,10 +25,55 @@ core::Error kerr(const std::string& what, const std::string& detail) {
   return core::Error{"kafka: " + what + ": " + detail};
 }
 
+// librdkafka writes its own log lines raw to stderr by default ("%3|1764...|FAIL|rdkafka#
+// producer-1| [thrd:...]: ... Connection refused"), one per reconnect attempt during an
+// outage. Every handle the product creates sends them here instead: through core::log, and
+// the same message (digits aside) at most once per kKafkaLogWindowS, the next one saying how
+// many were suppressed.
+constexpr double kKafkaLogWindowS = 30;
+
+core::LogLimiter& kafka_log_limiter() {
+  static auto* limiter = new core::LogLimiter(kKafkaLogWindowS);  // librdkafka threads at exit
+  return *limiter;
+}
+
+void route_kafka_log(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
+  const std::string name = rk ? rd_kafka_name(rk) : "rdkafka";
+  std::string msg(buf ? buf : "");
+  // "[thrd:127.0.0.1:9092/bootstrap]: ": which internal thread; the rest names the broker.
+  if (msg.rfind("[thrd:", 0) == 0) {
+    if (const auto end = msg.find("]: "); end != std::string::npos) msg.erase(0, end + 3);
+  }
+  if (msg.rfind(name + ": ", 0) == 0) msg.erase(0, name.size() + 2);  // said once below
+  // The kind of line, for the limiter: without the facility (a failed connection comes as
+  // FAIL and again as ERROR) and without librdkafka's own ", N identical error(s)
+  // suppressed", which makes every repeat look new.
+  std::string kind = msg;
+  if (const auto at = kind.find(" identical error(s) suppressed"); at != std::string::npos) {
+    size_t from = at;
+    while (from > 0 && kind[from - 1] >= '0' && kind[from - 1] <= '9') --from;
+    if (from >= 2 && kind.compare(from - 2, 2, ", ") == 0) from -= 2;
+    kind.erase(from, at + std::string_view(" identical error(s) suppressed").size() - from);
+  }
+  const double now_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  const auto v = kafka_log_limiter().check(kind, now_s);
+  if (!v.emit) return;
+  // syslog levels: 0-3 error, 4 warning, 5-7 notice, info and debug (debug lines exist only
+  // when the user set librdkafka's `debug` property: they asked to see them).
+  const core::LogLevel l = level <= 3   ? core::LogLevel::kError
+                           : level == 4 ? core::LogLevel::kWarn
+                                        : core::LogLevel::kInfo;
+  core::log(l, "kafka",
+            name + ": " + (fac ? fac : "?") + ": " + msg +
+                core::suppressed_note(v.suppressed, v.since_s));
+}
+
 // A Conf with every property set; errors name the property (never its value: it may be a
 // secret such as sasl.password).
 core::Result<std::unique_ptr<RdKafka::Conf>> make_conf(const KafkaProps& props) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  rd_kafka_conf_set_log_cb(conf->c_ptr_global(), route_kafka_log);
   std::string err;
   for (const auto& [k, v] : props) {
     if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
@@ -82,6 +134,54 @@ core::Result<KafkaProps> parse_props(const std::vector<std::string>& items) {
   return out;
 }
 
+core::Result<PropsFile> read_props_file(const std::string& path) {
+  constexpr std::size_t kMaxBytes = 1 << 20;  // a properties file is a few lines
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return core::Error{path + ": cannot open: " + std::strerror(errno)};
+  if (!S_ISREG(st.st_mode)) return core::Error{path + ": not a regular file"};
+  if (static_cast<std::size_t>(st.st_size) > kMaxBytes)
+    return core::Error{path + ": larger than 1 MB (expected key=value lines)"};
+  auto text = core::read_file(path);
+  if (!text.ok()) return text.error();
+  if (st.st_mode & (S_IRGRP | S_IROTH)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    core::log_warn("kafka", path + ": readable by others than its owner (mode " + mode +
+                                "), and it may hold secrets: chmod 600 " + path);
+  }
+  const auto trim = [](std::string_view s) {
+    const auto b = s.find_first_not_of(" \t");
+    if (b == std::string_view::npos) return std::string();
+    return std::string(s.substr(b, s.find_last_not_of(" \t") - b + 1));
+  };
+  PropsFile out;
+  std::string_view rest = *text;
+  for (int n = 1; !rest.empty(); ++n) {
+    const auto nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const std::string where = path + ":" + std::to_string(n);
+    const std::string whole = trim(line);
+    if (whole.empty() || whole[0] == '#') continue;
+    const auto eq = line.find('=');
+    const std::string key = eq == std::string_view::npos ? "" : trim(line.substr(0, eq));
+    if (key.empty())
+      return core::Error{where +
+                         ": expected key=value (the line is not shown: it may be a secret)"};
+    const std::string value = trim(line.substr(eq + 1));
+    if (auto first = out.line.find(key); first != out.line.end())
+      return core::Error{where + ": " + key + ": given again (first at line " +
+                         std::to_string(first->second) + ")"};
+    if (core::Status ok = check_property(key, value); !ok.ok())
+      return core::Error{where + ": " + ok.message()};
+    out.props[key] = value;
+    out.line[key] = n;
+  }
+  return out;
+}
+
 core::Status check_property(const std::string& key, const std::string& value) {
   auto conf = make_conf({{key, value}});
   if (!conf.ok()) return conf.error();
@@ -117,27 +217,53 @@ core::Result<std::unique_ptr<RdKafka::Producer>> admin_handle(const KafkaProps& 
 }  // namespace
 
 core::Result<int> probe(const KafkaProps& props, int timeout_ms) {
-  auto h = admin_handle(props);
-  if (!h.ok()) return h.error();
+  auto conf = make_conf(props);
+  if (!conf.ok()) return conf.error();
+  // The client's errors as events on its main queue (served below) instead of log lines:
+  // a failed probe then says why the broker did not answer (a refused connection, TLS, the
+  // wrong security.protocol), and a rejected login ends it at once.
+  rd_kafka_conf_set_events((*conf)->c_ptr_global(), RD_KAFKA_EVENT_ERROR);
+  std::string err;
+  std::unique_ptr<RdKafka::Producer> h(RdKafka::Producer::create(conf->get(), err));
+  if (!h) return kerr("cannot create a client", err);
+  std::unique_ptr<rd_kafka_queue_t, void (*)(rd_kafka_queue_t*)> events(
+      rd_kafka_queue_get_main(h->c_ptr()), rd_kafka_queue_destroy);
+  auto it = props.find("bootstrap.servers");
+  const std::string where = it == props.end() ? std::string("?") : it->second;
   const std::int64_t deadline = now_ms() + timeout_ms;
-  std::string last = "no answer";
+  std::string last = "no answer", last_event;
   while (true) {
     RdKafka::Metadata* md = nullptr;
     const int wait = static_cast<int>(std::max<std::int64_t>(100, deadline - now_ms()));
-    auto rc = (*h)->metadata(true, nullptr, &md, std::min(wait, 1000));
+    auto rc = h->metadata(true, nullptr, &md, std::min(wait, 1000));
     if (rc == RdKafka::ERR_NO_ERROR) {
       const int brokers = static_cast<int>(md->brokers()->size());
       delete md;
       return brokers;
     }
     last = RdKafka::err2str(rc);
+    // Serves the errors that came meanwhile (waiting up to 50 ms for one while time is left).
+    int wait_ms = now_ms() >= deadline ? 0 : 50;
+    for (rd_kafka_event_t* ev; (ev = rd_kafka_queue_poll(events.get(), wait_ms)) != nullptr;) {
+      wait_ms = 0;
+      if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_ERROR) {
+        const rd_kafka_resp_err_t code = rd_kafka_event_error(ev);
+        const char* reason = rd_kafka_event_error_string(ev);
+        const std::string text = reason ? reason : rd_kafka_err2str(code);
+        route_kafka_log(h->c_ptr(), 3, "ERROR", text.c_str());  // as librdkafka logs it
+        if (code == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+          rd_kafka_event_destroy(ev);
+          return kerr("authentication failed at '" + where + "'", text);
+        }
+        // "1/1 brokers are down" says less than the error before it.
+        if (code != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) last_event = text;
+      }
+      rd_kafka_event_destroy(ev);
+    }
     if (now_ms() >= deadline) break;
-    (*h)->poll(50);
   }
-  auto it = props.find("bootstrap.servers");
-  return kerr("no broker answered within " + std::to_string(timeout_ms) + " ms at '" +
-                  (it == props.end() ? std::string("?") : it->second) + "'",
-              last);
+  return kerr("no broker answered within " + std::to_string(timeout_ms) + " ms at '" + where + "'",
+              last_event.empty() ? last : last_event);
 }
 
 core::Status ensure_topics(const KafkaProps& props, const std::vector<TopicSpec>& topics,

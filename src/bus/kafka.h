@@ -48,6 +48,21 @@ core::Status check_props(const KafkaProps& props);
 // Parses `KEY=VALUE` strings (the CLI's repeated --kafka option); errors name the item.
 core::Result<KafkaProps> parse_props(const std::vector<std::string>& items);
 
+// Properties read from a file, so that secrets (sasl.password, ssl.key.password, ...) stay
+// off command lines and out of shared configuration files: `prescale edge --kafka-file`, the
+// controller's `kafka_file:`. librdkafka's own format (as its examples and kcat -F read it):
+// one `key=value` a line, spaces and tabs around the key and around the value dropped,
+// blank lines and lines starting with `#` ignored. Each property is checked with
+// check_property. Errors name FILE:LINE and the key, never a value (a line without `=` is
+// not quoted either: it may be a bare password); a key given twice is an error. A file that
+// others than its owner may read (a group or other read bit) is still read, with a warning
+// logged that names the file and its mode.
+struct PropsFile {
+  KafkaProps props;
+  std::map<std::string, int> line;  // each key's line
+};
+core::Result<PropsFile> read_props_file(const std::string& path);
+
 struct TopicSpec {
   std::string name;
   int partitions = 1;

@@ -5,8 +5,16 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <string>
+#include <vector>
+
+#include "core/log.h"
 
 namespace prescale::bus {
 namespace {
@@ -29,6 +37,32 @@ TEST(Kafka, PropsParseAndPlaneDefaults) {
   auto data = with_plane_defaults({}, Plane::kData, false);
   EXPECT_EQ(data.at("linger.ms"), "5");
   EXPECT_EQ(with_plane_defaults({}, Plane::kControl, true).at("fetch.wait.max.ms"), "10");
+}
+
+TEST(Kafka, LibrdkafkaLogsGoThroughOurLoggerRateLimited) {
+  // A dead broker: librdkafka retries the connection every 100 ms and, left alone, writes a
+  // raw "%3|...|FAIL|..." line to stderr for each attempt.
+  std::vector<std::string> lines;
+  core::ScopedLogSink sink([&](core::LogLevel l, std::string_view who, std::string_view m) {
+    lines.push_back(core::format_log_line(l, who, m));
+  });
+  testing::internal::CaptureStderr();
+  auto r = probe({{"bootstrap.servers", "127.0.0.1:9"},
+                  {"reconnect.backoff.ms", "50"},
+                  {"reconnect.backoff.max.ms", "50"}},
+                 1500);
+  const std::string raw = testing::internal::GetCapturedStderr();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(raw.find("Connection refused"), std::string::npos) << raw;  // nothing raw
+  int refused = 0;
+  for (const auto& line : lines) {
+    EXPECT_EQ(line.rfind("prescale kafka: ", 0), 0u) << line;
+    if (line.find("Connection refused") != std::string::npos) ++refused;
+  }
+  // Many attempts, one line (its kind may already have been written by an earlier test in
+  // this process, within the window: then none).
+  EXPECT_LE(refused, 1) << testing::PrintToString(lines);
+  EXPECT_LE(lines.size(), 4u) << testing::PrintToString(lines);
 }
 
 TEST(Kafka, UnknownPropertyIsNamedButItsValueIsNot) {
@@ -61,6 +95,72 @@ TEST(Kafka, ProbeFailsClearlyWhenNoBrokerAnswers) {
   EXPECT_NE(r.error().message.find("no broker answered within 600 ms at '127.0.0.1:9'"),
             std::string::npos)
       << r.error().message;
+  // Why: the client's last error, not only "timed out".
+  EXPECT_NE(r.error().message.find("Connection refused"), std::string::npos) << r.error().message;
+}
+
+TEST(Kafka, PropsFileReadsKeyValueLinesAndNeverEchoesAValue) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("prescale-props-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto write = [&](const std::string& name, const std::string& text,
+                         std::filesystem::perms mode) {
+    const std::string path = (dir / name).string();
+    std::ofstream(path) << text;
+    std::filesystem::permissions(path, mode);
+    return path;
+  };
+  const auto owner = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+  std::vector<std::string> lines;
+  core::ScopedLogSink sink([&](core::LogLevel l, std::string_view who, std::string_view m) {
+    lines.push_back(core::format_log_line(l, who, m));
+  });
+
+  const std::string good =
+      write("good.properties",
+            "# the agent's secrets\n\n  sasl.username = edge \nsasl.password=hunter2=x\r\n"
+            "  # indented comment\n\tacks=all",
+            owner);
+  auto f = read_props_file(good);
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  EXPECT_EQ(f->props, (KafkaProps{{"sasl.username", "edge"},
+                                  {"sasl.password", "hunter2=x"},  // the first '=' splits
+                                  {"acks", "all"}}));
+  EXPECT_EQ(f->line.at("sasl.username"), 3);
+  EXPECT_EQ(f->line.at("acks"), 6);
+  EXPECT_TRUE(lines.empty()) << testing::PrintToString(lines);  // mode 600: no warning
+
+  struct Bad {
+    std::string text, expected;
+  };
+  for (const auto& b : std::vector<Bad>{
+           {"hunter2\n", ":1: expected key=value (the line is not shown"},
+           {"# c\nsasl.pasword=hunter2\n", ":2: kafka: property 'sasl.pasword'"},
+           {"security.protocol=hunter2\n", ":1: kafka: property 'security.protocol'"},
+           {"acks=1\n\nacks=hunter2\n", ":3: acks: given again (first at line 1)"},
+           {"=hunter2\n", ":1: expected key=value"},
+       }) {
+    const std::string path = write("bad.properties", b.text, owner);
+    auto r = read_props_file(path);
+    ASSERT_FALSE(r.ok()) << b.text;
+    EXPECT_EQ(r.error().message.rfind(path + b.expected, 0), 0u) << r.error().message;
+    EXPECT_EQ(r.error().message.find("hunter2"), std::string::npos) << r.error().message;
+  }
+  auto missing = read_props_file((dir / "none").string());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("none: cannot open"), std::string::npos);
+
+  // Readable by the group or everyone: read, with one warning naming the file and its mode.
+  const std::string open =
+      write("open.properties", "sasl.password=hunter2\n",
+            owner | std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+  ASSERT_TRUE(read_props_file(open).ok());
+  ASSERT_EQ(lines.size(), 1u) << testing::PrintToString(lines);
+  EXPECT_EQ(lines[0], "prescale kafka: warning: " + open +
+                          ": readable by others than its owner (mode 0644), and it may hold "
+                          "secrets: chmod 600 " +
+                          open);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Kafka, BothPlanesDeliverOnTheMockCluster) {

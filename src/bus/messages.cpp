@@ -221,19 +221,25 @@ std::string encode(const ReadingBatch& m) {
 }
 
 std::string encode(const Progress& m) {
-  return json{{"v", kVersion},
-              {"type", "progress"},
-              {"app", m.app},
-              {"ts_ms", m.ts_ms},
-              {"batch_id", m.batch_id},
-              {"input_rows_per_s", m.input_rows_per_s},
-              {"processed_rows_per_s", m.processed_rows_per_s},
-              {"batch_duration_ms", m.batch_duration_ms},
-              {"num_input_rows", m.num_input_rows},
-              {"offsets_behind", m.offsets_behind},
-              {"executors_active", m.executors_active},
-              {"event_latency_ms", m.event_latency_ms}}
-      .dump();
+  json j = {{"v", kVersion},
+            {"type", "progress"},
+            {"app", m.app},
+            {"ts_ms", m.ts_ms},
+            {"batch_id", m.batch_id},
+            {"input_rows_per_s", m.input_rows_per_s},
+            {"processed_rows_per_s", m.processed_rows_per_s},
+            {"batch_duration_ms", m.batch_duration_ms},
+            {"num_input_rows", m.num_input_rows},
+            {"offsets_behind", m.offsets_behind},
+            {"executors_active", m.executors_active},
+            {"event_latency_ms", m.event_latency_ms}};
+  // The optional facts only when known (an older controller ignores them either way).
+  if (m.max_executors > 0) {
+    j["min_executors"] = m.min_executors;
+    j["max_executors"] = m.max_executors;
+  }
+  if (m.records_per_message > 0) j["records_per_message"] = m.records_per_message;
+  return j.dump();
 }
 
 std::string encode(const ScaleTo& m) {
@@ -360,6 +366,18 @@ core::Result<Progress> decode_progress(const std::string& text) {
   m.offsets_behind = r.integer("offsets_behind", 0, kMaxI64);
   m.executors_active = static_cast<int>(r.integer("executors_active", 0, 1'000'000));
   if (j->contains("event_latency_ms")) m.event_latency_ms = r.number("event_latency_ms", 0, 1e12);
+  // Optional (version-tolerant: a listener from before them sends none; unknown fields are
+  // ignored, so a newer listener's extra facts do not break this decoder). The bounds come
+  // as a pair.
+  if (j->contains("min_executors") || j->contains("max_executors")) {
+    m.min_executors = static_cast<int>(r.integer("min_executors", 0, 1'000'000));
+    m.max_executors = static_cast<int>(r.integer("max_executors", 1, 1'000'000));
+    if (r.error.empty() && m.max_executors < m.min_executors)
+      r.fail("max_executors",
+             "an integer >= min_executors (" + std::to_string(m.min_executors) + ")");
+  }
+  if (j->contains("records_per_message"))
+    m.records_per_message = r.number("records_per_message", 0, 1e6);
   if (!r.error.empty()) return bad("progress", r.error);
   return m;
 }

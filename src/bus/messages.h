@@ -52,6 +52,15 @@ struct Progress {
   // Optional (0 = unknown): the oldest reading's age when its batch finished, i.e. the
   // batch's end minus the minimum event time Spark saw in it — an end-to-end latency.
   double event_latency_ms = 0;
+  // Optional, what the job says about itself (absent from older listeners: 0 = unknown).
+  // The plugin's bounds (spark.prescale.minExecutors / maxExecutors): it clamps every
+  // command into them. Published together; max_executors 0 = not published.
+  int min_executors = 0;
+  int max_executors = 0;
+  // Readings per Kafka message in this batch, as the job counted them (Spark's rows are
+  // messages: the gateways batch readings); 0 = not measured (no rows, or a job that does
+  // not count them).
+  double records_per_message = 0;
 };
 
 // The controller's command to the Spark plugin.

@@ -35,6 +35,50 @@ TEST(Messages, BurstSignalRoundTrip) {
   EXPECT_EQ(message_type(encode(m)).value(), "burst_signal");
 }
 
+TEST(Messages, TheJobsOwnFactsInProgressAreOptional) {
+  Progress p;
+  p.app = "iot";
+  p.batch_id = 3;
+  // Not published (an older listener, or a job without the plugin): not on the wire.
+  const std::string bare = encode(p);
+  EXPECT_EQ(bare.find("max_executors"), std::string::npos) << bare;
+  EXPECT_EQ(bare.find("records_per_message"), std::string::npos) << bare;
+  auto d = decode_progress(bare);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->max_executors, 0);
+  EXPECT_EQ(d->records_per_message, 0);
+  // Published: round trip.
+  p.min_executors = 1;
+  p.max_executors = 6;
+  p.records_per_message = 487.5;
+  d = decode_progress(encode(p));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->min_executors, 1);
+  EXPECT_EQ(d->max_executors, 6);
+  EXPECT_EQ(d->records_per_message, 487.5);
+  // A newer listener's fields this decoder does not know are ignored.
+  std::string newer = encode(p);
+  newer.insert(1, "\"cores_max\":6,\"something_else\":{\"a\":1},");
+  EXPECT_TRUE(decode_progress(newer).ok()) << newer;
+  // Bad values are named.
+  auto with = [&](const std::string& extra) {
+    std::string s = bare;
+    s.insert(1, extra + ",");
+    return decode_progress(s);
+  };
+  auto bad = with("\"min_executors\":3,\"max_executors\":2");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("'max_executors': expected an integer >= min_executors (3)"),
+            std::string::npos)
+      << bad.error().message;
+  bad = with("\"max_executors\":6");  // the bounds come as a pair
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("'min_executors': missing"), std::string::npos);
+  bad = with("\"records_per_message\":-1");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("'records_per_message'"), std::string::npos);
+}
+
 TEST(Messages, ProgressAndScaleToRoundTrip) {
   Progress p;
   p.app = "iot-agg";

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -17,26 +19,38 @@ namespace prescale::control {
 
 namespace {
 
-// The policies a controller can run: every known one but the oracle (it needs the future).
-std::string live_policy_list() {
-  std::string list;
-  for (const auto& info : policy::known_policies()) {
-    if (info.name != "oracle") list += (list.empty() ? "" : ", ") + info.name;
-  }
-  return list;
+// librdkafka properties whose values are files (resolved like every path of the file).
+bool is_path_property(const std::string& key, const std::string& value) {
+  if (key == "ssl.ca.location") return value != "probe";  // "probe": the system's CAs
+  return key == "ssl.certificate.location" || key == "ssl.key.location" ||
+         key == "ssl.keystore.location" || key == "ssl.crl.location" ||
+         key == "sasl.kerberos.keytab" || key == "ssl.engine.location";
 }
 
-bool is_live_policy(const std::string& name) {
-  if (name == "oracle") return false;
-  for (const auto& info : policy::known_policies()) {
-    if (info.name == name) return true;
+// A scenario is a name searched in the scenario directories, or a path (as load_scenario
+// tells them apart).
+bool is_scenario_path(const std::string& s) {
+  return s.find('/') != std::string::npos || s.ends_with(".yaml") || s.ends_with(".yml");
+}
+
+// "file:line" of every key of the mapping and of its sub-mappings, by dotted name.
+void record_lines(const YAML::Node& map, const std::string& file, const std::string& prefix,
+                  int depth, std::map<std::string, std::string>* out) {
+  if (!map.IsMap() || depth > 2) return;
+  for (const auto& kv : map) {
+    if (!kv.first.IsScalar()) continue;
+    const std::string name = prefix + kv.first.Scalar();
+    out->emplace(name, core::yaml_where(file, kv.first));
+    record_lines(kv.second, file, name + ".", depth + 1, out);
   }
-  return false;
 }
 
 void read_settings(core::YamlMap& r, ControllerConfig* c) {
+  // Relative paths name files beside the configuration file, whatever the current directory.
+  const auto beside = [&](const std::string& p) { return resolve_config_path(c->source, p); };
   r.text("policy", &c->policy);
   r.text("scenario", &c->scenario);
+  if (is_scenario_path(c->scenario)) c->scenario = beside(c->scenario);
   r.choice("context", &c->context, &core::parse_context, "healthcare|balanced|budget");
   r.integer("tick_ms", &c->tick_ms, 10, 3'600'000);
   r.integer("min_executors", &c->min_executors, 0, sim::kMaxExecutors);
@@ -51,6 +65,7 @@ void read_settings(core::YamlMap& r, ControllerConfig* c) {
   r.number("records_per_message", &c->records_per_message, 1, 1e6);
   r.number("sla_ms", &c->sla_ms, 0, 86'400'000);
   r.text("keys_file", &c->keys_file);
+  c->keys_file = beside(c->keys_file);
   r.section("topics", [&](core::YamlMap& t) {
     t.text("metadata", &c->metadata_topic);
     t.text("metrics", &c->metrics_topic);
@@ -88,9 +103,25 @@ void read_settings(core::YamlMap& r, ControllerConfig* c) {
         k.fail_at(key.c_str(), st.message());
         return;
       }
-      c->kafka[key] = value;
+      c->kafka[key] = is_path_property(key, value) ? beside(value) : value;
     });
   });
+  // More librdkafka properties from a file of key=value lines (bus::read_props_file): the
+  // secrets (sasl.password, ...), so that this file need not be one. Its relative paths, like
+  // every other, name files beside this configuration file.
+  std::string kafka_file;
+  r.text("kafka_file", &kafka_file);
+  if (!kafka_file.empty()) {
+    auto file = bus::read_props_file(beside(kafka_file));
+    if (!file.ok()) return r.fail_at("kafka_file", file.error().message);
+    for (const auto& [key, value] : file->props) {
+      if (c->kafka.count(key))
+        return r.fail_at("kafka_file", beside(kafka_file) + ":" +
+                                           std::to_string(file->line.at(key)) + ": " + key +
+                                           ": also set in kafka: (set it in one place)");
+      c->kafka[key] = is_path_property(key, value) ? beside(value) : value;
+    }
+  }
 }
 
 // The checks across fields, each naming the line of the field it blames.
@@ -120,6 +151,34 @@ void check_settings(core::YamlMap& r, const ControllerConfig& c) {
 
 }  // namespace
 
+std::string live_policy_list() {
+  std::string list;
+  for (const auto& info : policy::known_policies()) {
+    if (info.name != "oracle") list += (list.empty() ? "" : ", ") + info.name;
+  }
+  return list;
+}
+
+bool is_live_policy(const std::string& name) {
+  if (name == "oracle") return false;
+  for (const auto& info : policy::known_policies()) {
+    if (info.name == name) return true;
+  }
+  return false;
+}
+
+std::string resolve_config_path(const std::string& config_file, const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  const std::filesystem::path dir = std::filesystem::path(config_file).parent_path();
+  if (dir.empty()) return path;
+  return (dir / path).lexically_normal().string();
+}
+
+std::string ControllerConfig::line_of(const std::string& field) const {
+  auto it = lines.find(field);
+  return it == lines.end() ? source : it->second;
+}
+
 std::string lease_group(const ControllerConfig& c) {
   return c.lease_group.empty() ? "prescale-controller." + c.control_topic : c.lease_group;
 }
@@ -140,6 +199,7 @@ core::Result<ControllerConfig> parse_config(std::string_view text, const std::st
   if (!root.IsMap()) return core::Error{path + ": expected a mapping of settings"};
   ControllerConfig c;
   c.source = path;
+  record_lines(root, path, "", 0, &c.lines);
   std::string error;
   core::YamlMap r(root, path, "", &error);
   read_settings(r, &c);
@@ -150,14 +210,97 @@ core::Result<ControllerConfig> parse_config(std::string_view text, const std::st
 }
 
 // ---------------------------------------------------------------------------------------
+// What the job publishes about itself
+
+namespace {
+
+// 500, 487.5, 0.25: as a person writes them.
+std::string fmt_number(double x) {
+  char buf[32];
+  if (std::abs(x - std::round(x)) < 1e-9 && std::abs(x) < 1e15)
+    std::snprintf(buf, sizeof buf, "%.0f", x);
+  else
+    std::snprintf(buf, sizeof buf, "%.4g", x);
+  return buf;
+}
+
+}  // namespace
+
+JobFacts::JobFacts(const ControllerConfig& cfg)
+    : config_min_(cfg.min_executors),
+      config_max_(cfg.max_executors),
+      config_rpm_(cfg.records_per_message),
+      where_min_(cfg.line_of("min_executors")),
+      where_max_(cfg.line_of("max_executors")),
+      where_rpm_(cfg.line_of("records_per_message")),
+      min_(cfg.min_executors),
+      max_(cfg.max_executors) {}
+
+JobFacts::Update JobFacts::update(const bus::Progress& p) {
+  Update u;
+  std::vector<std::string> said;  // each disagreement, naming both values
+  if (p.max_executors > 0 && (p.min_executors != job_min_ || p.max_executors != job_max_)) {
+    job_min_ = p.min_executors;
+    job_max_ = p.max_executors;
+    // Stricter than the plugin is the configuration's right; looser is not.
+    int lo = std::max(config_min_, job_min_);
+    int hi = std::min(config_max_, job_max_);
+    const std::string cap =
+        " the plugin's cap " + std::to_string(job_max_) + " (spark.prescale.maxExecutors)";
+    const std::string floor =
+        " the plugin's minimum " + std::to_string(job_min_) + " (spark.prescale.minExecutors)";
+    if (config_max_ > job_max_)
+      said.push_back("max_executors " + std::to_string(config_max_) + " (" + where_max_ +
+                     ") is above" + cap);
+    if (config_max_ < job_min_) {
+      said.push_back("max_executors " + std::to_string(config_max_) + " (" + where_max_ +
+                     ") is below" + floor);
+      hi = job_min_;
+    }
+    if (config_min_ < job_min_)
+      said.push_back("min_executors " + std::to_string(config_min_) + " (" + where_min_ +
+                     ") is below" + floor);
+    if (config_min_ > job_max_) {
+      said.push_back("min_executors " + std::to_string(config_min_) + " (" + where_min_ +
+                     ") is above" + cap);
+      lo = job_max_;
+    }
+    if (lo != min_ || hi != max_) {
+      min_ = lo;
+      max_ = hi;
+      u.bounds_changed = true;
+    }
+  }
+  if (p.records_per_message > 0) {
+    job_rpm_ = p.records_per_message;
+    // Said once: the job's measure moves with the gateways' batches (a quiet gateway sends
+    // small ones when its linger expires), and it is used whatever it is.
+    const bool differs = std::abs(job_rpm_ - config_rpm_) > 0.1 * std::max(job_rpm_, config_rpm_);
+    if (differs && !rpm_reported_) {
+      rpm_reported_ = true;
+      said.push_back("records_per_message " + fmt_number(config_rpm_) + " (" + where_rpm_ +
+                     "), but the job counts " + fmt_number(job_rpm_) +
+                     " readings per Kafka message");
+    }
+  }
+  if (said.empty()) return u;
+  std::string line = "the job disagrees with the configuration: ";
+  for (size_t i = 0; i < said.size(); ++i) line += (i ? "; " : "") + said[i];
+  line += "; using the job's: executors [" + std::to_string(min_) + ", " + std::to_string(max_) +
+          "], " + fmt_number(readings_per_message()) + " readings per message";
+  u.line = std::move(line);
+  return u;
+}
+
+// ---------------------------------------------------------------------------------------
 // The controller
 
 namespace {
 
-policy::PolicyEnv stabiliser_env(const ControllerConfig& c) {
+policy::PolicyEnv stabiliser_env(const ControllerConfig& c, int min_executors, int max_executors) {
   policy::PolicyEnv env;
-  env.min_executors = c.min_executors;
-  env.max_executors = c.max_executors;
+  env.min_executors = min_executors;
+  env.max_executors = max_executors;
   env.step_s = static_cast<double>(c.tick_ms) / 1000.0;
   return env;
 }
@@ -174,12 +317,37 @@ policy::EnvelopeConfig stabiliser_config(const ControllerConfig& c) {
 }  // namespace
 
 Controller::Controller(ControllerConfig cfg, std::unique_ptr<policy::Policy> policy,
-                       bus::KeyRing keys)
+                       bus::KeyRing keys, PolicyFactory factory)
     : cfg_(std::move(cfg)),
       policy_(std::move(policy)),
+      factory_(std::move(factory)),
+      job_(cfg_),
       verifier_(std::move(keys), cfg_.signal_window_ms),
       target_(cfg_.initial_executors),
-      stabiliser_(stabiliser_env(cfg_), stabiliser_config(cfg_)) {
+      stabiliser_(stabiliser_env(cfg_, cfg_.min_executors, cfg_.max_executors),
+                  stabiliser_config(cfg_)) {
+  stats_.target = target_;
+}
+
+std::vector<std::string> Controller::take_notices() {
+  std::vector<std::string> out;
+  out.swap(notices_);
+  return out;
+}
+
+void Controller::apply_bounds() {
+  const int lo = job_.min_executors(), hi = job_.max_executors();
+  if (factory_) {
+    auto p = factory_(lo, hi, job_.readings_per_message());
+    if (p.ok())
+      policy_ = std::move(*p);
+    else  // the old policy stays; commands are still clamped to the new bounds
+      notices_.push_back("policy " + cfg_.policy + " cannot take executors [" + std::to_string(lo) +
+                         ", " + std::to_string(hi) + "]: " + p.error().message +
+                         "; its targets are clamped instead");
+  }
+  stabiliser_ = policy::Envelope(stabiliser_env(cfg_, lo, hi), stabiliser_config(cfg_));
+  target_ = std::clamp(target_, lo, hi);  // the plugin clamped it so
   stats_.target = target_;
 }
 
@@ -210,6 +378,9 @@ bool Controller::on_progress(const std::string& json, std::int64_t now_ms) {
   progress_ = *p;
   progress_at_ms_ = now_ms;
   ++stats_.progress_accepted;
+  const JobFacts::Update u = job_.update(*p);
+  if (!u.line.empty()) notices_.push_back(u.line);
+  if (u.bounds_changed) apply_bounds();
   return true;
 }
 
@@ -227,13 +398,14 @@ core::Observation Controller::observe(std::int64_t now_ms) {
   o.metrics_available = fresh;
   if (progress_) {
     const bus::Progress& p = *progress_;
-    const double k = cfg_.records_per_message;  // Spark counts Kafka messages
-    o.input_rps = p.input_rows_per_s * k;
-    o.processed_rps = p.processed_rows_per_s * k;
+    // Spark counts Kafka messages; the policies, readings (JobFacts::readings, the one
+    // conversion).
+    o.input_rps = job_.readings(p.input_rows_per_s);
+    o.processed_rps = job_.readings(p.processed_rows_per_s);
     o.input_mb_s = o.input_rps * cfg_.record_bytes / 1e6;
     o.processed_mb_s = o.processed_rps * cfg_.record_bytes / 1e6;
-    o.backlog_records = static_cast<double>(p.offsets_behind) * k;
-    o.kafka_lag_records = static_cast<double>(p.offsets_behind) * k;
+    o.backlog_records = job_.readings(static_cast<double>(p.offsets_behind));
+    o.kafka_lag_records = o.backlog_records;
     o.batch_duration_ms = p.batch_duration_ms;
     o.busy_fraction = std::min(1.0, p.batch_duration_ms / std::max(1.0, o.trigger_ms));
     o.cpu_util = o.busy_fraction;  // Progress carries no CPU figure; busy time stands in
@@ -276,7 +448,7 @@ bool Controller::on_command(const std::string& json) {
   auto cmd = bus::decode_scale_to(json);
   if (!cmd.ok() || cmd->epoch < followed_epoch_) return false;
   followed_epoch_ = cmd->epoch;
-  target_ = std::clamp(cmd->target_executors, cfg_.min_executors, cfg_.max_executors);
+  target_ = std::clamp(cmd->target_executors, job_.min_executors(), job_.max_executors());
   tier_ = cmd->shuffle_tier;
   stats_.target = target_;
   ++stats_.commands_followed;
@@ -323,7 +495,7 @@ bus::ScaleTo Controller::tick(std::int64_t now_ms) {
     return cmd;
   }
   ++stats_.decisions;
-  const int wanted = std::clamp(d.target_executors, cfg_.min_executors, cfg_.max_executors);
+  const int wanted = std::clamp(d.target_executors, job_.min_executors(), job_.max_executors());
   // Stabilise scale-downs like the HPA: the highest recommendation of the window wins.
   core::Decision clamped = d;
   clamped.target_executors = wanted;
@@ -370,6 +542,16 @@ std::string Controller::prometheus() const {
         stats_.target);
   gauge("prescale_controller_executors_actual", "Executors the job reported serving.",
         stats_.actual);
+  gauge("prescale_controller_executors_min",
+        "The lower bound of every command (the configuration's, or the job plugin's).",
+        job_.min_executors());
+  gauge("prescale_controller_executors_max",
+        "The upper bound of every command (the configuration's, or the job plugin's cap).",
+        job_.max_executors());
+  gauge("prescale_controller_readings_per_message",
+        "Readings per Kafka message used to convert the job's rates (the job's measure, else "
+        "records_per_message).",
+        job_.readings_per_message());
   gauge("prescale_controller_metrics_fresh", "1 when the job's progress is fresh.",
         stats_.metrics_fresh ? 1 : 0);
   gauge("prescale_controller_tick_duration_ms", "Duration of the last tick.", stats_.last_tick_ms);

@@ -18,11 +18,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bus/kafka.h"
 #include "bus/messages.h"
@@ -68,16 +70,78 @@ struct ControllerConfig {
   int lease_session_timeout_ms = 6000;  // a dead holder is replaced after this (+ a heartbeat)
   int lease_heartbeat_interval_ms = 1000;
   bus::KafkaProps kafka;  // `kafka:` map, passed through to librdkafka
+  // Where each field was set, "file:line" by its dotted name ("keys_file", "lease.group",
+  // "kafka.bootstrap.servers"), for messages that blame a field after loading.
+  std::map<std::string, std::string> lines;
+  // "file:line" of a field (just the file when the field was not in it).
+  std::string line_of(const std::string& field) const;
+  // "file:line: field", the start of a message about that field.
+  std::string where(const std::string& field) const { return line_of(field) + ": " + field; }
 };
+
+// Relative paths in a configuration file name files beside it, whatever the current
+// directory (as the tier config's do): `path` against the directory of `config_file`.
+// Absolute paths and "" are returned unchanged.
+std::string resolve_config_path(const std::string& config_file, const std::string& path);
+
+// What the job says about itself against what the configuration says (docs/controller.md,
+// "Start-up checks and units"): the plugin's executor bounds and the readings the gateways
+// put in one Kafka message, both published in the job's Progress. Where they disagree the
+// job's values are used, and one log line says so, naming both values.
+//
+// Bounds: the configuration may be stricter than the plugin (max_executors 3 under a cap of
+// 6 is kept: the controller just never asks for more), never looser (max_executors 20 over
+// a cap of 6 becomes 6: the plugin would clamp every command above it, and the controller
+// would count the difference as pending executors forever).
+//
+// Units: Spark's progress counts Kafka messages (rows of the source); the policies think in
+// readings. readings() is the one place where one becomes the other: with the job's last
+// measure of readings per message, else the configured records_per_message.
+class JobFacts {
+ public:
+  explicit JobFacts(const ControllerConfig& cfg);
+
+  struct Update {
+    std::string line;             // "" = nothing new to say
+    bool bounds_changed = false;  // min_executors()/max_executors() changed
+  };
+  // Takes one progress's published facts (absent ones change nothing).
+  Update update(const bus::Progress& p);
+
+  // The bounds every command stays within.
+  int min_executors() const { return min_; }
+  int max_executors() const { return max_; }
+  // Readings per Kafka message: the job's last measure, else the configuration's.
+  double readings_per_message() const { return job_rpm_ > 0 ? job_rpm_ : config_rpm_; }
+  // Messages (Spark's rows, offsets) -> readings.
+  double readings(double messages) const { return messages * readings_per_message(); }
+
+ private:
+  int config_min_, config_max_;
+  double config_rpm_;
+  std::string where_min_, where_max_, where_rpm_;  // "file:line" of each in the configuration
+  int min_, max_;
+  int job_min_ = -1, job_max_ = -1;  // the plugin's, once published
+  double job_rpm_ = 0;
+  bool rpm_reported_ = false;  // a disagreement on records_per_message is said once
+};
+
+// The policies a controller can run: every known one but the oracle (it needs the future),
+// as "a, b, c"; and whether a name is one of them.
+std::string live_policy_list();
+bool is_live_policy(const std::string& name);
 
 // The lease's consumer group: lease.group, else "prescale-controller.<control topic>".
 std::string lease_group(const ControllerConfig& c);
 // The lease topic (one partition): lease.topic, else "<control topic>-lease".
 std::string lease_topic(const ControllerConfig& c);
 
-// Loads and checks a YAML file; errors name file:line and the field.
+// Loads and checks a YAML file; errors name file:line and the field. Relative paths in it
+// (keys_file, a scenario given as a path, librdkafka's file properties such as
+// ssl.ca.location) are resolved against the file's directory.
 core::Result<ControllerConfig> load_config(const std::string& path);
-// The same from the file's text; `origin` names it in errors and becomes source.
+// The same from the file's text; `origin` names it in errors, becomes source, and its
+// directory is the one relative paths are resolved against.
 core::Result<ControllerConfig> parse_config(std::string_view text, const std::string& origin);
 
 // Counters for /metrics.
@@ -103,7 +167,13 @@ struct LeaseState {
 
 class Controller {
  public:
-  Controller(ControllerConfig cfg, std::unique_ptr<policy::Policy> policy, bus::KeyRing keys);
+  // Builds the policy again for new executor bounds (the job's, once it publishes them: the
+  // policies' arithmetic and the learned policies' features depend on the bounds), with the
+  // readings per Kafka message in use then (KEDA counts its lag in messages).
+  using PolicyFactory = std::function<core::Result<std::unique_ptr<policy::Policy>>(
+      int min_executors, int max_executors, double readings_per_message)>;
+  Controller(ControllerConfig cfg, std::unique_ptr<policy::Policy> policy, bus::KeyRing keys,
+             PolicyFactory factory = nullptr);
 
   // Control-plane input; returns false (and counts it) when rejected.
   bool on_signal(const std::string& json, std::int64_t now_ms);
@@ -131,14 +201,24 @@ class Controller {
   const GatewaySignals& gateway_signals() const { return signals_; }
   const ControllerStats& stats() const { return stats_; }
   const ControllerConfig& config() const { return cfg_; }
+  // What the job published about itself, as used (bounds, units).
+  const JobFacts& job() const { return job_; }
+  // Lines worth a log line since the last call (the job disagreeing with the configuration),
+  // oldest first.
+  std::vector<std::string> take_notices();
   std::string prometheus() const;  // /metrics body
   void set_tick_duration_ms(double ms) { stats_.last_tick_ms = ms; }
 
  private:
   core::Observation observe(std::int64_t now_ms);
+  // The job's bounds changed: the policy and the stabiliser follow them.
+  void apply_bounds();
 
   ControllerConfig cfg_;
   std::unique_ptr<policy::Policy> policy_;
+  PolicyFactory factory_;
+  JobFacts job_;
+  std::vector<std::string> notices_;
   bus::SignalVerifier verifier_;
   GatewaySignals signals_;  // device -> (last, received)
   std::optional<bus::Progress> progress_;

@@ -187,6 +187,56 @@ TEST(ControllerConfig, ErrorsNeverEchoAKafkaValue) {
   EXPECT_EQ(d.error().message.find("hunter2"), std::string::npos) << d.error().message;
 }
 
+// kafka_file: the secrets in a key=value file beside the configuration (bus::read_props_file),
+// merged with kafka:; its relative paths are resolved beside the configuration too.
+TEST(ControllerConfig, KafkaFileAddsPropertiesAndNeverEchoesThem) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("prescale-control-kafka-file-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "secret");
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream((dir / name).string()) << text;
+    std::filesystem::permissions(
+        dir / name, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    return (dir / name).string();
+  };
+  write("secret/kafka.properties",
+        "# SASL\nsasl.password=hunter2\nssl.key.location = client.key\n");
+  const std::string kafka = "kafka:\n  bootstrap.servers: x\n  sasl.username: ctl\n";
+  auto cfg = load_config(write(
+      "c.yaml", "policy: hpa\nkeys_file: k\n" + kafka + "kafka_file: secret/kafka.properties\n"));
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  EXPECT_EQ(cfg->kafka.at("sasl.password"), "hunter2");
+  EXPECT_EQ(cfg->kafka.at("sasl.username"), "ctl");
+  EXPECT_EQ(cfg->kafka.at("ssl.key.location"), (dir / "client.key").string());
+
+  struct Bad {
+    std::string properties, expected;
+  };
+  for (const auto& b : std::vector<Bad>{
+           {"sasl.password=hunter2\nsasl.username=hunter2\n",
+            "c.yaml:6: kafka_file: " + (dir / "secret/kafka.properties").string() +
+                ":2: sasl.username: also set in kafka:"},
+           {"sasl.pasword=hunter2\n",
+            "c.yaml:6: kafka_file: " + (dir / "secret/kafka.properties").string() +
+                ":1: kafka: property 'sasl.pasword'"},
+           {"hunter2\n", ":1: expected key=value"},
+       }) {
+    write("secret/kafka.properties", b.properties);
+    auto r = load_config((dir / "c.yaml").string());
+    ASSERT_FALSE(r.ok()) << b.properties;
+    EXPECT_NE(r.error().message.find(b.expected), std::string::npos) << r.error().message;
+    EXPECT_EQ(r.error().message.find("hunter2"), std::string::npos) << r.error().message;
+  }
+  auto missing = load_config(
+      write("m.yaml", "policy: hpa\nkeys_file: k\n" + kafka + "kafka_file: nonesuch.properties\n"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("m.yaml:6: kafka_file: " +
+                                         (dir / "nonesuch.properties").string() + ": cannot open"),
+            std::string::npos)
+      << missing.error().message;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Controller, PropertiesThatMakeNoClientAreAConfigError) {
   auto cfg =
       load_config(write_temp("ca.yaml", config_text("hpa",
@@ -195,7 +245,7 @@ TEST(Controller, PropertiesThatMakeNoClientAreAConfigError) {
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;  // each property alone is valid
   auto c = make_controller(*cfg);
   ASSERT_FALSE(c.ok());  // exit 2 at start-up, not retried forever
-  EXPECT_NE(c.error().message.find(".yaml: kafka: the properties do not make a client"),
+  EXPECT_NE(c.error().message.find(".yaml:10: kafka: the properties do not make a client"),
             std::string::npos)
       << c.error().message;
 }
@@ -364,6 +414,243 @@ TEST(Controller, OnlyAuthenticSignalsReachThePolicy) {
   // A signal older than signal_stale_ms no longer counts.
   c->tick(now + 200'000);
   EXPECT_FALSE(c->last_observation().burst_signal);
+}
+
+}  // namespace
+}  // namespace prescale::control
+
+namespace prescale::control {
+namespace {
+
+// ---- Start-up checks: what the job publishes about itself against the configuration ----
+
+bus::Progress job_progress(std::int64_t batch, int min, int max, double rpm, double input_rps = 2,
+                           int executors = 1) {
+  bus::Progress p = bus::decode_progress(progress(batch, input_rps, 100, executors)).value();
+  p.min_executors = min;
+  p.max_executors = max;
+  p.records_per_message = rpm;
+  return p;
+}
+
+ControllerConfig facts_config(const std::string& extra) {
+  auto c = parse_config(
+      "policy: hpa\nmin_executors: 1\nmax_executors: 20\nrecords_per_message: "
+      "1\nkeys_file: k\nkafka: {bootstrap.servers: x}\n" +
+          extra,
+      "/etc/prescale/controller.yaml");
+  EXPECT_TRUE(c.ok()) << c.error().message;
+  return *c;
+}
+
+TEST(JobFacts, ALooserConfigGivesWayToThePluginsCapInOneLineNamingBothValues) {
+  JobFacts f(facts_config(""));
+  EXPECT_EQ(f.max_executors(), 20);  // nothing published yet: the configuration's
+  auto u = f.update(job_progress(1, 1, 6, 0));
+  EXPECT_TRUE(u.bounds_changed);
+  EXPECT_EQ(u.line,
+            "the job disagrees with the configuration: max_executors 20 "
+            "(/etc/prescale/controller.yaml:3) is above the plugin's cap 6 "
+            "(spark.prescale.maxExecutors); using the job's: executors [1, 6], 1 readings per "
+            "message");
+  EXPECT_EQ(f.min_executors(), 1);
+  EXPECT_EQ(f.max_executors(), 6);
+  // Every progress repeats the bounds: said once, not on every batch.
+  u = f.update(job_progress(2, 1, 6, 0));
+  EXPECT_EQ(u.line, "");
+  EXPECT_FALSE(u.bounds_changed);
+  // The job restarted with another cap: said again.
+  u = f.update(job_progress(3, 1, 8, 0));
+  EXPECT_TRUE(u.bounds_changed);
+  EXPECT_NE(u.line.find("is above the plugin's cap 8"), std::string::npos) << u.line;
+  EXPECT_EQ(f.max_executors(), 8);
+}
+
+TEST(JobFacts, AStricterConfigIsKeptWithoutAWord) {
+  auto strict = parse_config(
+      "policy: hpa\nmin_executors: 2\nmax_executors: 3\nkeys_file: k\nkafka: {bootstrap.servers: "
+      "x}\n",
+      "c.yaml");
+  ASSERT_TRUE(strict.ok()) << strict.error().message;
+  JobFacts s(*strict);
+  auto u = s.update(job_progress(1, 1, 6, 0));
+  EXPECT_EQ(u.line, "");
+  EXPECT_FALSE(u.bounds_changed);
+  EXPECT_EQ(s.min_executors(), 2);
+  EXPECT_EQ(s.max_executors(), 3);
+}
+
+TEST(JobFacts, BoundsOutsideThePluginsRangeMeetItAtItsEdge) {
+  auto low = parse_config(
+      "policy: hpa\nmin_executors: 0\nmax_executors: 1\ninitial_executors: 0\nkeys_file: "
+      "k\nkafka: {bootstrap.servers: x}\n",
+      "c.yaml");
+  ASSERT_TRUE(low.ok()) << low.error().message;
+  JobFacts a(*low);
+  auto u = a.update(job_progress(1, 2, 6, 0));
+  EXPECT_NE(u.line.find("max_executors 1 (c.yaml:3) is below the plugin's minimum 2"),
+            std::string::npos)
+      << u.line;
+  EXPECT_NE(u.line.find("min_executors 0 (c.yaml:2) is below the plugin's minimum 2"),
+            std::string::npos)
+      << u.line;
+  EXPECT_EQ(a.min_executors(), 2);
+  EXPECT_EQ(a.max_executors(), 2);
+  auto high = parse_config(
+      "policy: hpa\nmin_executors: 8\nmax_executors: 10\ninitial_executors: 8\nkeys_file: "
+      "k\nkafka: {bootstrap.servers: x}\n",
+      "c.yaml");
+  ASSERT_TRUE(high.ok()) << high.error().message;
+  JobFacts b(*high);
+  u = b.update(job_progress(1, 1, 6, 0));
+  EXPECT_NE(u.line.find("min_executors 8 (c.yaml:2) is above the plugin's cap 6"),
+            std::string::npos)
+      << u.line;
+  EXPECT_EQ(b.min_executors(), 6);
+  EXPECT_EQ(b.max_executors(), 6);
+}
+
+TEST(JobFacts, TheJobsBatchingIsUsedAndADisagreementIsSaidOnce) {
+  JobFacts f(facts_config(""));
+  EXPECT_DOUBLE_EQ(f.readings(2), 2);  // the configuration's 1 until the job says
+  auto u = f.update(job_progress(1, 0, 0, 500));
+  EXPECT_FALSE(u.bounds_changed);
+  EXPECT_EQ(u.line,
+            "the job disagrees with the configuration: records_per_message 1 "
+            "(/etc/prescale/controller.yaml:4), but the job counts 500 readings per Kafka "
+            "message; using the job's: executors [1, 20], 500 readings per message");
+  EXPECT_DOUBLE_EQ(f.readings(2), 1000);
+  // The measure moves with the gateways' batches: used, not said again.
+  EXPECT_EQ(f.update(job_progress(2, 0, 0, 37.5)).line, "");
+  EXPECT_DOUBLE_EQ(f.readings(2), 75);
+  // A batch without rows measures nothing: the last measure stays.
+  EXPECT_EQ(f.update(job_progress(3, 0, 0, 0)).line, "");
+  EXPECT_DOUBLE_EQ(f.readings_per_message(), 37.5);
+  // Within 10% of the configuration: no disagreement.
+  auto five_hundred = parse_config(
+      "records_per_message: 500\nkeys_file: k\nkafka: {bootstrap.servers: x}\n", "c.yaml");
+  ASSERT_TRUE(five_hundred.ok()) << five_hundred.error().message;
+  JobFacts g(*five_hundred);
+  EXPECT_EQ(g.update(job_progress(1, 0, 0, 470)).line, "");
+  EXPECT_DOUBLE_EQ(g.readings(1), 470);
+}
+
+TEST(JobFacts, BothDisagreementsOfOneProgressAreOneLine) {
+  JobFacts f(facts_config(""));
+  const auto u = f.update(job_progress(1, 1, 6, 500));
+  EXPECT_EQ(std::count(u.line.begin(), u.line.end(), '\n'), 0);
+  EXPECT_NE(u.line.find("max_executors 20 (/etc/prescale/controller.yaml:3) is above the "
+                        "plugin's cap 6"),
+            std::string::npos)
+      << u.line;
+  EXPECT_NE(u.line.find("records_per_message 1 (/etc/prescale/controller.yaml:4), but the job "
+                        "counts 500"),
+            std::string::npos)
+      << u.line;
+  EXPECT_NE(u.line.find("using the job's: executors [1, 6], 500 readings per message"),
+            std::string::npos)
+      << u.line;
+}
+
+TEST(Controller, UsesTheJobsBoundsAndBatchingOnceItPublishesThem) {
+  auto c = make("fixed");  // the seed scenario's fixed policy asks for 15 executors
+  ASSERT_TRUE(c->on_progress(bus::encode(job_progress(1, 1, 6, 500, /*input_rps=*/2)), 0));
+  const auto notices = c->take_notices();
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("max_executors 10 ("), std::string::npos) << notices[0];
+  EXPECT_NE(notices[0].find(":5) is above the plugin's cap 6"), std::string::npos) << notices[0];
+  EXPECT_TRUE(c->take_notices().empty());                   // taken
+  EXPECT_EQ(c->tick(1000).target_executors, 6);             // not 10: the plugin would clamp it
+  EXPECT_DOUBLE_EQ(c->last_observation().input_rps, 1000);  // 2 messages/s x 500
+  const std::string m = c->prometheus();
+  EXPECT_NE(m.find("prescale_controller_executors_max 6\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("prescale_controller_readings_per_message 500\n"), std::string::npos) << m;
+  // The same facts again: nothing more to say.
+  ASSERT_TRUE(c->on_progress(bus::encode(job_progress(2, 1, 6, 500)), 1500));
+  EXPECT_TRUE(c->take_notices().empty());
+  // A progress from an older listener (no facts): what was learnt stays.
+  ASSERT_TRUE(c->on_progress(progress(3, 4, 100, 6), 2000));
+  c->tick(2500);
+  EXPECT_DOUBLE_EQ(c->last_observation().input_rps, 2000);
+  EXPECT_EQ(c->stats().target, 6);
+}
+
+// ---- Relative paths resolve against the configuration file's directory ----
+
+TEST(ControllerConfig, RelativePathsNameFilesBesideTheConfigFile) {
+  EXPECT_EQ(resolve_config_path("/etc/prescale/controller.yaml", "keys.txt"),
+            "/etc/prescale/keys.txt");
+  EXPECT_EQ(resolve_config_path("/etc/prescale/controller.yaml", "../k/keys.txt"),
+            "/etc/k/keys.txt");
+  EXPECT_EQ(resolve_config_path("/etc/prescale/controller.yaml", "/abs/keys.txt"), "/abs/keys.txt");
+  EXPECT_EQ(resolve_config_path("controller.yaml", "keys.txt"), "keys.txt");  // cwd = its dir
+  EXPECT_EQ(resolve_config_path("/etc/c.yaml", ""), "");
+
+  // A configuration in a directory of its own, loaded from elsewhere (the tests run in the
+  // source tree): its keys file, scenario file and CA file are the ones beside it.
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("prescale-control-paths-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "conf");
+  std::ofstream(dir / "conf" / "keys.txt") << "gw-1 " << kKeyHex << "\n";
+  std::filesystem::copy_file(std::string(PRESCALE_SOURCE_DIR) + "/scenarios/live.yaml",
+                             dir / "conf" / "my-scenario.yaml",
+                             std::filesystem::copy_options::overwrite_existing);
+  const std::string path = (dir / "conf" / "controller.yaml").string();
+  std::ofstream(path) << "policy: hpa\nscenario: my-scenario.yaml\nkeys_file: keys.txt\n"
+                         "kafka:\n  bootstrap.servers: 127.0.0.1:9092\n  ssl.ca.location: "
+                         "ca/ca.pem\n";
+  auto cfg = load_config(path);
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  EXPECT_EQ(cfg->keys_file, (dir / "conf" / "keys.txt").string());
+  EXPECT_EQ(cfg->scenario, (dir / "conf" / "my-scenario.yaml").string());
+  EXPECT_EQ(cfg->kafka.at("ssl.ca.location"), (dir / "conf" / "ca" / "ca.pem").string());
+  EXPECT_EQ(cfg->kafka.at("bootstrap.servers"), "127.0.0.1:9092");  // not a path
+  cfg->kafka.erase("ssl.ca.location");
+  auto c = make_controller(*cfg);
+  EXPECT_TRUE(c.ok()) << c.error().message;
+  // A scenario name (not a path) is still searched for; "probe" is not a file.
+  auto named = parse_config(
+      "scenario: seed\nkeys_file: k\nkafka: {bootstrap.servers: x, ssl.ca.location: probe}\n",
+      path);
+  ASSERT_TRUE(named.ok()) << named.error().message;
+  EXPECT_EQ(named->scenario, "seed");
+  EXPECT_EQ(named->kafka.at("ssl.ca.location"), "probe");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ControllerConfig, StartUpErrorsNameTheFileLineAndField) {
+  const std::string keys = keys_file();
+  const std::string path =
+      write_temp("startup.yaml", "policy: hpa\nscenario: nonesuch\nkeys_file: " + keys +
+                                     "\nkafka:\n  bootstrap.servers: 127.0.0.1:9092\n");
+  auto cfg = load_config(path);
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  auto c = make_controller(*cfg);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message.rfind(path + ":2: scenario: unknown scenario 'nonesuch'", 0), 0u)
+      << c.error().message;
+  const std::string missing = write_temp("nokeys.yaml",
+                                         "policy: hpa\nkeys_file: no-such-keys.txt\n"
+                                         "kafka:\n  bootstrap.servers: 127.0.0.1:9092\n");
+  cfg = load_config(missing);
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  c = make_controller(*cfg);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message.rfind(
+                missing + ":2: keys_file: " +
+                    (std::filesystem::path(missing).parent_path() / "no-such-keys.txt").string(),
+                0),
+            0u)
+      << c.error().message;
+  // The policy list offered is exactly what a controller accepts (no oracle), at its line.
+  ControllerConfig made = *cfg;
+  made.policy = "magic";
+  c = make_controller(made);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message.rfind(missing + ":1: policy: got 'magic', expected one of: ", 0), 0u)
+      << c.error().message;
+  EXPECT_NE(c.error().message.find(live_policy_list()), std::string::npos);
+  EXPECT_EQ(c.error().message.find("oracle"), std::string::npos) << c.error().message;
 }
 
 }  // namespace

@@ -4,12 +4,12 @@
 
 #include <chrono>
 #include <cstdio>
-#include <iostream>
 #include <mutex>
 #include <thread>
 
 #include "control/dashboard.h"
 #include "control/lease.h"
+#include "core/log.h"
 #include "policy/registry.h"
 #include "sim/scenario.h"
 
@@ -23,7 +23,8 @@ std::int64_t wall_ms() {
       .count();
 }
 
-void log_line(const std::string& msg) { std::cerr << "prescale controller: " << msg << std::endl; }
+void log_line(const std::string& msg) { core::log_info("controller", msg); }
+void log_warning(const std::string& msg) { core::log_warn("controller", msg); }
 
 // The dashboard's routes: the page at / and its server-sent events at /events. A page
 // holds one server thread while connected; the hub bounds how many and drops slow ones.
@@ -94,24 +95,40 @@ void poll_tier(const std::string& url, std::int64_t tick_ms, Dashboard& dash,
 }  // namespace
 
 core::Result<std::unique_ptr<Controller>> make_controller(const ControllerConfig& cfg) {
-  if (cfg.policy == "oracle")
-    return core::Error{cfg.source + ": policy: the oracle needs the future; pick another policy"};
+  // Every error names the field it blames and the line that set it (file:line: field).
+  if (!is_live_policy(cfg.policy))
+    return core::Error{cfg.where("policy") + ": got " + core::echo(cfg.policy) +
+                       ", expected one of: " + live_policy_list() +
+                       (cfg.policy == "oracle" ? " (the oracle needs the future)" : "")};
   // Properties that are each valid may still not make a client (an unreadable CA file):
   // a configuration error, which retrying in run_controller() could never cure.
   if (core::Status st = bus::check_props(cfg.kafka); !st.ok())
-    return core::Error{cfg.source + ": " + st.message()};
+    return core::Error{cfg.line_of("kafka") + ": " + st.message()};
   auto scenario = sim::load_scenario(cfg.scenario);
-  if (!scenario.ok()) return scenario.error();
-  scenario->cluster.min_executors = cfg.min_executors;
-  scenario->cluster.max_executors = cfg.max_executors;
+  if (!scenario.ok()) return core::Error{cfg.where("scenario") + ": " + scenario.error().message};
   scenario->step_s = static_cast<double>(cfg.tick_ms) / 1000.0;
-  auto p = policy::make_policy(cfg.policy, *scenario, nullptr);
-  if (!p.ok()) return core::Error{cfg.source + ": policy: " + p.error().message};
+  // The policy for given bounds: the configuration's now, the job's once it publishes them.
+  // Its records_per_message (KEDA counts lag in messages) is the factor the controller
+  // converts with (JobFacts::readings), so the two conversions cancel.
+  auto factory = [scenario = *scenario, cfg](
+                     int min_executors, int max_executors,
+                     double readings_per_message) -> core::Result<std::unique_ptr<policy::Policy>> {
+    sim::Scenario s = scenario;
+    s.cluster.min_executors = min_executors;
+    s.cluster.max_executors = max_executors;
+    s.cluster.records_per_message =
+        std::max(1, static_cast<int>(std::lround(readings_per_message)));
+    auto p = policy::make_policy(cfg.policy, s, nullptr);
+    if (!p.ok()) return core::Error{cfg.where("policy") + ": " + p.error().message};
+    return std::move(*p);
+  };
+  auto p = factory(cfg.min_executors, cfg.max_executors, cfg.records_per_message);
+  if (!p.ok()) return p.error();
   auto keys = bus::KeyRing::load(cfg.keys_file);
-  if (!keys.ok()) return keys.error();
+  if (!keys.ok()) return core::Error{cfg.where("keys_file") + ": " + keys.error().message};
   ControllerConfig c = cfg;
   if (c.sla_ms <= 0) c.sla_ms = scenario->latency.sla_ms;  // the policies' latency target
-  return std::make_unique<Controller>(c, std::move(*p), std::move(*keys));
+  return std::make_unique<Controller>(c, std::move(*p), std::move(*keys), std::move(factory));
 }
 
 core::Status run_controller(Controller* c, const std::atomic<bool>& stop, bool* config_error) {
@@ -190,7 +207,7 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop, bool* 
   while (!stop) {
     auto n = bus::probe(cfg.kafka, 2000);
     if (n.ok()) break;
-    log_line(n.error().message + "; retrying in " + std::to_string(backoff_ms) + " ms");
+    log_warning(n.error().message + "; retrying in " + std::to_string(backoff_ms) + " ms");
     dash.on_status("connecting", n.error().message);
     for (int i = 0; i < backoff_ms / 50 && !stop; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -282,7 +299,7 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop, bool* 
       if (acting) {
         auto st = (*producer)->send(cfg.control_topic, "controller", bus::encode(cmd), 100);
         if (!st.ok() && now - last_error_log > 10'000) {
-          log_line(st.message() + " (the job keeps its scale; retrying)");
+          log_warning(st.message() + " (the job keeps its scale; retrying)");
           last_error_log = now;
         }
       }
@@ -322,7 +339,7 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop, bool* 
     (*producer)->poll(0);
     if (!m.ok()) {
       if (now - last_error_log > 10'000) {
-        log_line(m.error().message + " (retrying)");
+        log_warning(m.error().message + " (retrying)");
         last_error_log = now;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -331,12 +348,15 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop, bool* 
     if (!m->has_value()) continue;
     const bus::Message& msg = **m;
     std::lock_guard<std::mutex> lock(mu);
-    if (msg.topic == cfg.metadata_topic)
+    if (msg.topic == cfg.metadata_topic) {
       c->on_signal(msg.payload, wall_ms());
-    else if (msg.topic == cfg.metrics_topic)
+    } else if (msg.topic == cfg.metrics_topic) {
       c->on_progress(msg.payload, wall_ms());
-    else if (!lease->active())  // the control topic: a standby follows the holder
+      // The job disagreeing with the configuration (its bounds, its batching): said once.
+      for (const auto& line : c->take_notices()) log_warning(line);
+    } else if (!lease->active()) {  // the control topic: a standby follows the holder
       c->on_command(msg.payload);
+    }
   }
   (void)(*producer)->flush(5000);
   lease.reset();  // leaves the group: a standby takes over at once

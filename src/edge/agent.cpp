@@ -9,11 +9,12 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "bus/signing.h"
+#include "core/log.h"
 #include "forecast/evaluate.h"
 #include "forecast/lstm.h"
 
@@ -31,7 +32,7 @@ double mono_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-void log_line(const std::string& msg) { std::cerr << "prescale edge: " << msg << "\n"; }
+void log_line(const std::string& msg) { core::log_info("edge", msg); }
 
 // The Kafka side: two producers that never share a queue.
 class KafkaSink : public Sink {
@@ -121,7 +122,7 @@ struct Run {
 
 // ---- inputs ---------------------------------------------------------------------------
 
-void replay_trace(Run& run, const forecast::PreparedTrace& trace) {
+void replay_trace(Run& run, const forecast::PreparedTrace& trace, ReplayStatus* status) {
   const AgentOptions& o = run.opts;
   const std::int64_t interval_ms = run.gw->config().interval_ms;
   const double start = mono_s();
@@ -163,6 +164,7 @@ void replay_trace(Run& run, const forecast::PreparedTrace& trace) {
     run.check(run.gw->close_interval(wall_ms()));
     run.check(run.gw->tick(wall_ms()));
     run.sink->poll();
+    if (status) status->update(t, run.gw->stats(), run.gw->last_signal());
   }
 }
 
@@ -304,6 +306,63 @@ class Lookahead : public forecast::Forecaster {
 
 }  // namespace
 
+std::string format_replay_status(std::uint64_t readings, double readings_per_s,
+                                 const bus::BurstSignal& signal) {
+  // Short enough that the elapsed time and the ETA after it fit an 80-column terminal.
+  const auto compact = [](double x) {
+    char b[32];
+    if (x < 1e3)
+      std::snprintf(b, sizeof b, "%.0f", x);
+    else if (x < 1e6)
+      std::snprintf(b, sizeof b, "%.1fk", x / 1e3);
+    else if (x < 1e9)
+      std::snprintf(b, sizeof b, "%.2fM", x / 1e6);
+    else
+      std::snprintf(b, sizeof b, "%.2fG", x / 1e9);
+    return std::string(b);
+  };
+  return compact(static_cast<double>(readings)) + " readings, " +
+         compact(std::max(0.0, readings_per_s)) + "/s, signal " + (signal.burst ? "BURST" : "calm");
+}
+
+namespace {
+
+core::Progress::Options status_options(size_t samples, const ReplayStatus::Options& o) {
+  core::Progress::Options p;
+  p.what = "edge replay";
+  p.total = static_cast<int>(std::min<size_t>(samples, INT32_MAX));
+  p.out = o.out;
+  p.tty = o.tty;
+  p.clock = o.clock;
+  p.refresh_s = o.clock ? 0 : 1;  // the elapsed time moves on its own only on the real clock
+  return p;
+}
+
+}  // namespace
+
+ReplayStatus::ReplayStatus(size_t samples, Options options)
+    : opt_(std::move(options)), progress_(status_options(samples, opt_)) {}
+
+double ReplayStatus::now() const { return opt_.clock ? opt_.clock() : mono_s(); }
+
+void ReplayStatus::update(size_t index, const GatewayStats& stats, const bus::BurstSignal& signal,
+                          bool force) {
+  if (!progress_.tty()) return;  // quiet off a terminal
+  const double t = now();
+  if (last_s_ < 0) {  // the first sample: the clock starts
+    last_s_ = t;
+    last_readings_ = stats.readings;
+    progress_.begin(static_cast<int>(index + 1), format_replay_status(stats.readings, 0, signal));
+    return;
+  }
+  if (!force && t - last_s_ < opt_.every_s) return;
+  const double rate =
+      t > last_s_ ? static_cast<double>(stats.readings - last_readings_) / (t - last_s_) : 0.0;
+  last_s_ = t;
+  last_readings_ = stats.readings;
+  progress_.begin(static_cast<int>(index + 1), format_replay_status(stats.readings, rate, signal));
+}
+
 core::Result<std::unique_ptr<forecast::Forecaster>> make_forecaster(
     const AgentOptions& opts, int period, int horizon, const forecast::PreparedTrace* trace,
     std::string* label) {
@@ -437,9 +496,17 @@ core::Result<AgentReport> run_agent(PreparedAgent agent, const std::atomic<bool>
 
   const double t0 = mono_s();
   switch (o.input) {
-    case Input::kTrace:
-      replay_trace(run, trace);
+    case Input::kTrace: {
+      // A status line on a terminal (the README's replay runs for hours); log lines above it.
+      ReplayStatus status(trace.series.size(), {});
+      std::optional<core::ScopedLogSink> above;
+      if (status.tty())
+        above.emplace([&status](core::LogLevel l, std::string_view who, std::string_view m) {
+          status.progress().line(core::format_log_line(l, who, m));
+        });
+      replay_trace(run, trace, &status);
       break;
+    }
     case Input::kStdin:
       read_lines(run);
       break;

@@ -11,9 +11,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
+#include <functional>
 #include <string>
 
 #include "bus/kafka.h"
+#include "core/progress.h"
 #include "core/result.h"
 #include "edge/gateway.h"
 #include "forecast/evaluate.h"
@@ -62,6 +65,39 @@ struct AgentReport {
   double elapsed_s = 0;
   std::string to_json() const;
 };
+
+// The trace replay's status line (`prescale edge --trace`): on a terminal, one line on
+// stderr rewritten in place every `every_s` seconds — where the replay is in the trace, the
+// readings sent so far, their rate over the last period, and the signal the gateway sends —
+// with the elapsed time and an ETA (core::Progress); log lines go above it. Anywhere else
+// (a pipe, a log file) nothing at all.
+class ReplayStatus {
+ public:
+  struct Options {
+    std::FILE* out = stderr;
+    int tty = -1;  // -1 = isatty(out); 0 or 1 to force (tests)
+    double every_s = 2;
+    std::function<double()> clock;  // seconds, monotonic; default steady_clock
+  };
+  ReplayStatus(size_t samples, Options options);
+  bool tty() const { return progress_.tty(); }
+  // After sample `index` (0-based) of the trace; redraws when every_s has passed (or
+  // `force`).
+  void update(size_t index, const GatewayStats& stats, const bus::BurstSignal& signal,
+              bool force = false);
+  core::Progress& progress() { return progress_; }
+
+ private:
+  double now() const;
+  Options opt_;
+  core::Progress progress_;
+  double last_s_ = -1;
+  std::uint64_t last_readings_ = 0;
+};
+
+// "1.23M readings, 5.1k/s, signal BURST": readings sent, their rate, the signal sent last.
+std::string format_replay_status(std::uint64_t readings, double readings_per_s,
+                                 const bus::BurstSignal& signal);
 
 // The agent after its input checks: options (with what the trace implies), the device key,
 // the trace, the forecaster.

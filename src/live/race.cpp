@@ -219,6 +219,8 @@ struct Env {
 struct Watch {
   std::unique_ptr<bus::Consumer> consumer;  // iot-metrics + iot-control, from latest
   std::optional<bus::Progress> last;
+  // Messages -> readings as the controller converts them (control::JobFacts).
+  std::optional<control::JobFacts> facts;
 };
 
 // Reads what arrived; records it into `run` (when given) on the run's clock.
@@ -234,12 +236,14 @@ core::Status drain(Env& env, Watch& w, RunResult* run, std::int64_t t0, int budg
       auto p = bus::decode_progress(msg.payload);
       if (!p.ok()) continue;
       w.last = *p;
+      if (!w.facts) w.facts.emplace(env.cfg);
+      (void)w.facts->update(*p);  // the controller logs what it says
       if (!run) continue;
       BatchRecord b;
       b.t_s = t;
       b.batch_id = p->batch_id;
       b.batch_ms = p->batch_duration_ms;
-      b.input_rps = p->input_rows_per_s * env.cfg.records_per_message;
+      b.input_rps = w.facts->readings(p->input_rows_per_s);
       b.executors = p->executors_active;
       // The listener's measure; else the controller's estimate (batch + backlog wait).
       b.latency_ms =
@@ -430,9 +434,13 @@ core::Result<std::vector<RunResult>> race(const RaceOptions& opts, const std::at
   if (!opts.key_file.empty()) cfg->keys_file = opts.key_file;
   if (!opts.brokers.empty()) cfg->kafka["bootstrap.servers"] = opts.brokers;
   cfg->initial_executors = cfg->min_executors;  // every run starts from the reset
-  for (const auto& p : opts.policies)
+  for (const auto& p : opts.policies) {
     if (p == "oracle")
       return core::Error{"--policies: the oracle cannot run live (it needs the future)"};
+    if (!control::is_live_policy(p))
+      return core::Error{"--policies: unknown policy '" + p +
+                         "'; expected one of: " + control::live_policy_list()};
+  }
   Env env{o, *cfg, cfg->kafka, nullptr, stop, 0, "", 0};
   auto n = bus::probe(env.props, 15'000);
   if (!n.ok()) return n.error();

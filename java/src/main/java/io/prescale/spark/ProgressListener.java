@@ -11,20 +11,32 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.streaming.SourceProgress;
 import org.apache.spark.sql.streaming.StreamingQueryListener;
 import org.apache.spark.sql.streaming.StreamingQueryProgress;
 
 /**
- * Publishes each micro-batch's progress to {@code iot-metrics} in the Progress format of
- * ../shared/design.md, with the offsets behind latest and the live executor count. Enable
+ * Publishes each micro-batch's progress to {@code iot-metrics} in the Progress format
+ * (docs/controller.md), with the offsets behind latest and the live executor count. Enable
  * with {@code spark.sql.streaming.streamingQueryListeners=io.prescale.spark.ProgressListener}
  * and {@code spark.prescale.kafka.bootstrap}; topic {@code spark.prescale.metricsTopic}.
+ *
+ * <p>It also says what the controller must not guess (optional fields; a controller from
+ * before them ignores them): the plugin's bounds {@code min_executors}/{@code max_executors}
+ * when the application runs the plugin, and {@code records_per_message}, the readings per
+ * Kafka message of the batch, when the query observes them: a Dataset.observe named
+ * {@value #OBSERVED} with the long columns {@code readings} and {@code messages} (IotJob does;
+ * Spark's own row counts are Kafka messages).
  */
 public final class ProgressListener extends StreamingQueryListener {
+  /** The observed metrics' name (Dataset.observe) a job counts its readings under. */
+  public static final String OBSERVED = "prescale";
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private final KafkaProducer<String, String> producer;
   private final String topic;
+  private final int[] bounds;  // the plugin's {min, max}; null without the plugin
   private volatile long lastBatch = 0;
 
   public ProgressListener(SparkConf conf) {
@@ -35,6 +47,7 @@ public final class ProgressListener extends StreamingQueryListener {
     p.put("value.serializer", StringSerializer.class.getName());
     producer = new KafkaProducer<>(p);
     topic = conf.get("spark.prescale.metricsTopic", "iot-metrics");
+    bounds = pluginBounds(conf);
   }
 
   @Override
@@ -43,7 +56,9 @@ public final class ProgressListener extends StreamingQueryListener {
   @Override
   public void onQueryProgress(QueryProgressEvent event) {
     lastBatch = Math.max(lastBatch, event.progress().batchId());
-    producer.send(new ProducerRecord<>(topic, "progress", encode(event.progress(), liveExecutors())));
+    ObjectNode j = encode(event.progress(), liveExecutors());
+    addJobFacts(j, bounds, readingsPerMessage(event.progress().observedMetrics()));
+    producer.send(new ProducerRecord<>(topic, "progress", j.toString()));
   }
 
   /** Spark 3.5 reports an idle query here instead of as progress: load 0, still fresh. */
@@ -62,6 +77,7 @@ public final class ProgressListener extends StreamingQueryListener {
     j.put("offsets_behind", 0);
     j.put("executors_active", liveExecutors());
     j.put("event_latency_ms", 0.0);
+    addJobFacts(j, bounds, 0);  // no rows: nothing measured
     producer.send(new ProducerRecord<>(topic, "progress", j.toString()));
   }
 
@@ -75,7 +91,40 @@ public final class ProgressListener extends StreamingQueryListener {
     return Math.max(0, SparkContext.getOrCreate().statusTracker().getExecutorInfos().length - 1);
   }
 
-  static String encode(StreamingQueryProgress p, int executors) {
+  /** The plugin's {min, max} when the application runs it, else null. */
+  static int[] pluginBounds(SparkConf conf) {
+    return ScalingDriverPlugin.installed(conf) ? ScalingDriverPlugin.bounds(conf) : null;
+  }
+
+  /**
+   * Readings per Kafka message of the batch, from the observed metrics {@value #OBSERVED}
+   * (readings, messages); 0 when the query does not observe them or the batch had no messages.
+   */
+  static double readingsPerMessage(Map<String, Row> observed) {
+    Row r = observed == null ? null : observed.get(OBSERVED);
+    if (r == null) return 0;
+    try {
+      int ri = r.fieldIndex("readings"), mi = r.fieldIndex("messages");
+      if (r.isNullAt(ri) || r.isNullAt(mi)) return 0;
+      long readings = ((Number) r.get(ri)).longValue();
+      long messages = ((Number) r.get(mi)).longValue();
+      return messages > 0 && readings >= 0 ? (double) readings / messages : 0;
+    } catch (IllegalArgumentException | UnsupportedOperationException | ClassCastException e) {
+      return 0;  // not the shape this listener knows: say nothing rather than something wrong
+    }
+  }
+
+  /** Adds the optional facts that are known: the bounds (a pair) and readings per message. */
+  static void addJobFacts(ObjectNode j, int[] bounds, double readingsPerMessage) {
+    if (bounds != null && bounds.length == 2 && bounds[1] >= 1 && bounds[0] >= 0 && bounds[0] <= bounds[1]) {
+      j.put("min_executors", bounds[0]);
+      j.put("max_executors", bounds[1]);
+    }
+    if (readingsPerMessage > 0 && Double.isFinite(readingsPerMessage))
+      j.put("records_per_message", readingsPerMessage);
+  }
+
+  static ObjectNode encode(StreamingQueryProgress p, int executors) {
     ObjectNode j = JSON.createObjectNode();
     j.put("v", 1);
     j.put("type", "progress");
@@ -102,7 +151,7 @@ public final class ProgressListener extends StreamingQueryListener {
     j.put("offsets_behind", Math.max(0, behind));
     j.put("executors_active", executors);
     j.put("event_latency_ms", eventLatencyMs(p, trigger == null ? 0 : trigger));
-    return j.toString();
+    return j;
   }
 
   /**

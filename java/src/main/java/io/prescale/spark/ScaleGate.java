@@ -74,6 +74,14 @@ public final class ScaleGate {
     return new Verdict(true, t, why);
   }
 
+  public int min() {
+    return min;
+  }
+
+  public int max() {
+    return max;
+  }
+
   public long lastSeq() {
     return lastSeq;
   }

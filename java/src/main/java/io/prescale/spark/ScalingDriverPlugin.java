@@ -41,6 +41,21 @@ import org.slf4j.LoggerFactory;
  */
 public final class ScalingDriverPlugin implements DriverPlugin {
   private static final Logger LOG = LoggerFactory.getLogger(ScalingDriverPlugin.class);
+  static final int DEFAULT_MIN_EXECUTORS = 1;
+  static final int DEFAULT_MAX_EXECUTORS = 8;
+
+  /** Whether the application runs the plugin ({@code spark.plugins} names it). */
+  static boolean installed(SparkConf conf) {
+    for (String p : conf.get("spark.plugins", "").split(","))
+      if (p.trim().equals(PrescalePlugin.class.getName())) return true;
+    return false;
+  }
+
+  /** The bounds every command is clamped to: {min, max}. */
+  static int[] bounds(SparkConf conf) {
+    return new int[] {conf.getInt("spark.prescale.minExecutors", DEFAULT_MIN_EXECUTORS),
+        conf.getInt("spark.prescale.maxExecutors", DEFAULT_MAX_EXECUTORS)};
+  }
 
   private SparkContext sc;
   private ScaleGate gate;
@@ -61,8 +76,8 @@ public final class ScalingDriverPlugin implements DriverPlugin {
     if (bootstrap.isEmpty())
       throw new IllegalArgumentException("spark.prescale.kafka.bootstrap: missing (the controller's Kafka)");
     topic = conf.get("spark.prescale.controlTopic", "iot-control");
-    gate = new ScaleGate(conf.getInt("spark.prescale.minExecutors", 1),
-        conf.getInt("spark.prescale.maxExecutors", 8), conf.getLong("spark.prescale.staleMs", 30_000));
+    int[] b = bounds(conf);
+    gate = new ScaleGate(b[0], b[1], conf.getLong("spark.prescale.staleMs", 30_000));
     provisionDelayMs = conf.getLong("spark.prescale.provisionDelayMs", 0);
     sc.addSparkListener(new SparkListener() {
       @Override
@@ -93,7 +108,8 @@ public final class ScalingDriverPlugin implements DriverPlugin {
     thread = new Thread(this::consume, "prescale-scale-to");
     thread.setDaemon(true);
     thread.start();
-    LOG.info("prescale: applying scale_to from {} at {} (provision delay {} ms)", topic, bootstrap, provisionDelayMs);
+    LOG.info("prescale: applying scale_to from {} at {} (executors [{}, {}], provision delay {} ms)", topic, bootstrap,
+        gate.min(), gate.max(), provisionDelayMs);
   }
 
   @Override
