@@ -41,6 +41,7 @@ PACKAGES=(
   chromium               # headless browser for report.html's tests and benchmark (playwright-core drives it)
   clang                  # `make fuzz`: libFuzzer targets need clang (-fsanitize=fuzzer); gcc has no libFuzzer
   libclang-rt-14-dev     # clang 14's libFuzzer, ASan and UBSan runtimes (not pulled in without recommends)
+  openssl                # the openssl CLI: kafka_security_integration_test makes its CA, certificates and keystore
 )
 
 missing=()
