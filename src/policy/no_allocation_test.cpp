@@ -93,28 +93,20 @@ TEST(Baselines, DecideNeverAllocates) {
        [](auto& e, auto& p) { return std::make_unique<PhpaPolicy>(e, p); },
        {{"model", "holt-winters"}}},
       {"seer", [](auto& e, auto& p) { return std::make_unique<SeerPolicy>(e, p); }, {}},
-      // The hierarchical rl policy with the shipped models (manager + worker forward passes).
+      // The hierarchical rl policy with the shipped ensemble (three managers and workers).
       {"rl",
        [](auto& e, auto&) -> std::unique_ptr<Policy> {
-         auto worker = load_worker(default_models_dir() + "/worker-rl-full.json", RlVariant::kFull);
-         auto manager = load_manager(default_models_dir() + "/manager.json");
-         if (!worker.ok() || !manager.ok()) return nullptr;
-         return std::make_unique<RlPolicy>("rl", e, RlVariant::kFull, std::move(*worker),
-                                           std::make_unique<Model>(std::move(*manager)), 0.5);
+         auto members = load_members(default_models_dir(), RlVariant::kFull, true);
+         if (!members.ok() || members->size() < 2) return nullptr;
+         return std::make_unique<RlPolicy>("rl", e, RlVariant::kFull, std::move(*members), 0.5);
        },
        {}},
-      // An ensemble of three members (the shipped pair three times: the same arithmetic).
-      {"rl ensemble",
+      // One member alone (a single manager and worker).
+      {"rl, one member",
        [](auto& e, auto&) -> std::unique_ptr<Policy> {
-         std::vector<RlMember> members;
-         for (int i = 0; i < 3; ++i) {
-           auto worker =
-               load_worker(default_models_dir() + "/worker-rl-full.json", RlVariant::kFull);
-           auto manager = load_manager(default_models_dir() + "/manager.json");
-           if (!worker.ok() || !manager.ok()) return nullptr;
-           members.push_back({std::move(*worker), std::make_unique<Model>(std::move(*manager))});
-         }
-         return std::make_unique<RlPolicy>("rl", e, RlVariant::kFull, std::move(members), 0.5);
+         auto members = load_members(default_models_dir() + "/member-1", RlVariant::kFull, true);
+         if (!members.ok()) return nullptr;
+         return std::make_unique<RlPolicy>("rl", e, RlVariant::kFull, std::move(*members), 0.5);
        },
        {}},
       // Any policy inside the safety envelope (floor, stabilisation window, dwell).
