@@ -5,23 +5,12 @@
 #include <cstdio>
 #include <string>
 
+#include "core/capture_file.h"
+
 namespace prescale::core {
 namespace {
 
-// What a Progress wrote, through an in-memory FILE.
-struct Capture {
-  char* buf = nullptr;
-  size_t size = 0;
-  std::FILE* f = open_memstream(&buf, &size);
-  ~Capture() {
-    if (f) std::fclose(f);
-    std::free(buf);
-  }
-  std::string text() {
-    std::fflush(f);
-    return std::string(buf, size);
-  }
-};
+using Capture = core::CaptureFile;  // what was written, through an in-memory FILE
 
 Progress::Options options(Capture& c, double* clock, bool tty, int total = 4) {
   Progress::Options o;

@@ -6,23 +6,12 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/capture_file.h"
+
 namespace prescale::edge {
 namespace {
 
-// What a ReplayStatus wrote, through an in-memory FILE.
-struct Capture {
-  char* buf = nullptr;
-  size_t size = 0;
-  std::FILE* f = open_memstream(&buf, &size);
-  ~Capture() {
-    if (f) std::fclose(f);
-    std::free(buf);
-  }
-  std::string text() {
-    std::fflush(f);
-    return std::string(buf, size);
-  }
-};
+using Capture = core::CaptureFile;  // what was written, through an in-memory FILE
 
 bus::BurstSignal signal(bool burst, double forecast) {
   bus::BurstSignal s;

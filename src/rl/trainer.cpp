@@ -416,6 +416,20 @@ core::Result<json> evaluate_models(const TrainOptions& o, const std::string& dir
   return eval;
 }
 
+// Adds the held-out evaluation of what is in o.out_dir (when o.evaluate) to a run's summary
+// and writes it there as `file`; returns its text.
+core::Result<std::string> finish_summary(const TrainOptions& o, json summary,
+                                         const std::string& file) {
+  if (o.evaluate) {
+    auto eval = evaluate_models(o, o.out_dir);
+    if (!eval.ok()) return eval.error();
+    summary["evaluation"] = *eval;
+  }
+  const std::string text = summary.dump(2) + "\n";
+  if (auto st = core::write_file_atomic(o.out_dir + "/" + file, text); !st.ok()) return st.error();
+  return text;
+}
+
 }  // namespace
 
 core::Result<std::string> train_ensemble(const TrainOptions& o, int members) {
@@ -437,15 +451,7 @@ core::Result<std::string> train_ensemble(const TrainOptions& o, int members) {
     summary["members"].push_back({{"dir", "member-" + std::to_string(k)}, {"seed", m.seed}});
   }
   summary["train_seconds"] = std::chrono::duration<double>(Clock::now() - t0).count();
-  if (o.evaluate) {
-    auto eval = evaluate_models(o, o.out_dir);
-    if (!eval.ok()) return eval.error();
-    summary["evaluation"] = *eval;
-  }
-  const std::string text = summary.dump(2) + "\n";
-  if (auto st = core::write_file_atomic(o.out_dir + "/ensemble.json", text); !st.ok())
-    return st.error();
-  return text;
+  return finish_summary(o, std::move(summary), "ensemble.json");
 }
 
 core::Result<std::string> train(const TrainOptions& o) {
@@ -507,16 +513,7 @@ core::Result<std::string> train(const TrainOptions& o) {
     summary["manager"] = *info;
   }
   summary["train_seconds"] = std::chrono::duration<double>(Clock::now() - t0).count();
-
-  if (o.evaluate) {
-    auto eval = evaluate_models(o, o.out_dir);
-    if (!eval.ok()) return eval.error();
-    summary["evaluation"] = *eval;
-  }
-  const std::string text = summary.dump(2) + "\n";
-  if (auto st = core::write_file_atomic(o.out_dir + "/training.json", text); !st.ok())
-    return st.error();
-  return text;
+  return finish_summary(o, std::move(summary), "training.json");
 }
 
 }  // namespace prescale::rl
