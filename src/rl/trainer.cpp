@@ -507,7 +507,16 @@ core::Result<std::string> train(const TrainOptions& o) {
     if (!results[i].ok()) return results[i].error();
     summary["workers"].push_back(*results[i]);
   }
-  if (!o.contexts.empty()) {
+  // The manager is trained on the rl-full worker of out_dir; a run of the ablation workers
+  // alone (--variants rl-basic,rl-shuffle) has none and trains no manager.
+  const bool has_full = fs::exists(o.out_dir + "/worker-rl-full.json");
+  if (!o.contexts.empty() && !has_full && variants.empty()) {
+    return core::Error{o.out_dir + ": no worker-rl-full.json to train the manager on"};
+  }
+  if (!o.contexts.empty() && !has_full) {
+    std::fprintf(stderr, "no rl-full worker in %s: no manager trained\n", o.out_dir.c_str());
+  }
+  if (!o.contexts.empty() && has_full) {
     auto info = train_manager(o, *seed_factory);
     if (!info.ok()) return info.error();
     summary["manager"] = *info;

@@ -74,6 +74,24 @@ TEST(Trainer, AnEnsembleTrainsOneMemberPerSeedAndEvaluatesThem) {
   EXPECT_FALSE(train_ensemble(o, 10).ok());
 }
 
+// The ablation workers alone train no manager (there is no rl-full worker to train it on);
+// asking for the manager alone without that worker is an error naming the directory.
+TEST(Trainer, AblationWorkersAloneTrainNoManager) {
+  const std::string dir = testing::TempDir() + "/train_ablation_only";
+  std::filesystem::remove_all(dir);
+  TrainOptions o = tiny(dir);
+  o.variants = {"rl-basic"};
+  auto r = train(o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/worker-rl-basic.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/manager.json"));
+  o.variants.clear();  // --skip-workers
+  r = train(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("no worker-rl-full.json"), std::string::npos)
+      << r.error().message;
+}
+
 TEST(Trainer, ResumesFromCheckpointAndRefusesAnotherSeed) {
   const std::string dir = testing::TempDir() + "/train_resume";
   std::filesystem::remove_all(dir);
