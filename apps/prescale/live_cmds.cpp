@@ -322,10 +322,7 @@ int run_race_cmd(RaceArgs a) {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   // The controller's, the agent's and librdkafka's log lines go above the status line too.
-  auto above = std::make_unique<core::ScopedLogSink>(
-      [&progress](core::LogLevel l, std::string_view who, std::string_view m) {
-        progress->line(core::format_log_line(l, who, m));
-      });
+  auto above = std::make_unique<core::LogsAbove>(*progress);
   auto runs = live::race(a.opts, g_stop);
   above.reset();
   progress.reset();

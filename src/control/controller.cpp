@@ -47,7 +47,7 @@ void record_lines(const YAML::Node& map, const std::string& file, const std::str
 
 void read_settings(core::YamlMap& r, ControllerConfig* c) {
   // Relative paths name files beside the configuration file, whatever the current directory.
-  const auto beside = [&](const std::string& p) { return resolve_config_path(c->source, p); };
+  const auto beside = [&](const std::string& p) { return core::resolve_beside(c->source, p); };
   r.text("policy", &c->policy);
   r.text("scenario", &c->scenario);
   if (is_scenario_path(c->scenario)) c->scenario = beside(c->scenario);
@@ -165,13 +165,6 @@ bool is_live_policy(const std::string& name) {
     if (info.name == name) return true;
   }
   return false;
-}
-
-std::string resolve_config_path(const std::string& config_file, const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  const std::filesystem::path dir = std::filesystem::path(config_file).parent_path();
-  if (dir.empty()) return path;
-  return (dir / path).lexically_normal().string();
 }
 
 std::string ControllerConfig::line_of(const std::string& field) const {

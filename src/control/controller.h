@@ -79,11 +79,6 @@ struct ControllerConfig {
   std::string where(const std::string& field) const { return line_of(field) + ": " + field; }
 };
 
-// Relative paths in a configuration file name files beside it, whatever the current
-// directory (as the tier config's do): `path` against the directory of `config_file`.
-// Absolute paths and "" are returned unchanged.
-std::string resolve_config_path(const std::string& config_file, const std::string& path);
-
 // What the job says about itself against what the configuration says (docs/controller.md,
 // "Start-up checks and units"): the plugin's executor bounds and the readings the gateways
 // put in one Kafka message, both published in the job's Progress. Where they disagree the

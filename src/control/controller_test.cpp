@@ -7,6 +7,7 @@
 
 #include "control/daemon.h"
 #include "control/lease.h"
+#include "core/files.h"
 #include "sim/scenario.h"
 
 namespace prescale::control {
@@ -578,13 +579,14 @@ TEST(Controller, UsesTheJobsBoundsAndBatchingOnceItPublishesThem) {
 // ---- Relative paths resolve against the configuration file's directory ----
 
 TEST(ControllerConfig, RelativePathsNameFilesBesideTheConfigFile) {
-  EXPECT_EQ(resolve_config_path("/etc/prescale/controller.yaml", "keys.txt"),
+  EXPECT_EQ(core::resolve_beside("/etc/prescale/controller.yaml", "keys.txt"),
             "/etc/prescale/keys.txt");
-  EXPECT_EQ(resolve_config_path("/etc/prescale/controller.yaml", "../k/keys.txt"),
+  EXPECT_EQ(core::resolve_beside("/etc/prescale/controller.yaml", "../k/keys.txt"),
             "/etc/k/keys.txt");
-  EXPECT_EQ(resolve_config_path("/etc/prescale/controller.yaml", "/abs/keys.txt"), "/abs/keys.txt");
-  EXPECT_EQ(resolve_config_path("controller.yaml", "keys.txt"), "keys.txt");  // cwd = its dir
-  EXPECT_EQ(resolve_config_path("/etc/c.yaml", ""), "");
+  EXPECT_EQ(core::resolve_beside("/etc/prescale/controller.yaml", "/abs/keys.txt"),
+            "/abs/keys.txt");
+  EXPECT_EQ(core::resolve_beside("controller.yaml", "keys.txt"), "keys.txt");  // cwd = its dir
+  EXPECT_EQ(core::resolve_beside("/etc/c.yaml", ""), "");
 
   // A configuration in a directory of its own, loaded from elsewhere (the tests run in the
   // source tree): its keys file, scenario file and CA file are the ones beside it.

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -49,6 +50,11 @@ Result<std::string> read_file(const std::string& path) {
   ss << in.rdbuf();
   if (in.bad()) return Error{path + ": read failed"};
   return ss.str();
+}
+
+std::string resolve_beside(const std::string& config_file, const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  return (std::filesystem::path(config_file).parent_path() / path).lexically_normal().string();
 }
 
 }  // namespace prescale::core

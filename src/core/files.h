@@ -15,4 +15,9 @@ Status write_file_atomic(const std::string& path, const std::string& content);
 // Reads a whole file; the error names the path and the reason.
 Result<std::string> read_file(const std::string& path);
 
+// A path written in a configuration file, resolved as every config file here resolves them:
+// a relative one names a file beside `config_file`, whatever the current directory. Absolute
+// paths and "" are returned unchanged.
+std::string resolve_beside(const std::string& config_file, const std::string& path);
+
 }  // namespace prescale::core

@@ -23,6 +23,8 @@
 #include <string>
 #include <thread>
 
+#include "core/log.h"
+
 namespace prescale::core {
 
 class Progress {
@@ -78,6 +80,20 @@ class Progress {
   std::condition_variable cv_;
   bool quit_ = false;
   std::thread refresher_;
+};
+
+// While alive, every log line (core::log) goes above `progress`'s status line as one of its
+// permanent lines (Progress::line): what a command with a status line installs around its
+// work. Destroy it before the Progress.
+class LogsAbove {
+ public:
+  explicit LogsAbove(Progress& progress)
+      : sink_([&progress](LogLevel l, std::string_view who, std::string_view m) {
+          progress.line(format_log_line(l, who, m));
+        }) {}
+
+ private:
+  ScopedLogSink sink_;
 };
 
 // "45s", "3m05s", "1h02m".

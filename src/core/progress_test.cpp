@@ -86,6 +86,26 @@ TEST(Progress, OnATerminalTheStatusLineIsRedrawnInPlaceBelowTheLog) {
   EXPECT_EQ(out.substr(out.size() - 4), "\r\033[K");
 }
 
+// While a LogsAbove lives, log lines are the status line's permanent lines; after it, they are not.
+TEST(Progress, LogsAboveRoutesLogLinesAboveTheStatusLine) {
+  Capture c;
+  double t = 0;
+  Progress p(options(c, &t, true, 2));
+  p.begin(1, "a");
+  {
+    LogsAbove above(p);
+    log_warn("kafka", "broker down");
+  }
+  EXPECT_NE(c.text().find("\r\033[Kprescale kafka: warning: broker down\n\rtraces [1/2] a"),
+            std::string::npos)
+      << c.text();
+  const size_t before = c.text().size();
+  set_min_log_level(LogLevel::kError);  // the default sink (stderr) stays quiet here
+  log_warn("kafka", "after");
+  set_min_log_level(LogLevel::kInfo);
+  EXPECT_EQ(c.text().size(), before);
+}
+
 TEST(Progress, ALongLabelIsCutToTheTerminalsWidth) {
   Capture c;
   double t = 0;

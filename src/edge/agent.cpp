@@ -499,11 +499,8 @@ core::Result<AgentReport> run_agent(PreparedAgent agent, const std::atomic<bool>
     case Input::kTrace: {
       // A status line on a terminal (the README's replay runs for hours); log lines above it.
       ReplayStatus status(trace.series.size(), {});
-      std::optional<core::ScopedLogSink> above;
-      if (status.tty())
-        above.emplace([&status](core::LogLevel l, std::string_view who, std::string_view m) {
-          status.progress().line(core::format_log_line(l, who, m));
-        });
+      std::optional<core::LogsAbove> above;
+      if (status.tty()) above.emplace(status.progress());
       replay_trace(run, trace, &status);
       break;
     }

@@ -3,7 +3,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
-#include <filesystem>
 #include <set>
 
 #include "core/files.h"
@@ -76,11 +75,6 @@ struct Reader {
   }
 };
 
-std::string resolve(const std::string& base_dir, const std::string& p) {
-  if (p.empty() || p[0] == '/') return p;
-  return (std::filesystem::path(base_dir) / p).lexically_normal().string();
-}
-
 core::Result<std::string> read_secret(const std::string& file) {
   auto s = core::read_file(file);
   if (!s.ok()) return s.error();
@@ -101,7 +95,6 @@ core::Result<TierConfig> load(std::string_view text, const std::string& path) {
     return core::Error{path + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML: " + e.msg};
   }
   if (!root.IsMap()) return core::Error{path + ": expected a mapping of settings"};
-  const std::string base = std::filesystem::path(path).parent_path().string();
   TierConfig c;
   c.source = path;
   Reader r{path, ""};
@@ -238,10 +231,11 @@ core::Result<TierConfig> load(std::string_view text, const std::string& path) {
                        o.key_prefix + "'"};
   if (c.dir.empty()) return core::Error{path + ": nvme.dir: expected the warm tier's directory"};
   if (o.catalog_path.empty()) return core::Error{path + ": catalog: expected a file path"};
-  c.dir = resolve(base, c.dir);
-  o.catalog_path = resolve(base, o.catalog_path);
-  if (!c.redis_password_file.empty()) c.redis_password_file = resolve(base, c.redis_password_file);
-  if (!c.s3_secret_file.empty()) c.s3_secret_file = resolve(base, c.s3_secret_file);
+  c.dir = core::resolve_beside(path, c.dir);
+  o.catalog_path = core::resolve_beside(path, o.catalog_path);
+  if (!c.redis_password_file.empty())
+    c.redis_password_file = core::resolve_beside(path, c.redis_password_file);
+  if (!c.s3_secret_file.empty()) c.s3_secret_file = core::resolve_beside(path, c.s3_secret_file);
   if (!c.scenario.empty()) {
     auto s = sim::load_scenario(c.scenario);
     if (!s.ok()) return core::Error{path + ": scenario: " + s.error().message};
