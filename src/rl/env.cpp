@@ -6,8 +6,8 @@
 #include <filesystem>
 
 #include "arena/traces.h"
-#include "rl/traffic.h"
 #include "sim/trace.h"
+#include "sim/traffic.h"
 
 namespace prescale::rl {
 
@@ -70,7 +70,7 @@ core::Result<WorldFactory> WorldFactory::create(TrafficMix mix) {
     if (!(v > 0) || !std::isfinite(v))
       return core::Error{"training traffic: a trace speedup must be > 0, got " + std::to_string(v)};
   }
-  const ClusterRanges& cr = mix.cluster_ranges;
+  const sim::ClusterRanges& cr = mix.cluster_ranges;
   if (!(cr.cold_start_min_s >= 0 && cr.cold_start_min_s <= cr.cold_start_max_s) ||
       !(cr.capacity_min_factor > 0 && cr.capacity_min_factor <= cr.capacity_max_factor) ||
       !(cr.max_executors_min >= 1 && cr.max_executors_min <= cr.max_executors_max)) {
@@ -121,10 +121,10 @@ core::Result<WorldFactory> WorldFactory::create(TrafficMix mix) {
 //   20% the base scenario itself (seed: its synthetic traffic and its cluster, unchanged);
 //   25% a window of a non-development trace at a speed drawn from trace_speedups;
 //   15% the synthetic generator with randomised parameters;
-//   40% the traffic families of rl/traffic.h, 10% each.
+//   40% the traffic families of sim/traffic.h, 10% each.
 // Cluster facts are randomised on 50% of all episodes: on 62.5% of the non-seed ones. Trace
 // and family episodes draw their peak against the (possibly randomised) cluster's max
-// throughput (rl::draw_peak_rps).
+// throughput (sim::draw_peak_rps).
 void WorldFactory::make(std::uint64_t episode, World* w) const {
   const std::uint64_t seed = kTrainSeedBase + episode;
   const TrafficMix& m = mix_;
@@ -143,7 +143,7 @@ void WorldFactory::make(std::uint64_t episode, World* w) const {
   if (src != Source::kSeed && m.seed_fraction < 1) {
     sim::Rng crng(sim::derive_seed(seed, kClusterDraw));
     if (crng.uniform() < std::min(1.0, m.cluster_fraction / (1 - m.seed_fraction)))
-      randomise_cluster(crng, &s, m.cluster_ranges);
+      sim::randomise_cluster(crng, &s, m.cluster_ranges);
   }
   sim::Rng peak_rng(sim::derive_seed(seed, kPeakDraw));
   switch (src) {
@@ -151,7 +151,7 @@ void WorldFactory::make(std::uint64_t episode, World* w) const {
     case Source::kSynthetic: {
       s.source = sim::WorkloadSource::kSynthetic;
       if (src == Source::kSynthetic) {
-        const double top = max_throughput_rps(s);
+        const double top = sim::max_throughput_rps(s);
         auto& syn = s.synthetic;
         syn.base_rps = rng.uniform(kSynBaseLo, kSynBaseHi) * top;
         const double max_factor = std::min(8.0, kSynPeakHi * top / syn.base_rps);
@@ -178,18 +178,18 @@ void WorldFactory::make(std::uint64_t episode, World* w) const {
       s.trace.file = r.file;
       s.trace.bucket_s = 0;
       s.trace.speedup = r.speedups[j];
-      s.trace.peak_rps = draw_peak_rps(s, peak_rng);
-      replay_window(*r.series[j], s, s.trace.peak_rps, seed, &w->workload);
+      s.trace.peak_rps = sim::draw_peak_rps(s, peak_rng);
+      sim::replay_window(*r.series[j], s, s.trace.peak_rps, seed, &w->workload);
       break;
     }
     case Source::kFamily: {
-      const auto fam = static_cast<TrafficFamily>(pick(rng, kNumTrafficFamilies));
+      const auto fam = static_cast<sim::TrafficFamily>(pick(rng, sim::kNumTrafficFamilies));
       // A generated trace: the edge model treats it as it treats a replay.
-      s.name = "train:" + std::string(to_string(fam));
+      s.name = "train:" + std::string(sim::to_string(fam));
       s.source = sim::WorkloadSource::kTrace;
-      s.trace.file = "generated:" + std::string(to_string(fam));
-      s.trace.peak_rps = draw_peak_rps(s, peak_rng);
-      generate_traffic(fam, s, s.trace.peak_rps, seed, &w->workload);
+      s.trace.file = "generated:" + std::string(sim::to_string(fam));
+      s.trace.peak_rps = sim::draw_peak_rps(s, peak_rng);
+      sim::generate_traffic(fam, s, s.trace.peak_rps, seed, &w->workload);
       break;
     }
   }

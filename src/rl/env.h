@@ -11,10 +11,10 @@
 #include "core/result.h"
 #include "policy/registry.h"
 #include "policy/rl_policy.h"
-#include "rl/traffic.h"
 #include "sim/rng.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
+#include "sim/traffic.h"
 #include "sim/workload.h"
 
 namespace prescale::rl {
@@ -26,7 +26,7 @@ inline constexpr std::uint64_t kTrainSeedBase = 1'000'000;
 // Where training traffic comes from (docs/rl.md "Training"). Each episode draws one source;
 // the shares are of all episodes, taken in the order below (a share larger than what the
 // earlier ones leave gets only that: seed_fraction = 1 means the base scenario only), and
-// the traffic families of rl/traffic.h (on/off, diurnal, steps, spikes, evenly) get the
+// the traffic families of sim/traffic.h (on/off, diurnal, steps, spikes, evenly) get the
 // rest. Trace episodes fall to the families when no trace file is usable.
 struct TrafficMix {
   sim::Scenario base;                    // the scenario being trained for (seed)
@@ -34,11 +34,11 @@ struct TrafficMix {
   double seed_fraction = 0.20;           // the base scenario itself, unchanged
   double trace_fraction = 0.25;          // windows of trace_files replayed at a random speed
   double synthetic_fraction = 0.15;      // the synthetic generator with randomised parameters
-  // Share of all episodes with randomised cluster facts (rl::randomise_cluster). Never the
+  // Share of all episodes with randomised cluster facts (sim::randomise_cluster). Never the
   // seed-scenario episodes: the others are randomised with probability
   // cluster_fraction / (1 - seed_fraction), capped at 1.
   double cluster_fraction = 0.5;
-  ClusterRanges cluster_ranges;  // what randomise_cluster draws (the documented defaults)
+  sim::ClusterRanges cluster_ranges;  // what randomise_cluster draws (the documented defaults)
   // Replay speeds (trace seconds per simulated second, sim::TraceSpec::speedup) resampled
   // once per file in WorldFactory::create; an episode picks one of a file's speeds at
   // random (log-spaced, so about log-uniform in [1, 60]).

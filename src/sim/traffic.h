@@ -5,8 +5,8 @@
 // lists the ranges. No libtorch here.
 //
 // A generated workload looks like a replayed trace: arrivals per step, scaled so that their
-// maximum is the episode's peak rate, then sim::mark_trace_bursts (burst ground truth against
-// a rolling median) and sim::generate_edge_signal (the edge signal), as trace replays do.
+// maximum is the episode's peak rate, then mark_trace_bursts (burst ground truth against
+// a rolling median) and generate_edge_signal (the edge signal), as trace replays do.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +17,7 @@
 #include "sim/scenario.h"
 #include "sim/workload.h"
 
-namespace prescale::rl {
+namespace prescale::sim {
 
 enum class TrafficFamily { kOnOff, kDiurnal, kSteps, kSpikes };
 inline constexpr int kNumTrafficFamilies = 4;
@@ -48,8 +48,8 @@ struct OnOffParams {
   double events_per_s_at_top = 100;    // Poisson events/s at level 1, log-uniform [1, 1000]
   double p_start_on = 0.5;             // probability the episode starts ON
 };
-OnOffParams draw_on_off(sim::Rng& rng);
-TrafficShape on_off_shape(const OnOffParams& p, int steps, double step_s, sim::Rng& rng);
+OnOffParams draw_on_off(Rng& rng);
+TrafficShape on_off_shape(const OnOffParams& p, int steps, double step_s, Rng& rng);
 
 // --- Diurnal ramps: a day compressed to a random period. ---
 // level = trough + (1 - trough) x day(phase), day = ((1 + sin)/2)^sharpness, optionally with
@@ -65,7 +65,7 @@ struct DiurnalParams {
   double noise_sigma = 0.1;  // U[0.02, 0.2]
   double noise_phi = 0.8;    // U[0.5, 0.95]
 };
-DiurnalParams draw_diurnal(sim::Rng& rng, double episode_s);
+DiurnalParams draw_diurnal(Rng& rng, double episode_s);
 TrafficShape diurnal_shape(const DiurnalParams& p, int steps, double step_s);
 
 // --- Step changes: sustained level shifts. ---
@@ -80,7 +80,7 @@ struct StepParams {
   double noise_sigma = 0.08;    // U[0.02, 0.15]
   double noise_phi = 0.8;       // U[0.5, 0.95]
 };
-StepParams draw_steps(sim::Rng& rng);
+StepParams draw_steps(Rng& rng);
 TrafficShape steps_shape(const StepParams& p, int steps, double step_s);
 int steps_min_dwell(int shifts, int steps);  // the shortest level, in steps
 
@@ -102,32 +102,32 @@ struct SpikeParams {
   double noise_phi = 0.8;     // U[0.5, 0.95]
 };
 inline constexpr double kMaxSpikeS = 240;
-SpikeParams draw_spikes(sim::Rng& rng, double episode_s, double step_s);
+SpikeParams draw_spikes(Rng& rng, double episode_s, double step_s);
 TrafficShape spikes_shape(const SpikeParams& p, int steps, double step_s);
 
 // Fills `w` with `s.steps` steps of family `f` at `s.step_s`, its maximum rate equal to
 // `peak_rps`; then burst ground truth (s.trace.burst_threshold, baseline_window) and the edge
 // signal (s.edge). Deterministic in `seed`.
-void generate_traffic(TrafficFamily f, const sim::Scenario& s, double peak_rps, std::uint64_t seed,
-                      sim::Workload* w);
+void generate_traffic(TrafficFamily f, const Scenario& s, double peak_rps, std::uint64_t seed,
+                      Workload* w);
 
 // A window of `s.steps` steps of a resampled trace `series` at a seeded offset, with
 // log-normal AR(1) noise (sigma U[0, 0.15], phi U[0.5, 0.95]: a trace interpolated to a
 // fine step is smoother than real load), scaled so the window's maximum is `peak_rps`;
 // then burst ground truth and the edge signal as above. `series` must have >= s.steps
 // values.
-void replay_window(const std::vector<float>& series, const sim::Scenario& s, double peak_rps,
-                   std::uint64_t seed, sim::Workload* w);
+void replay_window(const std::vector<float>& series, const Scenario& s, double peak_rps,
+                   std::uint64_t seed, Workload* w);
 
 // --- The cluster. ---
 // The most records/s the cluster can process: over every (tier, codec), the smaller of
 // max_executors x the CPU capacity and the tier's shuffle bandwidth (docs/model.md).
-double max_throughput_rps(const sim::Scenario& s);
+double max_throughput_rps(const Scenario& s);
 
 // An episode's peak rate relative to max_throughput_rps: 90% log-uniform in [0.2, 1.3],
 // 10% uniform in [1.3, 1.6] (the worker must also learn what to do when it cannot keep up;
 // about 23% of peaks exceed what the cluster can serve in its best configuration).
-double draw_peak_rps(const sim::Scenario& s, sim::Rng& rng);
+double draw_peak_rps(const Scenario& s, Rng& rng);
 
 // Randomised cluster facts, so one worker serves any cluster a PolicyEnv describes:
 // cold_start_s U[20, 180], capacity_rps x log-uniform [0.3, 3] of the scenario's,
@@ -139,10 +139,10 @@ struct ClusterRanges {
   double capacity_min_factor = 0.3, capacity_max_factor = 3;
   int max_executors_min = 8, max_executors_max = 60;
 };
-void randomise_cluster(sim::Rng& rng, sim::Scenario* s, const ClusterRanges& r = {});
+void randomise_cluster(Rng& rng, Scenario* s, const ClusterRanges& r = {});
 
 // A Poisson variate with the project's portable Rng: multiplication method below a mean of
 // 30, the rounded normal approximation above.
-double poisson(sim::Rng& rng, double mean);
+double poisson(Rng& rng, double mean);
 
-}  // namespace prescale::rl
+}  // namespace prescale::sim

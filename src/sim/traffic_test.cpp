@@ -1,4 +1,4 @@
-#include "rl/traffic.h"
+#include "sim/traffic.h"
 
 #include <gtest/gtest.h>
 
@@ -11,18 +11,17 @@
 #include <set>
 #include <string>
 
-#include "rl/env.h"
 #include "sim/scenario.h"
 
-namespace prescale::rl {
+namespace prescale::sim {
 namespace {
 
 constexpr TrafficFamily kFamilies[] = {TrafficFamily::kOnOff, TrafficFamily::kDiurnal,
                                        TrafficFamily::kSteps, TrafficFamily::kSpikes};
 
-sim::Workload make(TrafficFamily f, std::uint64_t seed, double peak = 1e6) {
-  sim::Workload w;
-  generate_traffic(f, sim::default_scenario(), peak, seed, &w);
+Workload make(TrafficFamily f, std::uint64_t seed, double peak = 1e6) {
+  Workload w;
+  generate_traffic(f, default_scenario(), peak, seed, &w);
   return w;
 }
 
@@ -45,7 +44,7 @@ std::vector<std::pair<int, int>> runs(int n, Pred pred) {
 
 TEST(Traffic, EveryFamilyIsDeterministicInItsSeedAndDiffersAcrossSeeds) {
   for (auto f : kFamilies) {
-    const sim::Workload a = make(f, 42), b = make(f, 42), c = make(f, 43);
+    const Workload a = make(f, 42), b = make(f, 42), c = make(f, 43);
     EXPECT_EQ(a.arrivals_rps, b.arrivals_rps) << to_string(f);
     EXPECT_EQ(a.signal, b.signal) << to_string(f);
     EXPECT_EQ(a.forecast_rps, b.forecast_rps) << to_string(f);
@@ -54,10 +53,10 @@ TEST(Traffic, EveryFamilyIsDeterministicInItsSeedAndDiffersAcrossSeeds) {
 }
 
 TEST(Traffic, EveryFamilyGivesFiniteNonNegativeRatesPeakingAtThePeakWithEdgeSignal) {
-  const int n = sim::default_scenario().steps;
+  const int n = default_scenario().steps;
   for (auto f : kFamilies) {
     for (std::uint64_t seed = 1; seed <= 50; ++seed) {
-      const sim::Workload w = make(f, seed, 7e5);
+      const Workload w = make(f, seed, 7e5);
       ASSERT_EQ(w.steps(), n);
       ASSERT_EQ(static_cast<int>(w.signal.size()), n);
       ASSERT_EQ(static_cast<int>(w.burst.size()), n);
@@ -73,7 +72,7 @@ TEST(Traffic, EveryFamilyGivesFiniteNonNegativeRatesPeakingAtThePeakWithEdgeSign
 }
 
 TEST(Traffic, OnOffDrawsStayInTheirDocumentedRanges) {
-  sim::Rng rng(3);
+  Rng rng(3);
   for (int i = 0; i < 500; ++i) {
     const OnOffParams p = draw_on_off(rng);
     EXPECT_GE(p.on_alpha, 1.2);
@@ -99,7 +98,7 @@ TEST(Traffic, OnOffLoadHasIdleAndBusyStretchesInEveryEpisode) {
   const int n = 500;
   const double dt = 5;
   for (std::uint64_t seed = 1; seed <= 200; ++seed) {
-    sim::Rng prng(seed), srng(seed + 1000);
+    Rng prng(seed), srng(seed + 1000);
     const OnOffParams p = draw_on_off(prng);
     const TrafficShape sh = on_off_shape(p, n, dt, srng);
     ASSERT_EQ(static_cast<int>(sh.level.size()), n);
@@ -126,7 +125,7 @@ TEST(Traffic, OnOffPeriodsAreHeavyTailed) {
   OnOffParams p;
   p.on_alpha = p.off_alpha = 1.3;
   p.on_min_s = p.off_min_s = 10;
-  sim::Rng rng(7);
+  Rng rng(7);
   const TrafficShape sh = on_off_shape(p, 100'000, 5, rng);
   std::vector<int> lens;
   for (auto [s, len] : runs(100'000, [&](int t) { return sh.event[t] == 1; })) lens.push_back(len);
@@ -142,7 +141,7 @@ TEST(Traffic, LowEventRatesAreNoisyAndHighOnesAreSmooth) {
     p.levels = {1.0};
     // A constant ON level through Poisson counts: the coefficient of variation is
     // 1 / sqrt(events x step).
-    sim::Rng rng(5);
+    Rng rng(5);
     double sum = 0, sq = 0;
     const int n = 20'000;
     for (int t = 0; t < n; ++t) {
@@ -158,7 +157,7 @@ TEST(Traffic, LowEventRatesAreNoisyAndHighOnesAreSmooth) {
 }
 
 TEST(Traffic, PoissonHasTheRightMeanOnBothSidesOfTheApproximation) {
-  sim::Rng rng(11);
+  Rng rng(11);
   for (double mean : {0.3, 4.0, 29.0, 31.0, 500.0}) {
     double sum = 0;
     const int n = 50'000;
@@ -177,7 +176,7 @@ TEST(Traffic, DiurnalRampsAreSmoothWithinTheirRatioAndCoverPeakAndTrough) {
   const int n = 500;
   const double dt = 5;
   for (std::uint64_t seed = 1; seed <= 200; ++seed) {
-    sim::Rng rng(seed);
+    Rng rng(seed);
     const DiurnalParams p = draw_diurnal(rng, n * dt);
     EXPECT_GE(p.period_s, 0.2 * n * dt - 1e-9);
     EXPECT_LE(p.period_s, 4 * n * dt + 1e-9);
@@ -204,7 +203,7 @@ TEST(Traffic, StepChangesPersistAndShiftByTheirFactors) {
   const int n = 500;
   const double dt = 5;
   for (std::uint64_t seed = 1; seed <= 200; ++seed) {
-    sim::Rng rng(seed);
+    Rng rng(seed);
     const StepParams p = draw_steps(rng);
     const int m = static_cast<int>(p.factors.size());
     ASSERT_GE(m, 1);
@@ -242,7 +241,7 @@ TEST(Traffic, SpikesAreShortIsolatedAndThreeToFiftyTimesTheBase) {
   const int max_len = static_cast<int>(std::lround(kMaxSpikeS / dt));
   int one_step = 0;
   for (std::uint64_t seed = 1; seed <= 200; ++seed) {
-    sim::Rng rng(seed);
+    Rng rng(seed);
     const SpikeParams p = draw_spikes(rng, n * dt, dt);
     ASSERT_GE(p.spikes.size(), 1u);
     ASSERT_LE(p.spikes.size(), 8u);
@@ -267,8 +266,8 @@ TEST(Traffic, SpikesAreShortIsolatedAndThreeToFiftyTimesTheBase) {
 TEST(Traffic, ReplayWindowIsAScaledNoisyWindowOfTheSeries) {
   std::vector<float> series(5000);
   for (size_t i = 0; i < series.size(); ++i) series[i] = static_cast<float>(1 + (i / 100) % 7);
-  sim::Scenario s = sim::default_scenario();
-  sim::Workload a, b;
+  Scenario s = default_scenario();
+  Workload a, b;
   replay_window(series, s, 9e5, 77, &a);
   replay_window(series, s, 9e5, 77, &b);
   EXPECT_EQ(a.arrivals_rps, b.arrivals_rps);
@@ -278,10 +277,10 @@ TEST(Traffic, ReplayWindowIsAScaledNoisyWindowOfTheSeries) {
 }
 
 TEST(Traffic, PeaksLandBetweenAFifthAnd160PercentOfTheClusterMaxThroughput) {
-  const sim::Scenario s = sim::default_scenario();
+  const Scenario s = default_scenario();
   // The seed: 20 executors x 75k records/s, under every tier's bandwidth with redis.
   EXPECT_NEAR(max_throughput_rps(s), 1.5e6, 1);
-  sim::Rng rng(9);
+  Rng rng(9);
   int beyond = 0;
   for (int i = 0; i < 2000; ++i) {
     const double rel = draw_peak_rps(s, rng) / max_throughput_rps(s);
@@ -294,11 +293,11 @@ TEST(Traffic, PeaksLandBetweenAFifthAnd160PercentOfTheClusterMaxThroughput) {
 }
 
 TEST(Traffic, RandomisedClustersStayValidAndWithinRanges) {
-  const sim::Scenario base = sim::default_scenario();
-  sim::Rng rng(13);
+  const Scenario base = default_scenario();
+  Rng rng(13);
   std::set<int> maxes;
   for (int i = 0; i < 1000; ++i) {
-    sim::Scenario s = base;
+    Scenario s = base;
     randomise_cluster(rng, &s);
     ASSERT_TRUE(sim::validate(s).ok()) << sim::validate(s).error().message;
     EXPECT_GE(s.cluster.cold_start_s, 20);
@@ -315,115 +314,11 @@ TEST(Traffic, RandomisedClustersStayValidAndWithinRanges) {
   }
   EXPECT_EQ(maxes.size(), 53u);  // every value of [8, 60]
   // A minimum above the drawn maximum is lowered to it.
-  sim::Scenario s = base;
+  Scenario s = base;
   s.cluster.min_executors = s.cluster.initial_executors = s.cluster.max_executors = 70;
   randomise_cluster(rng, &s);
   EXPECT_TRUE(sim::validate(s).ok());
 }
 
-// A hermetic `timestamp,value` CSV: `samples` rows every 5 minutes.
-std::string write_trace(const std::string& name, int samples) {
-  const std::string dir = testing::TempDir() + "/traffic_test_traces";
-  std::filesystem::create_directories(dir);
-  const std::string path = dir + "/" + name;
-  std::ofstream out(path);
-  out << "timestamp,value\n";
-  for (int i = 0; i < samples; ++i) {
-    const int minutes = 5 * i;
-    char ts[64];
-    std::snprintf(ts, sizeof ts, "2020-01-%02d %02d:%02d:00", 1 + minutes / 1440,
-                  (minutes / 60) % 24, minutes % 60);
-    out << ts << "," << 10 + 5 * std::sin(i / 20.0) + (i % 97 == 0 ? 40 : 0) << "\n";
-  }
-  return path;
-}
-
-TEST(WorldFactory, MakesValidDeterministicWorldsAcrossTheMix) {
-  TrafficMix mix;
-  mix.base = sim::default_scenario();
-  // 3 days of 5-minute samples: a 500-step window at every speed. One day: 17,280 steps of
-  // 5 s at speed 1 but only 287 at speed 60, too short for a window there. A development
-  // trace's name: never used, whatever its directory.
-  mix.trace_files = {write_trace("long.csv", 864), write_trace("short.csv", 288),
-                     write_trace("nyc_taxi.csv", 864),
-                     write_trace("conv_requests_per_second.csv", 864)};
-  auto f = WorldFactory::create(mix);
-  ASSERT_TRUE(f.ok()) << f.error().message;
-  ASSERT_EQ(f->replays().size(), 2u);
-  EXPECT_EQ(f->replays()[0].speedups, (std::vector<double>{1, 3, 10, 30, 60}));
-  EXPECT_EQ(f->replays()[1].speedups, (std::vector<double>{1, 3, 10, 30}));
-  EXPECT_EQ(f->replays()[0].file.substr(f->replays()[0].file.size() - 8), "long.csv");
-  EXPECT_EQ(f->replays()[1].file.substr(f->replays()[1].file.size() - 9), "short.csv");
-
-  std::map<std::string, int> kinds;
-  int randomised = 0;
-  for (std::uint64_t ep = 0; ep < 200; ++ep) {
-    World w;
-    f->make(ep, &w);
-    ASSERT_TRUE(sim::validate(w.scenario).ok()) << sim::validate(w.scenario).error().message;
-    ASSERT_EQ(w.workload.steps(), mix.base.steps) << w.scenario.name;
-    EXPECT_EQ(w.scenario.step_s, mix.base.step_s);
-    for (double x : w.workload.arrivals_rps) ASSERT_TRUE(std::isfinite(x) && x >= 0);
-    const bool same_cluster = w.scenario.cluster.max_executors == mix.base.cluster.max_executors &&
-                              w.scenario.cluster.capacity_rps == mix.base.cluster.capacity_rps &&
-                              w.scenario.cluster.cold_start_s == mix.base.cluster.cold_start_s;
-    randomised += !same_cluster;
-    std::string kind = w.scenario.name;
-    if (w.scenario.source == sim::WorkloadSource::kSynthetic)
-      kind = w.scenario.synthetic.base_rps == mix.base.synthetic.base_rps ? "seed" : "synthetic";
-    if (kind == "seed") {
-      EXPECT_TRUE(same_cluster);
-    }
-    ++kinds[kind];
-    // The simulator runs.
-    w.sim->reset();
-    for (int t = 0; t < 5 && !w.sim->done(); ++t) {
-      core::Decision d;
-      d.target_executors = 4 + t;
-      d.tier = core::Tier::kNvme;
-      d.compression = core::Compression::kNone;
-      w.sim->step(d);
-    }
-    // Deterministic in the episode number.
-    World again;
-    f->make(ep, &again);
-    EXPECT_EQ(again.workload.arrivals_rps, w.workload.arrivals_rps);
-    EXPECT_EQ(again.scenario.cluster.max_executors, w.scenario.cluster.max_executors);
-  }
-  for (const char* k : {"seed", "synthetic", "train:trace", "train:onoff", "train:diurnal",
-                        "train:steps", "train:spikes"}) {
-    EXPECT_GT(kinds[k], 5) << k;
-  }
-  EXPECT_NEAR(kinds["seed"], 40, 20);
-  EXPECT_NEAR(kinds["train:trace"], 50, 20);
-  EXPECT_NEAR(randomised, 100, 25);
-}
-
-TEST(WorldFactory, SeedOnlyMixGivesTheSeedScenarioAndBadSharesAreErrors) {
-  // As the trainer builds the manager's worlds: the other shares keep their defaults.
-  TrafficMix mix;
-  mix.base = sim::default_scenario();
-  mix.seed_fraction = 1.0;
-  mix.trace_fraction = 0;
-  auto f = WorldFactory::create(mix);
-  ASSERT_TRUE(f.ok());
-  for (std::uint64_t ep = 0; ep < 20; ++ep) {
-    World w;
-    f->make(ep, &w);
-    EXPECT_EQ(w.scenario.source, sim::WorkloadSource::kSynthetic);
-    EXPECT_EQ(w.scenario.synthetic.base_rps, mix.base.synthetic.base_rps);
-    EXPECT_EQ(w.scenario.cluster.max_executors, mix.base.cluster.max_executors);
-    EXPECT_EQ(w.scenario.cluster.cold_start_s, mix.base.cluster.cold_start_s);
-  }
-  mix.trace_fraction = -0.1;
-  EXPECT_FALSE(WorldFactory::create(mix).ok());
-  mix.trace_fraction = 0;
-  mix.trace_speedups = {0};
-  EXPECT_FALSE(WorldFactory::create(mix).ok());
-  mix.trace_speedups = {1};
-  mix.cluster_ranges.max_executors_min = 70;  // above max_executors_max
-  EXPECT_FALSE(WorldFactory::create(mix).ok());
-}
-
 }  // namespace
-}  // namespace prescale::rl
+}  // namespace prescale::sim

@@ -1,4 +1,4 @@
-#include "rl/traffic.h"
+#include "sim/traffic.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include "core/types.h"
 #include "sim/trace.h"
 
-namespace prescale::rl {
+namespace prescale::sim {
 namespace {
 
 constexpr double kTwoPi = 2 * std::numbers::pi;
@@ -15,23 +15,21 @@ constexpr double kTwoPi = 2 * std::numbers::pi;
 // Seed streams of this file (sim/workload.cpp uses 1..5 for the same seed).
 enum Stream : std::uint64_t { kParams = 101, kShape = 102, kNoise = 103, kWindow = 104 };
 
-double log_uniform(sim::Rng& rng, double lo, double hi) {
-  return lo * std::pow(hi / lo, rng.uniform());
-}
+double log_uniform(Rng& rng, double lo, double hi) { return lo * std::pow(hi / lo, rng.uniform()); }
 
-int uniform_int(sim::Rng& rng, int lo, int hi) {  // inclusive
+int uniform_int(Rng& rng, int lo, int hi) {  // inclusive
   const int k = lo + static_cast<int>(rng.uniform() * (hi - lo + 1));
   return std::min(k, hi);
 }
 
 // Pareto(alpha, x_min) by inversion.
-double pareto(sim::Rng& rng, double alpha, double x_min) {
+double pareto(Rng& rng, double alpha, double x_min) {
   double u = 1.0 - rng.uniform();  // (0, 1]
   return x_min * std::pow(u, -1.0 / alpha);
 }
 
 // Multiplies `v` by log-normal AR(1) noise with stationary s.d. sigma and mean 1.
-void apply_log_ar1(double sigma, double phi, sim::Rng& rng, std::vector<double>& v) {
+void apply_log_ar1(double sigma, double phi, Rng& rng, std::vector<double>& v) {
   if (sigma <= 0 || v.empty()) return;
   const double innov = sigma * std::sqrt(std::max(0.0, 1 - phi * phi));
   double x = sigma * rng.normal();
@@ -48,12 +46,12 @@ void normalise_max(std::vector<double>& v) {
 }
 
 // Burst ground truth and the edge signal, as a trace replay makes them.
-void finish(const sim::Scenario& s, double peak_rps, std::uint64_t seed, sim::Workload* w) {
+void finish(const Scenario& s, double peak_rps, std::uint64_t seed, Workload* w) {
   for (double& x : w->arrivals_rps)
     if (!std::isfinite(x) || x < 0) x = 0;
   sim::scale_to_peak(w->arrivals_rps, peak_rps);
-  sim::mark_trace_bursts(s.trace, w);
-  sim::generate_edge_signal(s, seed, w);
+  mark_trace_bursts(s.trace, w);
+  generate_edge_signal(s, seed, w);
 }
 
 }  // namespace
@@ -72,7 +70,7 @@ std::string_view to_string(TrafficFamily f) {
   return "?";
 }
 
-double poisson(sim::Rng& rng, double mean) {
+double poisson(Rng& rng, double mean) {
   if (!(mean > 0)) return 0;
   if (mean < 30) {
     const double limit = std::exp(-mean);
@@ -89,7 +87,7 @@ double poisson(sim::Rng& rng, double mean) {
 
 // --- on/off ---
 
-OnOffParams draw_on_off(sim::Rng& rng) {
+OnOffParams draw_on_off(Rng& rng) {
   OnOffParams p;
   p.on_alpha = rng.uniform(1.2, 2.0);
   p.on_min_s = log_uniform(rng, 10, 300);
@@ -104,7 +102,7 @@ OnOffParams draw_on_off(sim::Rng& rng) {
   return p;
 }
 
-TrafficShape on_off_shape(const OnOffParams& p, int steps, double step_s, sim::Rng& rng) {
+TrafficShape on_off_shape(const OnOffParams& p, int steps, double step_s, Rng& rng) {
   TrafficShape sh;
   sh.level.assign(static_cast<size_t>(std::max(0, steps)), p.floor);
   sh.event.assign(sh.level.size(), 0);
@@ -136,7 +134,7 @@ TrafficShape on_off_shape(const OnOffParams& p, int steps, double step_s, sim::R
 
 // --- diurnal ---
 
-DiurnalParams draw_diurnal(sim::Rng& rng, double episode_s) {
+DiurnalParams draw_diurnal(Rng& rng, double episode_s) {
   DiurnalParams p;
   p.period_s = log_uniform(rng, 0.2, 4.0) * episode_s;
   p.phase = rng.uniform(0, kTwoPi);
@@ -180,7 +178,7 @@ TrafficShape diurnal_shape(const DiurnalParams& p, int steps, double step_s) {
 
 // --- steps ---
 
-StepParams draw_steps(sim::Rng& rng) {
+StepParams draw_steps(Rng& rng) {
   StepParams p;
   const int shifts = uniform_int(rng, 1, 6);
   const double bound = std::log(12.0);
@@ -245,7 +243,7 @@ TrafficShape steps_shape(const StepParams& p, int steps, double step_s) {
 
 // --- spikes ---
 
-SpikeParams draw_spikes(sim::Rng& rng, double episode_s, double step_s) {
+SpikeParams draw_spikes(Rng& rng, double episode_s, double step_s) {
   SpikeParams p;
   const int k = uniform_int(rng, 1, 8);
   for (int i = 0; i < k; ++i) {
@@ -296,11 +294,11 @@ TrafficShape spikes_shape(const SpikeParams& p, int steps, double step_s) {
 
 // --- workloads ---
 
-void generate_traffic(TrafficFamily f, const sim::Scenario& s, double peak_rps, std::uint64_t seed,
-                      sim::Workload* w) {
-  sim::Rng params_rng(sim::derive_seed(seed, kParams));
-  sim::Rng shape_rng(sim::derive_seed(seed, kShape));
-  sim::Rng noise_rng(sim::derive_seed(seed, kNoise));
+void generate_traffic(TrafficFamily f, const Scenario& s, double peak_rps, std::uint64_t seed,
+                      Workload* w) {
+  Rng params_rng(sim::derive_seed(seed, kParams));
+  Rng shape_rng(sim::derive_seed(seed, kShape));
+  Rng noise_rng(sim::derive_seed(seed, kNoise));
   const int n = std::max(0, s.steps);
   const double dt = s.step_s;
   const double episode_s = n * dt;
@@ -338,22 +336,22 @@ void generate_traffic(TrafficFamily f, const sim::Scenario& s, double peak_rps, 
   finish(s, peak_rps, seed, w);
 }
 
-void replay_window(const std::vector<float>& series, const sim::Scenario& s, double peak_rps,
-                   std::uint64_t seed, sim::Workload* w) {
+void replay_window(const std::vector<float>& series, const Scenario& s, double peak_rps,
+                   std::uint64_t seed, Workload* w) {
   const int n = std::max(0, std::min(s.steps, static_cast<int>(series.size())));
   const int total = static_cast<int>(series.size());
-  sim::Rng rng(sim::derive_seed(seed, kWindow));
+  Rng rng(sim::derive_seed(seed, kWindow));
   const int offset = std::min(total - n, static_cast<int>(rng.uniform() * (total - n + 1)));
   w->arrivals_rps.assign(series.begin() + offset, series.begin() + offset + n);
   const double sigma = rng.uniform(0, 0.15), phi = rng.uniform(0.5, 0.95);
-  sim::Rng noise_rng(sim::derive_seed(seed, kNoise));
+  Rng noise_rng(sim::derive_seed(seed, kNoise));
   apply_log_ar1(sigma, phi, noise_rng, w->arrivals_rps);
   finish(s, peak_rps, seed, w);
 }
 
 // --- the cluster ---
 
-double max_throughput_rps(const sim::Scenario& s) {
+double max_throughput_rps(const Scenario& s) {
   const double record_mb = s.record_bytes / 1e6;
   double best = 0;
   for (int ti = 0; ti < core::kNumTiers; ++ti) {
@@ -370,12 +368,12 @@ double max_throughput_rps(const sim::Scenario& s) {
   return best;
 }
 
-double draw_peak_rps(const sim::Scenario& s, sim::Rng& rng) {
+double draw_peak_rps(const Scenario& s, Rng& rng) {
   const double rel = rng.bernoulli(0.9) ? log_uniform(rng, 0.2, 1.3) : rng.uniform(1.3, 1.6);
   return rel * max_throughput_rps(s);
 }
 
-void randomise_cluster(sim::Rng& rng, sim::Scenario* s, const ClusterRanges& r) {
+void randomise_cluster(Rng& rng, Scenario* s, const ClusterRanges& r) {
   sim::ClusterSpec& c = s->cluster;
   c.cold_start_s = rng.uniform(r.cold_start_min_s, r.cold_start_max_s);
   c.capacity_rps *= log_uniform(rng, r.capacity_min_factor, r.capacity_max_factor);
@@ -384,4 +382,4 @@ void randomise_cluster(sim::Rng& rng, sim::Scenario* s, const ClusterRanges& r) 
   c.initial_executors = uniform_int(rng, c.min_executors, c.max_executors);
 }
 
-}  // namespace prescale::rl
+}  // namespace prescale::sim
