@@ -52,6 +52,21 @@ core::Status set_lstm_edge(const WorkloadArgs& wa, const sim::Scenario& scenario
   return core::Status::Ok();
 }
 
+// `--edge forecast`: the global forecaster (models/forecast/global.json) drives the edge
+// signal, on any load and at any speed.
+core::Status set_forecast_edge(std::function<void(sim::Workload*)>* edge) {
+  const std::string path = policy::default_models_dir() + "/forecast/global.json";
+  auto model = forecast::load_global(path);
+  if (!model.ok()) return model.error();
+  auto shared = std::make_shared<forecast::GlobalModel>(std::move(*model));
+  *edge = [shared](sim::Workload* w) { forecast::drive_edge_signal(*shared, w); };
+  return core::Status::Ok();
+}
+
+constexpr const char* kForecastEdgeHelp =
+    "forecast (the global forecaster, models/forecast/global.json, and its burst head: any load, "
+    "any speed)";
+
 void add_out_arg(CLI::App* cmd, std::string* out, const std::string& what) {
   cmd->add_option("--out", *out,
                   "also write " + what +
@@ -117,9 +132,11 @@ CLI::App* add_tournament_command(CLI::App& app, TournamentArgs* a) {
   add_out_arg(c, &a->out, "results.csv, timeline.csv (the first seed) and report.html");
   add_speedup_arg(c, &a->workload);
   c->add_option("--edge", a->edge,
-                "edge signal: synthetic (the model of docs/model.md) or lstm (the trace's "
-                "shipped forecaster + burst detector; needs --trace)")
-      ->check(CLI::IsMember({"synthetic", "lstm"}))
+                std::string("edge signal: synthetic (the model of docs/model.md: an upper bound, "
+                            "it reads the future), lstm (the trace's shipped forecaster + burst "
+                            "detector; needs --trace) or ") +
+                    kForecastEdgeHelp)
+      ->check(CLI::IsMember({"synthetic", "lstm", "forecast"}))
       ->capture_default_str();
   return c;
 }
@@ -135,6 +152,8 @@ int run_tournament_cmd(const TournamentArgs& a) {
   if (a.edge == "lstm") {
     if (auto st = set_lstm_edge(a.workload, *scenario, &options); !st.ok())
       return fail(st.message());
+  } else if (a.edge == "forecast") {
+    if (auto st = set_forecast_edge(&options.edge); !st.ok()) return fail(st.message());
   }
   options.timeline = !a.out.empty();
   auto result = arena::run_tournament(*scenario, options);
@@ -212,6 +231,12 @@ CLI::App* add_traces_command(CLI::App& app, TracesArgs* a) {
   add_out_arg(c, &a->out,
               "traces.csv, report.html (the table) and timelines/<trace>-<speed>.html (each "
               "case's first seed)");
+  c->add_option("--edge", a->edge,
+                std::string("edge signal: synthetic (the model of docs/model.md: an upper bound, "
+                            "it reads the future) or ") +
+                    kForecastEdgeHelp)
+      ->check(CLI::IsMember({"synthetic", "forecast"}))
+      ->capture_default_str();
   return c;
 }
 
@@ -229,6 +254,9 @@ int run_traces_cmd(const TracesArgs& a) {
   for (const auto& sp : a.speeds) o.speeds.push_back(*arena::parse_replay_speed(sp));
   o.traces = a.traces;
   o.seeds = a.seeds;
+  if (a.edge == "forecast") {
+    if (auto st = set_forecast_edge(&o.edge); !st.ok()) return fail(st.message());
+  }
   auto sel = arena::select_traces(o.traces);
   if (!sel.ok()) return fail(sel.error().message);
   std::vector<std::string> names = {o.policy};

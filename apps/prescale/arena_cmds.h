@@ -57,6 +57,7 @@ struct TracesArgs {
   int seeds = 5;
   std::string format = "table";
   std::string out;  // traces.csv, report.html, timelines/<trace>-<speed>.html
+  std::string edge = "synthetic";  // or forecast (the global forecaster)
 };
 
 CLI::App* add_traces_command(CLI::App& app, TracesArgs* a);

@@ -15,8 +15,7 @@
 #include "arena/traces.h"
 #include "arena_cmds.h"
 #include "core/result.h"
-#include "forecast/evaluate.h"
-#include "forecast/lstm_train.h"
+#include "forecast_cmds.h"
 #include "live_cmds.h"
 #include "model_cmds.h"
 #include "policy/registry.h"
@@ -140,46 +139,6 @@ int run_bench_decision(const WorkloadArgs& wa, const std::string& policy_name, i
                       {"p99_us", q(0.99)},      {"max_us", ns.back() / 1000.0},
                       {"checksum", sink}};
   std::cout << j.dump() << "\n";
-  return 0;
-}
-
-std::string default_lstm_dir() { return prescale::policy::default_models_dir() + "/forecast"; }
-
-int run_forecast_eval(const std::vector<std::string>& traces, int horizon,
-                      const std::string& format, const std::string& models,
-                      const std::string& split) {
-  auto rows = prescale::forecast::evaluate_baselines(
-      traces, horizon, models.empty() ? default_lstm_dir() : models, split == "validation");
-  if (!rows.ok()) return fail(rows.error().message);
-  std::cout << (format == "json" ? prescale::forecast::format_forecast_json(*rows)
-                                 : prescale::forecast::format_forecast_table(
-                                       *rows, horizon, split == "validation"));
-  return 0;
-}
-
-int run_forecast_train(const std::vector<std::string>& traces,
-                       const prescale::forecast::LstmTrainOptions& o,
-                       const prescale::forecast::LstmGrid& grid,
-                       const std::vector<std::string>& family_files, const std::string& out) {
-  const std::string dir = out.empty() ? default_lstm_dir() : out;
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return fail(dir + ": cannot create directory: " + ec.message());
-  std::vector<prescale::forecast::PreparedTrace> family;
-  for (const auto& path : family_files) {
-    auto t = prescale::forecast::prepare_trace(path);
-    if (!t.ok()) return fail(t.error().message);
-    family.push_back(std::move(*t));
-  }
-  for (const auto& path : traces) {
-    auto t = prescale::forecast::prepare_trace(path);
-    if (!t.ok()) return fail(t.error().message);
-    auto m = prescale::forecast::train_lstm_selected(*t, o, grid, family);
-    if (!m.ok()) return fail(m.error().message);
-    const std::string file = dir + "/" + std::filesystem::path(path).stem().string() + ".json";
-    if (auto st = prescale::forecast::save_lstm(*m, file); !st.ok()) return fail(st.message());
-    std::fprintf(stderr, "%s: %s -> %s\n", t->file.c_str(), m->training_json.c_str(), file.c_str());
-  }
   return 0;
 }
 
@@ -321,85 +280,8 @@ int main(int argc, char** argv) {
   prescale::cli::TracesArgs traces_args;
   auto* traces = prescale::cli::add_traces_command(app, &traces_args);
 
-  std::vector<std::string> forecast_traces;
-  int forecast_horizon = 12;
-  std::string forecast_format = "table";
-  auto* forecast = app.add_subcommand("forecast", "edge load forecasting");
-  forecast->require_subcommand(1);
-  auto* forecast_eval = forecast->add_subcommand(
-      "eval",
-      "MAE, RMSE, sMAPE at the horizon on each trace's chronological test split (baselines)");
-  forecast_eval->add_option("--trace", forecast_traces, "timestamp,value CSV files")
-      ->required()
-      ->check(CLI::ExistingFile);
-  forecast_eval
-      ->add_option("--horizon", forecast_horizon,
-                   "samples ahead (default 12 = the 60 s cold start at one sample per 5 s step)")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  forecast_eval->add_option("--format", forecast_format, "table|json")
-      ->check(CLI::IsMember({"table", "json"}))
-      ->capture_default_str();
-  std::string forecast_models;
-  std::string forecast_split = "test";
-  forecast_eval
-      ->add_option("--split", forecast_split,
-                   "test (the last 20%) or validation (the 20% before it: for choosing how to "
-                   "train; never choose on test)")
-      ->check(CLI::IsMember({"test", "validation"}))
-      ->capture_default_str();
-  forecast_eval->add_option("--models", forecast_models,
-                            "LSTM models directory (default models/forecast)");
-  std::vector<std::string> ftrain_traces;
-  prescale::forecast::LstmTrainOptions ftrain;
-  std::string ftrain_out;
-  auto* forecast_train = forecast->add_subcommand(
-      "train", "train an LSTM per trace on its first 60%, early-stopped on the next 20%");
-  forecast_train->add_option("--trace", ftrain_traces, "timestamp,value CSV files")
-      ->required()
-      ->check(CLI::ExistingFile);
-  // Lists (comma-separated or repeated): every combination is trained and the one with the
-  // best validation MAE kept.
-  prescale::forecast::LstmGrid fgrid;
-  std::vector<std::string> ftrain_family;
-  forecast_train
-      ->add_option("--window", fgrid.windows, "input samples (a list: chosen on validation)")
-      ->delimiter(',')
-      ->check(CLI::PositiveNumber);
-  forecast_train->add_option("--hidden", fgrid.hiddens, "LSTM units (a list: chosen on validation)")
-      ->delimiter(',')
-      ->check(CLI::PositiveNumber);
-  forecast_train->add_option("--lr", fgrid.lrs, "Adam learning rate (a list: chosen on validation)")
-      ->delimiter(',')
-      ->check(CLI::PositiveNumber);
-  forecast_train->add_option("--loss", fgrid.losses, "log|l1|raw (a list: chosen on validation)")
-      ->delimiter(',')
-      ->check(CLI::IsMember({"log", "l1", "raw"}));
-  forecast_train
-      ->add_option("--base", fgrid.bases,
-                   "none|auto|<baseline>: the LSTM corrects this baseline's forecast (auto: the "
-                   "best on validation); a list: chosen on validation")
-      ->delimiter(',')
-      ->check(
-          CLI::IsMember({"none", "auto", "last", "seasonal", "ewma", "holt-winters", "linreg"}));
-  forecast_train->add_option("--epochs", ftrain.max_epochs, "at most this many epochs")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  forecast_train
-      ->add_option("--burst-weight", ftrain.burst_weight,
-                   "extra loss weight of windows whose target is in a burst")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  forecast_train
-      ->add_option("--family", ftrain_family,
-                   "traces of the same family whose first 60% is added to the training data")
-      ->delimiter(',')
-      ->check(CLI::ExistingFile);
-  forecast_train->add_option("--horizon", ftrain.horizon, "samples ahead")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  forecast_train->add_option("--out", ftrain_out, "output directory (default models/forecast)");
-  forecast_train->add_option("--seed", ftrain.seed, "training seed")->capture_default_str();
+  prescale::cli::ForecastArgs forecast_args;
+  auto* forecast = prescale::cli::add_forecast_command(app, &forecast_args);
 
   prescale::cli::PlaneBenchArgs plane_args;
   auto* bench_planes = prescale::cli::add_plane_bench_command(*bench, &plane_args);
@@ -466,11 +348,7 @@ int main(int argc, char** argv) {
                 s->source == prescale::sim::WorkloadSource::kTrace ? "trace" : "synthetic");
     return 0;
   }
-  if (*forecast_eval)
-    return run_forecast_eval(forecast_traces, forecast_horizon, forecast_format, forecast_models,
-                             forecast_split);
-  if (*forecast_train)
-    return run_forecast_train(ftrain_traces, ftrain, fgrid, ftrain_family, ftrain_out);
+  if (*forecast) return prescale::cli::run_forecast_cmd(forecast_args);
   if (*traces) return prescale::cli::run_traces_cmd(traces_args);
   if (*ablation) return prescale::cli::run_ablation_cmd(ablation_args);
   if (*bench_planes) return prescale::cli::run_plane_bench_cmd(plane_args, PRESCALE_SOURCE_DIR);

@@ -137,6 +137,7 @@ core::Result<std::vector<TraceCase>> evaluate_traces(const sim::Scenario& scenar
   TournamentOptions t;
   t.seeds = options.seeds;
   t.timeline = options.timeline;
+  t.edge = options.edge;
   for (const auto& group : {options.baselines, std::vector<std::string>{options.policy},
                             options.compare, std::vector<std::string>{"oracle"}}) {
     for (const auto& name : group) {

@@ -53,6 +53,9 @@ struct TracesOptions {
   int real_window_steps = kDayOfFiveSecondSteps;  // whole trace when shorter
   // Called after each case (progress; the case carries its wall time).
   std::function<void(const TraceCase&)> on_case;
+  // Optional: replaces each workload's edge signal, as TournamentOptions::edge (`traces
+  // --edge forecast`: the global forecaster).
+  std::function<void(sim::Workload*)> edge;
   // Record each case's first-seed timeline, for on_tournament.
   bool timeline = false;
   // Called after each case with its tournament, before on_case; an error stops the run and

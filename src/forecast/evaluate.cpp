@@ -4,7 +4,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "forecast/global.h"
 #include "forecast/lstm.h"
 #include "sim/trace.h"
 
@@ -77,7 +79,18 @@ core::Result<BaselineChoice> best_baseline(const std::vector<double>& series, in
 
 core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std::string>& traces,
                                                           int h, const std::string& lstm_dir,
-                                                          bool on_validation) {
+                                                          bool on_validation,
+                                                          const std::string& global_model) {
+  std::optional<GlobalModel> global;
+  if (!global_model.empty()) {
+    auto g = load_global(global_model);
+    if (!g.ok()) return g.error();
+    if (g->horizon != h) {
+      return core::Error{global_model + ": trained for horizon " + std::to_string(g->horizon) +
+                         ", asked for " + std::to_string(h)};
+    }
+    global = std::move(*g);
+  }
   std::vector<ForecastRow> rows;
   for (const auto& path : traces) {
     auto p = prepare_trace(path);
@@ -120,6 +133,15 @@ core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std:
       LstmForecaster f(std::move(*m));
       ForecastRow row{p->file, "lstm", "", evaluate(f, p->series, h, from, to), {}};
       row.bursts = score(f);
+      rows.push_back(std::move(row));
+    }
+    if (global) {
+      // Zero-shot: the model has never seen this trace; its burst head drives the signal.
+      GlobalForecaster f(*global);
+      ForecastRow row{p->file, "global", "", evaluate(f, p->series, h, from, to), {}};
+      auto signal = global_signal(*global, p->series);
+      signal.resize(to);
+      row.bursts = score_bursts(signal, truth, h, from);
       rows.push_back(std::move(row));
     }
   }

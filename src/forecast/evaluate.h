@@ -61,9 +61,12 @@ struct ForecastRow {
 // With `on_validation`, everything is scored on the validation split instead (targets and
 // bursts in [60%, 80%)): the split on which to compare training choices (the baselines'
 // figures there are in-sample for their parameter choice).
+// With `global_model` (a global.h model file), every trace also gets a "global" row: the
+// global forecaster zero-shot, its signal from its burst head (BurstHeadDetector).
 core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std::string>& traces,
                                                           int h, const std::string& lstm_dir = "",
-                                                          bool on_validation = false);
+                                                          bool on_validation = false,
+                                                          const std::string& global_model = "");
 // on_validation: the header names the validation split (evaluate_baselines' on_validation).
 std::string format_forecast_table(const std::vector<ForecastRow>& rows, int h,
                                   bool on_validation = false);

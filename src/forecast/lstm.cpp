@@ -10,6 +10,7 @@
 
 #include "core/checksum.h"
 #include "core/files.h"
+#include "forecast/model_json.h"
 
 namespace prescale::forecast {
 
@@ -59,26 +60,17 @@ std::string legacy_checksum(const LstmModel& m) {
   return f.hex();
 }
 
-// An integer field in [min, max] (nlohmann's get<int> would wrap 2^40 or cast 1e300).
 core::Result<int> int_in(const json& j, const char* key, int min, int max,
                          const std::string& origin) {
-  const json& v = j.at(key);
-  if (!v.is_number_integer() || v.get<std::int64_t>() < min || v.get<std::int64_t>() > max ||
-      (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max))) {
-    return bad(origin, std::string(key) + ": expected an integer in [" + std::to_string(min) +
-                           ", " + std::to_string(max) + "]");
-  }
-  return static_cast<int>(v.get<std::int64_t>());
+  auto v = model_json::int_in(j, key, min, max);
+  if (!v.ok()) return bad(origin, v.error().message);
+  return *v;
 }
 
-// Finite and within float range (a cast of 1e300 to float is undefined).
-bool fits_float(double d) { return std::isfinite(d) && std::fabs(d) <= FLT_MAX; }
-
 core::Result<float> finite_float(const json& j, const char* key, const std::string& origin) {
-  const json& v = j.at(key);
-  if (!v.is_number() || !fits_float(v.get<double>()))
-    return bad(origin, std::string(key) + ": expected a finite number");
-  return v.get<float>();
+  auto v = model_json::finite_float(j, key);
+  if (!v.ok()) return bad(origin, v.error().message);
+  return *v;
 }
 
 core::Result<LstmModel> parse_fields(const json& j, int version, const std::string& origin) {
@@ -109,17 +101,8 @@ core::Result<LstmModel> parse_fields(const json& j, int version, const std::stri
   }
   const int g = 4 * m.hidden;
   auto floats = [&](const char* key, size_t n) -> core::Result<std::vector<float>> {
-    const json& a = j.at(key);
-    if (!a.is_array() || a.size() != n) {
-      return bad(origin, std::string(key) + ": expected " + std::to_string(n) + " numbers");
-    }
-    std::vector<float> v;
-    v.reserve(n);
-    for (const auto& x : a) {
-      if (!x.is_number() || !fits_float(x.get<double>()))
-        return bad(origin, std::string(key) + ": not finite");
-      v.push_back(x.get<float>());
-    }
+    auto v = model_json::floats(j, key, n);
+    if (!v.ok()) return bad(origin, v.error().message);
     return v;
   };
   auto ih = floats("w_ih", static_cast<size_t>(g) * static_cast<size_t>(m.inputs()));

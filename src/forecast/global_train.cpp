@@ -1,0 +1,376 @@
+#include "forecast/global_train.h"
+
+#include <torch/torch.h>
+
+#include <dlfcn.h>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "forecast/burst.h"
+#include "forecast/evaluate.h"
+#include "sim/rng.h"
+#include "sim/scenario.h"
+#include "sim/traffic.h"
+#include "sim/workload.h"
+
+namespace prescale::forecast {
+
+using nlohmann::json;
+
+namespace {
+
+void single_thread() {
+  using SetThreads = void (*)(int);
+  if (auto* set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    set(1);
+  at::set_num_threads(1);
+}
+
+// --- The corpus. ---
+
+std::vector<double> aggregate(const std::vector<double>& x, int k) {
+  std::vector<double> out;
+  for (size_t i = 0; i + static_cast<size_t>(k) <= x.size(); i += static_cast<size_t>(k)) {
+    double s = 0;
+    for (int j = 0; j < k; ++j) s += x[i + static_cast<size_t>(j)];
+    out.push_back(s / k);
+  }
+  return out;
+}
+
+// Linear interpolation, k points per original gap, with log-normal AR(1) noise.
+std::vector<double> interpolate(const std::vector<double>& x, int k, sim::Rng& rng) {
+  std::vector<double> out;
+  if (x.size() < 2) return x;
+  out.reserve((x.size() - 1) * static_cast<size_t>(k));
+  constexpr double kSigma = 0.05, kPhi = 0.8;
+  const double innovation = kSigma * std::sqrt(1 - kPhi * kPhi);
+  double e = 0;
+  for (size_t i = 0; i + 1 < x.size(); ++i) {
+    for (int j = 0; j < k; ++j) {
+      const double u = static_cast<double>(j) / k;
+      e = kPhi * e + innovation * rng.normal();
+      out.push_back(std::max(0.0, (x[i] * (1 - u) + x[i + 1] * u) * std::exp(e)));
+    }
+  }
+  return out;
+}
+
+void add_split(std::vector<CorpusSeries>* out, std::string name, std::vector<double> x) {
+  const size_t from = x.size() * 4 / 5;
+  out->push_back({std::move(name), std::move(x), from});
+}
+
+// The synthetic families: sim/traffic.h's four and the seed scenario's bursts.
+void add_synthetic(const GlobalTrainOptions& o, std::vector<CorpusSeries>* out) {
+  sim::Scenario s = sim::default_scenario();
+  s.steps = o.episode_steps;
+  const int validation = std::max(1, o.episodes / 4);
+  const char* names[] = {"onoff", "diurnal", "steps", "spikes", "seed"};
+  for (int fam = 0; fam < 5; ++fam) {
+    for (int e = 0; e < o.episodes + validation; ++e) {
+      const std::uint64_t seed =
+          sim::derive_seed(o.seed, static_cast<std::uint64_t>(fam * 100'000 + e));
+      sim::Workload w;
+      if (fam < sim::kNumTrafficFamilies) {
+        sim::generate_traffic(static_cast<sim::TrafficFamily>(fam), s, 1000.0, seed, &w);
+      } else {
+        sim::generate_synthetic(s, seed, &w);
+      }
+      const bool val = e >= o.episodes;
+      out->push_back(
+          {std::string(names[fam]) + "#" + std::to_string(e), std::move(w.arrivals_rps), 0});
+      if (!val) out->back().validation_from = out->back().x.size();
+    }
+  }
+}
+
+// --- Windows. ---
+
+struct Windows {
+  std::vector<float> xs, y, burst;
+  int64_t n = 0;
+};
+
+// Appends up to o.max_windows windows of `x` whose targets lie in [lo, hi) (a seeded
+// subsample when there are more). Windows whose context is all zero are left out: the
+// forecaster answers 0 there by rule.
+void add_windows(const GlobalModel& m, const std::vector<double>& x, size_t lo, size_t hi,
+                 int max_windows, std::uint64_t seed, Windows* out) {
+  const auto H = static_cast<size_t>(m.horizon);
+  if (hi <= lo + H) return;
+  const std::vector<std::uint8_t> truth = true_bursts(x);
+  // Ends e (the newest observed sample): e + H in [lo, hi).
+  std::vector<size_t> ends;
+  for (size_t e = (lo >= H ? lo - H : 0); e + H < hi; ++e) ends.push_back(e);
+  if (ends.size() > static_cast<size_t>(max_windows)) {
+    sim::Rng rng(seed);
+    for (size_t i = 0; i < static_cast<size_t>(max_windows); ++i) {  // partial Fisher-Yates
+      const size_t j =
+          i + static_cast<size_t>(rng.uniform() * static_cast<double>(ends.size() - i));
+      std::swap(ends[i], ends[std::min(j, ends.size() - 1)]);
+    }
+    ends.resize(static_cast<size_t>(max_windows));
+    std::sort(ends.begin(), ends.end());
+  }
+  History h(m.context());
+  std::vector<float> row(static_cast<size_t>(m.inputs()));
+  size_t pushed = 0;
+  for (size_t e : ends) {
+    while (pushed <= e) h.push(x[pushed++]);
+    const double s = global_features(m, h, row.data());
+    if (!(s > 0)) continue;
+    out->xs.insert(out->xs.end(), row.begin(), row.end());
+    out->y.push_back(static_cast<float>(std::log1p(std::max(0.0, x[e + H]) / s)));
+    bool b = false;
+    for (size_t k = e + 1; k <= e + H; ++k) b = b || truth[k];
+    out->burst.push_back(b ? 1.0f : 0.0f);
+    ++out->n;
+  }
+}
+
+// --- The network. ---
+
+struct Net : torch::nn::Module {
+  Net(int inputs, int hidden) : l1(inputs, hidden), l2(hidden, hidden), l3(hidden, 3) {
+    register_module("l1", l1);
+    register_module("l2", l2);
+    register_module("l3", l3);
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    return l3->forward(torch::relu(l2->forward(torch::relu(l1->forward(x)))));
+  }
+  torch::nn::Linear l1, l2, l3;
+};
+
+struct Losses {
+  double q50 = 0, q90 = 0, bce = 0, total = 0;
+};
+
+torch::Tensor pinball(const torch::Tensor& pred, const torch::Tensor& y, double tau) {
+  const auto d = y - pred;
+  return torch::max(tau * d, (tau - 1) * d).mean();
+}
+
+// The three terms for a batch; total = q50 + q90 + w x bce.
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> terms(Net& net, const torch::Tensor& x,
+                                                              const torch::Tensor& y,
+                                                              const torch::Tensor& b) {
+  const auto o = net.forward(x);
+  const auto z50 = o.select(1, 0);
+  const auto z90 = z50 + torch::softplus(o.select(1, 1));
+  return {pinball(z50, y, 0.5), pinball(z90, y, 0.9),
+          torch::binary_cross_entropy_with_logits(o.select(1, 2), b)};
+}
+
+Losses evaluate_losses(Net& net, const torch::Tensor& x, const torch::Tensor& y,
+                       const torch::Tensor& b, double burst_weight) {
+  torch::NoGradGuard g;
+  auto [a, c, d] = terms(net, x, y, b);
+  Losses l{a.item<double>(), c.item<double>(), d.item<double>(), 0};
+  l.total = l.q50 + l.q90 + burst_weight * l.bce;
+  return l;
+}
+
+GlobalModel to_model(Net& net, const GlobalModel& shape) {
+  GlobalModel m = shape;
+  auto mat = [](const torch::Tensor& t) {
+    auto c = t.contiguous().to(torch::kFloat32);
+    using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    return Eigen::MatrixXf(Eigen::Map<const RowMajor>(c.data_ptr<float>(), c.size(0), c.size(1)));
+  };
+  auto vec = [](const torch::Tensor& t) {
+    auto c = t.contiguous().to(torch::kFloat32);
+    return Eigen::VectorXf(Eigen::Map<const Eigen::VectorXf>(c.data_ptr<float>(), c.size(0)));
+  };
+  torch::NoGradGuard g;
+  m.w1 = mat(net.l1->weight);
+  m.b1 = vec(net.l1->bias);
+  m.w2 = mat(net.l2->weight);
+  m.b2 = vec(net.l2->bias);
+  m.w3 = mat(net.l3->weight);
+  m.b3 = vec(net.l3->bias);
+  return m;
+}
+
+torch::Tensor as_tensor(std::vector<float>& v, int64_t rows, int64_t cols) {
+  auto t = torch::from_blob(v.data(), {rows * cols}, torch::kFloat32).clone();
+  return cols == 1 ? t : t.view({rows, cols});
+}
+
+// The detector's thresholds: the raise with the best mean F1 over the validation series with
+// bursts (each run whole, scored from its validation start).
+json choose_thresholds(GlobalModel* m, const std::vector<CorpusSeries>& corpus) {
+  std::vector<std::vector<double>> probs;
+  std::vector<std::vector<std::uint8_t>> truths;
+  std::vector<size_t> froms;
+  for (const auto& c : corpus) {
+    if (c.validation_from >= c.x.size()) continue;
+    // From a little before the validation part (the context and the bursts' rolling median
+    // warm up there), scored from the validation start.
+    const size_t start = c.validation_from > static_cast<size_t>(2 * m->context())
+                             ? c.validation_from - static_cast<size_t>(2 * m->context())
+                             : 0;
+    const std::vector<double> x(c.x.begin() + static_cast<long>(start), c.x.end());
+    auto truth = true_bursts(x);
+    const size_t from = c.validation_from - start;
+    if (std::none_of(truth.begin() + static_cast<long>(from), truth.end(),
+                     [](std::uint8_t v) { return v != 0; }))
+      continue;
+    std::vector<double> p;
+    global_signal(*m, x, nullptr, nullptr, &p);
+    probs.push_back(std::move(p));
+    truths.push_back(std::move(truth));
+    froms.push_back(from);
+  }
+  json tried = json::array();
+  double best_f1 = -1;
+  for (int k = 2; k <= 18; ++k) {
+    const double raise = 0.05 * k, release = 0.7 * raise;
+    double f1 = 0, lead = 0, precision = 0;
+    for (size_t i = 0; i < probs.size(); ++i) {
+      BurstHeadDetector d(raise, release);
+      std::vector<std::uint8_t> sig(probs[i].size());
+      for (size_t t = 0; t < sig.size(); ++t) sig[t] = d.update(probs[i][t]) ? 1 : 0;
+      const BurstMetrics bm = score_bursts(sig, truths[i], m->horizon, froms[i]);
+      f1 += bm.f1, lead += bm.mean_lead_steps, precision += bm.precision;
+    }
+    const double n = std::max<double>(1, static_cast<double>(probs.size()));
+    tried.push_back(
+        {{"raise", raise}, {"f1", f1 / n}, {"precision", precision / n}, {"lead_steps", lead / n}});
+    if (f1 / n > best_f1) {
+      best_f1 = f1 / n;
+      m->raise = static_cast<float>(raise);
+      m->release = static_cast<float>(release);
+    }
+  }
+  return {{"series", probs.size()}, {"tried", tried}, {"raise", m->raise}, {"release", m->release}};
+}
+
+}  // namespace
+
+core::Result<std::vector<CorpusSeries>> build_corpus(const std::vector<std::string>& traces,
+                                                     const GlobalTrainOptions& o) {
+  std::vector<CorpusSeries> out;
+  sim::Rng rng(sim::derive_seed(o.seed, 0x6c6f6261));
+  for (const auto& file : traces) {
+    auto t = prepare_trace(file);
+    if (!t.ok()) {  // as the RL trainer does: one unreadable trace does not stop training
+      std::fprintf(stderr, "global forecaster: skipping trace: %s\n", t.error().message.c_str());
+      continue;
+    }
+    const std::string stem = std::filesystem::path(file).stem().string();
+    add_split(&out, stem + "@x4", aggregate(t->series, 4));
+    add_split(&out, stem + "@x2", aggregate(t->series, 2));
+    add_split(&out, stem, t->series);
+    for (int k : {4, 12, 60})
+      add_split(&out, stem + "@/" + std::to_string(k), interpolate(t->series, k, rng));
+  }
+  add_synthetic(o, &out);
+  return out;
+}
+
+core::Result<GlobalModel> train_global(const std::vector<CorpusSeries>& corpus,
+                                       const GlobalTrainOptions& o) {
+  single_thread();
+  torch::manual_seed(o.seed);
+  const auto t0 = std::chrono::steady_clock::now();
+  GlobalModel shape = o.shape;
+  Windows train, val;
+  json series = json::array();
+  for (size_t i = 0; i < corpus.size(); ++i) {
+    const auto& c = corpus[i];
+    const int64_t before_t = train.n, before_v = val.n;
+    const std::uint64_t seed = sim::derive_seed(o.seed, i);
+    add_windows(shape, c.x, 0, c.validation_from, o.max_windows, seed, &train);
+    add_windows(shape, c.x, c.validation_from + static_cast<size_t>(shape.horizon), c.x.size(),
+                o.max_windows / 4, seed + 1, &val);
+    series.push_back({{"name", c.name},
+                      {"samples", c.x.size()},
+                      {"train_windows", train.n - before_t},
+                      {"validation_windows", val.n - before_v}});
+  }
+  if (train.n < 100 || val.n < 10)
+    return core::Error{"global forecaster: too little data (" + std::to_string(train.n) +
+                       " training and " + std::to_string(val.n) + " validation windows)"};
+  const int64_t I = shape.inputs();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  std::fprintf(stderr,
+               "global forecaster: %zu series, %lld training and %lld validation windows (%.0f s)\n",
+               corpus.size(), static_cast<long long>(train.n), static_cast<long long>(val.n),
+               elapsed());
+  const auto tx = as_tensor(train.xs, train.n, I), ty = as_tensor(train.y, train.n, 1),
+             tb = as_tensor(train.burst, train.n, 1);
+  const auto vx = as_tensor(val.xs, val.n, I), vy = as_tensor(val.y, val.n, 1),
+             vb = as_tensor(val.burst, val.n, 1);
+  Net net(static_cast<int>(I), shape.hidden);
+  torch::optim::Adam opt(net.parameters(), torch::optim::AdamOptions(o.lr));
+  GlobalModel best = to_model(net, shape);
+  Losses best_loss = evaluate_losses(net, vx, vy, vb, o.burst_weight);
+  int best_epoch = 0, since = 0;
+  json epochs = json::array();
+  for (int epoch = 1; epoch <= o.max_epochs && since < o.patience; ++epoch) {
+    const auto perm = torch::randperm(train.n, torch::kLong);
+    for (int64_t i = 0; i < train.n; i += o.batch) {
+      const auto idx = perm.slice(0, i, std::min<int64_t>(i + o.batch, train.n));
+      auto [a, c, d] =
+          terms(net, tx.index_select(0, idx), ty.index_select(0, idx), tb.index_select(0, idx));
+      auto loss = a + c + o.burst_weight * d;
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+    }
+    const Losses tl = evaluate_losses(net, tx, ty, tb, o.burst_weight);
+    const Losses vl = evaluate_losses(net, vx, vy, vb, o.burst_weight);
+    epochs.push_back({{"epoch", epoch},
+                      {"train", tl.total},
+                      {"validation", vl.total},
+                      {"validation_q50", vl.q50},
+                      {"validation_q90", vl.q90},
+                      {"validation_bce", vl.bce}});
+    std::fprintf(stderr,
+                 "  epoch %d: train %.4f, validation %.4f (q50 %.4f, q90 %.4f, bce %.4f) (%.0f s)\n",
+                 epoch, tl.total, vl.total, vl.q50, vl.q90, vl.bce, elapsed());
+    if (vl.total < best_loss.total) {
+      best_loss = vl, best_epoch = epoch, since = 0;
+      best = to_model(net, shape);
+    } else {
+      ++since;
+    }
+  }
+  json thresholds = choose_thresholds(&best, corpus);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  json provenance = {{"trained_on",
+                      "training traces at six time scales and the synthetic families "
+                      "(never the development traces); see docs/forecast.md"},
+                     {"series", series},
+                     {"training_windows", train.n},
+                     {"validation_windows", val.n},
+                     {"options",
+                      {{"max_epochs", o.max_epochs},
+                       {"patience", o.patience},
+                       {"batch", o.batch},
+                       {"lr", o.lr},
+                       {"burst_weight", o.burst_weight},
+                       {"episodes", o.episodes},
+                       {"episode_steps", o.episode_steps},
+                       {"max_windows", o.max_windows},
+                       {"seed", o.seed}}},
+                     {"epochs", epochs},
+                     {"best_epoch", best_epoch},
+                     {"validation_loss", best_loss.total},
+                     {"thresholds", thresholds},
+                     {"seconds", std::round(seconds)}};
+  best.training_json = provenance.dump();
+  return best;
+}
+
+}  // namespace prescale::forecast
