@@ -49,14 +49,19 @@ CLI::App* add_edge_command(CLI::App& app, EdgeArgs* a) {
   c->add_option("--interval-ms", o.gateway.interval_ms,
                 "stdin/MQTT: the forecaster's step (trace replay: the trace's step / speedup)")
       ->capture_default_str();
-  c->add_option("--horizon", o.gateway.horizon, "intervals ahead (the cold start in intervals)")
-      ->capture_default_str();
+  a->horizon = c->add_option("--horizon", o.gateway.horizon,
+                             "intervals ahead (the cold start in intervals; --forecaster "
+                             "global: default the model's, else it must be the model's)")
+                   ->capture_default_str();
   c->add_option(
        "--forecaster", o.forecaster,
-       "auto | lstm:FILE | last | seasonal | ewma | holt-winters | linreg | lookahead (trace "
-       "replay: the trace's future, for demos and tests of the cloud side)")
+       "auto | lstm:FILE | global | global:FILE (one model for every stream: its burst head "
+       "raises the signal, its 90% quantile is the forecast sent; global = MODELS/global.json) "
+       "| last | seasonal | ewma | holt-winters | linreg | lookahead (trace replay: the "
+       "trace's future, for demos and tests of the cloud side)")
       ->capture_default_str();
-  c->add_option("--models", o.models_dir, "where --forecaster auto finds a trace's LSTM")
+  c->add_option("--models", o.models_dir,
+                "where --forecaster auto finds a trace's LSTM, and global its global.json")
       ->capture_default_str();
   c->add_option("--batch", o.gateway.batch_readings, "readings per data-plane message (at most)")
       ->capture_default_str();
@@ -126,6 +131,9 @@ int run_edge_cmd(EdgeArgs a) {
     }
   }
   o.kafka.emplace("bootstrap.servers", a.brokers);
+  // The global model forecasts for its own horizon: --horizon left out means that one.
+  if (edge::is_global_forecaster(o.forecaster) && a.horizon && a.horizon->count() == 0)
+    o.gateway.horizon = 0;
 
   auto prepared = edge::prepare_agent(o);
   if (!prepared.ok()) {
@@ -258,8 +266,16 @@ CLI::App* add_race_command(CLI::App& app, RaceArgs* a) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   c->add_option("--scale", o.scale, "readings per unit of trace value")->capture_default_str();
-  c->add_option("--horizon", o.horizon, "trace samples the edge signal sees ahead")
-      ->check(CLI::PositiveNumber)
+  a->horizon = c->add_option("--horizon", o.horizon,
+                             "trace samples the lookahead signal sees ahead (--forecaster "
+                             "global: default the model's horizon, else it must be that)")
+                   ->check(CLI::PositiveNumber)
+                   ->capture_default_str();
+  c->add_option("--forecaster", o.forecaster,
+                "the edge agent's forecaster: lookahead (the trace's own future: a signal a "
+                "known --horizon ahead of the burst, to test the cloud side) | global | "
+                "global:FILE (the global model, models/forecast/global.json by default: its "
+                "burst head and 90% quantile, as `prescale edge --forecaster global`)")
       ->capture_default_str();
   c->add_option("--device", o.device, "the gateway id (in --key-file)")->capture_default_str();
   c->add_option("--burst-threshold", o.burst_threshold,
@@ -294,6 +310,13 @@ int run_race_cmd(RaceArgs a) {
     if (!p.empty()) a.opts.policies.push_back(p);
   if (a.opts.policies.empty()) {
     std::cerr << "error: --policies: expected at least one policy\n";
+    return 2;
+  }
+  if (edge::is_global_forecaster(a.opts.forecaster) && a.horizon && a.horizon->count() == 0)
+    a.opts.horizon = 0;  // the model's own
+  // The agent's inputs (key file, trace, model) before any server is touched.
+  if (auto st = live::check_agent(a.opts); !st.ok()) {
+    std::cerr << "error: " << st.message() << "\n";
     return 2;
   }
   // The readable timeline goes to stderr as before; on a terminal a status line below it

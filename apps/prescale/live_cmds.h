@@ -21,6 +21,8 @@ struct EdgeArgs {
   std::string kafka_file;          // key=value lines (secrets: sasl.password, ...)
   bool stdin_input = false;
   std::string mqtt;  // HOST:PORT
+  // --horizon, to tell whether it was given (--forecaster global: left out = the model's).
+  CLI::Option* horizon = nullptr;
 };
 
 CLI::App* add_edge_command(CLI::App& app, EdgeArgs* a);
@@ -42,9 +44,10 @@ int run_plane_bench_cmd(const PlaneBenchArgs& a, const std::string& source_dir);
 struct RaceArgs {
   live::RaceOptions opts;
   std::string policies = "rl,hpa";
-  std::string format = "table";  // table | json
-  std::string out;               // also write the JSON (with the timelines) here
-  std::string report;            // and the HTML report (live/race_report.h) here
+  std::string format = "table";    // table | json
+  std::string out;                 // also write the JSON (with the timelines) here
+  std::string report;              // and the HTML report (live/race_report.h) here
+  CLI::Option* horizon = nullptr;  // --horizon, as for EdgeArgs
 };
 
 CLI::App* add_race_command(CLI::App& app, RaceArgs* a);

@@ -16,6 +16,7 @@
 #include "bus/signing.h"
 #include "core/log.h"
 #include "forecast/evaluate.h"
+#include "forecast/global.h"
 #include "forecast/lstm.h"
 
 namespace prescale::edge {
@@ -363,6 +364,10 @@ void ReplayStatus::update(size_t index, const GatewayStats& stats, const bus::Bu
   progress_.begin(static_cast<int>(index + 1), format_replay_status(stats.readings, rate, signal));
 }
 
+bool is_global_forecaster(const std::string& spec) {
+  return spec == "global" || spec.rfind("global:", 0) == 0;
+}
+
 core::Result<std::unique_ptr<forecast::Forecaster>> make_forecaster(
     const AgentOptions& opts, int period, int horizon, const forecast::PreparedTrace* trace,
     std::string* label) {
@@ -376,6 +381,26 @@ core::Result<std::unique_ptr<forecast::Forecaster>> make_forecaster(
     }
   }
   *label = spec;
+  if (is_global_forecaster(spec)) {
+    const std::string file = spec == "global"
+                                 ? (std::filesystem::path(opts.models_dir) / "global.json").string()
+                                 : spec.substr(7);
+    *label = "global:" + file;
+    if (file.empty()) return core::Error{"--forecaster global:FILE: expected a model file"};
+    if (spec == "global" && !std::filesystem::exists(file)) {
+      return core::Error{"--forecaster global: " + file +
+                         ": no such model file (train one with `prescale forecast "
+                         "train-global`, or give --forecaster global:FILE or --models DIR)"};
+    }
+    auto m = forecast::load_global(file);
+    if (!m.ok()) return core::Error{"--forecaster global: " + m.error().message};
+    if (horizon != 0 && m->horizon != horizon) {
+      return core::Error{"--forecaster global: " + file + ": the model was trained for horizon " +
+                         std::to_string(m->horizon) + ", --horizon is " + std::to_string(horizon) +
+                         " (leave --horizon out to use the model's)"};
+    }
+    return std::unique_ptr<forecast::Forecaster>(new forecast::GlobalForecaster(std::move(*m)));
+  }
   if (spec == "lookahead") {
     if (opts.input != Input::kTrace || !trace)
       return core::Error{"--forecaster lookahead: only with --trace (it reads the trace's future)"};
@@ -424,7 +449,11 @@ core::Result<PreparedAgent> prepare_agent(const AgentOptions& opts) {
   if (o.gateway.batch_readings < 1) return core::Error{"--batch: expected at least 1 reading"};
   if (!(o.gateway.scale > 0) || !std::isfinite(o.gateway.scale))
     return core::Error{"--scale: expected a positive number"};
-  if (o.gateway.horizon < 1) return core::Error{"--horizon: expected at least 1 interval"};
+  const bool global = is_global_forecaster(o.forecaster);
+  if (o.gateway.horizon < (global ? 0 : 1)) {
+    return core::Error{global ? "--horizon: expected at least 1 interval (or 0: the model's)"
+                              : "--horizon: expected at least 1 interval"};
+  }
   if (o.sensors < 1) return core::Error{"--sensors: expected at least 1"};
   if (o.partitions < 1) return core::Error{"--partitions: expected at least 1"};
 
@@ -457,6 +486,9 @@ core::Result<PreparedAgent> prepare_agent(const AgentOptions& opts) {
                            o.input == Input::kTrace ? &p.trace : nullptr, &p.forecaster_label);
   if (!f.ok()) return f.error();
   p.forecaster = std::move(*f);
+  // The global model forecasts for its own horizon: the signal says so.
+  if (const auto* g = dynamic_cast<const forecast::GlobalForecaster*>(p.forecaster.get()))
+    o.gateway.horizon = g->model().horizon;
   return p;
 }
 

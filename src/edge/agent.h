@@ -47,9 +47,11 @@ struct AgentOptions {
   int mqtt_port = 1883;
   std::string mqtt_topic = "sensors/#";  // one reading (JSON) per message
   // Forecaster: "auto" (the trace's shipped LSTM under models_dir when replaying a trace that
-  // has one, else linreg), "lstm:FILE", a baseline name (forecast/forecaster.h), or
-  // "lookahead" (trace replay only: the trace's own future, a perfect forecaster for
-  // demonstrating and testing the cloud side).
+  // has one, else linreg), "lstm:FILE", "global" (models_dir/global.json) or "global:FILE"
+  // (the global forecaster, forecast/global.h: its burst head drives the signal and its 90%
+  // quantile is the forecast sent; gateway.horizon 0 = the model's own, anything else must
+  // be it), a baseline name (forecast/forecaster.h), or "lookahead" (trace replay only: the
+  // trace's own future, a perfect forecaster for demonstrating and testing the cloud side).
   std::string forecaster = "auto";
   std::string models_dir = "models/forecast";
   int log_every_malformed = 1000;  // after the first 10, log every Nth malformed input
@@ -118,9 +120,14 @@ core::Result<PreparedAgent> prepare_agent(const AgentOptions& opts);
 // unreachable, delivery failed).
 core::Result<AgentReport> run_agent(PreparedAgent agent, const std::atomic<bool>& stop);
 
+// True for "global" and "global:FILE".
+bool is_global_forecaster(const std::string& spec);
+
 // The forecaster the agent would use, by the rules of AgentOptions::forecaster; `period` =
 // samples per day; `trace` = the replayed trace (nullptr for stdin/MQTT; lookahead reads
-// it). Also names it for the report.
+// it); `horizon` 0 = the model's own (global only). Also names it for the report. A global
+// model comes back as a forecast::GlobalForecaster, which the Gateway recognises
+// (make_signal_source).
 core::Result<std::unique_ptr<forecast::Forecaster>> make_forecaster(
     const AgentOptions& opts, int period, int horizon, const forecast::PreparedTrace* trace,
     std::string* label);

@@ -317,6 +317,21 @@ core::Status reset(Env& env, Watch& w) {
                      (w.last ? bus::encode(*w.last) : std::string("none")) + ")"};
 }
 
+// The edge agent of a run, but for Kafka (the controller config's).
+edge::AgentOptions agent_options(const RaceOptions& o) {
+  edge::AgentOptions a;
+  a.input = edge::Input::kTrace;
+  a.trace_file = o.trace_file;
+  a.speedup = o.speedup;
+  a.sensors = o.sensors;
+  a.gateway.device = o.device;
+  a.gateway.scale = o.scale;
+  a.gateway.horizon = o.horizon;
+  a.key_file = o.key_file;
+  a.forecaster = o.forecaster;
+  return a;
+}
+
 core::Result<RunResult> run_one(Env& env, Watch& w, const std::string& policy) {
   const RaceOptions& o = env.o;
   auto st = reset(env, w);
@@ -327,16 +342,7 @@ core::Result<RunResult> run_one(Env& env, Watch& w, const std::string& policy) {
   auto controller = control::make_controller(cfg);
   if (!controller.ok()) return controller.error();
 
-  edge::AgentOptions a;
-  a.input = edge::Input::kTrace;
-  a.trace_file = o.trace_file;
-  a.speedup = o.speedup;
-  a.sensors = o.sensors;
-  a.gateway.device = o.device;
-  a.gateway.scale = o.scale;
-  a.gateway.horizon = o.horizon;
-  a.key_file = o.key_file;
-  a.forecaster = "lookahead";
+  edge::AgentOptions a = agent_options(o);
   a.kafka = env.props;
   a.data_topic = "iot-raw-data";
   a.control_topic = cfg.metadata_topic;
@@ -354,9 +360,11 @@ core::Result<RunResult> run_one(Env& env, Watch& w, const std::string& policy) {
   run.burst_start_s = bursts.front().first * interval_s;
   run.burst_end_s = bursts.front().second * interval_s;
   const double replay_s = static_cast<double>(prepared->trace.series.size()) * interval_s;
+  const int horizon = prepared->opts.gateway.horizon;  // the global model's, if 0 was asked
   o.log("run " + policy + ": replay of " + fmt("%.0f s", replay_s) + ", burst from " +
         fmt("%+.0f s", run.burst_start_s) + " to " + fmt("%+.0f s", run.burst_end_s) + ", signal " +
-        fmt("%.0f s", o.horizon * interval_s) + " ahead");
+        (o.forecaster == "lookahead" ? "" : "(" + prepared->forecaster_label + ") ") +
+        fmt("%.0f s", horizon * interval_s) + " ahead");
 
   const std::int64_t t0 = wall_ms();
   core::Status controller_status, agent_status;
@@ -420,6 +428,16 @@ core::Result<RunResult> run_one(Env& env, Watch& w, const std::string& policy) {
 
 }  // namespace
 
+core::Status check_agent(const RaceOptions& opts) {
+  if (opts.forecaster != "lookahead" && !edge::is_global_forecaster(opts.forecaster)) {
+    return core::Error{"--forecaster: expected lookahead, global or global:FILE, got '" +
+                       opts.forecaster + "'"};
+  }
+  auto p = edge::prepare_agent(agent_options(opts));
+  if (!p.ok()) return p.error();
+  return {};
+}
+
 core::Result<std::vector<RunResult>> race(const RaceOptions& opts, const std::atomic<bool>& stop) {
   auto cfg = control::load_config(opts.controller_config);
   if (!cfg.ok()) return cfg.error();
@@ -441,6 +459,7 @@ core::Result<std::vector<RunResult>> race(const RaceOptions& opts, const std::at
       return core::Error{"--policies: unknown policy '" + p +
                          "'; expected one of: " + control::live_policy_list()};
   }
+  if (auto st = check_agent(o); !st.ok()) return st.error();  // before any server
   Env env{o, *cfg, cfg->kafka, nullptr, stop, 0, "", 0};
   auto n = bus::probe(env.props, 15'000);
   if (!n.ok()) return n.error();

@@ -40,7 +40,12 @@ struct RaceOptions {
   double speedup = 30;
   double scale = 1;
   int sensors = 16;
-  int horizon = 15;  // intervals the lookahead forecaster sees ahead
+  int horizon = 15;  // intervals the signal sees ahead; 0 = the global model's own
+  // The agent's forecaster: "lookahead" (the trace's own future: the signal rises a known
+  // `horizon` ahead of the burst, so the race tests the cloud side, not the forecaster), or
+  // "global" / "global:FILE" (the global model, as `prescale edge --forecaster global`: its
+  // burst head and 90% quantile; "global" = models/forecast/global.json).
+  std::string forecaster = "lookahead";
   std::string device = "gw-1";
   std::string key_file;  // DEVICE HEXKEY lines, for the agent and the controller
   // A sample at or above burst_threshold x the trace's median is part of a burst.
@@ -109,6 +114,11 @@ std::optional<int> spark_executors(int ui_port);
 
 // The trace's bursts as [start, end) sample indices (samples >= threshold x median).
 std::vector<std::pair<int, int>> trace_bursts(const std::vector<double>& series, double threshold);
+
+// Checks what the edge agent of every run will be given (key file and device, trace,
+// forecaster and its model: edge::prepare_agent) without touching any server; errors name
+// the option or file.
+core::Status check_agent(const RaceOptions& opts);
 
 // Runs every policy in turn; stops early (with what it has) when `stop` is set.
 core::Result<std::vector<RunResult>> race(const RaceOptions& opts, const std::atomic<bool>& stop);
