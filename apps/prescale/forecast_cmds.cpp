@@ -216,6 +216,16 @@ CLI::App* add_forecast_command(CLI::App& app, ForecastArgs* a) {
       ->add_option("--max-windows", g.max_windows, "training windows per series and time scale")
       ->check(CLI::Range(10, 10000000))
       ->capture_default_str();
+  a->train_global_cmd
+      ->add_option("--aggregate", g.aggregate,
+                   "time scales: each training trace also aggregated by these factors")
+      ->delimiter(',')
+      ->check(CLI::Range(2, 1000));
+  a->train_global_cmd
+      ->add_option("--interpolate", g.interpolate,
+                   "time scales: each training trace also interpolated by these factors")
+      ->delimiter(',')
+      ->check(CLI::Range(2, 1000));
   return c;
 }
 

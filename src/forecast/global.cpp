@@ -193,7 +193,7 @@ GlobalOutput GlobalForecaster::output() const {
   GlobalOutput o;
   o.burst_p = 1.0 / (1.0 + std::exp(-static_cast<double>(out_[2])));
   if (s > 0) {
-    const double z50 = std::clamp(static_cast<double>(out_[0]), 0.0, kMaxZ);
+    const double z50 = std::clamp(static_cast<double>(in_[0] + out_[0]), 0.0, kMaxZ);
     const double z90 = std::min(kMaxZ, z50 + softplus(static_cast<double>(out_[1])));
     o.median = s * std::expm1(z50);
     o.p90 = s * std::expm1(z90);

@@ -9,8 +9,9 @@
 //   - `blocks` block means of `block` samples each (newest block first, covering the context),
 //     each as log1p(mean / s): the day behind a 5-minute stream, at a glance.
 // Two hidden layers (ReLU) and three outputs:
-//   - z50: the median of log1p(x[t+H] / s), so the rate forecast is s x expm1(z50) (the
-//     median is what minimises the MAE);
+//   - z50 = log1p(x[t] / s) + o1: the median of log1p(x[t+H] / s), as a change from the
+//     newest sample (an output of 0 is the last value, exact however smooth the stream), so
+//     the rate forecast is s x expm1(z50) (the median is what minimises the MAE);
 //   - z90 = z50 + softplus(o2): the 90% quantile, for provisioning;
 //   - the logit of P(a burst within H), where a burst is the arena's ground truth
 //     (true_bursts: rate > 2 x the median of the previous 60 samples) at any of the next H

@@ -251,19 +251,19 @@ TEST(Global, CorpusLeavesUnreadableTracesOutAndCoversEveryTimeScaleAndFamily) {
   o.episode_steps = 500;
   auto c = build_corpus({good, bad}, o);
   ASSERT_TRUE(c.ok()) << c.error().message;
-  // 6 time scales of good.csv, then 5 families x (2 training + 1 validation) series.
-  ASSERT_EQ(c->size(), 6u + 5u * 3u);
-  EXPECT_EQ((*c)[0].name, "good@x4");
-  EXPECT_EQ((*c)[0].x.size(), 150u);
-  EXPECT_EQ((*c)[5].name, "good@/60");
-  EXPECT_EQ((*c)[5].x.size(), 599u * 60u);
-  for (size_t i = 0; i < 6; ++i) EXPECT_EQ((*c)[i].validation_from, (*c)[i].x.size() * 4 / 5);
+  // 8 time scales of good.csv, then 6 families x (2 training + 1 validation) series.
+  ASSERT_EQ(c->size(), 8u + 6u * 3u);
+  EXPECT_EQ((*c)[0].name, "good@x8");
+  EXPECT_EQ((*c)[0].x.size(), 75u);
+  EXPECT_EQ((*c)[7].name, "good@/60");
+  EXPECT_EQ((*c)[7].x.size(), 599u * 60u);
+  for (size_t i = 0; i < 8; ++i) EXPECT_EQ((*c)[i].validation_from, (*c)[i].x.size() * 4 / 5);
   int validation_only = 0;
-  for (size_t i = 6; i < c->size(); ++i) {
+  for (size_t i = 8; i < c->size(); ++i) {
     EXPECT_EQ((*c)[i].x.size(), 500u);
     validation_only += (*c)[i].validation_from == 0;
   }
-  EXPECT_EQ(validation_only, 5);
+  EXPECT_EQ(validation_only, 6);
 }
 
 }  // namespace

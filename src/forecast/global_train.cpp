@@ -66,21 +66,63 @@ void add_split(std::vector<CorpusSeries>* out, std::string name, std::vector<dou
   out->push_back({std::move(name), std::move(x), from});
 }
 
-// The synthetic families: sim/traffic.h's four and the seed scenario's bursts.
+// Periodic load at an unknown period (cron jobs, devices reporting on a schedule, a daily
+// cycle seen at a coarse step): one cycle's shape repeated every P samples, P uniform in
+// [4, 96]; the shape is a base of 1 with 1-3 pulses (random phase, width 1 to P/4 samples,
+// height log-uniform [1.5, 20]) or (half the series) a smooth cycle of two harmonics; each
+// cycle's amplitude jitters by up to 10%, the level drifts (log AR(1), phi 0.995, sigma
+// 0.01), and multiplicative noise (sigma U[0.01, 0.15]) is on top.
+std::vector<double> periodic_series(int steps, std::uint64_t seed) {
+  sim::Rng rng(seed);
+  const int P = 4 + static_cast<int>(rng.uniform() * 93);
+  std::vector<double> shape(static_cast<size_t>(P), 1.0);
+  if (rng.bernoulli(0.5)) {
+    const int pulses = 1 + static_cast<int>(rng.uniform() * 3);
+    for (int k = 0; k < pulses; ++k) {
+      const int at = static_cast<int>(rng.uniform() * P);
+      const int width = 1 + static_cast<int>(rng.uniform() * std::max(1, P / 4));
+      const double height = std::exp(rng.uniform(std::log(1.5), std::log(20.0)));
+      for (int j = 0; j < width; ++j) shape[static_cast<size_t>((at + j) % P)] = height;
+    }
+  } else {
+    const double a1 = rng.uniform(0.2, 0.9), a2 = rng.uniform(0, 0.4);
+    const double p1 = rng.uniform(0, 6.283), p2 = rng.uniform(0, 6.283);
+    for (int j = 0; j < P; ++j) {
+      const double u = 6.283185307 * j / P;
+      shape[static_cast<size_t>(j)] = 1 + a1 * std::sin(u + p1) + a2 * std::sin(2 * u + p2);
+    }
+  }
+  const double sigma = rng.uniform(0.01, 0.15);
+  std::vector<double> x;
+  x.reserve(static_cast<size_t>(steps));
+  double drift = 0, amp = 1;
+  for (int t = 0; t < steps; ++t) {
+    if (t % P == 0) amp = rng.uniform(0.9, 1.1);
+    drift = 0.995 * drift + 0.01 * rng.normal();
+    const double base = shape[static_cast<size_t>(t % P)];
+    x.push_back(
+        std::max(0.0, 100 * (1 + (base - 1) * amp) * std::exp(drift + sigma * rng.normal())));
+  }
+  return x;
+}
+
+// The synthetic families: sim/traffic.h's four, the seed scenario's bursts and periodic load.
 void add_synthetic(const GlobalTrainOptions& o, std::vector<CorpusSeries>* out) {
   sim::Scenario s = sim::default_scenario();
   s.steps = o.episode_steps;
   const int validation = std::max(1, o.episodes / 4);
-  const char* names[] = {"onoff", "diurnal", "steps", "spikes", "seed"};
-  for (int fam = 0; fam < 5; ++fam) {
+  const char* names[] = {"onoff", "diurnal", "steps", "spikes", "seed", "periodic"};
+  for (int fam = 0; fam < 6; ++fam) {
     for (int e = 0; e < o.episodes + validation; ++e) {
       const std::uint64_t seed =
           sim::derive_seed(o.seed, static_cast<std::uint64_t>(fam * 100'000 + e));
       sim::Workload w;
       if (fam < sim::kNumTrafficFamilies) {
         sim::generate_traffic(static_cast<sim::TrafficFamily>(fam), s, 1000.0, seed, &w);
-      } else {
+      } else if (fam == sim::kNumTrafficFamilies) {
         sim::generate_synthetic(s, seed, &w);
+      } else {
+        w.arrivals_rps = periodic_series(o.episode_steps, seed);
       }
       const bool val = e >= o.episodes;
       out->push_back(
@@ -162,7 +204,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> terms(Net& net, const to
                                                               const torch::Tensor& y,
                                                               const torch::Tensor& b) {
   const auto o = net.forward(x);
-  const auto z50 = o.select(1, 0);
+  const auto z50 = x.select(1, 0) + o.select(1, 0);  // a change from the newest sample
   const auto z90 = z50 + torch::softplus(o.select(1, 1));
   return {pinball(z50, y, 0.5), pinball(z90, y, 0.9),
           torch::binary_cross_entropy_with_logits(o.select(1, 2), b)};
@@ -265,10 +307,10 @@ core::Result<std::vector<CorpusSeries>> build_corpus(const std::vector<std::stri
       continue;
     }
     const std::string stem = std::filesystem::path(file).stem().string();
-    add_split(&out, stem + "@x4", aggregate(t->series, 4));
-    add_split(&out, stem + "@x2", aggregate(t->series, 2));
+    for (int k : o.aggregate)
+      add_split(&out, stem + "@x" + std::to_string(k), aggregate(t->series, k));
     add_split(&out, stem, t->series);
-    for (int k : {4, 12, 60})
+    for (int k : o.interpolate)
       add_split(&out, stem + "@/" + std::to_string(k), interpolate(t->series, k, rng));
   }
   add_synthetic(o, &out);
@@ -302,10 +344,9 @@ core::Result<GlobalModel> train_global(const std::vector<CorpusSeries>& corpus,
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
-  std::fprintf(stderr,
-               "global forecaster: %zu series, %lld training and %lld validation windows (%.0f s)\n",
-               corpus.size(), static_cast<long long>(train.n), static_cast<long long>(val.n),
-               elapsed());
+  std::fprintf(
+      stderr, "global forecaster: %zu series, %lld training and %lld validation windows (%.0f s)\n",
+      corpus.size(), static_cast<long long>(train.n), static_cast<long long>(val.n), elapsed());
   const auto tx = as_tensor(train.xs, train.n, I), ty = as_tensor(train.y, train.n, 1),
              tb = as_tensor(train.burst, train.n, 1);
   const auto vx = as_tensor(val.xs, val.n, I), vy = as_tensor(val.y, val.n, 1),
@@ -335,9 +376,9 @@ core::Result<GlobalModel> train_global(const std::vector<CorpusSeries>& corpus,
                       {"validation_q50", vl.q50},
                       {"validation_q90", vl.q90},
                       {"validation_bce", vl.bce}});
-    std::fprintf(stderr,
-                 "  epoch %d: train %.4f, validation %.4f (q50 %.4f, q90 %.4f, bce %.4f) (%.0f s)\n",
-                 epoch, tl.total, vl.total, vl.q50, vl.q90, vl.bce, elapsed());
+    std::fprintf(
+        stderr, "  epoch %d: train %.4f, validation %.4f (q50 %.4f, q90 %.4f, bce %.4f) (%.0f s)\n",
+        epoch, tl.total, vl.total, vl.q50, vl.q90, vl.bce, elapsed());
     if (vl.total < best_loss.total) {
       best_loss = vl, best_epoch = epoch, since = 0;
       best = to_model(net, shape);

@@ -41,6 +41,10 @@ struct GlobalTrainOptions {
   int episodes = 40;         // synthetic training series per family (a quarter more validate)
   int episode_steps = 3000;  // 5 s steps per synthetic series
   int max_windows = 4000;    // per series and time scale
+  // The time scales of every training trace: aggregated by these factors (means of
+  // consecutive samples), as sampled, and interpolated by these (k points per gap).
+  std::vector<int> aggregate = {8, 6, 4, 2};
+  std::vector<int> interpolate = {4, 12, 60};
   std::uint64_t seed = 1;
 };
 
