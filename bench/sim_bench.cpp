@@ -2,6 +2,7 @@
 // and with the HPA. Each iteration is one whole 500-step seed run; items = steps.
 #include <benchmark/benchmark.h>
 
+#include "forecast/global.h"
 #include "forecast/lstm.h"
 #include "policy/oracle.h"
 #include "policy/registry.h"
@@ -103,7 +104,7 @@ void BM_LstmForecastLargest(benchmark::State& state) {
   long long worst_cost = -1;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    if (e.path().extension() != ".json") continue;
+    if (e.path().extension() != ".json" || e.path().filename() == "global.json") continue;
     auto m = forecast::load_lstm(e.path().string());
     if (!m.ok()) {
       state.SkipWithError(m.error().message.c_str());
@@ -127,9 +128,25 @@ void BM_LstmForecastLargest(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// One forecast of the shipped global model (models/forecast/global.json): features (the
+// scale, the block means, the seasonal match over every period) and the MLP, on a stream it
+// has held long enough for every input.
+void BM_GlobalForecast(benchmark::State& state) {
+  auto m = forecast::load_global(policy::default_models_dir() + "/forecast/global.json");
+  if (!m.ok()) {
+    state.SkipWithError(m.error().message.c_str());
+    return;
+  }
+  forecast::GlobalForecaster f(std::move(*m));
+  for (int i = 0; i < 400; ++i) f.observe(1000 + 10 * (i % 50));
+  for (auto _ : state) benchmark::DoNotOptimize(f.output());
+  state.SetItemsProcessed(state.iterations());
+}
+
 BENCHMARK(BM_SimStepsFixed);
 BENCHMARK(BM_LstmForecast)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LstmForecastLargest)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GlobalForecast)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_RlDecision);
 BENCHMARK(BM_SimStepsHpa);
 BENCHMARK(BM_OraclePlan)->Unit(benchmark::kMillisecond);

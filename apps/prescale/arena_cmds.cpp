@@ -63,9 +63,19 @@ core::Status set_forecast_edge(std::function<void(sim::Workload*)>* edge) {
   return core::Status::Ok();
 }
 
+// `--edge none`: no edge at all (no signal, no forecast): what the proactive half adds is
+// measured against this.
+void set_no_edge(std::function<void(sim::Workload*)>* edge) {
+  *edge = [](sim::Workload* w) {
+    w->signal.assign(w->arrivals_rps.size(), 0);
+    w->forecast_rps.assign(w->arrivals_rps.size(), 0.0);
+    w->confidence.assign(w->arrivals_rps.size(), 0.0);
+  };
+}
+
 constexpr const char* kForecastEdgeHelp =
     "forecast (the global forecaster, models/forecast/global.json, and its burst head: any load, "
-    "any speed)";
+    "any speed) or none (no signal, no forecast)";
 
 void add_out_arg(CLI::App* cmd, std::string* out, const std::string& what) {
   cmd->add_option("--out", *out,
@@ -136,7 +146,7 @@ CLI::App* add_tournament_command(CLI::App& app, TournamentArgs* a) {
                             "it reads the future), lstm (the trace's shipped forecaster + burst "
                             "detector; needs --trace) or ") +
                     kForecastEdgeHelp)
-      ->check(CLI::IsMember({"synthetic", "lstm", "forecast"}))
+      ->check(CLI::IsMember({"synthetic", "lstm", "forecast", "none"}))
       ->capture_default_str();
   return c;
 }
@@ -154,6 +164,8 @@ int run_tournament_cmd(const TournamentArgs& a) {
       return fail(st.message());
   } else if (a.edge == "forecast") {
     if (auto st = set_forecast_edge(&options.edge); !st.ok()) return fail(st.message());
+  } else if (a.edge == "none") {
+    set_no_edge(&options.edge);
   }
   options.timeline = !a.out.empty();
   auto result = arena::run_tournament(*scenario, options);
@@ -235,7 +247,7 @@ CLI::App* add_traces_command(CLI::App& app, TracesArgs* a) {
                 std::string("edge signal: synthetic (the model of docs/model.md: an upper bound, "
                             "it reads the future) or ") +
                     kForecastEdgeHelp)
-      ->check(CLI::IsMember({"synthetic", "forecast"}))
+      ->check(CLI::IsMember({"synthetic", "forecast", "none"}))
       ->capture_default_str();
   return c;
 }
@@ -256,6 +268,8 @@ int run_traces_cmd(const TracesArgs& a) {
   o.seeds = a.seeds;
   if (a.edge == "forecast") {
     if (auto st = set_forecast_edge(&o.edge); !st.ok()) return fail(st.message());
+  } else if (a.edge == "none") {
+    set_no_edge(&o.edge);
   }
   auto sel = arena::select_traces(o.traces);
   if (!sel.ok()) return fail(sel.error().message);

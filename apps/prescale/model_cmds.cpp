@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "core/files.h"
+#include "forecast/global.h"
 #include "forecast/lstm.h"
 #include "policy/rl_model.h"
 
@@ -26,6 +27,15 @@ int run_models_cmd(const ModelsArgs& a) {
     if (!text.ok()) {
       std::cerr << "prescale: error: " << text.error().message << "\n";
       return 2;
+    }
+    if (text->find("\"prescale-global-forecaster\"") != std::string::npos) {
+      // Version 1 is the only version: checked, never rewritten.
+      if (auto g = forecast::parse_global(*text, path); !g.ok()) {
+        std::cerr << "prescale: error: " << g.error().message << "\n";
+        return 2;
+      }
+      std::cerr << path << ": already current\n";
+      continue;
     }
     const bool lstm = text->find("\"prescale-lstm\"") != std::string::npos;
     auto upgraded = lstm ? forecast::upgrade_lstm(*text, path) : policy::upgrade_model(*text, path);

@@ -40,11 +40,14 @@ void each_array(const GlobalModel& m, F&& f) {
 
 core::Result<GlobalModel> parse_fields(const json& j, const std::string& origin) {
   GlobalModel m;
-  for (auto [key, out, lo, hi] : {std::tuple{"horizon", &m.horizon, 1, kMaxGlobalHorizon},
-                                  std::tuple{"recent", &m.recent, 1, kMaxGlobalContext},
-                                  std::tuple{"blocks", &m.blocks, 0, kMaxGlobalContext},
-                                  std::tuple{"block", &m.block, 1, kMaxGlobalContext},
-                                  std::tuple{"hidden", &m.hidden, 1, kMaxGlobalHidden}}) {
+  for (auto [key, out, lo, hi] :
+       {std::tuple{"horizon", &m.horizon, 1, kMaxGlobalHorizon},
+        std::tuple{"recent", &m.recent, 1, kMaxGlobalContext},
+        std::tuple{"blocks", &m.blocks, 0, kMaxGlobalContext},
+        std::tuple{"block", &m.block, 1, kMaxGlobalContext},
+        std::tuple{"hidden", &m.hidden, 1, kMaxGlobalHidden},
+        std::tuple{"season_max", &m.season_max, 0, kMaxGlobalSeason},
+        std::tuple{"season_window", &m.season_window, 1, kMaxGlobalSeason}}) {
     auto v = model_json::int_in(j, key, lo, hi);
     if (!v.ok()) return bad(origin, v.error().message);
     *out = *v;
@@ -86,7 +89,8 @@ core::Result<GlobalModel> parse_fields(const json& j, const std::string& origin)
 std::string global_checksum(const GlobalModel& m) {
   core::Fnv1a64 f;
   f.add_int(kGlobalVersion);
-  for (int v : {m.horizon, m.recent, m.blocks, m.block, m.hidden}) f.add_int(v);
+  for (int v : {m.horizon, m.recent, m.blocks, m.block, m.hidden, m.season_max, m.season_window})
+    f.add_int(v);
   each_array(m, [&](const char*, const std::vector<float>& a) {
     f.add_int(static_cast<std::int64_t>(a.size()));
     for (float x : a) f.add(x);
@@ -103,7 +107,9 @@ std::string serialize_global(const GlobalModel& m) {
             {"recent", m.recent},
             {"blocks", m.blocks},
             {"block", m.block},
-            {"hidden", m.hidden}};
+            {"hidden", m.hidden},
+            {"season_max", m.season_max},
+            {"season_window", m.season_window}};
   each_array(m, [&](const char* key, const std::vector<float>& a) {
     j[key] = model_json::float_array(a.data(), a.size());
   });
@@ -142,28 +148,59 @@ core::Status save_global(const GlobalModel& m, const std::string& path) {
   return core::write_file_atomic(path, serialize_global(m));
 }
 
-double global_features(const GlobalModel& m, const History& h, float* out) {
+double global_features(const GlobalModel& m, const History& h, float* out,
+                       std::vector<double>* scratch) {
   const int held = h.size();
-  const int L = m.context();
   const int n = m.inputs();
   if (held == 0) {
     std::fill(out, out + n, 0.0f);
     return 0;
   }
-  // Age a's value; the oldest held value stands in for what was never seen.
-  auto at = [&](int a) { return std::max(0.0, h.back(a < held ? a : held - 1)); };
+  // The context by age (v[0] = newest), the oldest held value standing in for what was never
+  // seen; a plain array, so the seasonal match below is a tight loop.
+  const int C = m.context();
+  scratch->resize(static_cast<size_t>(C));  // no allocation after the first call
+  double* v = scratch->data();
+  for (int a = 0; a < C; ++a) v[a] = std::max(0.0, h.back(a < held ? a : held - 1));
+  const int L = m.span();
   double sum = 0;
-  for (int a = 0; a < L; ++a) sum += at(a);
+  for (int a = 0; a < L; ++a) sum += v[a];
   const double s = sum / L;
   if (!(s > 0) || !std::isfinite(s)) {
     std::fill(out, out + n, 0.0f);
     return 0;
   }
-  for (int a = 0; a < m.recent; ++a) out[a] = static_cast<float>(std::log1p(at(a) / s));
+  for (int a = 0; a < m.recent; ++a) out[a] = static_cast<float>(std::log1p(v[a] / s));
   for (int b = 0; b < m.blocks; ++b) {
     double bs = 0;
-    for (int a = b * m.block; a < (b + 1) * m.block; ++a) bs += at(a);
+    for (int a = b * m.block; a < (b + 1) * m.block; ++a) bs += v[a];
     out[m.recent + b] = static_cast<float>(std::log1p(bs / m.block / s));
+  }
+  if (m.season_max > 0) {
+    float* f = out + m.recent + m.blocks;
+    const int W = m.season_window;
+    // Only periods whose whole match lies in what was seen (no filled-in history).
+    const int top = std::min(m.season_max, held - W);
+    auto mismatch = [&](int lag) {
+      double d = 0;
+      for (int k = 0; k < W; ++k) d += std::fabs(v[k] - v[k + lag]);
+      return d / W / s;
+    };
+    if (top < 2) {
+      f[0] = out[0], f[1] = 1, f[2] = 1, f[3] = 0;
+    } else {
+      int best = 2;
+      double best_d = mismatch(2);
+      for (int P = 3; P <= top; ++P) {
+        const double d = mismatch(P);
+        if (d < best_d) best = P, best_d = d;
+      }
+      const int cycles = (m.horizon + best - 1) / best;  // m: the smallest with mP* >= H
+      f[0] = static_cast<float>(std::log1p(v[cycles * best - m.horizon] / s));
+      f[1] = static_cast<float>(std::min(best_d, 10.0));
+      f[2] = static_cast<float>(std::min(m.horizon <= held - W ? mismatch(m.horizon) : 1.0, 10.0));
+      f[3] = static_cast<float>(best) / static_cast<float>(m.season_max);
+    }
   }
   return s;
 }
@@ -171,6 +208,7 @@ double global_features(const GlobalModel& m, const History& h, float* out) {
 GlobalForecaster::GlobalForecaster(GlobalModel model)
     : m_(std::move(model)),
       history_(m_.context()),
+      scratch_(static_cast<size_t>(m_.context())),
       in_(m_.inputs()),
       h1_(m_.hidden),
       h2_(m_.hidden),
@@ -183,7 +221,7 @@ void GlobalForecaster::observe(double x) { history_.push(x); }
 double GlobalForecaster::forecast(int) const { return output().median; }
 
 GlobalOutput GlobalForecaster::output() const {
-  const double s = global_features(m_, history_, in_.data());
+  const double s = global_features(m_, history_, in_.data(), &scratch_);
   h1_.noalias() = m_.w1 * in_;
   h1_ = (h1_ + m_.b1).cwiseMax(0.0f);
   h2_.noalias() = m_.w2 * h1_;

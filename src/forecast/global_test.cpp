@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "core/files.h"
 #include "forecast/burst.h"
 #include "forecast/edge.h"
 #include "forecast/evaluate.h"
@@ -129,14 +130,21 @@ TEST(Global, FeaturesFillTheUnseenPastWithTheOldestValue) {
   h.push(4);
   h.push(2);
   std::vector<float> f(static_cast<size_t>(m.inputs()));
-  // Context = 2, 4, 4, 4, ...: the mean is (2 + 4 (L - 1)) / L.
-  const int L = m.context();
-  const double s = global_features(m, h, f.data());
+  std::vector<double> scratch;
+  // Span = 2, 4, 4, 4, ...: the mean is (2 + 4 (L - 1)) / L.
+  const int L = m.span();
+  const double s = global_features(m, h, f.data(), &scratch);
   EXPECT_DOUBLE_EQ(s, (2.0 + 4.0 * (L - 1)) / L);
   EXPECT_FLOAT_EQ(f[0], static_cast<float>(std::log1p(2 / s)));
   EXPECT_FLOAT_EQ(f[1], static_cast<float>(std::log1p(4 / s)));
   EXPECT_FLOAT_EQ(f[static_cast<size_t>(m.recent)],
                   static_cast<float>(std::log1p((2.0 + 4 * (m.block - 1)) / m.block / s)));
+  // Too little history for any period: the newest value, mismatches 1, period 0.
+  const float* season = f.data() + m.recent + m.blocks;
+  EXPECT_EQ(season[0], f[0]);
+  EXPECT_EQ(season[1], 1.0f);
+  EXPECT_EQ(season[2], 1.0f);
+  EXPECT_EQ(season[3], 0.0f);
 }
 
 TEST(Global, DetectorRaisesAtRaiseHoldsMinOnAndReleasesBelowRelease) {
@@ -264,6 +272,39 @@ TEST(Global, CorpusLeavesUnreadableTracesOutAndCoversEveryTimeScaleAndFamily) {
     validation_only += (*c)[i].validation_from == 0;
   }
   EXPECT_EQ(validation_only, 6);
+}
+
+}  // namespace
+}  // namespace prescale::forecast
+
+namespace prescale::forecast {
+namespace {
+
+TEST(Global, ShippedModelLoadsAndFitsTheGatewayBudget) {
+  const std::string path = std::string(PRESCALE_SOURCE_DIR) + "/models/forecast/global.json";
+  auto m = load_global(path);
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->horizon, 12);
+  EXPECT_LE(std::filesystem::file_size(path), 256u * 1024u);
+  EXPECT_EQ(serialize_global(*m), *core::read_file(path));  // as written, nothing else
+}
+
+TEST(Global, SeasonalInputsFindTheRepeatingPeriodAndItsPhase) {
+  GlobalModel m = random_model();
+  m.horizon = 12;
+  History h(m.context());
+  // Period 7: 1, 2, ..., 7, repeated; a distinct value per phase.
+  const int n = 200;
+  for (int t = 0; t < n; ++t) h.push(1 + t % 7);
+  std::vector<float> f(static_cast<size_t>(m.inputs()));
+  std::vector<double> scratch;
+  const double s = global_features(m, h, f.data(), &scratch);
+  const float* season = f.data() + m.recent + m.blocks;
+  EXPECT_FLOAT_EQ(season[3], 7.0f / static_cast<float>(m.season_max));  // P* = 7
+  EXPECT_FLOAT_EQ(season[1], 0.0f);                                     // an exact repeat
+  // The target t + 12 has the phase of t + 12 - 14 = t - 2: value 1 + (n - 1 - 2) % 7.
+  EXPECT_FLOAT_EQ(season[0], static_cast<float>(std::log1p((1 + (n - 3) % 7) / s)));
+  EXPECT_GT(season[2], 0.1f);  // the value 12 before does not match
 }
 
 }  // namespace

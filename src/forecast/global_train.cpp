@@ -162,10 +162,11 @@ void add_windows(const GlobalModel& m, const std::vector<double>& x, size_t lo, 
   }
   History h(m.context());
   std::vector<float> row(static_cast<size_t>(m.inputs()));
+  std::vector<double> scratch;
   size_t pushed = 0;
   for (size_t e : ends) {
     while (pushed <= e) h.push(x[pushed++]);
-    const double s = global_features(m, h, row.data());
+    const double s = global_features(m, h, row.data(), &scratch);
     if (!(s > 0)) continue;
     out->xs.insert(out->xs.end(), row.begin(), row.end());
     out->y.push_back(static_cast<float>(std::log1p(std::max(0.0, x[e + H]) / s)));
@@ -271,7 +272,11 @@ json choose_thresholds(GlobalModel* m, const std::vector<CorpusSeries>& corpus) 
     froms.push_back(from);
   }
   json tried = json::array();
+  // The best F1 among the thresholds that warn at least half the horizon ahead on average (a
+  // signal after the cold start has begun is of little use to the controller); if none does,
+  // the best F1.
   double best_f1 = -1;
+  bool best_leads = false;
   for (int k = 2; k <= 18; ++k) {
     const double raise = 0.05 * k, release = 0.7 * raise;
     double f1 = 0, lead = 0, precision = 0;
@@ -283,10 +288,11 @@ json choose_thresholds(GlobalModel* m, const std::vector<CorpusSeries>& corpus) 
       f1 += bm.f1, lead += bm.mean_lead_steps, precision += bm.precision;
     }
     const double n = std::max<double>(1, static_cast<double>(probs.size()));
-    tried.push_back(
-        {{"raise", raise}, {"f1", f1 / n}, {"precision", precision / n}, {"lead_steps", lead / n}});
-    if (f1 / n > best_f1) {
-      best_f1 = f1 / n;
+    f1 /= n, lead /= n, precision /= n;
+    tried.push_back({{"raise", raise}, {"f1", f1}, {"precision", precision}, {"lead_steps", lead}});
+    const bool leads = lead >= 0.5 * m->horizon;
+    if ((leads && !best_leads) || (leads == best_leads && f1 > best_f1)) {
+      best_f1 = f1, best_leads = leads;
       m->raise = static_cast<float>(raise);
       m->release = static_cast<float>(release);
     }

@@ -17,8 +17,9 @@
 //
 // Loss: pinball at 0.5 and 0.9 on the normalised target plus burst_weight x binary cross
 // entropy. Adam, early stopping on the validation loss (the best epoch kept). Then the
-// detector's thresholds: raise in {0.1, 0.15, ..., 0.9}, release = 0.7 x raise, chosen by the
-// mean burst F1 (score_bursts, honest) over the validation series that have bursts.
+// detector's thresholds: raise in {0.1, 0.15, ..., 0.9}, release = 0.7 x raise: the best mean
+// burst F1 (score_bursts, honest) over the validation series that have bursts, among the
+// thresholds whose mean lead is at least H/2 (any, if none is).
 // Deterministic for a seed on one machine.
 #pragma once
 
