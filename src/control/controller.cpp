@@ -288,27 +288,6 @@ JobFacts::Update JobFacts::update(const bus::Progress& p) {
 // ---------------------------------------------------------------------------------------
 // The controller
 
-namespace {
-
-policy::PolicyEnv stabiliser_env(const ControllerConfig& c, int min_executors, int max_executors) {
-  policy::PolicyEnv env;
-  env.min_executors = min_executors;
-  env.max_executors = max_executors;
-  env.step_s = static_cast<double>(c.tick_ms) / 1000.0;
-  return env;
-}
-
-policy::EnvelopeConfig stabiliser_config(const ControllerConfig& c) {
-  policy::EnvelopeConfig e;
-  e.floor = false;  // the policy decides the level; this stage only holds releases
-  e.stabilisation_s = static_cast<double>(c.scale_down_stabilization_ms) / 1000.0;
-  e.stabilisation_max_s = e.stabilisation_s;  // the configured window, as configured
-  e.dwell_s = 0;
-  return e;
-}
-
-}  // namespace
-
 Controller::Controller(ControllerConfig cfg, std::unique_ptr<policy::Policy> policy,
                        bus::KeyRing keys, PolicyFactory factory)
     : cfg_(std::move(cfg)),
@@ -317,8 +296,8 @@ Controller::Controller(ControllerConfig cfg, std::unique_ptr<policy::Policy> pol
       job_(cfg_),
       verifier_(std::move(keys), cfg_.signal_window_ms),
       target_(cfg_.initial_executors),
-      stabiliser_(stabiliser_env(cfg_, cfg_.min_executors, cfg_.max_executors),
-                  stabiliser_config(cfg_)) {
+      envelope_(cfg_.min_executors, cfg_.max_executors, static_cast<double>(cfg_.tick_ms) / 1000.0,
+                static_cast<double>(cfg_.scale_down_stabilization_ms) / 1000.0) {
   stats_.target = target_;
 }
 
@@ -339,7 +318,7 @@ void Controller::apply_bounds() {
                          ", " + std::to_string(hi) + "]: " + p.error().message +
                          "; its targets are clamped instead");
   }
-  stabiliser_ = policy::Envelope(stabiliser_env(cfg_, lo, hi), stabiliser_config(cfg_));
+  envelope_.set_bounds(lo, hi);
   target_ = std::clamp(target_, lo, hi);  // the plugin clamped it so
   stats_.target = target_;
 }
@@ -377,64 +356,61 @@ bool Controller::on_progress(const std::string& json, std::int64_t now_ms) {
   return true;
 }
 
+// ---------------------------------------------------------------------------------------
+// One tick: observe -> decide -> envelope -> act
+
+// Step 1. The live facts; what they mean in the Observation is observe::build's (docs/model.md,
+// "The Observation"): Spark measures no CPU, busy time or forward-looking latency, so the
+// builder derives them from the batch duration, the trigger and the backlog.
 core::Observation Controller::observe(std::int64_t now_ms) {
-  core::Observation o;
-  o.step = step_;
-  o.time_s = static_cast<double>(now_ms - started_ms_) / 1000.0;
-  o.step_s = static_cast<double>(cfg_.tick_ms) / 1000.0;
-  o.context = cfg_.context;
-  o.tier = tier_;
-  o.compression = compression_;
-  o.sla_ms = cfg_.sla_ms > 0 ? cfg_.sla_ms : o.sla_ms;
-  o.trigger_ms = cfg_.trigger_ms;
-  const bool fresh = progress_ && now_ms - progress_at_ms_ <= cfg_.metrics_stale_ms;
-  o.metrics_available = fresh;
+  observe::Facts f;
+  f.step = step_;
+  f.time_s = static_cast<double>(now_ms - (started_ms_ < 0 ? now_ms : started_ms_)) / 1000.0;
+  f.step_s = static_cast<double>(cfg_.tick_ms) / 1000.0;
+  f.trigger_s = cfg_.trigger_ms / 1000.0;
+  f.sla_ms = cfg_.sla_ms > 0 ? cfg_.sla_ms : core::Observation{}.sla_ms;
+  f.context = cfg_.context;
+  f.metrics_available = progress_ && now_ms - progress_at_ms_ <= cfg_.metrics_stale_ms;
+  f.record_mb = cfg_.record_bytes / 1e6;
+  f.tier = tier_;
+  f.compression = compression_;
+  f.requested_executors = target_;
   if (progress_) {
     const bus::Progress& p = *progress_;
     // Spark counts Kafka messages; the policies, readings (JobFacts::readings, the one
     // conversion).
-    o.input_rps = job_.readings(p.input_rows_per_s);
-    o.processed_rps = job_.readings(p.processed_rows_per_s);
-    o.input_mb_s = o.input_rps * cfg_.record_bytes / 1e6;
-    o.processed_mb_s = o.processed_rps * cfg_.record_bytes / 1e6;
-    o.backlog_records = job_.readings(static_cast<double>(p.offsets_behind));
-    o.kafka_lag_records = o.backlog_records;
-    o.batch_duration_ms = p.batch_duration_ms;
-    o.busy_fraction = std::min(1.0, p.batch_duration_ms / std::max(1.0, o.trigger_ms));
-    o.cpu_util = o.busy_fraction;  // Progress carries no CPU figure; busy time stands in
-    // A record's latency: the batch that processes it, after the backlog ahead of it.
-    o.latency_ms = p.batch_duration_ms +
-                   (p.processed_rows_per_s > 0
-                        ? 1000.0 * static_cast<double>(p.offsets_behind) / p.processed_rows_per_s
-                        : 0.0);
-    // The job's own measure when it has one (the oldest reading's age at the batch's end):
-    // the larger of the two, since the estimate also counts the backlog still waiting.
-    o.latency_ms = std::max(o.latency_ms, p.event_latency_ms);
-    o.active_executors = p.executors_active;
+    f.input_rps = job_.readings(p.input_rows_per_s);
+    f.processed_rps = job_.readings(p.processed_rows_per_s);
+    // Offsets behind latest: what the last batch left in Kafka, the backlog.
+    f.backlog_records = job_.readings(static_cast<double>(p.offsets_behind));
+    f.batch_duration_ms = p.batch_duration_ms;
+    f.event_latency_ms = p.event_latency_ms;
+    f.active_executors = p.executors_active;
   } else {
-    o.active_executors = target_;
+    f.active_executors = target_;  // nothing said yet: what it was told serves
   }
-  o.pending_executors = std::max(0, target_ - o.active_executors);
-  // The gateways: any fresh burst; forecasts add up (each gateway forecasts its own load).
-  double forecast = 0, confidence = 0, horizon = 0;
-  bool burst = false;
-  int fresh_signals = 0;
+  // The gateways' last accepted signals that are still fresh.
+  fresh_signals_.clear();
   for (const auto& [device, entry] : signals_) {
     const auto& [s, at] = entry;
     if (now_ms - at > cfg_.signal_stale_ms) continue;
-    ++fresh_signals;
-    forecast += s.forecast;
-    horizon = fresh_signals == 1 ? s.horizon_s : std::min(horizon, s.horizon_s);
-    if (s.burst) {
-      burst = true;
-      confidence = std::max(confidence, s.confidence);
-    }
+    fresh_signals_.push_back({s.burst, s.forecast, s.horizon_s, s.confidence});
   }
-  o.burst_signal = burst;
-  o.forecast_rps = forecast;
-  o.forecast_horizon_s = fresh_signals > 0 ? horizon : 60;
-  o.signal_confidence = confidence;
-  return o;
+  f.signals = fresh_signals_;
+  f.default_horizon_s = 60;
+  return observe::build(f);
+}
+
+// Step 2.
+core::Decision Controller::decide(const core::Observation& obs) {
+  decision_ = policy_->decide(obs);
+  return decision_;
+}
+
+// Step 3.
+policy::CommandEnvelope::Outcome Controller::envelope(const core::Observation& obs,
+                                                      const core::Decision& d) {
+  return envelope_.apply(obs, d, target_, tier_, compression_);
 }
 
 bool Controller::on_command(const std::string& json) {
@@ -448,8 +424,52 @@ bool Controller::on_command(const std::string& json) {
   return true;
 }
 
-bus::ScaleTo Controller::tick(std::int64_t now_ms) {
+// Step 4.
+bus::ScaleTo Controller::act(std::int64_t now_ms, const core::Decision& d,
+                             const policy::CommandEnvelope::Outcome& carried) {
   const bool acting = lease_.active;
+  bus::ScaleTo cmd;
+  cmd.seq = ++seq_;
+  cmd.ts_ms = now_ms;
+  cmd.epoch = acting ? lease_.epoch : 0;
+  cmd.target_executors = carried.decision.target_executors;
+  cmd.shuffle_tier = carried.decision.tier;
+  if (!acting) ++stats_.standby_ticks;
+  const std::string standby = acting ? "" : "standby: ";
+  if (carried.held) {
+    ++stats_.holds_stale;
+    // Say which: none yet since start (normal for a moment: the job publishes once a
+    // batch), or none for longer than metrics_stale_ms.
+    const std::int64_t start = started_ms_ < 0 ? now_ms : started_ms_;
+    const std::int64_t since_s = (now_ms - (progress_ ? progress_at_ms_ : start)) / 1000;
+    cmd.reason =
+        standby +
+        (progress_ ? "hold: no fresh metrics (last " + std::to_string(since_s) + " s ago, limit " +
+                         std::to_string(cfg_.metrics_stale_ms / 1000) + " s)"
+         : now_ms - start <= cfg_.metrics_stale_ms
+             ? "hold: waiting for the job's first metrics (" + std::to_string(since_s) +
+                   " s since start)"
+             : "hold: no metrics from the job since start (" + std::to_string(since_s) + " s)");
+    return cmd;
+  }
+  ++stats_.decisions;
+  // Policies name themselves in their reasons ("hpa: ..."); others get the name added.
+  std::string why = d.reason;
+  if (why.rfind(std::string(policy_->name()), 0) != 0)
+    why = std::string(policy_->name()) + ": " + why;
+  if (carried.stabilised)
+    why += " (scale-down stabilised at " + std::to_string(cmd.target_executors) + ")";
+  cmd.reason = standby + why;
+  if (!acting) return cmd;  // in the shadow: what it would command; the job was told nothing
+  target_ = carried.decision.target_executors;
+  tier_ = carried.decision.tier;
+  compression_ = carried.decision.compression;
+  stats_.target = target_;
+  ++stats_.commands;
+  return cmd;
+}
+
+bus::ScaleTo Controller::tick(std::int64_t now_ms) {
   if (started_ms_ < 0) {
     started_ms_ = now_ms;
     // Command sequence numbers keep increasing across restarts without state on disk.
@@ -460,60 +480,9 @@ bus::ScaleTo Controller::tick(std::int64_t now_ms) {
   obs_ = observe(now_ms);
   stats_.metrics_fresh = obs_.metrics_available;
   stats_.actual = obs_.active_executors;
-  const core::Decision d = policy_->decide(obs_);
-  decision_ = d;
+  const core::Decision d = decide(obs_);
   ++step_;
-  bus::ScaleTo cmd;
-  cmd.seq = ++seq_;
-  cmd.ts_ms = now_ms;
-  cmd.epoch = acting ? lease_.epoch : 0;
-  if (!acting) ++stats_.standby_ticks;
-  const std::string standby = acting ? "" : "standby: ";
-  if (!obs_.metrics_available) {
-    // Fail-safe: without fresh metrics, hold whatever the job was last told.
-    ++stats_.holds_stale;
-    cmd.target_executors = target_;
-    cmd.shuffle_tier = tier_;
-    // Say which: none yet since start (normal for a moment: the job publishes once a
-    // batch), or none for longer than metrics_stale_ms.
-    const std::int64_t since_s = (now_ms - (progress_ ? progress_at_ms_ : started_ms_)) / 1000;
-    cmd.reason =
-        standby +
-        (progress_ ? "hold: no fresh metrics (last " + std::to_string(since_s) + " s ago, limit " +
-                         std::to_string(cfg_.metrics_stale_ms / 1000) + " s)"
-         : now_ms - started_ms_ <= cfg_.metrics_stale_ms
-             ? "hold: waiting for the job's first metrics (" + std::to_string(since_s) +
-                   " s since start)"
-             : "hold: no metrics from the job since start (" + std::to_string(since_s) + " s)");
-    return cmd;
-  }
-  ++stats_.decisions;
-  const int wanted = std::clamp(d.target_executors, job_.min_executors(), job_.max_executors());
-  // Stabilise scale-downs like the HPA: the highest recommendation of the window wins.
-  core::Decision clamped = d;
-  clamped.target_executors = wanted;
-  const int target = stabiliser_.apply(obs_, clamped).target_executors;
-  // Policies name themselves in their reasons ("hpa: ..."); others get the name added.
-  std::string why = d.reason;
-  if (why.rfind(std::string(policy_->name()), 0) != 0)
-    why = std::string(policy_->name()) + ": " + why;
-  if (target != wanted) why += " (scale-down stabilised at " + std::to_string(target) + ")";
-  if (!acting) {
-    // In the shadow: what this controller would command; the job was told nothing.
-    cmd.target_executors = target;
-    cmd.shuffle_tier = d.tier;
-    cmd.reason = standby + why;
-    return cmd;
-  }
-  target_ = target;
-  tier_ = d.tier;
-  compression_ = d.compression;
-  stats_.target = target_;
-  ++stats_.commands;
-  cmd.target_executors = target_;
-  cmd.shuffle_tier = tier_;
-  cmd.reason = why;
-  return cmd;
+  return act(now_ms, d, envelope(obs_, d));
 }
 
 std::string Controller::prometheus() const {

@@ -3,13 +3,19 @@
 //
 // Inputs: Burst_Signals from the gateways (iot-metadata; verified: unsigned, unknown,
 // tampered, replayed, stale or future ones are rejected and counted) and the Spark job's
-// Progress (iot-metrics). Each tick builds the same core::Observation the arena builds,
-// runs the configured policy, stabilises the result and returns the ScaleTo command to
-// publish on iot-control, with a sequence number and the reason.
-//
-// Fail-safe like the HPA: no fresh progress for `metrics_stale_ms` -> hold the current
-// target (the policy still sees metrics_available = false and is not trusted to act); a
-// target is never outside [min_executors, max_executors].
+// Progress (iot-metrics). Each tick has the HPA's shape, four steps each a unit of its own
+// (tick() runs them in order; the clock is the caller's now_ms):
+//   1. observe   the job's and the gateways' facts -> core::Observation, by observe::build,
+//                the builder the arena's simulator uses (one definition of lag and latency:
+//                docs/model.md, "The Observation");
+//   2. decide    the configured policy's decision on it;
+//   3. envelope  what may be carried out (policy::CommandEnvelope): no fresh progress for
+//                `metrics_stale_ms` -> hold the current target (the HPA's fail-safe; the
+//                policy still decided, on metrics_available = false, and is not trusted);
+//                else the target within [min_executors, max_executors], scale-downs
+//                stabilised over `scale_down_stabilization_ms` (the safety envelope's window);
+//   4. act       the ScaleTo command to publish on iot-control, with a sequence number, the
+//                lease's epoch and the reason; the holder's becomes what the job was told.
 //
 // One controller per job (control/lease.h): only the lease holder commands. A standby
 // still ticks — the policy decides on the same inputs, so its state is warm when it takes
@@ -31,6 +37,7 @@
 #include "bus/signing.h"
 #include "core/result.h"
 #include "core/types.h"
+#include "observe/observe.h"
 #include "policy/envelope.h"
 #include "policy/policy.h"
 
@@ -174,10 +181,25 @@ class Controller {
   bool on_signal(const std::string& json, std::int64_t now_ms);
   bool on_progress(const std::string& json, std::int64_t now_ms);
 
-  // One tick: the command to publish (every tick: the plugin ignores repeats by seq),
-  // stamped with the lease's epoch. A standby's tick decides in the shadow: its result
-  // (reason "standby: ...") is not to be published and changes nothing the job was told.
+  // One tick: act(envelope(decide(observe(now_ms)))). The command to publish (every tick:
+  // the plugin ignores repeats by seq), stamped with the lease's epoch. A standby's tick
+  // decides in the shadow: its result (reason "standby: ...") is not to be published and
+  // changes nothing the job was told.
   bus::ScaleTo tick(std::int64_t now_ms);
+
+  // The tick's steps, each usable alone (tick() also keeps the counters and the step index).
+  // 1. The Observation now: the last progress (converted to readings by JobFacts), what the
+  //    job was last told, the gateways' fresh signals, through observe::build.
+  core::Observation observe(std::int64_t now_ms);
+  // 2. The policy's decision on it (on stale metrics and on a standby too: its state stays
+  //    warm). Remembered as last_decision().
+  core::Decision decide(const core::Observation& obs);
+  // 3. What of it may be carried out, given what the job was last told.
+  policy::CommandEnvelope::Outcome envelope(const core::Observation& obs, const core::Decision& d);
+  // 4. The command for it: seq, time, epoch and reason; while the lease is held, it becomes
+  //    what the job was told (target, tier, codec); a standby's changes nothing.
+  bus::ScaleTo act(std::int64_t now_ms, const core::Decision& d,
+                   const policy::CommandEnvelope::Outcome& carried);
 
   // The lease as the daemon sees it (before each tick).
   void set_lease(LeaseState s) { lease_ = std::move(s); }
@@ -188,7 +210,7 @@ class Controller {
   bool on_command(const std::string& json);
 
   // The observation the last tick gave the policy, and what the policy decided on it
-  // (before the controller's clamping and stabilisation; its reason and envelope guards).
+  // (before the controller's envelope; its reason and the policy's own envelope guards).
   const core::Observation& last_observation() const { return obs_; }
   const core::Decision& last_decision() const { return decision_; }
   // Each gateway's last accepted signal and when it was received (ms), by device.
@@ -205,8 +227,7 @@ class Controller {
   void set_tick_duration_ms(double ms) { stats_.last_tick_ms = ms; }
 
  private:
-  core::Observation observe(std::int64_t now_ms);
-  // The job's bounds changed: the policy and the stabiliser follow them.
+  // The job's bounds changed: the policy and the envelope follow them.
   void apply_bounds();
 
   ControllerConfig cfg_;
@@ -225,9 +246,10 @@ class Controller {
   core::Tier tier_ = core::Tier::kNvme;
   core::Compression compression_ = core::Compression::kNone;
   std::uint64_t seq_ = 0;
-  // Scale-down stabilisation of every policy's target (the envelope's window, no floor);
-  // learned policies also carry their own full envelope (policy/registry.cpp).
-  policy::Envelope stabiliser_;
+  // Step 3 for every policy's target; learned policies also carry their own full envelope
+  // (policy/registry.cpp).
+  policy::CommandEnvelope envelope_;
+  std::vector<prescale::observe::EdgeSignal> fresh_signals_;  // observe()'s scratch
   core::Observation obs_;
   core::Decision decision_;
   ControllerStats stats_;

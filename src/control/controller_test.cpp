@@ -657,3 +657,135 @@ TEST(ControllerConfig, StartUpErrorsNameTheFileLineAndField) {
 
 }  // namespace
 }  // namespace prescale::control
+
+namespace prescale::control {
+namespace {
+
+// ---- The tick's steps, one by one: observe -> decide -> envelope -> act ----
+
+TEST(ControllerObserve, BuildsTheObservationFromTheJobsFactsWithTheArenasDefinitions) {
+  auto c = make("hpa");  // trigger_ms 1000 (the default), sla from the seed scenario
+  // Before any progress: nothing measured, what the job was told serves, metrics stale.
+  core::Observation o = c->observe(500);
+  EXPECT_FALSE(o.metrics_available);
+  EXPECT_EQ(o.active_executors, 2);
+  EXPECT_EQ(o.pending_executors, 0);
+  EXPECT_EQ(o.latency_ms, 0);
+  EXPECT_EQ(o.kafka_lag_records, 0);
+  EXPECT_EQ(o.forecast_horizon_s, 60);
+  // 2,000 messages/s in, 1,000 processed, 3,000 offsets behind, 1 of 2 executors serving.
+  bus::Progress p = bus::decode_progress(progress(1, 2000, 400, 1, 3000)).value();
+  p.processed_rows_per_s = 1000;
+  ASSERT_TRUE(c->on_progress(bus::encode(p), 1000));
+  o = c->observe(2000);
+  EXPECT_TRUE(o.metrics_available);
+  EXPECT_EQ(o.backlog_records, 3000);
+  // Lag as the arena defines it: the backlog plus half a trigger's arrivals.
+  EXPECT_DOUBLE_EQ(o.kafka_lag_records, 3000 + 2000 * 1.0 * 0.5);
+  // Latency: batch + backlog / processing rate (no event-time measure in this progress).
+  EXPECT_DOUBLE_EQ(o.latency_ms, 400 + 1000.0 * 3000 / 1000);
+  EXPECT_DOUBLE_EQ(o.busy_fraction, 0.4);
+  EXPECT_DOUBLE_EQ(o.cpu_util, 0.4);
+  EXPECT_EQ(o.trigger_ms, 1000);
+  EXPECT_DOUBLE_EQ(o.input_mb_s, 2000 * 100 / 1e6);
+  EXPECT_EQ(o.active_executors, 1);
+  EXPECT_EQ(o.pending_executors, 1);  // told 2, 1 serving
+  // The clock is the caller's: the same facts later are stale.
+  EXPECT_FALSE(c->observe(1000 + 20'001).metrics_available);
+  EXPECT_TRUE(c->observe(1000 + 20'000).metrics_available);
+}
+
+TEST(ControllerObserve, ReadingsPerMessageConvertLagButNotLatency) {
+  auto c = make("hpa");
+  bus::Progress p = bus::decode_progress(progress(1, 4, 200, 2, 10)).value();
+  p.records_per_message = 500;
+  ASSERT_TRUE(c->on_progress(bus::encode(p), 0));
+  const core::Observation o = c->observe(1000);
+  EXPECT_DOUBLE_EQ(o.input_rps, 2000);
+  EXPECT_DOUBLE_EQ(o.backlog_records, 5000);
+  EXPECT_DOUBLE_EQ(o.kafka_lag_records, 5000 + 2000 * 0.5);
+  EXPECT_DOUBLE_EQ(o.latency_ms, 200 + 1000.0 * 10 / 4);  // messages over messages
+}
+
+TEST(ControllerDecide, RunsThePolicyOnAnyObservationAndRemembersIt) {
+  // The seed scenario's fixed policy asks for 15 executors, within its own bounds [1, 10].
+  auto c = make("fixed");
+  core::Observation stale;
+  stale.metrics_available = false;
+  const core::Decision d = c->decide(stale);  // decided, though step 3 will not trust it
+  EXPECT_EQ(d.target_executors, 10);
+  EXPECT_EQ(c->last_decision().target_executors, 10);
+  EXPECT_EQ(c->stats().decisions, 0u);  // counted by act, for decisions carried out
+}
+
+TEST(ControllerEnvelope, HoldsOnStaleMetricsElseBoundsAndStabilises) {
+  auto c = make("hpa");  // executors [1, 10], told 2, window 15 s
+  core::Decision d;
+  d.target_executors = 15;
+  d.tier = core::Tier::kRedis;
+  core::Observation o;
+  o.metrics_available = false;
+  auto out = c->envelope(o, d);
+  EXPECT_TRUE(out.held);
+  EXPECT_EQ(out.decision.target_executors, 2);  // what the job was told
+  EXPECT_EQ(out.decision.tier, core::Tier::kNvme);
+  o.metrics_available = true;
+  o.active_executors = 2;
+  o.time_s = 10;
+  out = c->envelope(o, d);
+  EXPECT_FALSE(out.held);
+  EXPECT_EQ(out.wanted, 10);
+  EXPECT_EQ(out.decision.target_executors, 10);
+  EXPECT_EQ(out.decision.tier, core::Tier::kRedis);
+  d.target_executors = 3;  // 5 s later: the 10 is still in the window
+  o.time_s = 15;
+  out = c->envelope(o, d);
+  EXPECT_TRUE(out.stabilised);
+  EXPECT_EQ(out.wanted, 3);
+  EXPECT_EQ(out.decision.target_executors, 10);
+  o.time_s = 40;  // out of the window
+  out = c->envelope(o, d);
+  EXPECT_FALSE(out.stabilised);
+  EXPECT_EQ(out.decision.target_executors, 3);
+}
+
+TEST(ControllerAct, CommandsWhileHoldingTheLeaseAndOnlyThen) {
+  auto c = make("hpa");
+  core::Decision d;
+  d.reason = "because";
+  policy::CommandEnvelope::Outcome carried;
+  carried.decision = d;
+  carried.decision.target_executors = 6;
+  carried.decision.tier = core::Tier::kRedis;
+  carried.wanted = 4;
+  carried.stabilised = true;
+  const bus::ScaleTo cmd = c->act(7000, d, carried);
+  EXPECT_EQ(cmd.target_executors, 6);
+  EXPECT_EQ(cmd.shuffle_tier, core::Tier::kRedis);
+  EXPECT_EQ(cmd.ts_ms, 7000);
+  EXPECT_EQ(cmd.reason, "hpa: because (scale-down stabilised at 6)");
+  EXPECT_EQ(c->stats().target, 6);  // what the job was told now
+  EXPECT_EQ(c->stats().commands, 1u);
+  // A standby: the same command in the shadow, nothing told.
+  c->set_lease({false, 0, 3, "standby"});
+  carried.decision.target_executors = 9;
+  carried.stabilised = false;
+  const bus::ScaleTo shadow = c->act(8000, d, carried);
+  EXPECT_GT(shadow.seq, cmd.seq);
+  EXPECT_EQ(shadow.epoch, 0);
+  EXPECT_EQ(shadow.reason, "standby: hpa: because");
+  EXPECT_EQ(c->stats().target, 6);
+  EXPECT_EQ(c->stats().standby_ticks, 1u);
+  // A hold is said as such (no progress yet, the clock's 0 s since the first tick).
+  c->set_lease({true, 5, 5, "active"});
+  carried.held = true;
+  carried.decision.target_executors = 6;
+  const bus::ScaleTo hold = c->act(9000, d, carried);
+  EXPECT_EQ(hold.epoch, 5);
+  EXPECT_EQ(hold.reason.rfind("hold: waiting for the job's first metrics", 0), 0u) << hold.reason;
+  EXPECT_EQ(c->stats().holds_stale, 1u);
+  EXPECT_EQ(c->stats().commands, 1u);
+}
+
+}  // namespace
+}  // namespace prescale::control

@@ -92,6 +92,153 @@ void poll_tier(const std::string& url, std::int64_t tick_ms, Dashboard& dash,
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// The daemon's chores, as Redis's serverCron lists its own. Each pass of the loop runs:
+//
+//   1. serve_lease()   the lease's heartbeats, rebalances and role (control/lease.h); a
+//                      revoked or lost lease stops the commands before the next tick;
+//   2. run_tick()      when tick_ms has passed: Controller::tick (observe -> decide ->
+//                      envelope -> act), the command published by the lease holder only,
+//                      the dashboard's view, a log line on a new target or every 30 s;
+//   3. read_message()  otherwise: one control-plane message, waiting until the next tick
+//                      (100 ms at most): a signal, a progress (and what the job disagrees
+//                      with, logged once), a holder's command (a standby follows it).
+//
+// Before the loop, once (run_controller): the HTTP server, Kafka with backoff (the job keeps
+// its scale; /healthz says 503), the topics, the clients, joining the lease group. Beside
+// the loop, on threads of their own: the HTTP server (/metrics, /healthz, the dashboard)
+// and poll_tier() (the tier server's /metrics every max(tick, 1 s)). Every time the loop
+// reads comes from `clock` (ms), the one it was given.
+struct Chores {
+  Chores(const ControllerConfig& cfg_, Controller* c_, std::mutex& mu_, std::atomic<bool>& healthy_,
+         Dashboard& dash_, bus::Producer& producer_, bus::Consumer& consumer_, Lease& lease_,
+         const Clock& clock_)
+      : cfg(cfg_),
+        c(c_),
+        mu(mu_),
+        healthy(healthy_),
+        dash(dash_),
+        producer(producer_),
+        consumer(consumer_),
+        lease(lease_),
+        clock(clock_) {}
+
+  const ControllerConfig& cfg;
+  Controller* c;
+  std::mutex& mu;  // guards *c between the loop and the HTTP threads
+  std::atomic<bool>& healthy;
+  Dashboard& dash;
+  bus::Producer& producer;
+  bus::Consumer& consumer;
+  Lease& lease;
+  const Clock& clock;
+  std::string role;  // the lease's, as last published
+  std::int64_t next_tick = 0;
+  int last_target = -1;
+  std::int64_t last_log = 0;
+  std::int64_t last_error_log = 0;
+
+  // Chore 1.
+  void serve_lease(int timeout_ms) {
+    for (const auto& line : lease.poll(timeout_ms, clock())) log_line(line);
+    const std::string now_role = lease.describe();
+    if (now_role == role) return;
+    role = now_role;
+    const auto& h = lease.holder();
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      c->set_lease({lease.active(), lease.epoch(), h ? h->epoch : 0, role});
+    }
+    dash.on_status("running",
+                   "reading " + cfg.metadata_topic + " + " + cfg.metrics_topic + ", " +
+                       (lease.active() ? "commanding " : "following ") + cfg.control_topic,
+                   lease.active() ? "active" : "standby", role);
+  }
+
+  // Chore 2.
+  void run_tick(std::int64_t now) {
+    const auto t0 = std::chrono::steady_clock::now();
+    bus::ScaleTo cmd;
+    TickView view;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      cmd = c->tick(now);
+      healthy = c->stats().metrics_fresh;
+      view = tick_view(*c, cmd, now);
+    }
+    dash.on_tick(view);
+    // Only the lease holder commands, with the epoch it holds now.
+    const bool acting = lease.active() && cmd.epoch == lease.epoch();
+    if (acting) publish(cmd, now);
+    if (acting && (cmd.target_executors != last_target || now - last_log >= 30'000))
+      log_command(cmd, now);
+    if (!acting) last_target = -1;  // log the first command after taking the lease
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      c->set_tick_duration_ms(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    next_tick += cfg.tick_ms;
+    if (next_tick <= now) next_tick = now + cfg.tick_ms;  // fell behind: no burst of ticks
+  }
+
+  void publish(const bus::ScaleTo& cmd, std::int64_t now) {
+    auto st = producer.send(cfg.control_topic, "controller", bus::encode(cmd), 100);
+    if (!st.ok() && now - last_error_log > 10'000) {
+      log_warning(st.message() + " (the job keeps its scale; retrying)");
+      last_error_log = now;
+    }
+  }
+
+  // A line when the target changes, else one every 30 s (reasons change every tick), with
+  // what the policy saw, so a decision can be argued with from the log alone.
+  void log_command(const bus::ScaleTo& cmd, std::int64_t now) {
+    last_log = now;
+    core::Observation o;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      o = c->last_observation();
+    }
+    char seen[256];
+    std::snprintf(seen, sizeof seen,
+                  " [input %.0f/s, busy %.2f, latency %.0f ms, executors %d+%d, edge %s "
+                  "forecast %.0f/s in %.0f s]",
+                  o.input_rps, o.busy_fraction, o.latency_ms, o.active_executors,
+                  o.pending_executors, o.burst_signal ? "BURST" : "calm", o.forecast_rps,
+                  o.forecast_horizon_s);
+    log_line("scale_to " + std::to_string(cmd.target_executors) + " (seq " +
+             std::to_string(cmd.seq) + ", epoch " + std::to_string(cmd.epoch) + "): " + cmd.reason +
+             seen);
+    last_target = cmd.target_executors;
+  }
+
+  // Chore 3.
+  void read_message(std::int64_t now) {
+    auto m = consumer.poll(static_cast<int>(std::min<std::int64_t>(next_tick - now, 100)));
+    producer.poll(0);
+    if (!m.ok()) {
+      if (now - last_error_log > 10'000) {
+        log_warning(m.error().message + " (retrying)");
+        last_error_log = now;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      return;
+    }
+    if (!m->has_value()) return;
+    const bus::Message& msg = **m;
+    std::lock_guard<std::mutex> lock(mu);
+    if (msg.topic == cfg.metadata_topic) {
+      c->on_signal(msg.payload, clock());
+    } else if (msg.topic == cfg.metrics_topic) {
+      c->on_progress(msg.payload, clock());
+      // The job disagreeing with the configuration (its bounds, its batching): said once.
+      for (const auto& line : c->take_notices()) log_warning(line);
+    } else if (!lease.active()) {  // the control topic: a standby follows the holder
+      c->on_command(msg.payload);
+    }
+  }
+};
+
 }  // namespace
 
 core::Result<std::unique_ptr<Controller>> make_controller(const ControllerConfig& cfg) {
@@ -131,7 +278,9 @@ core::Result<std::unique_ptr<Controller>> make_controller(const ControllerConfig
   return std::make_unique<Controller>(c, std::move(*p), std::move(*keys), std::move(factory));
 }
 
-core::Status run_controller(Controller* c, const std::atomic<bool>& stop, bool* config_error) {
+core::Status run_controller(Controller* c, const std::atomic<bool>& stop, bool* config_error,
+                            Clock clock) {
+  if (!clock) clock = wall_ms;
   const ControllerConfig& cfg = c->config();
   std::mutex mu;  // guards *c between the loop and the HTTP threads
   std::atomic<bool> healthy{false};
@@ -143,7 +292,7 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop, bool* 
   set_lease({false, 0, 0, "joining the lease group " + lease_group(cfg)});
   // The dashboard's feed: the loop publishes, pages read; publishing never waits for a page.
   Dashboard dash(cfg);
-  dash.start(wall_ms());
+  dash.start(clock());
   const std::string page = dashboard_page(cfg);
   std::atomic<bool> quit_pollers{false};
   std::thread tier_thread;
@@ -249,114 +398,30 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop, bool* 
   log_line("controller " + id + ": joining the lease group " + lease_group(cfg) + " (topic " +
            lease_topic(cfg) + ", session timeout " + std::to_string(cfg.lease_session_timeout_ms) +
            " ms, heartbeat " + std::to_string(cfg.lease_heartbeat_interval_ms) + " ms)");
-  std::string role;  // the last published
-  const auto serve_lease = [&](int timeout_ms) {
-    for (const auto& line : lease->poll(timeout_ms, wall_ms())) log_line(line);
-    const std::string now_role = lease->describe();
-    if (now_role == role) return;
-    role = now_role;
-    const auto& h = lease->holder();
-    set_lease({lease->active(), lease->epoch(), h ? h->epoch : 0, role});
-    dash.on_status("running",
-                   "reading " + cfg.metadata_topic + " + " + cfg.metrics_topic + ", " +
-                       (lease->active() ? "commanding " : "following ") + cfg.control_topic,
-                   lease->active() ? "active" : "standby", role);
-  };
+  Chores chores(cfg, c, mu, healthy, dash, **producer, **consumer, *lease, clock);
   // Tick once the group has answered (assigned or not): no standby tick before a first
   // assignment, and a standby's first log line already names the holder.
   const auto join_deadline = std::chrono::steady_clock::now() +
                              std::chrono::milliseconds(cfg.lease_session_timeout_ms + 10'000);
   while (!stop && !lease->joined() && std::chrono::steady_clock::now() < join_deadline)
-    serve_lease(100);
+    chores.serve_lease(100);
   if (!lease->joined()) log_line("lease: the group has not answered yet; ticking as a standby");
-  serve_lease(0);
+  chores.serve_lease(0);
   log_line("policy " + cfg.policy + ", context " + std::string(core::to_string(cfg.context)) +
            ", tick " + std::to_string(cfg.tick_ms) + " ms, executors [" +
            std::to_string(cfg.min_executors) + ", " + std::to_string(cfg.max_executors) +
            "]; reading " + cfg.metadata_topic + " + " + cfg.metrics_topic + ", commanding " +
            cfg.control_topic + " while holding the lease");
 
-  std::int64_t next_tick = wall_ms() + cfg.tick_ms;
-  int last_target = -1;
-  std::int64_t last_log = 0;
-  std::int64_t last_error_log = 0;
+  // The loop: the chores above, in their order.
+  chores.next_tick = clock() + cfg.tick_ms;
   while (!stop) {
-    serve_lease(0);  // a revoked or lost lease stops the commands before the next tick
-    const std::int64_t now = wall_ms();
-    if (now >= next_tick) {
-      const auto t0 = std::chrono::steady_clock::now();
-      bus::ScaleTo cmd;
-      TickView view;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        cmd = c->tick(now);
-        healthy = c->stats().metrics_fresh;
-        view = tick_view(*c, cmd, now);
-      }
-      dash.on_tick(view);
-      // Only the lease holder commands, with the epoch it holds now.
-      const bool acting = lease->active() && cmd.epoch == lease->epoch();
-      if (acting) {
-        auto st = (*producer)->send(cfg.control_topic, "controller", bus::encode(cmd), 100);
-        if (!st.ok() && now - last_error_log > 10'000) {
-          log_warning(st.message() + " (the job keeps its scale; retrying)");
-          last_error_log = now;
-        }
-      }
-      // A line when the target changes, else one every 30 s (reasons change every tick).
-      if (acting && (cmd.target_executors != last_target || now - last_log >= 30'000)) {
-        last_log = now;
-        core::Observation o;
-        {
-          std::lock_guard<std::mutex> lock(mu);
-          o = c->last_observation();
-        }
-        // What the policy saw, so a decision can be argued with from the log alone.
-        char seen[256];
-        std::snprintf(seen, sizeof seen,
-                      " [input %.0f/s, busy %.2f, latency %.0f ms, executors %d+%d, edge %s "
-                      "forecast %.0f/s in %.0f s]",
-                      o.input_rps, o.busy_fraction, o.latency_ms, o.active_executors,
-                      o.pending_executors, o.burst_signal ? "BURST" : "calm", o.forecast_rps,
-                      o.forecast_horizon_s);
-        log_line("scale_to " + std::to_string(cmd.target_executors) + " (seq " +
-                 std::to_string(cmd.seq) + ", epoch " + std::to_string(cmd.epoch) +
-                 "): " + cmd.reason + seen);
-        last_target = cmd.target_executors;
-      }
-      if (!acting) last_target = -1;  // log the first command after taking the lease
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        c->set_tick_duration_ms(
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                .count());
-      }
-      next_tick += cfg.tick_ms;
-      if (next_tick <= now) next_tick = now + cfg.tick_ms;  // fell behind: no burst of ticks
-      continue;
-    }
-    auto m = (*consumer)->poll(static_cast<int>(std::min<std::int64_t>(next_tick - now, 100)));
-    (*producer)->poll(0);
-    if (!m.ok()) {
-      if (now - last_error_log > 10'000) {
-        log_warning(m.error().message + " (retrying)");
-        last_error_log = now;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      continue;
-    }
-    if (!m->has_value()) continue;
-    const bus::Message& msg = **m;
-    std::lock_guard<std::mutex> lock(mu);
-    if (msg.topic == cfg.metadata_topic) {
-      c->on_signal(msg.payload, wall_ms());
-    } else if (msg.topic == cfg.metrics_topic) {
-      c->on_progress(msg.payload, wall_ms());
-      // The job disagreeing with the configuration (its bounds, its batching): said once.
-      for (const auto& line : c->take_notices()) log_warning(line);
-    } else if (!lease->active()) {  // the control topic: a standby follows the holder
-      c->on_command(msg.payload);
-    }
+    chores.serve_lease(0);
+    const std::int64_t now = clock();
+    if (now >= chores.next_tick)
+      chores.run_tick(now);
+    else
+      chores.read_message(now);
   }
   (void)(*producer)->flush(5000);
   lease.reset();  // leaves the group: a standby takes over at once

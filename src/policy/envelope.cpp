@@ -251,6 +251,58 @@ bool Envelope::adapt_window(const core::Observation& obs, int need) {
   return newly_regretted;
 }
 
+CommandEnvelope::CommandEnvelope(int min_executors, int max_executors, double step_s,
+                                 double window_s)
+    : min_(min_executors),
+      max_(max_executors),
+      step_s_(step_s),
+      window_s_(window_s),
+      stabiliser_(make(min_executors, max_executors, step_s, window_s)) {}
+
+Envelope CommandEnvelope::make(int min_executors, int max_executors, double step_s,
+                               double window_s) {
+  PolicyEnv env;
+  env.min_executors = min_executors;
+  env.max_executors = max_executors;
+  env.step_s = step_s;
+  EnvelopeConfig c;
+  c.floor = false;  // the policy decides the level; this stage only holds releases
+  c.stabilisation_s = window_s;
+  c.stabilisation_max_s = window_s;  // the configured window, as configured
+  c.dwell_s = 0;
+  return Envelope(env, c);
+}
+
+void CommandEnvelope::set_bounds(int min_executors, int max_executors) {
+  min_ = min_executors;
+  max_ = max_executors;
+  stabiliser_ = make(min_, max_, step_s_, window_s_);
+}
+
+CommandEnvelope::Outcome CommandEnvelope::apply(const core::Observation& obs,
+                                                const core::Decision& d, int current_target,
+                                                core::Tier current_tier,
+                                                core::Compression current_codec) {
+  Outcome out;
+  out.decision = d;
+  if (!obs.metrics_available) {
+    // Fail-safe: without fresh metrics, hold whatever the job was last told.
+    out.held = true;
+    out.wanted = current_target;
+    out.decision.target_executors = current_target;
+    out.decision.tier = current_tier;
+    out.decision.compression = current_codec;
+    return out;
+  }
+  out.wanted = std::clamp(d.target_executors, min_, max_);
+  core::Decision clamped = d;
+  clamped.target_executors = out.wanted;
+  // Stabilise scale-downs like the HPA: the highest recommendation of the window wins.
+  out.decision.target_executors = stabiliser_.apply(obs, clamped).target_executors;
+  out.stabilised = out.decision.target_executors != out.wanted;
+  return out;
+}
+
 GuardedPolicy::GuardedPolicy(std::unique_ptr<Policy> inner, const PolicyEnv& env,
                              const EnvelopeConfig& config)
     : inner_(std::move(inner)), envelope_(env, config) {}

@@ -143,6 +143,45 @@ class Envelope {
   double tier_since_s_ = 0, codec_since_s_ = 0;  // time of the last switch (or the start)
 };
 
+// The live controller's envelope (control/controller.h, the third step of its tick:
+// observe -> decide -> envelope -> act), the last stage of an HPA reconcile, around any
+// policy's decision:
+//   - no fresh metrics (obs.metrics_available false): hold what the job was last told (the
+//     HPA skips a reconcile whose metrics failed; the policy decided on stale facts);
+//   - else the target within [min, max] executors, and a scale-down only to the highest
+//     target recommended within `window_s` (the Envelope's stabilisation with its floor and
+//     dwell off: HpaBehavior::stabilize, one implementation for the arena and the live
+//     side). The learned policies also carry their full Envelope (policy/registry.cpp).
+// The shuffle tier and codec are the policy's (a guarded policy's own Envelope dwells them).
+class CommandEnvelope {
+ public:
+  CommandEnvelope(int min_executors, int max_executors, double step_s, double window_s);
+
+  struct Outcome {
+    core::Decision decision;  // what to carry out
+    int wanted = 0;           // the policy's target within the bounds
+    bool held = false;        // no fresh metrics: the job's current target and tier held
+    bool stabilised = false;  // a scale-down held by the window (decision target > wanted)
+  };
+  // `current_target`, `current_tier`, `current_codec`: what the job was last told.
+  // Times are obs.time_s (any monotonic clock).
+  Outcome apply(const core::Observation& obs, const core::Decision& d, int current_target,
+                core::Tier current_tier, core::Compression current_codec);
+
+  // New bounds (the job's plugin published its own): the window starts afresh.
+  void set_bounds(int min_executors, int max_executors);
+  int min_executors() const { return min_; }
+  int max_executors() const { return max_; }
+  double window_s() const { return window_s_; }
+
+ private:
+  static Envelope make(int min_executors, int max_executors, double step_s, double window_s);
+
+  int min_, max_;
+  double step_s_, window_s_;
+  Envelope stabiliser_;
+};
+
 // Any policy inside the envelope. name() is the inner policy's.
 class GuardedPolicy final : public Policy {
  public:

@@ -388,3 +388,70 @@ TEST(EnvelopeAdaptiveWindow, AViolationTheWindowCouldNotHavePreventedLeavesItAlo
 
 }  // namespace
 }  // namespace prescale::policy
+
+namespace prescale::policy {
+namespace {
+
+TEST(CommandEnvelope, HoldsWithoutMetricsBoundsAndStabilisesScaleDowns) {
+  CommandEnvelope e(1, 8, 5, 20);
+  core::Observation o;
+  o.active_executors = 4;
+  core::Decision d;
+  d.target_executors = 12;
+  d.tier = core::Tier::kRedis;
+  d.compression = core::Compression::kZstd;
+  o.metrics_available = false;
+  auto out = e.apply(o, d, 4, core::Tier::kNvme, core::Compression::kLz4);
+  EXPECT_TRUE(out.held);
+  EXPECT_EQ(out.decision.target_executors, 4);
+  EXPECT_EQ(out.decision.tier, core::Tier::kNvme);
+  EXPECT_EQ(out.decision.compression, core::Compression::kLz4);
+  o.metrics_available = true;
+  out = e.apply(o, d, 4, core::Tier::kNvme, core::Compression::kLz4);
+  EXPECT_FALSE(out.held);
+  EXPECT_EQ(out.wanted, 8);
+  EXPECT_EQ(out.decision.target_executors, 8);
+  EXPECT_EQ(out.decision.tier, core::Tier::kRedis);  // the policy's shuffle choice stands
+  EXPECT_EQ(out.decision.compression, core::Compression::kZstd);
+  // Down to 2 within 20 s of the 8: held at 8 (HpaBehavior's window: records strictly
+  // after now - 20 s); from 20 s on: released.
+  d.target_executors = 2;
+  for (double t : {5.0, 10.0, 15.0}) {
+    o.time_s = t;
+    out = e.apply(o, d, 8, core::Tier::kRedis, core::Compression::kZstd);
+    EXPECT_EQ(out.decision.target_executors, 8) << t;
+    EXPECT_TRUE(out.stabilised);
+  }
+  o.time_s = 20;
+  out = e.apply(o, d, 8, core::Tier::kRedis, core::Compression::kZstd);
+  EXPECT_EQ(out.decision.target_executors, 2);
+  EXPECT_FALSE(out.stabilised);
+  // A scale-up is never held.
+  d.target_executors = 6;
+  o.time_s = 30;
+  EXPECT_EQ(
+      e.apply(o, d, 2, core::Tier::kRedis, core::Compression::kZstd).decision.target_executors, 6);
+}
+
+TEST(CommandEnvelope, NewBoundsStartTheWindowAfresh) {
+  CommandEnvelope e(1, 10, 5, 60);
+  core::Observation o;
+  o.active_executors = 2;
+  core::Decision d;
+  d.target_executors = 9;
+  (void)e.apply(o, d, 2, core::Tier::kNvme, core::Compression::kNone);
+  e.set_bounds(1, 6);
+  EXPECT_EQ(e.min_executors(), 1);
+  EXPECT_EQ(e.max_executors(), 6);
+  d.target_executors = 3;
+  o.time_s = 5;
+  o.active_executors = 6;
+  const auto out = e.apply(o, d, 6, core::Tier::kNvme, core::Compression::kNone);
+  EXPECT_EQ(out.wanted, 3);
+  // The 9 recommended under the old bounds is forgotten; the window starts from what runs.
+  EXPECT_EQ(out.decision.target_executors, 6);
+  EXPECT_TRUE(out.stabilised);
+}
+
+}  // namespace
+}  // namespace prescale::policy

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
+
+#include "observe/observe.h"
 
 namespace prescale::sim {
 
@@ -36,40 +39,42 @@ void Simulator::reset() {
   latencies_.clear();
   // The first observation describes a virtual warm-up step at the first step's load.
   obs_ = core::Observation{};
-  obs_.step_s = scenario_.step_s;
-  obs_.trigger_ms = 1000.0 * scenario_.latency.trigger_s;
-  obs_.sla_ms = sla_ms_;
-  obs_.context = scenario_.context;
-  obs_.forecast_horizon_s = scenario_.edge.horizon_s;
   if (steps_ > 0) {
     const double a0 = workload_.arrivals_rps[0];
     build_observation(model_.run(a0, 0, pool_.active(), tier_, codec_), a0, 0);
   }
 }
 
+// The arena's facts; what they mean in the Observation is observe::build's (docs/model.md,
+// "The Observation"). The step model computes the latency, busy time and CPU exactly, and
+// the edge model gives one signal per step.
 void Simulator::build_observation(const StepOutcome& o, double arrivals_rps, int next_step) {
   const double dt = scenario_.step_s;
-  obs_.step = next_step;
-  obs_.time_s = next_step * dt;
-  obs_.input_rps = arrivals_rps;
-  obs_.input_mb_s = arrivals_rps * model_.record_mb();
-  obs_.processed_rps = o.processed / dt;
-  obs_.processed_mb_s = obs_.processed_rps * model_.record_mb();
-  obs_.backlog_records = o.backlog_out;
-  // Consumer lag also counts what arrived since the last trigger (half a trigger on average).
-  obs_.kafka_lag_records = o.backlog_out + arrivals_rps * scenario_.latency.trigger_s * 0.5;
-  obs_.cpu_util = o.cpu_util;
-  obs_.busy_fraction = o.busy;
-  obs_.batch_duration_ms = o.batch_ms;
-  obs_.latency_ms = o.latency_ms;
-  obs_.active_executors = pool_.active();
-  obs_.pending_executors = pool_.pending();
-  obs_.tier = tier_;
-  obs_.compression = codec_;
   const int e = std::min(next_step, steps_ - 1);
-  obs_.burst_signal = workload_.signal[e] != 0;
-  obs_.forecast_rps = workload_.forecast_rps[e];
-  obs_.signal_confidence = workload_.confidence[e];
+  const observe::EdgeSignal edge{workload_.signal[e] != 0, workload_.forecast_rps[e],
+                                 scenario_.edge.horizon_s, workload_.confidence[e]};
+  observe::Facts f;
+  f.step = next_step;
+  f.time_s = next_step * dt;
+  f.step_s = dt;
+  f.trigger_s = scenario_.latency.trigger_s;
+  f.sla_ms = sla_ms_;
+  f.context = scenario_.context;
+  f.input_rps = arrivals_rps;
+  f.processed_rps = o.processed / dt;
+  f.record_mb = model_.record_mb();
+  f.backlog_records = o.backlog_out;
+  f.batch_duration_ms = o.batch_ms;
+  f.busy_fraction = o.busy;
+  f.cpu_util = o.cpu_util;
+  f.latency_ms = o.latency_ms;
+  f.active_executors = pool_.active();
+  f.requested_executors = pool_.total();
+  f.tier = tier_;
+  f.compression = codec_;
+  f.signals = std::span<const observe::EdgeSignal>(&edge, 1);
+  f.default_horizon_s = scenario_.edge.horizon_s;
+  observe::build(f, &obs_);
 }
 
 void Simulator::step(const core::Decision& decision) {

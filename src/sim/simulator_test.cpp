@@ -145,5 +145,54 @@ TEST(SimulatorTest, CountsSwitchesAndEnvelopeOverridesFromTheDecisions) {
   EXPECT_EQ(rows[3].guards, core::kGuardStabilise);
 }
 
+// The observation the arena gives a policy follows the one definition (observe/observe.h,
+// docs/model.md "The Observation"), checked here against the step model's own figures,
+// field by field and exactly: the arena's values must not move with the builder.
+TEST(SimulatorTest, TheObservationFollowsTheSharedDefinitions) {
+  const Scenario s = seed_scenario();
+  auto gen = WorkloadGenerator::create(s);
+  const Workload w = gen->generate(2);
+  Simulator sim(s, w);
+  std::vector<StepRecord> rows;
+  sim.record_timeline(&rows);
+  const StepModel model(s);
+  double backlog = 0;
+  int t = 0;
+  simulate(sim, [&](const core::Observation& o) {
+    if (t > 0) {
+      const StepRecord& r = rows[t - 1];
+      // What the step that just ended did, recomputed from the model (no switches here).
+      const StepOutcome out = model.run(r.load_rps, backlog, r.active, r.tier, r.codec);
+      backlog = out.backlog_out;
+      EXPECT_EQ(o.step, t);
+      EXPECT_EQ(o.time_s, t * s.step_s);
+      EXPECT_EQ(o.backlog_records, out.backlog_out);
+      EXPECT_EQ(o.kafka_lag_records,
+                out.backlog_out + r.load_rps * s.latency.trigger_s * 0.5);  // + half a trigger
+      EXPECT_EQ(o.latency_ms, out.latency_ms);  // the model's: exact, backlog wait included
+      EXPECT_EQ(o.busy_fraction, out.busy);
+      EXPECT_EQ(o.cpu_util, out.cpu_util);
+      EXPECT_EQ(o.batch_duration_ms, out.batch_ms);
+      EXPECT_EQ(o.input_mb_s, r.load_rps * model.record_mb());
+      EXPECT_EQ(o.trigger_ms, 1000.0 * s.latency.trigger_s);
+      EXPECT_EQ(o.forecast_horizon_s, s.edge.horizon_s);
+      EXPECT_EQ(o.burst_signal, w.signal[t] != 0);
+      EXPECT_EQ(o.forecast_rps, w.forecast_rps[t]);
+      EXPECT_EQ(o.signal_confidence, w.confidence[t]);
+      EXPECT_TRUE(o.metrics_available);
+      EXPECT_EQ(o.active_executors, r.active);
+      EXPECT_EQ(o.pending_executors, r.pending);                   // requested - serving
+      if (::testing::Test::HasFailure()) return core::Decision{};  // one step's worth
+    }
+    ++t;
+    // Up and down, on one shuffle option: the pool's pending executors show.
+    return core::Decision{t % 40 < 20 ? 12 : 3, core::Tier::kNvme, core::Compression::kNone, "t"};
+  });
+  ASSERT_GT(t, 100);
+  int pending_seen = 0;
+  for (const StepRecord& r : rows) pending_seen += r.pending > 0;
+  EXPECT_GT(pending_seen, 0);
+}
+
 }  // namespace
 }  // namespace prescale::sim
