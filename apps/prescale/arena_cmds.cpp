@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "arena/ablation.h"
 #include "arena/report.h"
@@ -244,9 +245,9 @@ CLI::App* add_traces_command(CLI::App& app, TracesArgs* a) {
               "traces.csv, report.html (the table) and timelines/<trace>-<speed>.html (each "
               "case's first seed)");
   c->add_option("--edge", a->edge,
-                std::string("edge signal: synthetic (the model of docs/model.md: an upper bound, "
-                            "it reads the future) or ") +
-                    kForecastEdgeHelp)
+                std::string("edge signal: ") + kForecastEdgeHelp +
+                    ", or synthetic (the model of docs/model.md: an upper bound, it reads the "
+                    "future)")
       ->check(CLI::IsMember({"synthetic", "forecast", "none"}))
       ->capture_default_str();
   return c;
@@ -313,8 +314,16 @@ int run_traces_cmd(const TracesArgs& a) {
                          : arena::evaluate_traces_into(a.out, *scenario, o);
   progress.reset();  // the status line goes before the table
   if (!v.ok()) return fail(v.error().message);
-  std::cout << (a.format == "json" ? arena::format_traces_json(*v)
-                                   : arena::format_traces_table(*v));
+  if (a.format == "json") {
+    // Which edge signal the figures were made with: the same policy differs by it.
+    auto j = nlohmann::json::parse(arena::format_traces_json(*v));
+    j["edge"] = a.edge;
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << "edge signal: " << a.edge
+              << (a.edge == "synthetic" ? " (reads the future: an upper bound)" : "") << "\n"
+              << arena::format_traces_table(*v);
+  }
   if (!a.out.empty() && a.format != "json") {
     std::cout << "wrote " << a.out << "/traces.csv, report.html, timelines/ (" << v->size()
               << " case pages)\n";

@@ -57,7 +57,9 @@ struct TracesArgs {
   int seeds = 5;
   std::string format = "table";
   std::string out;  // traces.csv, report.html, timelines/<trace>-<speed>.html
-  std::string edge = "synthetic";  // or forecast (the global forecaster)
+  // The real signal by default: the global forecaster. synthetic reads the future (an upper
+  // bound); none: no edge.
+  std::string edge = "forecast";
 };
 
 CLI::App* add_traces_command(CLI::App& app, TracesArgs* a);
