@@ -341,4 +341,33 @@ TEST(CliForecast, TournamentEdgeLstmDrivesTheSignalFromTheForecaster) {
   EXPECT_NE(bad.out.find("drop --steps"), std::string::npos) << bad.out;
 }
 
+// The global forecaster: its rows in forecast eval (the documented keys), and the edge it
+// drives in the arena on synthetic load, which differs from no edge and from the synthetic
+// signal (phpa provisions for the edge's forecast), and in traces, whose JSON names it.
+TEST(CliForecast, GlobalModelRowsAndTheEdgeItDrives) {
+  const std::string trace = std::string(PRESCALE_SOURCE_DIR) +
+                            "/data/traces/nab/realAWSCloudwatch/ec2_network_in_257a54.csv";
+  Outcome r = run("forecast eval --model global --trace " + trace + " --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("\"model\": \"global\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"model\": \"lstm\""), std::string::npos) << r.out;
+  std::string phpa[3];
+  const char* edges[] = {"forecast", "none", "synthetic"};
+  for (int i = 0; i < 3; ++i) {
+    r = run(std::string("tournament --seeds 1 --policies phpa --format csv --edge ") + edges[i]);
+    ASSERT_EQ(r.code, 0) << r.out;
+    phpa[i] = r.out.substr(r.out.find("phpa,"));
+  }
+  EXPECT_NE(phpa[0], phpa[1]);
+  EXPECT_NE(phpa[0], phpa[2]);
+  r =
+      run("traces --traces ec2_network_in_257a54 --speeds compressed --seeds 1 "
+          "--compare none --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("\"edge\": \"forecast\""), std::string::npos) << r.out;
+  r = run("forecast eval --model global --global-file /nonexistent.json --trace " + trace);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("/nonexistent.json"), std::string::npos) << r.out;
+}
+
 }  // namespace
