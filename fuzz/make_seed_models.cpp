@@ -1,9 +1,10 @@
-// Writes the model seeds of fuzz/corpus/{rl_model,lstm}/: each shipped model shrunk to a
-// tiny one of the same kind (same features, heads, trace, baseline; hidden width 2, a short
+// Writes the model seeds of fuzz/corpus/{rl_model,lstm,global_model}/: each shipped model shrunk to
+// a tiny one of the same kind (same features, heads, trace, baseline; hidden width 2, a short
 // window), serialised by the real writers so the checksum holds and the fuzzer starts from
 // files that load. The shipped files are ~100-200 KB each; these are ~1-3 KB.
 //
-//   make_seed_models OUT_DIR MODEL.json...   (a "prescale-lstm" file or a "prescale-model")
+//   make_seed_models OUT_DIR MODEL.json...   (a "prescale-lstm", "prescale-model" or
+//                                            "prescale-global-forecaster" file)
 //
 // Run by hand when a format changes (fuzz/README.md); not part of `make fuzz`.
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "core/files.h"
+#include "forecast/global.h"
 #include "forecast/lstm.h"
 #include "policy/rl_model.h"
 
@@ -51,6 +53,24 @@ Status shrink_lstm(const std::string& text, const std::string& origin, const std
   return save_lstm(*m, out);
 }
 
+// The global forecaster with every dimension small: 8 recent samples, 2 blocks of 4, periods
+// up to 4 over a window of 4, hidden width kHidden; its thresholds stay.
+Status shrink_global(const std::string& text, const std::string& origin, const std::string& out) {
+  using namespace prescale::forecast;
+  auto m = parse_global(text, origin);
+  if (!m.ok()) return m.error();
+  m->recent = 8, m->blocks = 2, m->block = 4, m->season_max = 4, m->season_window = 4;
+  m->hidden = kHidden;
+  m->w1 = Eigen::MatrixXf::Constant(kHidden, m->inputs(), 0.1f);
+  m->b1 = Eigen::VectorXf::Constant(kHidden, 0.05f);
+  m->w2 = Eigen::MatrixXf::Constant(kHidden, kHidden, -0.1f);
+  m->b2 = Eigen::VectorXf::Constant(kHidden, 0.05f);
+  m->w3 = Eigen::MatrixXf::Constant(3, kHidden, 0.5f);
+  m->b3 = Eigen::VectorXf::Zero(3);
+  m->training_json = R"({"seed":"fuzz/make_seed_models.cpp"})";
+  return save_global(*m, out);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -67,10 +87,17 @@ int main(int argc, char** argv) {
       return 1;
     }
     const bool lstm = text->find("\"prescale-lstm\"") != std::string::npos;
-    const std::string out =
-        (dir / (lstm ? "lstm" : "rl_model") / std::filesystem::path(in).filename()).string();
+    const bool global = text->find("\"prescale-global-forecaster\"") != std::string::npos;
+    const std::string out = (dir /
+                             (global ? "global_model"
+                              : lstm ? "lstm"
+                                     : "rl_model") /
+                             std::filesystem::path(in).filename())
+                                .string();
     std::filesystem::create_directories(std::filesystem::path(out).parent_path());
-    const Status st = lstm ? shrink_lstm(*text, in, out) : shrink_rl(*text, in, out);
+    const Status st = global ? shrink_global(*text, in, out)
+                      : lstm ? shrink_lstm(*text, in, out)
+                             : shrink_rl(*text, in, out);
     if (!st.ok()) {
       std::fprintf(stderr, "%s\n", st.message().c_str());
       return 1;

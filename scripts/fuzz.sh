@@ -18,7 +18,7 @@ shift || true
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(scenario trace controller_config tier_config keys rl_model lstm bus_messages tier_http)
+  targets=(scenario trace controller_config tier_config keys rl_model lstm global_model bus_messages tier_http)
 fi
 
 mkdir -p "$build/crashes" "$build/logs"

@@ -10,38 +10,16 @@
 #include "forecast/burst.h"
 #include "forecast/edge.h"
 #include "forecast/evaluate.h"
+#include "forecast/global_testing.h"
 #include "forecast/global_train.h"
 #include "sim/rng.h"
 
 namespace prescale::forecast {
 namespace {
 
-// A small model with seeded random weights (no training): for the file and inference tests.
+// A small model with seeded random weights (forecast/global_testing.h).
 GlobalModel random_model(std::uint64_t seed = 7, int hidden = 8) {
-  GlobalModel m;
-  m.recent = 16;
-  m.blocks = 4;
-  m.block = 8;
-  m.hidden = hidden;
-  sim::Rng rng(seed);
-  auto fill = [&](Eigen::MatrixXf& w, int r, int c) {
-    w.resize(r, c);
-    for (int i = 0; i < r; ++i)
-      for (int j = 0; j < c; ++j) w(i, j) = static_cast<float>(rng.normal() * 0.3);
-  };
-  auto fillv = [&](Eigen::VectorXf& v, int n) {
-    v.resize(n);
-    for (int i = 0; i < n; ++i) v[i] = static_cast<float>(rng.normal() * 0.1);
-  };
-  fill(m.w1, hidden, m.inputs());
-  fill(m.w2, hidden, hidden);
-  fill(m.w3, 3, hidden);
-  fillv(m.b1, hidden);
-  fillv(m.b2, hidden);
-  fillv(m.b3, 3);
-  m.raise = 0.5f;
-  m.release = 0.35f;
-  return m;
+  return random_global_model(seed, hidden);
 }
 
 std::vector<double> wavy(int n, double scale) {
