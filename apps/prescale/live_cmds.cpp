@@ -300,6 +300,9 @@ CLI::App* add_race_command(CLI::App& app, RaceArgs* a) {
   c->add_option("--out", a->out, "write the JSON (with every timeline) to this file too");
   c->add_option("--report", a->report,
                 "write report.html (every run's timeline and the summary) to this file");
+  c->add_option("--record-dir", o.record_dir,
+                "write the timelines as JSON lines here after each run (runs, batches, executors, "
+                "commands: the input of prescale calibrate --from; docs/sim2real.md)");
   return c;
 }
 

@@ -14,6 +14,7 @@
 #include "arena/tournament.h"
 #include "arena/traces.h"
 #include "arena_cmds.h"
+#include "calibrate_cmds.h"
 #include "core/result.h"
 #include "forecast_cmds.h"
 #include "live_cmds.h"
@@ -291,6 +292,8 @@ int main(int argc, char** argv) {
   auto* edge_cmd = prescale::cli::add_edge_command(app, &edge_args);
   prescale::cli::RaceArgs race_args;
   auto* race_cmd = prescale::cli::add_race_command(app, &race_args);
+  prescale::cli::CalibrateArgs calibrate_args;
+  auto* calibrate_cmd = prescale::cli::add_calibrate_command(app, &calibrate_args);
   prescale::cli::ModelsArgs models_args;
   auto* models_cmd = prescale::cli::add_models_command(app, &models_args);
   auto* tier_args = prescale::cli::add_tier_command(app);
@@ -322,6 +325,7 @@ int main(int argc, char** argv) {
   if (*controller_cmd) return prescale::cli::run_controller_cmd(controller_config);
   if (*edge_cmd) return prescale::cli::run_edge_cmd(std::move(edge_args));
   if (*race_cmd) return prescale::cli::run_race_cmd(std::move(race_args));
+  if (*calibrate_cmd) return prescale::cli::run_calibrate_cmd(calibrate_args);
   if (*models_cmd) return prescale::cli::run_models_cmd(models_args);
   if (*tournament) return prescale::cli::run_tournament_cmd(tournament_args);
   if (*list) {

@@ -3,7 +3,8 @@
 # 3.5 standalone and the IoT job with the live scenario's settings in a stack of its own,
 # replays scenarios/race/burst.csv once per policy through `prescale race` (a readable live
 # log on stderr, the summary table on stdout, every timeline in RUN/race.json and as charts
-# in RUN/report.html), and stops everything it started, even on Ctrl-C.
+# in RUN/report.html, and as JSON lines for `prescale calibrate --from RUN`: RUN/runs.jsonl,
+# batches.jsonl, executors.jsonl, commands.jsonl, docs/sim2real.md), and stops everything it started, even on Ctrl-C.
 #
 # Its own run directory and ports, whatever the environment says: a race next to a running
 # `make stack-up` (out/stack, Kafka 9092, Spark 7077, ...) neither reuses nor stops that
@@ -59,5 +60,5 @@ STACK_STEP=5/5 log "race: ${RACE_POLICIES:-rl,hpa} (about 3 min a policy)"
   --trace "$REPO_DIR/scenarios/race/burst.csv" --key-file "$KEYS" \
   --brokers "127.0.0.1:$KAFKA_PORT" --spark-ui-port "$JOB_UI_PORT" \
   --policies "${RACE_POLICIES:-rl,hpa}" --tail-s 30 --out "$PRESCALE_RUN_DIR/race.json" \
-  --report "$PRESCALE_RUN_DIR/report.html"
-log "timelines in $PRESCALE_RUN_DIR/race.json, the report in $PRESCALE_RUN_DIR/report.html"
+  --report "$PRESCALE_RUN_DIR/report.html" --record-dir "$PRESCALE_RUN_DIR"
+log "timelines in $PRESCALE_RUN_DIR/race.json (and *.jsonl: prescale calibrate --from $PRESCALE_RUN_DIR), the report in $PRESCALE_RUN_DIR/report.html"

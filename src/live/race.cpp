@@ -6,12 +6,14 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "bus/kafka.h"
 #include "bus/messages.h"
 #include "control/daemon.h"
+#include "core/files.h"
 #include "edge/agent.h"
 #include "sim/scenario.h"
 
@@ -77,7 +79,7 @@ core::Status send_scale_to(bus::Producer& p, const control::ControllerConfig& cf
 
 }  // namespace
 
-std::optional<int> spark_executors(int ui_port) {
+std::optional<ExecutorSample> spark_executor_sample(int ui_port) {
   httplib::Client cli("127.0.0.1", ui_port);
   cli.set_connection_timeout(2, 0);
   cli.set_read_timeout(5, 0);
@@ -91,10 +93,65 @@ std::optional<int> spark_executors(int ui_port) {
   if (!ex || ex->status != 200) return std::nullopt;
   const auto e = json::parse(ex->body, nullptr, false);
   if (!e.is_array()) return std::nullopt;
-  int n = 0;
-  for (const auto& x : e)
-    n += x.is_object() && x.value("id", "") != "driver" && x.value("isActive", false);
-  return n;
+  ExecutorSample s;
+  s.with_tasks = 0;
+  for (const auto& x : e) {
+    if (!x.is_object() || x.value("id", "") == "driver" || !x.value("isActive", false)) continue;
+    ++s.executors;
+    const auto tasks = x.find("totalTasks");
+    s.with_tasks += tasks != x.end() && tasks->is_number() && tasks->get<double>() > 0;
+  }
+  return s;
+}
+
+std::optional<int> spark_executors(int ui_port) {
+  const auto s = spark_executor_sample(ui_port);
+  if (!s) return std::nullopt;
+  return s->executors;
+}
+
+core::Status write_records(const std::string& dir, const std::vector<RunResult>& runs) {
+  std::string r, b, e, c;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const RunResult& run = runs[i];
+    r += json{{"run", i},
+              {"policy", run.policy},
+              {"started_ms", run.started_ms},
+              {"duration_s", run.duration_s},
+              {"sla_ms", run.sla_ms},
+              {"min_executors", run.min_executors}}
+             .dump() +
+         "\n";
+    for (const auto& x : run.batches)
+      b += json{{"run", i},
+                {"t_s", x.t_s},
+                {"batch_id", x.batch_id},
+                {"rows", x.rows},
+                {"batch_ms", x.batch_ms},
+                {"executors", x.executors},
+                {"latency_ms", x.latency_ms},
+                {"latency_measured", x.latency_measured},
+                {"backlog", x.backlog},
+                {"input_rps", x.input_rps}}
+               .dump() +
+           "\n";
+    for (const auto& x : run.executors)
+      e +=
+          json{{"run", i}, {"t_s", x.t_s}, {"executors", x.executors}, {"with_tasks", x.with_tasks}}
+              .dump() +
+          "\n";
+    for (const auto& x : run.commands)
+      c += json{{"run", i}, {"t_s", x.t_s}, {"target", x.target}, {"reason", x.reason}}.dump() +
+           "\n";
+  }
+  for (const auto& [name, text] : {std::pair<const char*, const std::string&>{"runs.jsonl", r},
+                                   {"batches.jsonl", b},
+                                   {"executors.jsonl", e},
+                                   {"commands.jsonl", c}}) {
+    auto st = core::write_file_atomic(dir + "/" + name, text);
+    if (!st.ok()) return st;
+  }
+  return {};
 }
 
 std::vector<std::pair<int, int>> trace_bursts(const std::vector<double>& series, double threshold) {
@@ -245,6 +302,9 @@ core::Status drain(Env& env, Watch& w, RunResult* run, std::int64_t t0, int budg
       b.batch_ms = p->batch_duration_ms;
       b.input_rps = w.facts->readings(p->input_rows_per_s);
       b.executors = p->executors_active;
+      b.rows = w.facts->readings(static_cast<double>(p->num_input_rows));
+      b.backlog = w.facts->readings(static_cast<double>(p->offsets_behind));
+      b.latency_measured = p->event_latency_ms > 0;
       // The listener's measure; else the controller's estimate (batch + backlog wait).
       b.latency_ms =
           p->event_latency_ms > 0
@@ -367,6 +427,7 @@ core::Result<RunResult> run_one(Env& env, Watch& w, const std::string& policy) {
         fmt("%.0f s", horizon * interval_s) + " ahead");
 
   const std::int64_t t0 = wall_ms();
+  run.started_ms = t0;
   core::Status controller_status, agent_status;
   control::Controller* c = controller->get();
   Worker ctl([&controller_status, c](const std::atomic<bool>& stop) {
@@ -392,11 +453,12 @@ core::Result<RunResult> run_one(Env& env, Watch& w, const std::string& policy) {
       burst_end_logged = true;
     }
     if (now >= next_sample) {
-      if (auto n = spark_executors(o.spark_ui_port)) {
-        if (run.executors.empty() || run.executors.back().executors != *n)
-          o.log(fmt("%+7.1f s", t) + "  " + policy + "  Spark: " + std::to_string(*n) +
+      if (auto n = spark_executor_sample(o.spark_ui_port)) {
+        if (run.executors.empty() || run.executors.back().executors != n->executors)
+          o.log(fmt("%+7.1f s", t) + "  " + policy + "  Spark: " + std::to_string(n->executors) +
                 " executor(s) live");
-        run.executors.push_back({t, *n});
+        n->t_s = t;
+        run.executors.push_back(*n);
       }
       next_sample += 500;
     }
@@ -460,6 +522,11 @@ core::Result<std::vector<RunResult>> race(const RaceOptions& opts, const std::at
                          "'; expected one of: " + control::live_policy_list()};
   }
   if (auto st = check_agent(o); !st.ok()) return st.error();  // before any server
+  if (!o.record_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.record_dir, ec);
+    if (ec) return core::Error{"--record-dir: " + o.record_dir + ": " + ec.message()};
+  }
   Env env{o, *cfg, cfg->kafka, nullptr, stop, 0, "", 0};
   auto n = bus::probe(env.props, 15'000);
   if (!n.ok()) return n.error();
@@ -485,6 +552,10 @@ core::Result<std::vector<RunResult>> race(const RaceOptions& opts, const std::at
     if (!r.ok()) return core::Error{"run " + p + ": " + r.error().message};
     runs.push_back(std::move(*r));
     ++env.index;
+    if (!o.record_dir.empty()) {  // after every run: a race stopped later keeps what it has
+      auto st = write_records(o.record_dir, runs);
+      if (!st.ok()) return core::Error{"--record-dir: " + st.message()};
+    }
   }
   return runs;
 }

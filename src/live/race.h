@@ -6,6 +6,9 @@
 //   - batches: the job's progress on iot-metrics (latency = the oldest reading's age when
 //     its batch finished, as the listener measures it; else the controller's estimate);
 //   - commands: the controller's scale_to on iot-control.
+// With `record_dir` set, the same timelines are also written there as JSON lines, one file
+// per kind (runs, batches, executors, commands: write_records), the input of
+// `prescale calibrate --from DIR` (docs/sim2real.md, "What a live run records").
 // Before each run the job is reset to the minimum scale and the backlog drained, so every
 // policy starts from the same state on the same traffic.
 #pragma once
@@ -59,6 +62,8 @@ struct RaceOptions {
   int tail_s = 40;
   int tail_max_s = 120;
   int settle_timeout_s = 150;
+  // Where to write the JSON-lines records (write_records) after each run; "" = nowhere.
+  std::string record_dir;
   std::function<void(const std::string&)> log = [](const std::string&) {};
   // Called about twice a second while the race runs (optional).
   std::function<void(const RaceProgress&)> progress;
@@ -66,13 +71,17 @@ struct RaceOptions {
 
 struct ExecutorSample {
   double t_s = 0;
-  int executors = 0;  // live, per Spark's REST API
+  int executors = 0;    // live, per Spark's REST API
+  int with_tasks = -1;  // of those, executors that have run a task (-1 = unknown)
 };
 struct BatchRecord {
   double t_s = 0;  // when the progress arrived
   std::int64_t batch_id = 0;
   double latency_ms = 0, batch_ms = 0, input_rps = 0;
   int executors = 0;
+  double rows = 0;                // readings in the batch (its messages x readings per message)
+  double backlog = 0;             // readings left in Kafka when it finished (offsets behind)
+  bool latency_measured = false;  // latency_ms is the listener's event-time measure
 };
 struct CommandRecord {
   double t_s = 0;
@@ -104,6 +113,7 @@ struct RunResult {
   double p95_latency_ms = 0, max_latency_ms = 0;
   double executor_seconds = 0;  // REST samples integrated over the run
   double duration_s = 0;
+  std::int64_t started_ms = 0;  // wall clock (Unix ms) of the run's t = 0
   void summarise(double sla);   // sets sla_ms and the derived fields
   std::string to_json() const;  // the summary and the four timelines
 };
@@ -111,6 +121,18 @@ struct RunResult {
 // Spark's live executors (not the driver) for the first application on 127.0.0.1:port;
 // nullopt when the REST API does not answer.
 std::optional<int> spark_executors(int ui_port);
+// The same sample with, of those executors, how many have run a task (totalTasks > 0).
+std::optional<ExecutorSample> spark_executor_sample(int ui_port);
+
+// Writes the runs' timelines to `dir` as JSON lines (one object a line, "run" = the run's
+// index in `runs`, times on the run's clock; docs/sim2real.md):
+//   runs.jsonl       run, policy, started_ms, duration_s, sla_ms, min_executors
+//   batches.jsonl    run, t_s, batch_id, rows, batch_ms, executors, latency_ms,
+//                    latency_measured, backlog, input_rps
+//   executors.jsonl  run, t_s, executors, with_tasks
+//   commands.jsonl   run, t_s, target, reason
+// Each file is replaced whole (atomically).
+core::Status write_records(const std::string& dir, const std::vector<RunResult>& runs);
 
 // The trace's bursts as [start, end) sample indices (samples >= threshold x median).
 std::vector<std::pair<int, int>> trace_bursts(const std::vector<double>& series, double threshold);

@@ -1,0 +1,21 @@
+// `prescale calibrate --from RUN_DIR`: the arena's parameters fitted from a live run's
+// records (src/calibrate; docs/sim2real.md, "Calibration").
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace prescale::cli {
+
+struct CalibrateArgs {
+  std::string from;           // the run directory (runs/batches/executors/commands.jsonl)
+  std::string base = "live";  // the scenario whose other values the output keeps
+  std::string out;            // the calibrated scenario YAML ("" = stdout)
+  std::string name;           // its name ("" = the base's + "-calibrated")
+  std::string format = "table";
+};
+
+CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs* a);
+int run_calibrate_cmd(const CalibrateArgs& a);
+
+}  // namespace prescale::cli
