@@ -22,6 +22,7 @@ SKIP_RULES=(
   'prescale traces( +#.*)?$|prescale traces --out|||every development trace at two speeds: ~10 min (the quick one-case form runs)'
   'prescale ablation|||20 seeds x 5 policies: minutes'
   'prescale (edge|controller|race)|||needs Kafka (and Spark): edge, controller, e2e and quickstart integration tests'
+  'prescale calibrate|||needs a live run'"'"'s directory (make stack-demo); calibrate_test covers the fit'
   'prescale tier (serve|put|get|crashtest|bench)|||needs the tier servers or runs for minutes: tier integration and crash tests'
   'prescale bench (dualplane|tournament)|||needs Kafka, or is a benchmark of minutes (make bench)'
   '--speedup 1 --steps 17280|||a day at real speed: ~1 min per policy (cli_test runs --speedup at small scale)'
