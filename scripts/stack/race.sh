@@ -11,7 +11,8 @@
 # stack's services, and a second race at the same time is refused (a lock in the run dir).
 # Environment: RACE_RUN_DIR (out/race), RACE_KAFKA_PORT (19092), RACE_KAFKA_CONTROLLER_PORT
 # (19093), RACE_SPARK_MASTER_PORT (17077), RACE_SPARK_MASTER_WEBUI_PORT (17080),
-# RACE_SPARK_WORKER_WEBUI_PORT (17081), RACE_JOB_UI_PORT (14040), RACE_POLICIES (rl,hpa),
+# RACE_SPARK_WORKER_WEBUI_PORT (17081), RACE_JOB_UI_PORT (14040), RACE_FORECASTER (the edge
+# agent's forecaster: lookahead, the trace's own future, or global), RACE_POLICIES (rl,hpa),
 # PRESCALE_BIN (build/prescale). (PRESCALE_RUN_DIR and the stack scripts' *_PORT variables
 # are make stack-up's and are ignored here.)
 #
@@ -60,5 +61,6 @@ STACK_STEP=5/5 log "race: ${RACE_POLICIES:-rl,hpa} (about 3 min a policy)"
   --trace "$REPO_DIR/scenarios/race/burst.csv" --key-file "$KEYS" \
   --brokers "127.0.0.1:$KAFKA_PORT" --spark-ui-port "$JOB_UI_PORT" \
   --policies "${RACE_POLICIES:-rl,hpa}" --tail-s 30 --out "$PRESCALE_RUN_DIR/race.json" \
-  --report "$PRESCALE_RUN_DIR/report.html" --record-dir "$PRESCALE_RUN_DIR"
+  --report "$PRESCALE_RUN_DIR/report.html" --record-dir "$PRESCALE_RUN_DIR" \
+  --forecaster "${RACE_FORECASTER:-lookahead}"
 log "timelines in $PRESCALE_RUN_DIR/race.json (and *.jsonl: prescale calibrate --from $PRESCALE_RUN_DIR), the report in $PRESCALE_RUN_DIR/report.html"
