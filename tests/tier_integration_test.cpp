@@ -505,7 +505,9 @@ TEST(TierHttpIT, LimitsBodiesSlowClientsAndMalformedRequestsWithJsonErrors) {
         return sink.write(block.data(), block.size());
       },
       "application/octet-stream");
-  if (chunked) EXPECT_EQ(chunked->status, 413) << "a chunked body has no Content-Length";
+  if (chunked) {
+    EXPECT_EQ(chunked->status, 413) << "a chunked body has no Content-Length";
+  }
   EXPECT_EQ(cli.Get("/objects/chunked")->status, 404);
   // curl's default type (url-encoded) and no type at all: raw bytes, beyond 8 KB.
   const std::string form(20'000, '=');

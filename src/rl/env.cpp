@@ -204,8 +204,9 @@ WorkerEnv::WorkerEnv(const WorldFactory& factory, policy::RlVariant variant, int
       next_episode_(first_episode) {
   obs_.assign(static_cast<size_t>(n) * policy::kNumWorkerFeatures, 0.0f);
   for (int i = 0; i < n; ++i) {
-    slots_.push_back(std::make_unique<Slot>(
-        Slot{World{}, policy::PolicyEnv{}, policy::WorkerFeatures(policy::PolicyEnv{}, false)}));
+    slots_.push_back(std::make_unique<Slot>(Slot{World{}, policy::PolicyEnv{},
+                                                 policy::WorkerFeatures(policy::PolicyEnv{}, false),
+                                                 std::nullopt}));
     start(*slots_.back());
     observe(i);
   }

@@ -70,7 +70,9 @@ TEST_F(InProcessServerTest, AnsweredRequestsMatchTheDocumentedStatusAndJsonError
     SCOPED_TRACE(c.name);
     const std::string answer = serve(c.request);
     EXPECT_EQ(answer.rfind(c.status_line, 0), 0u) << answer;
-    if (!c.body_part.empty()) EXPECT_NE(answer.find(c.body_part), std::string::npos) << answer;
+    if (!c.body_part.empty()) {
+      EXPECT_NE(answer.find(c.body_part), std::string::npos) << answer;
+    }
   }
 }
 
