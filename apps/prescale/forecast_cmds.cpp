@@ -62,6 +62,8 @@ int run_forecast_train(const std::vector<std::string>& traces, const forecast::L
 }
 
 int run_forecast_train_global(const ForecastArgs& a) {
+  if (auto st = forecast::check_global_shape(a.global.shape); !st.ok())
+    return fail("--blocks/--block/season: " + st.message());
   const std::string dir =
       a.global_traces_dir.empty() ? arena::default_traces_dir() + "/nab" : a.global_traces_dir;
   // rl::training_traces leaves out the development traces: never trained on.

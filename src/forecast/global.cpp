@@ -52,8 +52,7 @@ core::Result<GlobalModel> parse_fields(const json& j, const std::string& origin)
     if (!v.ok()) return bad(origin, v.error().message);
     *out = *v;
   }
-  if (static_cast<long long>(m.blocks) * m.block > kMaxGlobalContext)
-    return bad(origin, "blocks x block: expected at most " + std::to_string(kMaxGlobalContext));
+  if (auto st = check_global_shape(m); !st.ok()) return bad(origin, st.message());
   const auto H = static_cast<size_t>(m.hidden), I = static_cast<size_t>(m.inputs());
   std::vector<float> v[6];
   const std::tuple<const char*, size_t> shapes[] = {{"w1", H * I}, {"b1", H},     {"w2", H * H},
@@ -85,6 +84,17 @@ core::Result<GlobalModel> parse_fields(const json& j, const std::string& origin)
 }
 
 }  // namespace
+
+core::Status check_global_shape(const GlobalModel& m) {
+  if (static_cast<long long>(m.blocks) * m.block > kMaxGlobalContext)
+    return core::Error{"blocks x block: expected at most " + std::to_string(kMaxGlobalContext)};
+  if (m.season_max > 0 &&
+      static_cast<long long>(m.season_max) * m.season_window > kMaxGlobalContext)
+    return core::Error{"season_max x season_window: expected at most " +
+                       std::to_string(kMaxGlobalContext) +
+                       " (the seasonal match's work per forecast)"};
+  return core::Status::Ok();
+}
 
 std::string global_checksum(const GlobalModel& m) {
   core::Fnv1a64 f;

@@ -73,6 +73,11 @@ struct GlobalModel {
   }
 };
 
+// The limits on a model's shape beyond each field's own range (kMaxGlobal*): the block
+// context and the seasonal match's work per forecast (season_max x season_window) are each at
+// most kMaxGlobalContext. parse_global and train_global check it before allocating.
+core::Status check_global_shape(const GlobalModel& m);
+
 std::string global_checksum(const GlobalModel& m);
 std::string serialize_global(const GlobalModel& m);
 core::Result<GlobalModel> parse_global(const std::string& text, const std::string& origin);

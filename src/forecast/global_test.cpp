@@ -69,6 +69,10 @@ TEST(Global, EveryFieldIsUnderTheChecksumAndShapesAreBoundedFirst) {
   blocks["blocks"] = 100'000;
   blocks["block"] = 100'000;
   expect_error(blocks, "huge context");
+  nlohmann::json season = j;
+  season["season_max"] = 10'000;
+  season["season_window"] = 10'000;
+  expect_error(season, "a seasonal match of 10^8 per forecast");
   EXPECT_FALSE(
       parse_global("{\"format\": \"prescale-global-forecaster\", \"version\": 1e999}", "x.json")
           .ok());
@@ -202,6 +206,15 @@ TEST(Global, LearnsARepeatingBurstAndWarnsAheadOfIt) {
   const auto j = nlohmann::json::parse(m->training_json);
   EXPECT_EQ(j.at("series").size(), 4u);
   EXPECT_GT(j.at("best_epoch").get<int>(), 0);
+}
+
+TEST(Global, TrainingRefusesAShapeNoFileCouldHave) {
+  GlobalTrainOptions o = small_options();
+  o.shape.blocks = 4096;
+  o.shape.block = 4096;
+  auto m = train_global(burst_corpus(), o);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().message.find("blocks x block"), std::string::npos) << m.error().message;
 }
 
 TEST(Global, SameSeedSameModel) {

@@ -325,6 +325,8 @@ core::Result<std::vector<CorpusSeries>> build_corpus(const std::vector<std::stri
 
 core::Result<GlobalModel> train_global(const std::vector<CorpusSeries>& corpus,
                                        const GlobalTrainOptions& o) {
+  if (auto st = check_global_shape(o.shape); !st.ok())
+    return core::Error{"global forecaster: " + st.message()};
   single_thread();
   torch::manual_seed(o.seed);
   const auto t0 = std::chrono::steady_clock::now();
