@@ -357,13 +357,13 @@ core::Result<RunRecords> load_run_dir(const std::string& dir) {
   return rec;
 }
 
-Fit fit(const RunRecords& rec, const sim::Scenario& base, const Options& opt) {
-  Fit f;
-  const double tier_ms = base.shuffle.ops_per_batch *
-                         base.shuffle.tiers[static_cast<size_t>(base.default_tier)].latency_ms;
-  const double trigger_ms = 1000.0 * base.latency.trigger_s;
+namespace {
 
-  // 1. Batch duration against readings per executor.
+// 1. Batch duration against readings per executor: capacity, overhead and the rate that fills
+// a trigger. Returns the batches used (they also carry the latencies of step 2).
+std::vector<const BatchRow*> fit_batches(const RunRecords& rec, const sim::Scenario& base,
+                                         const Options& opt, double tier_ms, double trigger_ms,
+                                         Fit& f) {
   std::vector<const BatchRow*> used;
   for (const auto& b : rec.batches)
     if (b.rows > 0 && b.executors > 0 && b.batch_ms > 0) used.push_back(&b);
@@ -442,7 +442,12 @@ Fit fit(const RunRecords& rec, const sim::Scenario& base, const Options& opt) {
     }
   }
 
-  // 2. Latency above the model's no-backlog part, against the backlog per executor.
+  return used;
+}
+
+// 2. Latency above the model's no-backlog part, against the backlog per executor.
+void fit_backlog(const std::vector<const BatchRow*>& used, const Options& opt, double tier_ms,
+                 double trigger_ms, Fit& f) {
   const double cap = f.capacity_rps.value;
   const double fixed = f.overhead_ms.value + tier_ms;
   bool any_measured = false;
@@ -497,8 +502,11 @@ Fit fit(const RunRecords& rec, const sim::Scenario& base, const Options& opt) {
       set(f.backlog_intercept_ms, 0);
     }
   }
+}
 
-  // 3. Cold starts.
+// 3. Cold starts: from each scale-up command to the executor's first task (or, unrecorded, to
+// its being live in the REST API).
+void fit_cold_starts(const RunRecords& rec, const sim::Scenario& base, const Options& opt, Fit& f) {
   bool tasks = false;
   for (const auto& s : rec.executors) tasks |= s.with_tasks >= 0;
   const auto live = scale_up_delays(rec, [](const ExecutorRow& s) { return s.executors; });
@@ -512,6 +520,18 @@ Fit fit(const RunRecords& rec, const sim::Scenario& base, const Options& opt) {
     f.cold_start_s = f.cold_start_live_s;
     if (f.cold_start_s.fitted) f.cold_start_s.note += "; first tasks not recorded";
   }
+}
+
+}  // namespace
+
+Fit fit(const RunRecords& rec, const sim::Scenario& base, const Options& opt) {
+  Fit f;
+  const double tier_ms = base.shuffle.ops_per_batch *
+                         base.shuffle.tiers[static_cast<size_t>(base.default_tier)].latency_ms;
+  const double trigger_ms = 1000.0 * base.latency.trigger_s;
+  const auto used = fit_batches(rec, base, opt, tier_ms, trigger_ms, f);
+  fit_backlog(used, opt, tier_ms, trigger_ms, f);
+  fit_cold_starts(rec, base, opt, f);
   return f;
 }
 
