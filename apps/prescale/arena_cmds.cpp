@@ -12,18 +12,15 @@
 #include "arena/tournament.h"
 #include "arena/traces.h"
 #include "core/progress.h"
+#include "fail.h"
 #include "forecast/edge.h"
 #include "forecast/evaluate.h"
+#include "forecast_cmds.h"
 #include "policy/registry.h"
 #include "policy/rl_policy.h"
 
 namespace prescale::cli {
 namespace {
-
-int fail(const std::string& message) {
-  std::cerr << "prescale: error: " << message << "\n";
-  return 2;
-}
 
 // `--edge lstm`: the trace's shipped LSTM (models/forecast/<stem>.json) drives the edge
 // signal. Whole-trace replay only: the model's time-of-day input needs sample numbers that
@@ -56,7 +53,7 @@ core::Status set_lstm_edge(const WorkloadArgs& wa, const sim::Scenario& scenario
 // `--edge forecast`: the global forecaster (models/forecast/global.json) drives the edge
 // signal, on any load and at any speed.
 core::Status set_forecast_edge(std::function<void(sim::Workload*)>* edge) {
-  const std::string path = policy::default_models_dir() + "/forecast/global.json";
+  const std::string path = default_global_model();
   auto model = forecast::load_global(path);
   if (!model.ok()) return model.error();
   auto shared = std::make_shared<forecast::GlobalModel>(std::move(*model));

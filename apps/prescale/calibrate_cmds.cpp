@@ -8,17 +8,11 @@
 
 #include "calibrate/calibrate.h"
 #include "core/files.h"
+#include "fail.h"
 #include "sim/scenario.h"
 
 namespace prescale::cli {
 namespace {
-
-constexpr int kBadInput = 2;
-
-int fail(const std::string& message) {
-  std::cerr << "prescale: error: " << message << "\n";
-  return kBadInput;
-}
 
 nlohmann::json to_json(const calibrate::Estimate& e) {
   return {{"value", e.value}, {"se", e.se},         {"lo", e.lo},    {"hi", e.hi},

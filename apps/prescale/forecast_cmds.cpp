@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "arena/traces.h"
+#include "fail.h"
 #include "forecast/evaluate.h"
 #include "policy/registry.h"
 #include "policy/rl_policy.h"
@@ -14,11 +15,6 @@
 namespace prescale::cli {
 
 namespace {
-
-int fail(const std::string& message) {
-  std::cerr << "prescale: error: " << message << "\n";
-  return 2;
-}
 
 std::string default_lstm_dir() { return policy::default_models_dir() + "/forecast"; }
 

@@ -16,6 +16,7 @@
 #include "arena_cmds.h"
 #include "calibrate_cmds.h"
 #include "core/result.h"
+#include "fail.h"
 #include "forecast_cmds.h"
 #include "live_cmds.h"
 #include "model_cmds.h"
@@ -34,12 +35,8 @@ using prescale::cli::WorkloadArgs;
 using prescale::core::Result;
 using prescale::sim::Scenario;
 
-constexpr int kBadInput = 2;
-
-int fail(const std::string& message) {
-  std::cerr << "prescale: error: " << message << "\n";
-  return kBadInput;
-}
+using prescale::cli::fail;
+using prescale::cli::kBadInput;
 
 // CLI11 answers "A subcommand is required" both when a command is missing and when a word is
 // not a command. Say which, and list the commands accepted at that point ("" when the

@@ -54,7 +54,8 @@ class Lines {
   std::string where() const { return path_ + ":" + std::to_string(line_); }
   int line() const { return line_; }
   // A required number (finite, >= lo).
-  core::Result<double> number(const char* key, double lo = -std::numeric_limits<double>::max()) {
+  core::Result<double> number(const char* key,
+                              double lo = -std::numeric_limits<double>::max()) const {
     const auto it = obj_.find(key);
     if (it == obj_.end()) return core::Error{where() + ": missing field '" + key + "'"};
     if (!it->is_number()) return core::Error{where() + ": field '" + key + "': expected a number"};
@@ -64,7 +65,7 @@ class Lines {
                          ", got " + fmt("%g", v)};
     return v;
   }
-  core::Result<int> integer(const char* key, int lo) {
+  core::Result<int> integer(const char* key, int lo) const {
     const auto it = obj_.find(key);
     if (it == obj_.end()) return core::Error{where() + ": missing field '" + key + "'"};
     if (!it->is_number_integer() || it->get<long long>() < lo ||
@@ -83,13 +84,10 @@ class Lines {
   json obj_;
 };
 
-// Unpacks Results inside the loaders: sets `err` and returns from the enclosing lambda.
-#define CAL_TRY(var, expr)         \
-  auto var##_r = (expr);           \
-  if (!var##_r.ok()) {             \
-    err = var##_r.error().message; \
-    return false;                  \
-  }                                \
+// Unpacks a Result inside the row readers: returns its error from the enclosing function.
+#define CAL_TRY(var, expr)                   \
+  auto var##_r = (expr);                     \
+  if (!var##_r.ok()) return var##_r.error(); \
   const auto var = *var##_r
 
 double median(std::vector<double> v) {
@@ -240,120 +238,125 @@ double round_to(double v, double q) { return std::round(v / q) * q; }
 
 }  // namespace
 
+namespace {
+
+// Every line of DIR/NAME through `row`; the first error (the file's or a row's) stops it.
+template <class Row>
+core::Status read_rows(const std::string& dir, const char* name, Row&& row) {
+  auto lines = Lines::open(dir, name);
+  if (!lines.ok()) return lines.error();
+  for (;;) {
+    auto more = lines->next();
+    if (!more.ok()) return more.error();
+    if (!*more) return core::Status::Ok();
+    if (core::Status st = row(*lines); !st.ok()) return st;
+  }
+}
+
+core::Status known_run(const Lines& l, const std::set<int>& runs, int run) {
+  if (runs.count(run)) return core::Status::Ok();
+  return core::Error{l.where() + ": run " + std::to_string(run) + " is not in runs.jsonl"};
+}
+
+core::Status read_run(const Lines& l, std::set<int>* runs, RunRecords* rec) {
+  CAL_TRY(run, l.integer("run", 0));
+  const auto p = l.obj().find("policy");
+  if (p == l.obj().end() || !p->is_string())
+    return core::Error{l.where() + ": field 'policy': expected a string"};
+  if (!runs->insert(run).second)
+    return core::Error{l.where() + ": run " + std::to_string(run) + " appears twice"};
+  RunInfo info;
+  info.run = run;
+  info.policy = p->get<std::string>();
+  if (l.has("duration_s")) {
+    CAL_TRY(d, l.number("duration_s", 0));
+    info.duration_s = d;
+  }
+  CAL_TRY(min, l.integer("min_executors", 0));
+  info.min_executors = min;
+  rec->runs.push_back(info);
+  return core::Status::Ok();
+}
+
+core::Status read_batch(const Lines& l, const std::set<int>& runs, RunRecords* rec) {
+  BatchRow b;
+  b.line = l.line();
+  CAL_TRY(run, l.integer("run", 0));
+  if (core::Status st = known_run(l, runs, run); !st.ok()) return st;
+  CAL_TRY(t, l.number("t_s"));
+  CAL_TRY(rows, l.number("rows", 0));
+  CAL_TRY(ms, l.number("batch_ms", 0));
+  CAL_TRY(ex, l.integer("executors", 0));
+  CAL_TRY(lat, l.number("latency_ms", 0));
+  CAL_TRY(backlog, l.number("backlog", 0));
+  CAL_TRY(rps, l.number("input_rps", 0));
+  b.run = run;
+  b.t_s = t;
+  b.rows = rows;
+  b.batch_ms = ms;
+  b.executors = ex;
+  b.latency_ms = lat;
+  b.backlog = backlog;
+  b.input_rps = rps;
+  if (l.has("latency_measured")) {
+    const auto& m = l.obj()["latency_measured"];
+    if (!m.is_boolean())
+      return core::Error{l.where() + ": field 'latency_measured': expected true or false"};
+    b.latency_measured = m.get<bool>();
+  }
+  rec->batches.push_back(b);
+  return core::Status::Ok();
+}
+
+core::Status read_executor(const Lines& l, const std::set<int>& runs, RunRecords* rec) {
+  ExecutorRow s;
+  s.line = l.line();
+  CAL_TRY(run, l.integer("run", 0));
+  if (core::Status st = known_run(l, runs, run); !st.ok()) return st;
+  CAL_TRY(t, l.number("t_s"));
+  CAL_TRY(ex, l.integer("executors", 0));
+  s.run = run;
+  s.t_s = t;
+  s.executors = ex;
+  if (l.has("with_tasks")) {
+    CAL_TRY(wt, l.integer("with_tasks", -1));
+    s.with_tasks = wt;
+  }
+  rec->executors.push_back(s);
+  return core::Status::Ok();
+}
+
+core::Status read_command(const Lines& l, const std::set<int>& runs, RunRecords* rec) {
+  CommandRow c;
+  c.line = l.line();
+  CAL_TRY(run, l.integer("run", 0));
+  if (core::Status st = known_run(l, runs, run); !st.ok()) return st;
+  CAL_TRY(t, l.number("t_s"));
+  CAL_TRY(target, l.integer("target", 0));
+  c.run = run;
+  c.t_s = t;
+  c.target = target;
+  rec->commands.push_back(c);
+  return core::Status::Ok();
+}
+
+}  // namespace
+
 core::Result<RunRecords> load_run_dir(const std::string& dir) {
   RunRecords rec;
   rec.dir = dir;
-  std::string err;
-  std::set<int> runs;
-  auto read = [&](const char* name, auto&& row) -> bool {
-    auto lines = Lines::open(dir, name);
-    if (!lines.ok()) {
-      err = lines.error().message;
-      return false;
-    }
-    for (;;) {
-      auto more = lines->next();
-      if (!more.ok()) {
-        err = more.error().message;
-        return false;
-      }
-      if (!*more) return true;
-      if (!row(*lines)) return false;
-    }
-  };
-  auto run_of = [&](Lines& l, int run) -> bool {
-    if (runs.count(run)) return true;
-    err = l.where() + ": run " + std::to_string(run) + " is not in runs.jsonl";
-    return false;
-  };
-  const bool ok = read("runs.jsonl",
-                       [&](Lines& l) {
-                         CAL_TRY(run, l.integer("run", 0));
-                         const auto p = l.obj().find("policy");
-                         if (p == l.obj().end() || !p->is_string()) {
-                           err = l.where() + ": field 'policy': expected a string";
-                           return false;
-                         }
-                         if (!runs.insert(run).second) {
-                           err = l.where() + ": run " + std::to_string(run) + " appears twice";
-                           return false;
-                         }
-                         RunInfo info;
-                         info.run = run;
-                         info.policy = p->get<std::string>();
-                         if (l.has("duration_s")) {
-                           CAL_TRY(d, l.number("duration_s", 0));
-                           info.duration_s = d;
-                         }
-                         CAL_TRY(min, l.integer("min_executors", 0));
-                         info.min_executors = min;
-                         rec.runs.push_back(info);
-                         return true;
-                       }) &&
-                  read("batches.jsonl",
-                       [&](Lines& l) {
-                         BatchRow b;
-                         b.line = l.line();
-                         CAL_TRY(run, l.integer("run", 0));
-                         if (!run_of(l, run)) return false;
-                         CAL_TRY(t, l.number("t_s"));
-                         CAL_TRY(rows, l.number("rows", 0));
-                         CAL_TRY(ms, l.number("batch_ms", 0));
-                         CAL_TRY(ex, l.integer("executors", 0));
-                         CAL_TRY(lat, l.number("latency_ms", 0));
-                         CAL_TRY(backlog, l.number("backlog", 0));
-                         CAL_TRY(rps, l.number("input_rps", 0));
-                         b.run = run;
-                         b.t_s = t;
-                         b.rows = rows;
-                         b.batch_ms = ms;
-                         b.executors = ex;
-                         b.latency_ms = lat;
-                         b.backlog = backlog;
-                         b.input_rps = rps;
-                         if (l.has("latency_measured")) {
-                           const auto& m = l.obj()["latency_measured"];
-                           if (!m.is_boolean()) {
-                             err = l.where() + ": field 'latency_measured': expected true or false";
-                             return false;
-                           }
-                           b.latency_measured = m.get<bool>();
-                         }
-                         rec.batches.push_back(b);
-                         return true;
-                       }) &&
-                  read("executors.jsonl",
-                       [&](Lines& l) {
-                         ExecutorRow s;
-                         s.line = l.line();
-                         CAL_TRY(run, l.integer("run", 0));
-                         if (!run_of(l, run)) return false;
-                         CAL_TRY(t, l.number("t_s"));
-                         CAL_TRY(ex, l.integer("executors", 0));
-                         s.run = run;
-                         s.t_s = t;
-                         s.executors = ex;
-                         if (l.has("with_tasks")) {
-                           CAL_TRY(wt, l.integer("with_tasks", -1));
-                           s.with_tasks = wt;
-                         }
-                         rec.executors.push_back(s);
-                         return true;
-                       }) &&
-                  read("commands.jsonl", [&](Lines& l) {
-                    CommandRow c;
-                    c.line = l.line();
-                    CAL_TRY(run, l.integer("run", 0));
-                    if (!run_of(l, run)) return false;
-                    CAL_TRY(t, l.number("t_s"));
-                    CAL_TRY(target, l.integer("target", 0));
-                    c.run = run;
-                    c.t_s = t;
-                    c.target = target;
-                    rec.commands.push_back(c);
-                    return true;
-                  });
-  if (!ok) return core::Error{err};
+  std::set<int> runs;  // runs.jsonl's, which the other files must name
+  core::Status st =
+      read_rows(dir, "runs.jsonl", [&](const Lines& l) { return read_run(l, &runs, &rec); });
+  if (st.ok())
+    st = read_rows(dir, "batches.jsonl", [&](const Lines& l) { return read_batch(l, runs, &rec); });
+  if (st.ok())
+    st = read_rows(dir, "executors.jsonl",
+                   [&](const Lines& l) { return read_executor(l, runs, &rec); });
+  if (st.ok())
+    st = read_rows(dir, "commands.jsonl",
+                   [&](const Lines& l) { return read_command(l, runs, &rec); });
+  if (!st.ok()) return st.error();
   return rec;
 }
 

@@ -2,7 +2,6 @@
 
 #include <torch/torch.h>
 
-#include <dlfcn.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -13,6 +12,7 @@
 
 #include "forecast/burst.h"
 #include "forecast/evaluate.h"
+#include "forecast/lstm_train.h"
 #include "sim/rng.h"
 #include "sim/scenario.h"
 #include "sim/traffic.h"
@@ -23,13 +23,6 @@ namespace prescale::forecast {
 using nlohmann::json;
 
 namespace {
-
-void single_thread() {
-  using SetThreads = void (*)(int);
-  if (auto* set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
-    set(1);
-  at::set_num_threads(1);
-}
 
 // --- The corpus. ---
 
@@ -142,11 +135,11 @@ struct Windows {
 // Appends up to o.max_windows windows of `x` whose targets lie in [lo, hi) (a seeded
 // subsample when there are more). Windows whose context is all zero are left out: the
 // forecaster answers 0 there by rule.
-void add_windows(const GlobalModel& m, const std::vector<double>& x, size_t lo, size_t hi,
-                 int max_windows, std::uint64_t seed, Windows* out) {
+void add_windows(const GlobalModel& m, const std::vector<double>& x,
+                 const std::vector<std::uint8_t>& truth, size_t lo, size_t hi, int max_windows,
+                 std::uint64_t seed, Windows* out) {
   const auto H = static_cast<size_t>(m.horizon);
   if (hi <= lo + H) return;
-  const std::vector<std::uint8_t> truth = true_bursts(x);
   // Ends e (the newest observed sample): e + H in [lo, hi).
   std::vector<size_t> ends;
   for (size_t e = (lo >= H ? lo - H : 0); e + H < hi; ++e) ends.push_back(e);
@@ -327,7 +320,7 @@ core::Result<GlobalModel> train_global(const std::vector<CorpusSeries>& corpus,
                                        const GlobalTrainOptions& o) {
   if (auto st = check_global_shape(o.shape); !st.ok())
     return core::Error{"global forecaster: " + st.message()};
-  single_thread();
+  use_single_torch_thread();
   torch::manual_seed(o.seed);
   const auto t0 = std::chrono::steady_clock::now();
   GlobalModel shape = o.shape;
@@ -337,9 +330,10 @@ core::Result<GlobalModel> train_global(const std::vector<CorpusSeries>& corpus,
     const auto& c = corpus[i];
     const int64_t before_t = train.n, before_v = val.n;
     const std::uint64_t seed = sim::derive_seed(o.seed, i);
-    add_windows(shape, c.x, 0, c.validation_from, o.max_windows, seed, &train);
-    add_windows(shape, c.x, c.validation_from + static_cast<size_t>(shape.horizon), c.x.size(),
-                o.max_windows / 4, seed + 1, &val);
+    const std::vector<std::uint8_t> truth = true_bursts(c.x);  // once for both splits
+    add_windows(shape, c.x, truth, 0, c.validation_from, o.max_windows, seed, &train);
+    add_windows(shape, c.x, truth, c.validation_from + static_cast<size_t>(shape.horizon),
+                c.x.size(), o.max_windows / 4, seed + 1, &val);
     series.push_back({{"name", c.name},
                       {"samples", c.x.size()},
                       {"train_windows", train.n - before_t},

@@ -43,13 +43,6 @@ struct Net : torch::nn::Module {
   bool residual;
 };
 
-void single_thread() {
-  using SetThreads = void (*)(int);
-  if (auto* set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
-    set(1);
-  at::set_num_threads(1);
-}
-
 // mean and std of log1p(x) over the training split.
 void normalisation(const std::vector<double>& x, size_t train_end, LstmModel* m) {
   double sum = 0, sq = 0;
@@ -150,7 +143,7 @@ double mean_of(const std::vector<double>& x, size_t end) {
 
 core::Result<LstmModel> train_lstm(const PreparedTrace& trace, const LstmTrainOptions& o,
                                    const std::vector<PreparedTrace>& family) {
-  single_thread();
+  use_single_torch_thread();
   torch::manual_seed(o.seed);
   if (o.loss != "log" && o.loss != "raw" && o.loss != "l1")
     return core::Error{"LSTM loss '" + o.loss + "': expected log, l1 or raw"};
@@ -368,6 +361,13 @@ core::Result<LstmModel> train_lstm_selected(const PreparedTrace& trace, const Ls
     best->training_json = tj.dump();
   }
   return std::move(*best);
+}
+
+void use_single_torch_thread() {
+  using SetThreads = void (*)(int);
+  if (auto* set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    set(1);
+  at::set_num_threads(1);
 }
 
 }  // namespace prescale::forecast

@@ -53,6 +53,10 @@ core::Result<LstmModel> train_lstm_selected(const PreparedTrace& trace, const Ls
                                             const LstmGrid& grid,
                                             const std::vector<PreparedTrace>& family = {});
 
+// One intra-op thread for libtorch and OpenBLAS: faster than two on this 2-core machine (the
+// RL trainer's rl::use_single_torch_thread does the same). Both forecast trainers call it.
+void use_single_torch_thread();
+
 // MAE of a model at its horizon on the validation split of a series.
 double lstm_validation_mae(const LstmModel& m, const std::vector<double>& series);
 
