@@ -27,6 +27,9 @@ start() {
     port_open "$p" && die "127.0.0.1:$p is taken by another process (set SPARK_MASTER_PORT / _WEBUI_PORT)"
   done
   mkdir -p "$SPARK_LOG_DIR" "$SPARK_WORKER_DIR" "$SPARK_LOCAL_DIRS"
+  # The master and worker log as the job does (log4j2.properties beside this: Spark at WARN);
+  # spark-class passes SPARK_DAEMON_JAVA_OPTS to both daemons.
+  export SPARK_DAEMON_JAVA_OPTS="-Dlog4j2.configurationFile=${PRESCALE_LOG4J2:-$STACK_DIR/log4j2.properties} ${SPARK_DAEMON_JAVA_OPTS:-}"
   nohup "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.master.Master --host 127.0.0.1 \
     --port "$MPORT" --webui-port "$MUI" >"$SPARK_LOG_DIR/master.out" 2>&1 </dev/null &
   echo $! >"$RUN/master.pid"
