@@ -50,17 +50,6 @@ core::Status set_lstm_edge(const WorkloadArgs& wa, const sim::Scenario& scenario
   return core::Status::Ok();
 }
 
-// `--edge forecast`: the global forecaster (models/forecast/global.json) drives the edge
-// signal, on any load and at any speed.
-core::Status set_forecast_edge(std::function<void(sim::Workload*)>* edge) {
-  const std::string path = default_global_model();
-  auto model = forecast::load_global(path);
-  if (!model.ok()) return model.error();
-  auto shared = std::make_shared<forecast::GlobalModel>(std::move(*model));
-  *edge = [shared](sim::Workload* w) { forecast::drive_edge_signal(*shared, w); };
-  return core::Status::Ok();
-}
-
 // `--edge none`: no edge at all (no signal, no forecast): what the proactive half adds is
 // measured against this.
 void set_no_edge(std::function<void(sim::Workload*)>* edge) {
@@ -83,6 +72,17 @@ void add_out_arg(CLI::App* cmd, std::string* out, const std::string& what) {
 }
 
 }  // namespace
+
+// `--edge forecast`: the global forecaster (models/forecast/global.json) drives the edge
+// signal, on any load and at any speed.
+core::Status set_forecast_edge(std::function<void(sim::Workload*)>* edge) {
+  const std::string path = default_global_model();
+  auto model = forecast::load_global(path);
+  if (!model.ok()) return model.error();
+  auto shared = std::make_shared<forecast::GlobalModel>(std::move(*model));
+  *edge = [shared](sim::Workload* w) { forecast::drive_edge_signal(*shared, w); };
+  return core::Status::Ok();
+}
 
 void add_workload_args(CLI::App* cmd, WorkloadArgs* a) {
   cmd->add_option("--scenario", a->scenario, "scenario name (scenarios/NAME.yaml) or YAML path")

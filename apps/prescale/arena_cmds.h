@@ -4,11 +4,13 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "core/result.h"
 #include "sim/scenario.h"
+#include "sim/workload.h"
 
 namespace prescale::cli {
 
@@ -24,6 +26,10 @@ void add_workload_args(CLI::App* cmd, WorkloadArgs* a);
 void add_speedup_arg(CLI::App* cmd, WorkloadArgs* a);
 // The scenario with --trace, --speedup, --steps and --context applied, validated.
 core::Result<sim::Scenario> resolve_scenario(const WorkloadArgs& a);
+
+// `--edge forecast` (tournament, traces, train): the global forecaster
+// (models/forecast/global.json) and its burst head drive a workload's edge signal.
+core::Status set_forecast_edge(std::function<void(sim::Workload*)>* edge);
 
 struct TournamentArgs {
   WorkloadArgs workload;

@@ -154,6 +154,8 @@ struct TrainArgs {
   std::vector<std::string> variants;
   bool skip_workers = false;
   int members = 1;
+  std::string edge = "synthetic";
+  std::string cost_scale = "cluster";
 };
 
 int run_train_cmd(const TrainArgs& a) {
@@ -196,6 +198,12 @@ int run_train_cmd(const TrainArgs& a) {
   if (a.skip_workers) o.variants.clear();
   o.evaluate = !a.no_eval;
   o.eval_seeds = a.eval_seeds;
+  o.edge_name = a.edge;
+  if (a.edge == "forecast") {
+    if (auto st = prescale::cli::set_forecast_edge(&o.edge); !st.ok()) return fail(st.message());
+  }
+  o.cost_scale = a.cost_scale == "load" ? prescale::rl::CostScale::kLoad
+                                        : prescale::rl::CostScale::kCluster;
   if (a.members > 1) {
     auto ens = prescale::rl::train_ensemble(o, a.members);
     if (!ens.ok()) return fail(ens.error().message);
@@ -271,6 +279,19 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 9))
       ->capture_default_str();
   train->add_option("--eval-seeds", ta.eval_seeds, "held-out evaluation seeds")
+      ->capture_default_str();
+  train
+      ->add_option("--edge", ta.edge,
+                   "the edge signal the workers and the manager train with: synthetic (the "
+                   "simulator's model, which reads the future) or forecast (the global "
+                   "forecaster, models/forecast/global.json, as `tournament --edge forecast`)")
+      ->check(CLI::IsMember({"synthetic", "forecast"}))
+      ->capture_default_str();
+  train
+      ->add_option("--cost-scale", ta.cost_scale,
+                   "the unit of the worker's cost term: cluster (half the cluster's maximum "
+                   "executors) or load (the executors the episode's mean load needs; docs/rl.md)")
+      ->check(CLI::IsMember({"cluster", "load"}))
       ->capture_default_str();
 
   prescale::cli::AblationArgs ablation_args;

@@ -21,6 +21,17 @@ double worker_reward(double alpha, bool violation, double latency_ms, double sla
 
 double draw_alpha(sim::Rng& rng) { return rng.uniform(); }
 
+double worker_cost_ref(CostScale scale, const sim::Scenario& scenario,
+                       const sim::Workload& workload) {
+  if (scale == CostScale::kCluster) return cost_ref_executors(scenario.cluster.max_executors);
+  double sum = 0;
+  for (double r : workload.arrivals_rps) sum += std::max(0.0, r);
+  const size_t n = workload.arrivals_rps.size();
+  const double mean = n > 0 ? sum / static_cast<double>(n) : 0.0;
+  const double need = mean / std::max(scenario.cluster.capacity_rps, 1e-9);
+  return std::isfinite(need) ? std::max(1.0, need) : 1.0;
+}
+
 double business_objective(core::BusinessContext context, double cost, int violations, int steps,
                           double step_s) {
   if (steps <= 0) return 0;
@@ -193,6 +204,7 @@ void WorldFactory::make(std::uint64_t episode, World* w) const {
       break;
     }
   }
+  if (m.edge) m.edge(&w->workload);
   w->sim = std::make_unique<sim::Simulator>(w->scenario, w->workload);
 }
 
@@ -220,6 +232,7 @@ void WorkerEnv::start(Slot& s) {
   s.features = policy::WorkerFeatures(s.env, policy::variant_uses_edge(variant_));
   s.guard.emplace(s.env, policy::envelope_config(s.world.scenario, policy::variant_name(variant_)));
   s.alpha = draw_alpha(rng_);
+  s.cost_ref = worker_cost_ref(factory_.mix().cost_scale, s.world.scenario, s.world.workload);
   s.ret = s.alpha_sum = 0;
   s.steps = 0;
 }
@@ -240,8 +253,7 @@ void WorkerEnv::step(const int* actions, float* rewards, unsigned char* dones) {
     const sim::StepRecord& r = s.world.last.back();
     const double reward =
         worker_reward(s.alpha, r.violation, r.latency_ms, s.world.scenario.latency.sla_ms, r.cost,
-                      s.world.scenario.executor_price_per_step(),
-                      cost_ref_executors(s.world.scenario.cluster.max_executors));
+                      s.world.scenario.executor_price_per_step(), s.cost_ref);
     s.world.last.clear();
     rewards[i] = static_cast<float>(reward);
     s.ret += reward;

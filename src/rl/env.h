@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +23,14 @@ namespace prescale::rl {
 // Seeds: training episodes draw workload seeds from kTrainSeedBase up; the tournament's
 // evaluation seeds (scenario.base_seed + k, k < 1000) are never used in training.
 inline constexpr std::uint64_t kTrainSeedBase = 1'000'000;
+
+// The unit of the worker's cost term (docs/rl.md "Reward"):
+//   kCluster  half the cluster's maximum (cost_ref_executors): an executor of headroom costs
+//             the same on a load that needs 2 executors as on one that needs 15;
+//   kLoad     the executors the episode's mean load needs at full capacity (at least 1): an
+//             executor of headroom costs what it adds to the bill relative to the load, as a
+//             user comparing bills sees it, on any cluster and any load.
+enum class CostScale { kCluster, kLoad };
 
 // Where training traffic comes from (docs/rl.md "Training"). Each episode draws one source;
 // the shares are of all episodes, taken in the order below (a share larger than what the
@@ -43,6 +52,13 @@ struct TrafficMix {
   // once per file in WorldFactory::create; an episode picks one of a file's speeds at
   // random (log-spaced, so about log-uniform in [1, 60]).
   std::vector<double> trace_speedups = {1, 3, 10, 30, 60};
+  // The edge signal of every episode (signal, forecast_rps, confidence), e.g. the global
+  // forecaster (`prescale train --edge forecast`): the worker learns from the signal it is
+  // deployed with, false alarms and misses included. Empty: the workload's own signal (the
+  // simulator's synthetic model, which reads the future).
+  std::function<void(sim::Workload*)> edge;
+  // What one unit of the worker's cost term is (worker_cost_ref).
+  CostScale cost_scale = CostScale::kCluster;
 };
 
 // Scale of the worker's cost term: cost / (cost_ref_executors(max) executors' price per
@@ -52,6 +68,9 @@ inline constexpr double kCostRefExecutors = 10;
 inline double cost_ref_executors(int max_executors) {
   return max_executors > 2 ? 0.5 * max_executors : 1.0;
 }
+
+double worker_cost_ref(CostScale scale, const sim::Scenario& scenario,
+                       const sim::Workload& workload);
 
 // The worker's reward for one step: -(alpha * latency_penalty + (1 - alpha) * cost_term).
 // latency_penalty = violation + 0.25 * min(latency / SLA - 1, 4) when violated.
@@ -127,6 +146,7 @@ class WorkerEnv {
     // it learns what is left to decide: when to pre-scale, how much headroom, which tier.
     std::optional<policy::Envelope> guard;
     double alpha = 0.5;
+    double cost_ref = kCostRefExecutors;  // worker_cost_ref of this episode
     double ret = 0, alpha_sum = 0;
     int steps = 0;
   };

@@ -118,5 +118,58 @@ TEST(WorldFactory, SeedOnlyMixGivesTheSeedScenarioAndBadSharesAreErrors) {
   EXPECT_FALSE(WorldFactory::create(mix).ok());
 }
 
+TEST(WorldFactory, TheEdgeGivenReplacesEveryEpisodesSignal) {
+  // `prescale train --edge forecast`: the function sees every episode's workload before the
+  // simulator does, so the worker learns from the signal it will be deployed with.
+  TrafficMix mix;
+  mix.base = sim::default_scenario();
+  int calls = 0;
+  mix.edge = [&calls](sim::Workload* w) {
+    ++calls;
+    w->signal.assign(w->arrivals_rps.size(), 0);
+    w->signal[w->signal.size() / 2] = 1;  // one raise, in the middle
+  };
+  auto f = WorldFactory::create(mix);
+  ASSERT_TRUE(f.ok());
+  for (std::uint64_t ep = 0; ep < 12; ++ep) {
+    World w;
+    f->make(ep, &w);
+    ASSERT_FALSE(w.workload.signal.empty());
+    int raised = 0;
+    for (auto s : w.workload.signal) raised += s;
+    EXPECT_EQ(raised, 1) << "episode " << ep;
+    // The simulator replays the replaced signal.
+    const size_t mid = w.workload.signal.size() / 2;
+    for (size_t t = 0; t < mid; ++t)
+      w.sim->step(core::Decision{.target_executors = w.sim->observation().total_executors()});
+    EXPECT_TRUE(w.sim->observation().burst_signal) << "episode " << ep;
+  }
+  EXPECT_EQ(calls, 12);
+}
+
+TEST(WorkerCost, TheLoadScaleIsTheExecutorsTheMeanLoadNeeds) {
+  sim::Scenario s = sim::default_scenario();
+  s.cluster.capacity_rps = 1000;
+  s.cluster.max_executors = 40;
+  sim::Workload w;
+  w.arrivals_rps = {2000, 4000, 6000, 8000};                           // mean 5,000 = 5 executors
+  EXPECT_DOUBLE_EQ(worker_cost_ref(CostScale::kCluster, s, w), 20.0);  // half of 40
+  EXPECT_DOUBLE_EQ(worker_cost_ref(CostScale::kLoad, s, w), 5.0);
+  // At alpha 0 one executor of headroom costs a fifth of the load's need on this load, a
+  // twentieth on the cluster's scale: the same bill, four times the weight.
+  const double price = s.executor_price_per_step();
+  EXPECT_DOUBLE_EQ(worker_reward(0.0, false, 0, 1000, price, price, 5.0), -0.2);
+  EXPECT_DOUBLE_EQ(worker_reward(0.0, false, 0, 1000, price, price, 20.0), -0.05);
+  // A light or empty load, or a nonsense capacity, never makes the unit below one executor.
+  w.arrivals_rps = {10, 20};
+  EXPECT_DOUBLE_EQ(worker_cost_ref(CostScale::kLoad, s, w), 1.0);
+  w.arrivals_rps.clear();
+  EXPECT_DOUBLE_EQ(worker_cost_ref(CostScale::kLoad, s, w), 1.0);
+  w.arrivals_rps = {5000};
+  s.cluster.capacity_rps = 0;
+  EXPECT_TRUE(std::isfinite(worker_cost_ref(CostScale::kLoad, s, w)));
+  EXPECT_GE(worker_cost_ref(CostScale::kLoad, s, w), 1.0);
+}
+
 }  // namespace
 }  // namespace prescale::rl

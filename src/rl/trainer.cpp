@@ -462,6 +462,8 @@ core::Result<std::string> train(const TrainOptions& o) {
   TrafficMix mix;
   mix.base = o.scenario;
   mix.trace_files = o.trace_files;
+  mix.edge = o.edge;
+  mix.cost_scale = o.cost_scale;
   if (mix.trace_files.empty()) mix.trace_fraction = 0;
   auto factory = WorldFactory::create(mix);
   if (!factory.ok()) return factory.error();
@@ -469,11 +471,17 @@ core::Result<std::string> train(const TrainOptions& o) {
   seed_mix.base = o.scenario;
   seed_mix.trace_fraction = 0;
   seed_mix.seed_fraction = 1.0;
+  seed_mix.edge = o.edge;
+  seed_mix.cost_scale = o.cost_scale;
   auto seed_factory = WorldFactory::create(seed_mix);
   if (!seed_factory.ok()) return seed_factory.error();
 
   const auto t0 = Clock::now();
-  json summary = {{"scenario", o.scenario.name}, {"seed", o.seed}, {"workers", json::array()}};
+  json summary = {{"scenario", o.scenario.name},
+                  {"seed", o.seed},
+                  {"edge", o.edge_name},
+                  {"cost_scale", o.cost_scale == CostScale::kLoad ? "load" : "cluster"},
+                  {"workers", json::array()}};
   // Workers: rl-full on one thread, the ablation variants one after the other on a second
   // (this machine has two cores; each trainer uses one torch thread).
   std::vector<policy::RlVariant> variants;

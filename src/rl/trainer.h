@@ -9,6 +9,7 @@
 
 #include "core/result.h"
 #include "core/types.h"
+#include "rl/env.h"
 #include "sim/scenario.h"
 
 namespace prescale::rl {
@@ -30,6 +31,11 @@ struct TrainOptions {
   int checkpoint_every = 20;  // PPO updates between checkpoints
   int eval_seeds = 20;
   bool evaluate = true;
+  // The edge signal the workers and the manager train with (TrafficMix::edge) and its name
+  // for the summary: "synthetic" (empty edge: the simulator's model) or, e.g., "forecast".
+  std::function<void(sim::Workload*)> edge;
+  std::string edge_name = "synthetic";
+  CostScale cost_scale = CostScale::kCluster;  // the worker's cost unit (worker_cost_ref)
 };
 
 // The non-development NAB traces under `traces_dir` (the nine development traces of
