@@ -1,5 +1,5 @@
 # prescale — entry points. `make demo` and `make test` are all a new machine needs.
-.PHONY: all deps stack-deps configure build demo test test-unit test-asan test-integration test-e2e fuzz fuzz-build stack-demo bench bench-report bench-edge bench-tier crashtest-tier stack-up stack-down format format-check clean
+.PHONY: all deps stack-deps configure build demo test test-unit test-asan test-integration test-e2e fuzz fuzz-build stack-demo validate bench bench-report bench-edge bench-tier crashtest-tier stack-up stack-down format format-check clean
 
 BUILD_DIR ?= build
 JOBS ?= 2
@@ -52,9 +52,16 @@ fuzz: fuzz-build
 test-e2e: build stack-deps
 	@ctest --preset default -R '^E2E\.' --output-on-failure
 
-# The same as a demo: a readable live log and the rl-vs-hpa summary table (~7 min).
+# The same as a demo: a readable live log and the rl-vs-hpa summary table (~7 min), on a traffic
+# shape: SHAPE=burst (default), diurnal or llm (prescale race --shape; docs/sim2real.md).
 stack-demo: build stack-deps
-	@bash scripts/stack/race.sh
+	@RACE_SHAPE=$(or $(SHAPE),burst) bash scripts/stack/race.sh
+
+# The arena against the live stack (issue 16): the three shapes for hpa and rl, the arena
+# calibrated from the burst run, each shape compared; out/validate/summary.json and report
+# pages (~25 min; not part of make test). docs/sim2real.md, "Validation".
+validate: build stack-deps
+	@bash scripts/stack/validate.sh
 
 test-integration: build stack-deps
 	@ctest --preset default -L integration -j $(JOBS)

@@ -190,6 +190,35 @@ TEST(CliTest, BadInputExitsTwoWithAClearMessageAndNoFiles) {
   }
 }
 
+// `prescale race --shape` and `prescale validate`: bad input exits 2 before any server.
+TEST(CliTest, RaceShapesAndValidateRefuseBadInput) {
+  const auto keys = std::filesystem::temp_directory_path() / "prescale_cli_keys.txt";
+  std::ofstream(keys) << "gw-1 " << std::string(64, 'a') << "\n";
+  const std::string race = "race --config " + std::string(PRESCALE_SOURCE_DIR) +
+                           "/scenarios/race/controller.yaml --key-file " + keys.string();
+  const BadCase cases[] = {
+      {"an unknown shape lists the shapes", race + " --shape sine",
+       "unknown shape 'sine'; expected one of: burst, diurnal, llm"},
+      {"a shape and a trace are exclusive",
+       race + " --shape burst --trace " + std::string(PRESCALE_SOURCE_DIR) +
+           "/scenarios/race/burst.csv",
+       "--trace excludes --shape"},
+      {"a shape fixes the speed-up", race + " --shape diurnal --speedup 10",
+       "--speedup: fixed by --shape diurnal"},
+      {"no traffic at all", race, "--trace FILE or --shape NAME"},
+      {"the arena's scenario is checked first", race + " --shape llm --scenario nope",
+       "--scenario: unknown scenario 'nope'"},
+      {"validate needs a recorded race", "validate --from /no/such/run",
+       "/no/such/run/replay.json"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const Outcome r = run(c.args);
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find(c.expect), std::string::npos) << r.out;
+  }
+}
+
 // One development trace at one speed, judged without rl (quick; no models needed).
 const char* kOneTraceCase =
     "traces --traces nyc_taxi --speeds compressed --seeds 1 --policy ds2 --compare none";

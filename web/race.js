@@ -6,7 +6,12 @@
 // burst signal; the trace's burst is shaded. Then the summary table and each run's
 // commands with their reasons.
 //
-// window.prescaleRace: data, charts (load, executors, latency, signal), ready.
+// With data.validation (prescale race after its runs, prescale validate --report: the arena's
+// replay of the same traffic), a "Live vs arena" section: the error figures per policy and one
+// chart per policy with Spark's and the arena's executors and both worlds' batch latency.
+//
+// window.prescaleRace: data, charts (load, executors, latency, signal), validation (one chart
+// per policy, when there is one), ready.
 (function () {
   'use strict';
 
@@ -14,6 +19,7 @@
   const app = document.getElementById('app');
   const COLORS = ['#1f6fd1', '#2a9d3a', '#8e44ad', '#e07b00', '#8c6d31', '#16a085'];
   const SLA = '#d62728';
+  const ARENA = '#555555'; // the arena's side of a comparison
 
   function el(tag, attrs, ...children) {
     const e = document.createElement(tag);
@@ -168,6 +174,70 @@
       series: [{ label: 'time', value: (u, v) => (v === null ? '–' : '+' + v.toFixed(1) + ' s') }].concat(p.series),
       hooks: { drawClear: [shade], setScale: [syncX] },
     }, [x].concat(p.data), holder);
+  }
+
+
+  // ---- live vs arena (prescale race / prescale validate: src/validate) --------------------
+
+  // The arena's replay of the same traffic (data.validation: validate::Report::to_json), per
+  // policy: Spark's executors against the arena's serving executors, the job's batch latency
+  // against the arena's per-trigger batches, with the error figures (docs/sim2real.md).
+  const v = data.validation;
+  if (v && Array.isArray(v.policies) && v.policies.length) {
+    const sec = el('section', { id: 'validation' }, el('h2', {}, 'Live vs arena'),
+      el('p', { class: 'intro' }, 'The same traffic through the arena (scenario ' + v.scenario + ', signal ' + v.forecaster +
+        '), each policy configured as its live controller was. Targets: executors MAE <= 0.5; p95 within 25%; violations within 2 per 5 minutes; the same ranking (violations, then cost). Cost = executor-seconds of the executor timelines drawn.'));
+    const mark = (ok) => (ok ? '' : ' (miss)');
+    const vcols = [
+      ['policy', (p) => p.policy, 'name'],
+      ['executors MAE', (p) => fmt(p.executors_mae, 2) + mark(p.targets.executors_mae)],
+      ['p95 live', (p) => fmt(p.p95_latency_ms_live / 1000) + ' s'],
+      ['p95 arena', (p) => fmt(p.p95_latency_ms_arena / 1000) + ' s' + mark(p.targets.p95_latency)],
+      ['violations live', (p) => p.violations_live + ' / ' + p.batches_live],
+      ['violations arena', (p) => p.violations_arena + ' / ' + p.batches_arena + mark(p.targets.violations)],
+      ['executor-s live', (p) => fmt(p.cost_live, 0)],
+      ['executor-s arena', (p) => fmt(p.cost_arena, 0)],
+    ];
+    sec.append(el('div', { class: 'table-wrap' }, el('table', { class: 'results', id: 'validation-table' },
+      el('thead', {}, el('tr', {}, vcols.map(([h, , c]) => el('th', { class: c || null }, h)))),
+      el('tbody', {}, v.policies.map((p) => el('tr', { 'data-policy': p.policy }, vcols.map(([, f, c]) => el('td', { class: c || null }, String(f(p))))))))),
+      el('p', {}, 'Ranking: live ' + (v.ranking_live || []).join(' < ') + ', arena ' + (v.ranking_arena || []).join(' < ') +
+        (v.same_ranking ? ' (the same)' : ' (different)')));
+    app.append(sec);
+    race.validation = {};
+    v.policies.forEach((p, i) => {
+      const r = runs.find((x) => x.policy === p.policy);
+      const a = p.arena;
+      if (!r || !a) return;
+      const ab = a.batches || [];
+      const vx = union([r.executors.map((e) => e[0]), a.t_s, r.batches.map((b) => b.t_s), ab.map((b) => b[0])]);
+      const vend = Math.max(vx.length ? vx[vx.length - 1] : 1, p.duration_s || 0);
+      const holder = el('div', { class: 'panel', 'data-panel': 'validation-' + p.policy });
+      sec.append(el('h3', {}, p.policy + ': executors MAE ' + fmt(p.executors_mae, 2) + ', p95 ' + fmt(p.p95_latency_ms_live / 1000) +
+        ' s live vs ' + fmt(p.p95_latency_ms_arena / 1000) + ' s arena, violations ' + p.violations_live + ' vs ' + p.violations_arena), holder);
+      const lat = (ts, vs) => onX(vx, ts, vs, false);
+      const chart = new uPlot({
+        title: p.policy + ': executors (left) and batch latency in s (right), live (solid, colour) vs arena (dashed, grey)',
+        width,
+        height: 240,
+        cursor: { drag: { x: true, y: false } },
+        scales: { x: { time: false, range: [0, vend] }, n: { range: (u, lo, hi) => [0, Math.max(hi, 1) + 0.5] }, s: { range: (u, lo, hi) => [0, Math.max(hi, sla / 1000) * 1.08] } },
+        axes: [{ values: (u, s) => s.map((x) => '+' + x + ' s') }, { scale: 'n', size: 60, label: 'executors' },
+          { scale: 's', side: 1, size: 60, grid: { show: false }, label: 'latency (s)' }],
+        series: [{ label: 'time', value: (u, x) => (x === null ? '–' : '+' + x.toFixed(1) + ' s') },
+          step('live executors', color(i), { scale: 'n', width: 2 }),
+          step('arena executors', ARENA, { scale: 'n', dash: [6, 3], width: 2 }),
+          point('live latency', color(i), { scale: 's', width: 1 }),
+          point('arena latency', ARENA, { scale: 's', width: 1, dash: [4, 4] }),
+          { label: 'SLA', stroke: SLA, dash: [8, 4], width: 1.5, scale: 's' }],
+      }, [vx,
+        onX(vx, r.executors.map((e) => e[0]), r.executors.map((e) => e[1]), true),
+        onX(vx, a.t_s, a.executors, true),
+        lat(r.batches.filter((b) => b.input_rps > 0).map((b) => b.t_s), r.batches.filter((b) => b.input_rps > 0).map((b) => b.latency_ms / 1000)),
+        lat(ab.map((b) => b[0]), ab.map((b) => b[1] / 1000)),
+        vx.map(() => sla / 1000)], holder);
+      race.validation[p.policy] = chart;
+    });
   }
 
   // ---- commands ---------------------------------------------------------------------------

@@ -33,6 +33,12 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs* a) {
       ->capture_default_str();
   c->add_option("--out", a->out, "write the calibrated scenario YAML here (default: stdout)");
   c->add_option("--name", a->name, "the calibrated scenario's name (default: BASE-calibrated)");
+  c->add_option("--capacity", a->capacity,
+                "cluster.capacity_rps as the marginal rate (1000 / slope) or as the input per "
+                "executor that fills a trigger (the arena pays the per-batch overhead in latency "
+                "only; docs/sim2real.md, \"Validation\")")
+      ->check(CLI::IsMember({"marginal", "trigger"}))
+      ->capture_default_str();
   c->add_option("--format", a->format, "the fit on stderr (--out: stdout): table|json")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
@@ -44,13 +50,15 @@ int run_calibrate_cmd(const CalibrateArgs& a) {
   if (!base.ok()) return fail("--base: " + base.error().message);
   auto records = calibrate::load_run_dir(a.from);
   if (!records.ok()) return fail(records.error().message);
-  const calibrate::Fit f = calibrate::fit(*records, *base);
+  calibrate::Fit f = calibrate::fit(*records, *base);
+  if (a.capacity == "trigger") f = calibrate::trigger_capacity(f);
 
   char when[32];
   const std::time_t now = std::time(nullptr);
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  const std::string stamp =
-      std::string(when) + " by `prescale calibrate --from " + a.from + " --base " + a.base + "`";
+  const std::string stamp = std::string(when) + " by `prescale calibrate --from " + a.from +
+                            " --base " + a.base +
+                            (a.capacity == "marginal" ? "" : " --capacity " + a.capacity) + "`";
   const std::string name = a.name.empty() ? base->name + "-calibrated" : a.name;
   auto yaml = calibrate::scenario_yaml(f, *records, *base, name, stamp);
   if (!yaml.ok()) return fail(yaml.error().message);
@@ -59,6 +67,7 @@ int run_calibrate_cmd(const CalibrateArgs& a) {
   if (a.format == "json") {
     nlohmann::json j = {{"from", a.from},
                         {"base", base->source_file},
+                        {"capacity_from", a.capacity},
                         {"batches_used", f.batches_used},
                         {"batch_residual_sd_ms", f.batch_residual_sd_ms},
                         {"capacity_rps", to_json(f.capacity_rps)},

@@ -13,6 +13,7 @@ struct CalibrateArgs {
   std::string out;            // the calibrated scenario YAML ("" = stdout)
   std::string name;           // its name ("" = the base's + "-calibrated")
   std::string format = "table";
+  std::string capacity = "marginal";  // marginal | trigger (calibrate::trigger_capacity)
 };
 
 CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs* a);

@@ -1,14 +1,22 @@
 #include "live_cmds.h"
 
+#include <stdlib.h>
+
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "core/files.h"
 #include "core/log.h"
 #include "core/progress.h"
+#include "fail.h"
 #include "live/race_report.h"
+#include "live/shapes.h"
+#include "sim/scenario.h"
+#include "validate_cmds.h"
 
 namespace prescale::cli {
 
@@ -251,9 +259,13 @@ CLI::App* add_race_command(CLI::App& app, RaceArgs* a) {
   c->add_option("--config", o.controller_config, "controller YAML (docs/controller.md)")
       ->required()
       ->check(CLI::ExistingFile);
-  c->add_option("--trace", o.trace_file, "timestamp,value CSV with a burst")
-      ->required()
-      ->check(CLI::ExistingFile);
+  a->trace = c->add_option("--trace", o.trace_file, "timestamp,value CSV with a burst")
+                 ->check(CLI::ExistingFile);
+  a->shape = c->add_option("--shape", o.shape,
+                           "a traffic shape instead of --trace: " + live::shape_names() +
+                               " (the trace or its window, the speed-up and the scale; "
+                               "docs/sim2real.md)");
+  a->shape->excludes(a->trace);
   c->add_option("--key-file", o.key_file, "DEVICE HEXKEY lines (the agent's and the controller's)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -262,10 +274,11 @@ CLI::App* add_race_command(CLI::App& app, RaceArgs* a) {
   c->add_option("--brokers", o.brokers, "Kafka bootstrap servers (default: the config's)");
   c->add_option("--spark-ui-port", o.spark_ui_port, "the job's REST API port on 127.0.0.1")
       ->capture_default_str();
-  c->add_option("--speedup", o.speedup, "replay speed-up")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  c->add_option("--scale", o.scale, "readings per unit of trace value")->capture_default_str();
+  a->speedup = c->add_option("--speedup", o.speedup, "replay speed-up")
+                   ->check(CLI::PositiveNumber)
+                   ->capture_default_str();
+  a->scale =
+      c->add_option("--scale", o.scale, "readings per unit of trace value")->capture_default_str();
   a->horizon = c->add_option("--horizon", o.horizon,
                              "trace samples the lookahead signal sees ahead (--forecaster "
                              "global: default the model's horizon, else it must be that)")
@@ -278,9 +291,9 @@ CLI::App* add_race_command(CLI::App& app, RaceArgs* a) {
                 "burst head and 90% quantile, as `prescale edge --forecaster global`)")
       ->capture_default_str();
   c->add_option("--device", o.device, "the gateway id (in --key-file)")->capture_default_str();
-  c->add_option("--burst-threshold", o.burst_threshold,
-                "a sample >= this x the median is part of the burst")
-      ->capture_default_str();
+  a->burst_threshold = c->add_option("--burst-threshold", o.burst_threshold,
+                                     "a sample >= this x the median is part of the burst")
+                           ->capture_default_str();
   c->add_option("--sla-ms", o.sla_ms,
                 "a batch above this latency is a violation (default: the controller's SLA)")
       ->check(CLI::PositiveNumber);
@@ -303,10 +316,16 @@ CLI::App* add_race_command(CLI::App& app, RaceArgs* a) {
   c->add_option("--record-dir", o.record_dir,
                 "write the timelines as JSON lines here after each run (runs, batches, executors, "
                 "commands: the input of prescale calibrate --from; docs/sim2real.md)");
+  c->add_option("--scenario", a->scenario,
+                "after the live runs, the same traffic through the arena with this scenario (name "
+                "or file; a calibrated one: prescale calibrate --out), each policy as the "
+                "controller ran it, compared per policy (docs/sim2real.md, \"Validation\")")
+      ->capture_default_str();
+  c->add_flag("--no-validate", a->no_validate, "skip the arena's side");
   return c;
 }
 
-int run_race_cmd(RaceArgs a) {
+int run_race_cmd(RaceArgs a, const std::string& source_dir) {
   std::stringstream ss(a.policies);
   a.opts.policies.clear();
   for (std::string p; std::getline(ss, p, ',');)
@@ -315,12 +334,66 @@ int run_race_cmd(RaceArgs a) {
     std::cerr << "error: --policies: expected at least one policy\n";
     return 2;
   }
-  if (edge::is_global_forecaster(a.opts.forecaster) && a.horizon && a.horizon->count() == 0)
+  // A directory for what the race writes when no --record-dir is given (a shape's window,
+  // the records the arena's side reads), removed at the end.
+  struct Scratch {
+    std::string path;
+    ~Scratch() {
+      std::error_code ec;
+      if (!path.empty()) std::filesystem::remove_all(path, ec);
+    }
+    core::Result<std::string> get() {
+      if (path.empty()) {
+        std::string tmpl =
+            (std::filesystem::temp_directory_path() / "prescale-race-XXXXXX").string();
+        if (!::mkdtemp(tmpl.data())) return core::Error{"cannot create a temporary directory"};
+        path = tmpl;
+      }
+      return path;
+    }
+  } scratch;
+  // The traffic: a shape (its window, speed-up, scale, horizon, burst marker) or a trace.
+  const bool global = edge::is_global_forecaster(a.opts.forecaster);
+  if (!a.opts.shape.empty()) {
+    for (const auto* opt : {a.speedup, a.scale, a.horizon, a.burst_threshold}) {
+      if (opt && opt->count() > 0)
+        return fail(opt->get_name() + ": fixed by --shape " + a.opts.shape +
+                    " (use --trace to set it)");
+    }
+    auto shape = live::find_shape(a.opts.shape);
+    if (!shape.ok()) return fail(shape.error().message);
+    std::string dir = a.opts.record_dir;
+    if (dir.empty()) {
+      auto s = scratch.get();
+      if (!s.ok()) return fail(s.error().message);
+      dir = *s;
+    } else {
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
+      if (ec) return fail("--record-dir: " + dir + ": " + ec.message());
+    }
+    auto m = live::materialise(*shape, source_dir, dir + "/trace.csv");
+    if (!m.ok()) return fail("--shape " + a.opts.shape + ": " + m.error().message);
+    a.opts.trace_file = m->trace_file;
+    a.opts.speedup = m->speedup;
+    a.opts.scale = m->scale;
+    a.opts.horizon = global ? 0 : m->horizon;  // the global model's own
+    a.opts.burst_threshold = m->burst_threshold;
+  } else if (a.opts.trace_file.empty()) {
+    return fail("race needs the traffic: --trace FILE or --shape NAME (" + live::shape_names() +
+                ")");
+  } else if (global && a.horizon && a.horizon->count() == 0) {
     a.opts.horizon = 0;  // the model's own
-  // The agent's inputs (key file, trace, model) before any server is touched.
+  }
+  // The agent's inputs (key file, trace, model) and the arena's scenario before any server
+  // is touched.
   if (auto st = live::check_agent(a.opts); !st.ok()) {
     std::cerr << "error: " << st.message() << "\n";
     return 2;
+  }
+  if (!a.no_validate) {
+    auto s = sim::load_scenario(a.scenario);
+    if (!s.ok()) return fail("--scenario: " + s.error().message);
   }
   // The readable timeline goes to stderr as before; on a terminal a status line below it
   // says which run is under way, its phase and an ETA.
@@ -357,9 +430,41 @@ int run_race_cmd(RaceArgs a) {
     return 1;
   }
   const double sla_ms = runs->empty() ? a.opts.sla_ms : runs->front().sla_ms;
+  // The arena's side: the same traffic, each policy as its controller ran, compared.
+  int status = g_stop ? 1 : 0;
+  std::optional<validate::Report> validation;
+  if (!a.no_validate && !runs->empty() && !g_stop) {
+    std::string dir = a.opts.record_dir;
+    core::Status st;
+    if (dir.empty()) {
+      auto s = scratch.get();
+      auto replay = live::replay_info(a.opts);
+      if (!s.ok())
+        st = s.error();
+      else if (!replay.ok())
+        st = replay.error();
+      else
+        st = live::write_records(dir = *s, *runs, &*replay);
+    }
+    if (st.ok()) {
+      auto rep = validate_run_dir(dir, a.scenario);
+      if (rep.ok())
+        validation = std::move(*rep);
+      else
+        st = rep.error();
+    }
+    if (!st.ok()) {
+      std::cerr << "error: the arena's side (--scenario " << a.scenario << "): " << st.message()
+                << "\n";
+      status = 1;
+    }
+  }
+  const std::string vj = validation ? validation->to_json(true) : "";
   std::string j = "{\"sla_ms\":" + std::to_string(sla_ms) + ",\"runs\":[";
   for (size_t i = 0; i < runs->size(); ++i) j += (i ? "," : "") + (*runs)[i].to_json();
-  j += "]}";
+  j += "]";
+  if (validation) j += ",\"validation\":" + vj;
+  j += "}";
   if (!a.out.empty()) {
     auto st = core::write_file_atomic(a.out, j + "\n");
     if (!st.ok()) {
@@ -368,18 +473,20 @@ int run_race_cmd(RaceArgs a) {
     }
   }
   if (!a.report.empty()) {
-    auto st = core::write_file_atomic(a.report, live::race_page(*runs, sla_ms));
+    auto st = core::write_file_atomic(a.report, live::race_page(*runs, sla_ms, vj));
     if (!st.ok()) {
       std::cerr << "error: " << st.message() << "\n";
       return 1;
     }
     std::cerr << "race: report " << a.report << "\n";
   }
-  if (a.format == "json")
+  if (a.format == "json") {
     std::printf("%s\n", j.c_str());
-  else
+  } else {
     std::printf("%s", live::summary_table(*runs, sla_ms).c_str());
-  return g_stop ? 1 : 0;
+    if (validation) std::printf("\n%s", validation->table().c_str());
+  }
+  return status;
 }
 
 }  // namespace prescale::cli

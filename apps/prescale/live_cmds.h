@@ -48,9 +48,15 @@ struct RaceArgs {
   std::string out;                 // also write the JSON (with the timelines) here
   std::string report;              // and the HTML report (live/race_report.h) here
   CLI::Option* horizon = nullptr;  // --horizon, as for EdgeArgs
+  // --shape (live/shapes.h) fixes the trace, --speedup, --scale, --horizon and
+  // --burst-threshold: given with it, they are an error.
+  CLI::Option *trace = nullptr, *shape = nullptr, *speedup = nullptr, *scale = nullptr,
+              *burst_threshold = nullptr;
+  std::string scenario = "live";  // the arena's side after the runs (src/validate)
+  bool no_validate = false;
 };
 
 CLI::App* add_race_command(CLI::App& app, RaceArgs* a);
-int run_race_cmd(RaceArgs a);
+int run_race_cmd(RaceArgs a, const std::string& source_dir);
 
 }  // namespace prescale::cli

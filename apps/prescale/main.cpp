@@ -27,6 +27,7 @@
 #include "sim/simulator.h"
 #include "sim/workload.h"
 #include "tier_cmds.h"
+#include "validate_cmds.h"
 
 namespace {
 
@@ -312,6 +313,8 @@ int main(int argc, char** argv) {
   auto* race_cmd = prescale::cli::add_race_command(app, &race_args);
   prescale::cli::CalibrateArgs calibrate_args;
   auto* calibrate_cmd = prescale::cli::add_calibrate_command(app, &calibrate_args);
+  prescale::cli::ValidateArgs validate_args;
+  auto* validate_cmd = prescale::cli::add_validate_command(app, &validate_args);
   prescale::cli::ModelsArgs models_args;
   auto* models_cmd = prescale::cli::add_models_command(app, &models_args);
   auto* tier_args = prescale::cli::add_tier_command(app);
@@ -342,8 +345,9 @@ int main(int argc, char** argv) {
   if (*train) return run_train_cmd(ta);
   if (*controller_cmd) return prescale::cli::run_controller_cmd(controller_config);
   if (*edge_cmd) return prescale::cli::run_edge_cmd(std::move(edge_args));
-  if (*race_cmd) return prescale::cli::run_race_cmd(std::move(race_args));
+  if (*race_cmd) return prescale::cli::run_race_cmd(std::move(race_args), PRESCALE_SOURCE_DIR);
   if (*calibrate_cmd) return prescale::cli::run_calibrate_cmd(calibrate_args);
+  if (*validate_cmd) return prescale::cli::run_validate_cmd(validate_args);
   if (*models_cmd) return prescale::cli::run_models_cmd(models_args);
   if (*tournament) return prescale::cli::run_tournament_cmd(tournament_args);
   if (*list) {

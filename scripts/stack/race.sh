@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# `make stack-demo`: rl vs hpa on the live stack, end to end. Starts Kafka (+ topics), Spark
-# 3.5 standalone and the IoT job with the live scenario's settings in a stack of its own,
-# replays scenarios/race/burst.csv once per policy through `prescale race` (a readable live
-# log on stderr, the summary table on stdout, every timeline in RUN/race.json and as charts
-# in RUN/report.html, and as JSON lines for `prescale calibrate --from RUN`: RUN/runs.jsonl,
-# batches.jsonl, executors.jsonl, commands.jsonl, docs/sim2real.md), and stops everything it started, even on Ctrl-C.
+# `make stack-demo [SHAPE=burst|diurnal|llm]`: rl vs hpa on the live stack, end to end. Starts
+# Kafka (+ topics), Spark 3.5 standalone and the IoT job with the live scenario's settings in a
+# stack of its own, replays a traffic shape (`prescale race --shape`: burst =
+# scenarios/race/burst.csv, diurnal, llm; src/live/shapes.h) once per policy through
+# `prescale race` (a readable live log on stderr, the summary table and the arena's comparison
+# on stdout and in RUN/race.txt, every timeline in RUN/race.json and as charts in
+# RUN/report.html, and as JSON lines for `prescale calibrate --from RUN` and `prescale validate
+# --from RUN`: RUN/runs.jsonl, batches.jsonl, executors.jsonl, commands.jsonl, replay.json,
+# trace.csv; docs/sim2real.md), and stops everything it started, even on Ctrl-C.
 #
 # Its own run directory and ports, whatever the environment says: a race next to a running
 # `make stack-up` (out/stack, Kafka 9092, Spark 7077, ...) neither reuses nor stops that
@@ -13,8 +16,11 @@
 # (19093), RACE_SPARK_MASTER_PORT (17077), RACE_SPARK_MASTER_WEBUI_PORT (17080),
 # RACE_SPARK_WORKER_WEBUI_PORT (17081), RACE_JOB_UI_PORT (14040), RACE_FORECASTER (the edge
 # agent's forecaster: lookahead, the trace's own future, or global), RACE_POLICIES (rl,hpa),
-# PRESCALE_BIN (build/prescale). (PRESCALE_RUN_DIR and the stack scripts' *_PORT variables
-# are make stack-up's and are ignored here.)
+# PRESCALE_BIN (build/prescale), RACE_SHAPE (burst), RACE_SHAPES (several shapes, each into
+# RUN/SHAPE: make validate), RACE_FORECASTER_<shape> (that shape's forecaster), RACE_SCENARIO
+# (live: the arena scenario the race compares each run with afterwards; docs/sim2real.md).
+# RACE_RUN_DIR must be absolute (iot-job.sh changes directory). (PRESCALE_RUN_DIR and the stack
+# scripts' *_PORT variables are make stack-up's and are ignored here.)
 #
 # The run directory is set before lib.sh is sourced: lib.sh defaults it to out/stack, the
 # shared stack's, and keeps whatever is set already.
@@ -56,11 +62,23 @@ STACK_STEP=4/5 bash "$STACK_DIR/iot-job.sh" start
 KEYS="$PRESCALE_RUN_DIR/keys.txt"
 (umask 077 && echo "gw-1 $(openssl rand -hex 32)" >"$KEYS")
 
-STACK_STEP=5/5 log "race: ${RACE_POLICIES:-rl,hpa} (about 3 min a policy)"
-"$BIN" race --config "$REPO_DIR/scenarios/race/controller.yaml" \
-  --trace "$REPO_DIR/scenarios/race/burst.csv" --key-file "$KEYS" \
-  --brokers "127.0.0.1:$KAFKA_PORT" --spark-ui-port "$JOB_UI_PORT" \
-  --policies "${RACE_POLICIES:-rl,hpa}" --tail-s 30 --out "$PRESCALE_RUN_DIR/race.json" \
-  --report "$PRESCALE_RUN_DIR/report.html" --record-dir "$PRESCALE_RUN_DIR" \
-  --forecaster "${RACE_FORECASTER:-lookahead}"
-log "timelines in $PRESCALE_RUN_DIR/race.json (and *.jsonl: prescale calibrate --from $PRESCALE_RUN_DIR), the report in $PRESCALE_RUN_DIR/report.html"
+# The traffic: RACE_SHAPES (several, each in its own RUN/SHAPE directory: make validate) or
+# RACE_SHAPE (one, in RUN: make stack-demo SHAPE=...), default burst (scenarios/race/burst.csv).
+SHAPES="${RACE_SHAPES:-${RACE_SHAPE:-burst}}"
+STACK_STEP=5/5 log "race: ${RACE_POLICIES:-rl,hpa} on ${SHAPES// /, } (about 3 min a policy and shape)"
+for shape in $SHAPES; do
+  dir="$PRESCALE_RUN_DIR"
+  [ -n "${RACE_SHAPES:-}" ] && dir="$PRESCALE_RUN_DIR/$shape"
+  mkdir -p "$dir"
+  # RACE_FORECASTER_<shape> (e.g. RACE_FORECASTER_llm=lookahead) overrides RACE_FORECASTER.
+  fc_var="RACE_FORECASTER_$shape"
+  forecaster="${!fc_var:-${RACE_FORECASTER:-lookahead}}"
+  STACK_STEP=5/5 log "race: shape $shape, forecaster $forecaster, into $dir"
+  "$BIN" race --config "$REPO_DIR/scenarios/race/controller.yaml" \
+    --shape "$shape" --key-file "$KEYS" \
+    --brokers "127.0.0.1:$KAFKA_PORT" --spark-ui-port "$JOB_UI_PORT" \
+    --policies "${RACE_POLICIES:-rl,hpa}" --tail-s 30 --out "$dir/race.json" \
+    --report "$dir/report.html" --record-dir "$dir" \
+    --forecaster "$forecaster" --scenario "${RACE_SCENARIO:-live}" | tee "$dir/race.txt"
+  log "timelines in $dir/race.json (and *.jsonl: prescale calibrate --from $dir; prescale validate --from $dir), the report in $dir/report.html"
+done

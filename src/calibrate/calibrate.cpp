@@ -272,6 +272,10 @@ core::Status read_run(const Lines& l, std::set<int>* runs, RunRecords* rec) {
     CAL_TRY(d, l.number("duration_s", 0));
     info.duration_s = d;
   }
+  if (l.has("sla_ms")) {
+    CAL_TRY(sla, l.number("sla_ms", 0));
+    info.sla_ms = sla;
+  }
   CAL_TRY(min, l.integer("min_executors", 0));
   info.min_executors = min;
   rec->runs.push_back(info);
@@ -641,6 +645,17 @@ std::string summary(const Fit& f, const sim::Scenario& base) {
       fmt("%.3g", 1000.0 / base.cluster.capacity_rps));
   row("latency above the model at no backlog, ms", f.backlog_intercept_ms, "0");
   return out;
+}
+
+Fit trigger_capacity(Fit f) {
+  if (!f.trigger_fill_rps.fitted) return f;
+  const double marginal = f.capacity_rps.value;
+  f.capacity_rps = f.trigger_fill_rps;
+  f.capacity_rps.note =
+      "the input per executor that fills a trigger (--capacity trigger), not "
+      "the marginal rate 1000 / slope = " +
+      fmt("%.0f", marginal);
+  return f;
 }
 
 }  // namespace prescale::calibrate

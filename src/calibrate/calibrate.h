@@ -56,6 +56,7 @@ struct RunInfo {
   int run = 0;
   std::string policy;
   double duration_s = 0;
+  double sla_ms = 0;  // what the run was judged by (0 = not recorded)
   int min_executors = 1;
 };
 
@@ -107,6 +108,14 @@ struct Fit {
 
 // Fits the records against `base` (its trigger, tier term and fallbacks).
 Fit fit(const RunRecords& records, const sim::Scenario& base, const Options& options = {});
+
+// The fit with `cluster.capacity_rps` taken as the trigger-filling rate instead of the marginal
+// one (`prescale calibrate --capacity trigger`). The arena's executors pay the per-batch
+// overhead in latency only, never in throughput; a live job pays it in executor time too, so
+// at its trigger it sustains the trigger-filling rate per executor, not 1000 / slope. Which
+// of the two predicts the live runs better is the validation's to say (docs/sim2real.md,
+// "Validation").
+Fit trigger_capacity(Fit f);
 
 // `base` with the fitted values in place (the others unchanged).
 sim::Scenario apply(const Fit& f, sim::Scenario base);

@@ -164,6 +164,22 @@ TEST(Calibrate, RecoversTheArenasOwnParameters) {
   EXPECT_EQ(s.cluster.max_executors, base.cluster.max_executors);  // the rest is the base's
 }
 
+// --capacity trigger: the scenario's capacity is the input per executor that fills a trigger
+// (the arena pays the overhead in latency only; docs/sim2real.md, "Validation").
+TEST(Calibrate, TriggerCapacityWritesTheTriggerFillingRate) {
+  const sim::Scenario truth = truth_scenario();
+  TempDir dir;
+  ASSERT_TRUE(live::write_records(dir.str(), {arena_run(truth, 11, 60)}).ok());
+  const sim::Scenario base = base_scenario();
+  const Fit f = fit_dir(dir.str(), base);
+  const Fit t = trigger_capacity(f);
+  EXPECT_DOUBLE_EQ(t.capacity_rps.value, f.trigger_fill_rps.value);
+  EXPECT_NEAR(t.capacity_rps.value, 1100 * (1 - 940.0 / 5000), 15);
+  EXPECT_NE(t.capacity_rps.note.find("fills a trigger"), std::string::npos);
+  EXPECT_NEAR(apply(t, base).cluster.capacity_rps, 1100 * (1 - 940.0 / 5000), 15);
+  EXPECT_DOUBLE_EQ(t.overhead_ms.value, f.overhead_ms.value);  // the rest as fitted
+}
+
 TEST(Calibrate, ANoisierRunGivesAWiderButHonestRange) {
   const sim::Scenario truth = truth_scenario();
   TempDir quiet, noisy;

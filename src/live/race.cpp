@@ -110,7 +110,31 @@ std::optional<int> spark_executors(int ui_port) {
   return s->executors;
 }
 
-core::Status write_records(const std::string& dir, const std::vector<RunResult>& runs) {
+std::string ReplayInfo::to_json() const {
+  return json{{"shape", shape},
+              {"trace_file", trace_file},
+              {"speedup", speedup},
+              {"scale", scale},
+              {"sensors", sensors},
+              {"interval_s", interval_s},
+              {"horizon", horizon},
+              {"forecaster", forecaster},
+              {"controller_config", controller_config},
+              {"burst_threshold", burst_threshold}}
+      .dump();
+}
+
+core::Status write_records(const std::string& dir, const std::vector<RunResult>& runs,
+                           const ReplayInfo* replay) {
+  if (replay) {
+    auto trace = core::read_file(replay->trace_file);
+    if (!trace.ok()) return trace.error();
+    if (auto st = core::write_file_atomic(dir + "/trace.csv", *trace); !st.ok()) return st;
+    ReplayInfo copy = *replay;
+    copy.trace_file = "trace.csv";
+    if (auto st = core::write_file_atomic(dir + "/replay.json", copy.to_json() + "\n"); !st.ok())
+      return st;
+  }
   std::string r, b, e, c;
   for (size_t i = 0; i < runs.size(); ++i) {
     const RunResult& run = runs[i];
@@ -500,6 +524,25 @@ core::Status check_agent(const RaceOptions& opts) {
   return {};
 }
 
+core::Result<ReplayInfo> replay_info(const RaceOptions& opts) {
+  auto p = edge::prepare_agent(agent_options(opts));
+  if (!p.ok()) return p.error();
+  ReplayInfo r;
+  r.shape = opts.shape;
+  r.trace_file = opts.trace_file;
+  r.speedup = opts.speedup;
+  r.scale = opts.scale;
+  r.sensors = opts.sensors;
+  r.interval_s = static_cast<double>(p->opts.gateway.interval_ms) / 1000.0;
+  r.horizon = p->opts.gateway.horizon;
+  r.forecaster = opts.forecaster;
+  std::error_code ec;
+  const auto abs = std::filesystem::absolute(opts.controller_config, ec);
+  r.controller_config = ec ? opts.controller_config : abs.lexically_normal().string();
+  r.burst_threshold = opts.burst_threshold;
+  return r;
+}
+
 core::Result<std::vector<RunResult>> race(const RaceOptions& opts, const std::atomic<bool>& stop) {
   auto cfg = control::load_config(opts.controller_config);
   if (!cfg.ok()) return cfg.error();
@@ -522,6 +565,8 @@ core::Result<std::vector<RunResult>> race(const RaceOptions& opts, const std::at
                          "'; expected one of: " + control::live_policy_list()};
   }
   if (auto st = check_agent(o); !st.ok()) return st.error();  // before any server
+  auto replay = replay_info(o);
+  if (!replay.ok()) return replay.error();
   if (!o.record_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(o.record_dir, ec);
@@ -553,7 +598,7 @@ core::Result<std::vector<RunResult>> race(const RaceOptions& opts, const std::at
     runs.push_back(std::move(*r));
     ++env.index;
     if (!o.record_dir.empty()) {  // after every run: a race stopped later keeps what it has
-      auto st = write_records(o.record_dir, runs);
+      auto st = write_records(o.record_dir, runs, &*replay);
       if (!st.ok()) return core::Error{"--record-dir: " + st.message()};
     }
   }

@@ -64,6 +64,7 @@ struct RaceOptions {
   int settle_timeout_s = 150;
   // Where to write the JSON-lines records (write_records) after each run; "" = nowhere.
   std::string record_dir;
+  std::string shape;  // the --shape the replay came from ("" = --trace), for the records
   std::function<void(const std::string&)> log = [](const std::string&) {};
   // Called about twice a second while the race runs (optional).
   std::function<void(const RaceProgress&)> progress;
@@ -124,6 +125,23 @@ std::optional<int> spark_executors(int ui_port);
 // The same sample with, of those executors, how many have run a task (totalTasks > 0).
 std::optional<ExecutorSample> spark_executor_sample(int ui_port);
 
+// What every run replayed, for the arena's side of the comparison (src/validate): the trace
+// and how the edge agent sent it. replay_info() derives it as the agent will (interval and
+// horizon from edge::prepare_agent).
+struct ReplayInfo {
+  std::string shape;       // "" = a --trace
+  std::string trace_file;  // the file replayed (write_records copies it to DIR/trace.csv)
+  double speedup = 0, scale = 1;
+  int sensors = 16;
+  double interval_s = 0;  // one sample's replay time (the agent's interval)
+  int horizon = 0;        // intervals the signal looks ahead (the global model's when global)
+  std::string forecaster;
+  std::string controller_config;  // the controller's YAML (absolute)
+  double burst_threshold = 2;
+  std::string to_json() const;  // trace_file as given
+};
+core::Result<ReplayInfo> replay_info(const RaceOptions& opts);
+
 // Writes the runs' timelines to `dir` as JSON lines (one object a line, "run" = the run's
 // index in `runs`, times on the run's clock; docs/sim2real.md):
 //   runs.jsonl       run, policy, started_ms, duration_s, sla_ms, min_executors
@@ -131,8 +149,11 @@ std::optional<ExecutorSample> spark_executor_sample(int ui_port);
 //                    latency_measured, backlog, input_rps
 //   executors.jsonl  run, t_s, executors, with_tasks
 //   commands.jsonl   run, t_s, target, reason
+// and, with `replay`, replay.json (ReplayInfo, its trace_file "trace.csv") and trace.csv (a
+// copy of the trace replayed): what `prescale validate --from DIR` replays in the arena.
 // Each file is replaced whole (atomically).
-core::Status write_records(const std::string& dir, const std::vector<RunResult>& runs);
+core::Status write_records(const std::string& dir, const std::vector<RunResult>& runs,
+                           const ReplayInfo* replay = nullptr);
 
 // The trace's bursts as [start, end) sample indices (samples >= threshold x median).
 std::vector<std::pair<int, int>> trace_bursts(const std::vector<double>& series, double threshold);

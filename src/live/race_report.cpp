@@ -7,15 +7,19 @@
 
 namespace prescale::live {
 
-std::string race_data_json(const std::vector<RunResult>& runs, double sla_ms) {
+std::string race_data_json(const std::vector<RunResult>& runs, double sla_ms,
+                           const std::string& validation_json) {
   char sla[64];
   std::snprintf(sla, sizeof sla, "%.17g", sla_ms);
   std::string j = std::string("{\"kind\":\"race\",\"sla_ms\":") + sla + ",\"runs\":[";
   for (size_t i = 0; i < runs.size(); ++i) j += (i ? "," : "") + runs[i].to_json();
-  return j + "]}";
+  j += "]";
+  if (!validation_json.empty()) j += ",\"validation\":" + validation_json;
+  return j + "}";
 }
 
-std::string race_page(const std::vector<RunResult>& runs, double sla_ms) {
+std::string race_page(const std::vector<RunResult>& runs, double sla_ms,
+                      const std::string& validation_json) {
   control::PageSpec p;
   std::string names;
   for (const auto& r : runs) names += (names.empty() ? "" : " vs ") + r.policy;
@@ -27,7 +31,7 @@ std::string race_page(const std::vector<RunResult>& runs, double sla_ms) {
                 sla_ms / 1000.0);
   p.subtitle = sub;
   p.script = control::assets::race_js();
-  p.data_json = race_data_json(runs, sla_ms);
+  p.data_json = race_data_json(runs, sla_ms, validation_json);
   p.noscript =
       "This report draws its charts with JavaScript, which is off. The same timelines are in "
       "the race's JSON (--out).";

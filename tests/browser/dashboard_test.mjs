@@ -295,6 +295,30 @@ describe('the race report (prescale race --report; live_fixture race-pages)', ()
     await page.close();
   });
 
+  test('with the arena\'s side: the error figures and live vs arena on one chart per policy', async () => {
+    const { page, problems } = await open(file('race-validation'), raceReady);
+    const charts = await page.evaluate(() => {
+      const out = {};
+      for (const [k, u] of Object.entries(window.prescaleRace.validation || {})) {
+        out[k] = { labels: u.series.slice(1).map((s) => s.label), filled: u.data.slice(1).map((d) => d.filter((v) => v !== null).length) };
+      }
+      return out;
+    });
+    assert.deepEqual(Object.keys(charts), ['rl', 'hpa']);
+    assert.deepEqual(charts.rl.labels, ['live executors', 'arena executors', 'live latency', 'arena latency', 'SLA']);
+    assert.ok(charts.rl.filled[0] > 290); // Spark's samples, every 0.5 s
+    assert.ok(charts.rl.filled[1] > 290); // the arena's steps, carried forward
+    assert.equal(charts.rl.filled[2], 30); // the job's batches
+    assert.equal(charts.rl.filled[3], 30); // the arena's, one per trigger
+    assert.equal(await page.$$eval('#validation-table tbody tr', (r) => r.length), 2);
+    assert.match(await text(page, '#validation'), /0\.13/);
+    assert.match(await text(page, '#validation'), /Ranking: live rl < hpa, arena rl < hpa \(the same\)/);
+    assert.equal(await page.evaluate(() => Object.keys(window.prescaleRace.charts).length), 4); // the run's panels too
+    await page.screenshot({ path: path.join(shots, 'race-validation.png'), fullPage: true });
+    assertClean(problems);
+    await page.close();
+  });
+
   test('no runs, or a run that recorded nothing, give a page that says so', async () => {
     let { page, problems } = await open(file('race-empty'), raceReady);
     assert.match(await text(page, '#app'), /No runs: the race stopped before any policy finished/);

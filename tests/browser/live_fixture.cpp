@@ -8,7 +8,8 @@
 //       one Burst_Signal on iot-metadata, signed with HEXKEY (forged: altered after signing)
 //   live_fixture race-pages DIR
 //       DIR/race/report.html (rl and hpa), DIR/race-empty/report.html (no runs),
-//       DIR/race-no-batches/report.html (a run that recorded nothing)
+//       DIR/race-no-batches/report.html (a run that recorded nothing),
+//       DIR/race-validation/report.html (rl and hpa with the arena's side: src/validate)
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -20,9 +21,13 @@
 #include "bus/signing.h"
 #include "core/files.h"
 #include "live/race_report.h"
+#include "sim/simulator.h"
+#include "validate/validate.h"
 
 namespace bus = prescale::bus;
 namespace live = prescale::live;
+namespace sim = prescale::sim;
+namespace validate = prescale::validate;
 
 namespace {
 
@@ -127,11 +132,60 @@ live::RunResult run(const std::string& policy, double scale_up_s) {
   return r;
 }
 
+// The arena's side of the same runs (prescale race after its runs): serving 10 s before the
+// live job and back at 1 executor 10 s later; one batch per 5 s trigger.
+std::string validation_json(const std::vector<live::RunResult>& runs) {
+  validate::Report rep;
+  rep.dir = "out/race";
+  rep.shape = "burst";
+  rep.scenario = "scenarios/live.yaml";
+  rep.forecaster = "lookahead";
+  rep.sla_ms = 12'000;
+  rep.step_s = 2;
+  rep.trigger_s = 5;
+  for (const auto& r : runs) {
+    validate::ArenaRun a;
+    a.policy = r.policy;
+    a.step_s = 2;
+    a.trigger_s = 5;
+    const double up = r.first_scale_up_serving_s - 10;
+    for (int k = 0; k < 75; ++k) {
+      sim::StepRecord s{};
+      s.step = k;
+      s.load_rps = k * 2 >= 50 && k * 2 < 80 ? 2400 : 600;
+      s.processed_rps = s.load_rps;
+      s.active = s.target = k * 2 >= up && k * 2 < 105 ? 2 : 1;
+      s.latency_ms = s.load_rps > 1000 && s.active < 2 ? 13'000 : 7'000;
+      a.steps.push_back(s);
+    }
+    rep.arena.push_back(a);
+    validate::Comparison c;
+    c.policy = r.policy;
+    c.duration_s = r.duration_s;
+    c.executors_mae = 0.13;
+    c.p95_latency_ms_live = r.p95_latency_ms;
+    c.p95_latency_ms_arena = 13'000;
+    c.violations_live = r.violations;
+    c.violations_arena = r.violations;
+    c.batches_live = r.batches_with_rows;
+    c.batches_arena = 30;
+    c.cost_live = r.executor_seconds;
+    c.cost_arena = r.executor_seconds + 20;
+    c.mae_ok = true;
+    rep.policies.push_back(c);
+  }
+  rep.ranking_live = validate::ranking(rep.policies, false);
+  rep.ranking_arena = validate::ranking(rep.policies, true);
+  rep.same_ranking = rep.ranking_live == rep.ranking_arena;
+  return rep.to_json(true);
+}
+
 int race_pages(const std::string& dir) {
+  std::string validation;  // the next page's
   auto write = [&](const std::string& name, const std::vector<live::RunResult>& runs) {
     std::filesystem::create_directories(dir + "/" + name);
     return prescale::core::write_file_atomic(dir + "/" + name + "/report.html",
-                                             live::race_page(runs, 12'000));
+                                             live::race_page(runs, 12'000, validation));
   };
   live::RunResult empty;
   empty.policy = "hpa";
@@ -140,6 +194,9 @@ int race_pages(const std::string& dir) {
   for (const auto& st : {write("race", {run("rl", 24), run("hpa", 66)}), write("race-empty", {}),
                          write("race-no-batches", {run("rl", 24), empty})})
     if (!st.ok()) return fail(st.message());
+  const std::vector<live::RunResult> runs = {run("rl", 24), run("hpa", 66)};
+  validation = validation_json(runs);
+  if (auto st = write("race-validation", runs); !st.ok()) return fail(st.message());
   return 0;
 }
 
