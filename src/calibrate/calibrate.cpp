@@ -13,17 +13,14 @@
 #include <sstream>
 
 #include "core/files.h"
+#include "core/format.h"
 
 namespace prescale::calibrate {
 namespace {
 
 using nlohmann::json;
 
-std::string fmt(const char* f, double a) {
-  char buf[96];
-  std::snprintf(buf, sizeof buf, f, a);
-  return buf;
-}
+using core::fmt;
 
 // One JSON-lines file: each non-blank line an object; `where` names file:line.
 class Lines {

@@ -12,6 +12,7 @@
 #include <random>
 #include <string>
 
+#include "core/temp_dir.h"
 #include "live/race.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
@@ -24,23 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // A fresh directory per test, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    static int count = 0;
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ =
-        fs::temp_directory_path() / (std::string("prescale-calibrate-") + info->name() + "-" +
-                                     std::to_string(::getpid()) + "-" + std::to_string(++count));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
+using core::TempDir;
 
 sim::Scenario base_scenario() {
   auto s = sim::load_scenario("scenarios/live.yaml");

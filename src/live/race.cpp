@@ -14,6 +14,7 @@
 #include "bus/messages.h"
 #include "control/daemon.h"
 #include "core/files.h"
+#include "core/format.h"
 #include "edge/agent.h"
 #include "sim/scenario.h"
 
@@ -28,11 +29,7 @@ std::int64_t wall_ms() {
       .count();
 }
 
-std::string fmt(const char* f, double a) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, a);
-  return buf;
-}
+using core::fmt;
 
 // Runs `fn` on a thread; joined (after `stop` is set by the owner) in the destructor.
 class Worker {

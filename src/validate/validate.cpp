@@ -8,6 +8,7 @@
 
 #include "control/controller.h"
 #include "core/files.h"
+#include "core/format.h"
 #include "edge/agent.h"
 #include "edge/gateway.h"
 #include "forecast/evaluate.h"
@@ -19,11 +20,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string fmt(const char* f, double a) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, a);
-  return buf;
-}
+using core::fmt;
 
 // Nearest rank, as live::RunResult::summarise and the arena's metrics compute it.
 double p95(std::vector<double> v) {

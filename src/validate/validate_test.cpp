@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/files.h"
+#include "core/temp_dir.h"
 #include "live/race.h"
 #include "live/shapes.h"
 #include "sim/scenario.h"
@@ -23,23 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    static int count = 0;
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ =
-        fs::temp_directory_path() / (std::string("prescale-validate-") + info->name() + "-" +
-                                     std::to_string(::getpid()) + "-" + std::to_string(++count));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
+using core::TempDir;
 
 sim::Scenario live_scenario() {
   auto s = sim::load_scenario("scenarios/live.yaml");
