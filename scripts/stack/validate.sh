@@ -10,7 +10,7 @@
 #   out/validate/SHAPE/CAL.html            live and arena on one chart per policy
 #   out/validate/summary.json              every shape's figures against live.yaml and both
 # Each race also compares its runs with the uncalibrated scenarios/live.yaml right away
-# (race.json, report.html, race.txt). About 25 minutes; not part of `make test`.
+# (race.json, report.html, race.txt). Not timed end to end (about 25 minutes estimated); not part of `make test`.
 # Environment: VALIDATE_DIR (out/validate), VALIDATE_POLICIES (hpa,rl), VALIDATE_SHAPES (burst
 # diurnal llm), VALIDATE_RERUN (1: skip the races, compare the recorded runs again),
 # RACE_FORECASTER_<shape> (the live side's forecaster per shape; the defaults
