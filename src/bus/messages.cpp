@@ -239,6 +239,7 @@ std::string encode(const Progress& m) {
     j["max_executors"] = m.max_executors;
   }
   if (m.records_per_message > 0) j["records_per_message"] = m.records_per_message;
+  if (m.lease_epoch > 0) j["lease_epoch"] = m.lease_epoch;
   return j.dump();
 }
 
@@ -256,7 +257,8 @@ std::string encode(const ScaleTo& m) {
 
 std::string encode(const LeaseRecord& m) {
   return json{{"v", kVersion},    {"type", "lease"},    {"controller", m.controller},
-              {"group", m.group}, {"policy", m.policy}, {"ts_ms", m.ts_ms}}
+              {"group", m.group}, {"policy", m.policy}, {"ts_ms", m.ts_ms},
+              {"base", m.base}}
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -378,6 +380,7 @@ core::Result<Progress> decode_progress(const std::string& text) {
   }
   if (j->contains("records_per_message"))
     m.records_per_message = r.number("records_per_message", 0, 1e6);
+  if (j->contains("lease_epoch")) m.lease_epoch = r.integer("lease_epoch", 0, kMaxI64);
   if (!r.error.empty()) return bad("progress", r.error);
   return m;
 }
@@ -414,6 +417,8 @@ core::Result<LeaseRecord> decode_lease_record(const std::string& text) {
   m.group = r.string("group", 256);
   m.policy = r.string("policy", 256);
   m.ts_ms = r.integer("ts_ms", 0, kMaxI64);
+  // Optional: a controller from before recreation-proof epochs writes none (base 0).
+  if (j->contains("base")) m.base = r.integer("base", 0, kMaxLeaseBase);
   if (r.error.empty() && m.controller.empty()) r.fail("controller", "a non-empty string");
   if (r.error.empty() && m.group.empty()) r.fail("group", "a non-empty string");
   if (!r.error.empty()) return bad("lease", r.error);

@@ -61,6 +61,9 @@ struct Progress {
   // messages: the gateways batch readings); 0 = not measured (no rows, or a job that does
   // not count them).
   double records_per_message = 0;
+  // The lease epoch whose commands the plugin applies now (ScaleGate.java), 0 = none or not
+  // published. A controller holding a lower epoch is being ignored (control/lease.h).
+  std::int64_t lease_epoch = 0;
 };
 
 // The controller's command to the Spark plugin.
@@ -71,20 +74,29 @@ struct ScaleTo {
   core::Tier shuffle_tier = core::Tier::kNvme;
   std::string reason;
   // The fencing token of the controller's lease (control/lease.h): its lease record's
-  // offset + 1 on the one-partition lease topic, so a newer holder always has a larger one.
+  // lease_epoch(), so a newer holder always has a larger one.
   // Optional on the wire: absent = 0, a controller from before leases (or a tool).
   std::int64_t epoch = 0;
 };
 
 // A controller's claim of its job's lease, on the one-partition lease topic:
 // {"v":1,"type":"lease","controller":"host:1234","group":"prescale-controller.iot-control",
-// "policy":"rl","ts_ms":..}. The record's offset + 1 is the holder's epoch.
+// "policy":"rl","ts_ms":..,"base":0}. Its holder's epoch is base + offset + 1
+// (lease_epoch): "base" (optional, absent = 0) lifts the epochs of a recreated lease topic,
+// whose offsets restart at 0, above those of the topic it replaced (control/lease.h).
 struct LeaseRecord {
   std::string controller;  // host:pid or the configured lease.id, 1-256 characters
   std::string group;       // the lease group (one per job), 1-256 characters
   std::string policy;
   std::int64_t ts_ms = 0;  // the holder's clock when it took the lease (informative only)
+  std::int64_t base = 0;   // [0, kMaxLeaseBase]
 };
+// Bounds base so that base + offset + 1 cannot overflow (and stays exact in a double).
+inline constexpr std::int64_t kMaxLeaseBase = std::int64_t{1} << 53;
+// The epoch of a lease record written at `offset` on the lease topic.
+inline std::int64_t lease_epoch(const LeaseRecord& r, std::int64_t offset) {
+  return r.base + offset + 1;
+}
 
 // One sensor reading as a device sends it to its gateway (stdin line or MQTT payload):
 // {"sensor":"temp-3","ts_ms":1700000000000,"values":[21.5,0.3]} ("v" optional; "ts_ms"

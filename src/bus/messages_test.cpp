@@ -43,19 +43,23 @@ TEST(Messages, TheJobsOwnFactsInProgressAreOptional) {
   const std::string bare = encode(p);
   EXPECT_EQ(bare.find("max_executors"), std::string::npos) << bare;
   EXPECT_EQ(bare.find("records_per_message"), std::string::npos) << bare;
+  EXPECT_EQ(bare.find("lease_epoch"), std::string::npos) << bare;
   auto d = decode_progress(bare);
   ASSERT_TRUE(d.ok()) << d.error().message;
   EXPECT_EQ(d->max_executors, 0);
   EXPECT_EQ(d->records_per_message, 0);
+  EXPECT_EQ(d->lease_epoch, 0);
   // Published: round trip.
   p.min_executors = 1;
   p.max_executors = 6;
   p.records_per_message = 487.5;
+  p.lease_epoch = 9'007'199'254'740'993;  // 2^53 + 1: exact, not through a double
   d = decode_progress(encode(p));
   ASSERT_TRUE(d.ok()) << d.error().message;
   EXPECT_EQ(d->min_executors, 1);
   EXPECT_EQ(d->max_executors, 6);
   EXPECT_EQ(d->records_per_message, 487.5);
+  EXPECT_EQ(d->lease_epoch, 9'007'199'254'740'993);
   // A newer listener's fields this decoder does not know are ignored.
   std::string newer = encode(p);
   newer.insert(1, "\"cores_max\":6,\"something_else\":{\"a\":1},");
@@ -77,6 +81,9 @@ TEST(Messages, TheJobsOwnFactsInProgressAreOptional) {
   bad = with("\"records_per_message\":-1");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("'records_per_message'"), std::string::npos);
+  bad = with("\"lease_epoch\":-2");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("'lease_epoch'"), std::string::npos);
 }
 
 TEST(Messages, ProgressAndScaleToRoundTrip) {
@@ -162,7 +169,19 @@ TEST(Messages, LeaseRecordRoundTripAndStrictDecoding) {
   EXPECT_EQ(back->group, m.group);
   EXPECT_EQ(back->policy, m.policy);
   EXPECT_EQ(back->ts_ms, m.ts_ms);
+  EXPECT_EQ(back->base, 0);
   EXPECT_EQ(message_type(encode(m)).value(), "lease");
+  m.base = kMaxLeaseBase;
+  back = decode_lease_record(encode(m));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->base, kMaxLeaseBase);
+  EXPECT_EQ(lease_epoch(*back, 6), kMaxLeaseBase + 7);
+  // A record from before recreation-proof epochs has no base: 0, the epoch its offset + 1.
+  back = decode_lease_record(
+      "{\"v\":1,\"type\":\"lease\",\"controller\":\"a\",\"group\":\"g\",\"policy\":\"rl\","
+      "\"ts_ms\":1}");
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(lease_epoch(*back, 41), 42);
   const std::pair<std::string, std::string> bad[] = {
       {"{\"v\":1,\"type\":\"lease\",\"group\":\"g\",\"policy\":\"rl\",\"ts_ms\":1}",
        "'controller'"},
@@ -174,6 +193,12 @@ TEST(Messages, LeaseRecordRoundTripAndStrictDecoding) {
       {"{\"v\":1,\"type\":\"lease\",\"controller\":\"a\",\"group\":\"g\",\"policy\":\"rl\","
        "\"ts_ms\":-5}",
        "'ts_ms'"},
+      {"{\"v\":1,\"type\":\"lease\",\"controller\":\"a\",\"group\":\"g\",\"policy\":\"rl\","
+       "\"ts_ms\":1,\"base\":9007199254740993}",
+       "'base'"},
+      {"{\"v\":1,\"type\":\"lease\",\"controller\":\"a\",\"group\":\"g\",\"policy\":\"rl\","
+       "\"ts_ms\":1,\"base\":-1}",
+       "'base'"},
       {"{\"v\":1,\"type\":\"scale_to\"}", "type is 'scale_to'"},
   };
   for (const auto& [text, fragment] : bad) {

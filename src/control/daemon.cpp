@@ -102,7 +102,8 @@ void poll_tier(const std::string& url, std::int64_t tick_ms, Dashboard& dash,
 //                      the dashboard's view, a log line on a new target or every 30 s;
 //   3. read_message()  otherwise: one control-plane message, waiting until the next tick
 //                      (100 ms at most): a signal, a progress (and what the job disagrees
-//                      with, logged once), a holder's command (a standby follows it).
+//                      with, logged once), a holder's command (a standby follows it); the
+//                      epochs in progress and commands are the lease's evidence.
 //
 // Before the loop, once (run_controller): the HTTP server, Kafka with backoff (the job keeps
 // its scale; /healthz says 503), the topics, the clients, joining the lease group. Beside
@@ -233,8 +234,13 @@ struct Chores {
       c->on_progress(msg.payload, clock());
       // The job disagreeing with the configuration (its bounds, its batching): said once.
       for (const auto& line : c->take_notices()) log_warning(line);
-    } else if (!lease.active()) {  // the control topic: a standby follows the holder
-      c->on_command(msg.payload);
+      // The epoch the plugin applies: evidence for the lease (a recreated lease topic).
+      if (auto p = bus::decode_progress(msg.payload); p.ok())
+        lease.observe_epoch(p->lease_epoch, now);
+    } else {  // the control topic
+      if (auto cmd = bus::decode_scale_to(msg.payload); cmd.ok())
+        lease.observe_epoch(cmd->epoch, now);
+      if (!lease.active()) c->on_command(msg.payload);  // a standby follows the holder
     }
   }
 };
@@ -394,7 +400,8 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop, bool* 
     return link.error();
   }
   auto lease = std::make_unique<Lease>(std::move(*link),
-                                       bus::LeaseRecord{id, lease_group(cfg), cfg.policy, 0});
+                                       bus::LeaseRecord{id, lease_group(cfg), cfg.policy, 0},
+                                       cfg.lease_session_timeout_ms);
   log_line("controller " + id + ": joining the lease group " + lease_group(cfg) + " (topic " +
            lease_topic(cfg) + ", session timeout " + std::to_string(cfg.lease_session_timeout_ms) +
            " ms, heartbeat " + std::to_string(cfg.lease_heartbeat_interval_ms) + " ms)");

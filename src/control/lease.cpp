@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -12,8 +13,17 @@ namespace prescale::control {
 // ---------------------------------------------------------------------------------------
 // The state machine
 
-Lease::Lease(std::unique_ptr<LeaseLink> link, bus::LeaseRecord self)
-    : link_(std::move(link)), self_(std::move(self)) {}
+Lease::Lease(std::unique_ptr<LeaseLink> link, bus::LeaseRecord self, std::int64_t reclaim_after_ms)
+    : link_(std::move(link)), self_(std::move(self)), reclaim_after_ms_(reclaim_after_ms) {}
+
+void Lease::observe_epoch(std::int64_t epoch, std::int64_t now_ms) {
+  if (epoch <= 0) return;
+  known_epoch_ = std::max(known_epoch_, epoch);
+  // Ignored by the job: it applies a higher epoch than ours, and no record names its holder
+  // (a real newer holder's record makes this controller a standby in on_record instead).
+  if (active() && epoch > epoch_ && !(holder_ && holder_->epoch >= epoch) && ignored_since_ms_ < 0)
+    ignored_since_ms_ = now_ms;
+}
 
 std::vector<std::string> Lease::poll(int timeout_ms, std::int64_t now_ms) {
   std::vector<std::string> log;
@@ -57,15 +67,44 @@ std::vector<std::string> Lease::poll(int timeout_ms, std::int64_t now_ms) {
       }
     }
   }
+  check_ignored(now_ms, &log);
   if (assigned_ && !superseded_ && epoch_ == 0 && now_ms >= next_claim_ms_) claim(now_ms, &log);
   if (joined_ && !active() && !(assigned_ && !superseded_)) standby_view(&log);
   return log;
 }
 
+void Lease::check_ignored(std::int64_t now_ms, std::vector<std::string>* log) {
+  if (!active() || known_epoch_ <= epoch_ || (holder_ && holder_->epoch > epoch_)) {
+    ignored_since_ms_ = -1;
+    return;
+  }
+  if (ignored_since_ms_ < 0 || now_ms - ignored_since_ms_ < reclaim_after_ms_) return;
+  log->push_back("lease: the job applies epoch " + std::to_string(known_epoch_) +
+                 ", above this controller's " + std::to_string(epoch_) +
+                 ", and no lease record names its holder (was the lease topic recreated?); "
+                 "claiming above it");
+  ignored_since_ms_ = -1;
+  lift_base_ = true;
+  epoch_ = 0;  // claimed again below, in this poll
+  next_claim_ms_ = 0;
+}
+
 void Lease::claim(std::int64_t now_ms, std::vector<std::string>* log) {
   bus::LeaseRecord r = self_;
   r.ts_ms = now_ms;
+  // The base of the lease topic as far as known: every record of one topic carries the same.
+  if (holder_) r.base = holder_->record.base;
+  if (lift_base_) r.base = std::min(known_epoch_, bus::kMaxLeaseBase);  // check_ignored()
   auto offset = link_->publish(r);
+  if (offset.ok() && bus::lease_epoch(r, *offset) <= known_epoch_) {
+    // Offsets restarted (a recreated lease topic), or the base copied is stale: one more
+    // record, lifted above every epoch known.
+    log->push_back("lease: epoch " + std::to_string(bus::lease_epoch(r, *offset)) +
+                   " would not be above " + std::to_string(known_epoch_) +
+                   ", the newest known (was the lease topic recreated?); claiming again above it");
+    r.base = std::min(known_epoch_, bus::kMaxLeaseBase);
+    offset = link_->publish(r);
+  }
   if (!offset.ok()) {
     if (offset.error().message != claim_error_)
       log->push_back("lease: assigned, but the lease record could not be written (" +
@@ -75,8 +114,10 @@ void Lease::claim(std::int64_t now_ms, std::vector<std::string>* log) {
     return;
   }
   claim_error_.clear();
-  epoch_ = *offset + 1;
+  lift_base_ = false;
+  epoch_ = bus::lease_epoch(r, *offset);
   own_epoch_ = epoch_;
+  known_epoch_ = std::max(known_epoch_, epoch_);
   std::string after;
   if (holder_ && holder_->epoch < epoch_ && holder_->record.controller != self_.controller)
     after = ", after controller " + holder_->record.controller + " (epoch " +
@@ -90,8 +131,11 @@ void Lease::claim(std::int64_t now_ms, std::vector<std::string>* log) {
 void Lease::on_record(std::int64_t offset, const bus::LeaseRecord& r,
                       std::vector<std::string>* log) {
   if (r.group != self_.group) return;  // another job's lease on a shared lease topic
-  const std::int64_t e = offset + 1;
-  if (holder_ && e <= holder_->epoch) return;  // known already (our own claim included)
+  const std::int64_t e = bus::lease_epoch(r, offset);
+  // Known already (our own claim included), or below a known epoch (a recreated topic's
+  // first claim, lifted by the record after it).
+  if (holder_ && e <= holder_->epoch) return;
+  known_epoch_ = std::max(known_epoch_, e);
   holder_ = Holder{r, e};
   if (active() && e > epoch_) {
     // The group gave the lease to someone else and this member has not heard yet (a long

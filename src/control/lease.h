@@ -9,9 +9,22 @@
 // leaves the group and is replaced at once.
 //
 // Epoch. On taking the lease the controller writes one LeaseRecord to the lease topic and
-// takes its offset + 1 as its epoch (offsets on one partition only grow, so a later holder
-// always has a larger epoch, with no clock involved; + 1 so that 0 stays "no lease"). Every
-// scale_to carries it; the plugin applies only the newest epoch (ScaleGate.java).
+// takes base + its offset + 1 as its epoch (bus::lease_epoch; offsets on one partition only
+// grow, so a later holder always has a larger epoch, with no clock involved; + 1 so that 0
+// stays "no lease"). Every scale_to carries it; the plugin applies only the newest epoch
+// (ScaleGate.java). A claim copies `base` from the newest record it has seen, so within one
+// lease topic every record has the same base and epochs follow the offsets.
+//
+// A recreated lease topic (deleted by an operator, lost with its broker's disk) restarts its
+// offsets at 0, and its epochs would fall below those the plugin already applies: the new
+// holder would be ignored for good. So a controller remembers the newest epoch it has
+// evidence of (lease records, commands on the control topic, and the epoch the plugin says
+// it applies, Progress::lease_epoch), and
+//   - a claim whose epoch would not be above it is written again with base = that epoch
+//     (one more record: its epoch is then above everything known);
+//   - a holder that the plugin keeps ignoring (the job applies a higher epoch, and no lease
+//     record names a holder of it) for reclaim_after_ms claims again the same way. The wait
+//     lets a real newer holder's record arrive first, so two holders never outbid each other.
 //
 // Stop at once: a revoked or lost partition, or a newer holder's record on the lease topic,
 // makes the controller a standby before its next command. Two holders at once (a paused
@@ -69,8 +82,17 @@ std::string controller_id(const ControllerConfig& cfg);
 class Lease {
  public:
   // `self`: this controller's record (controller id, group, policy; ts_ms is stamped on
-  // each claim).
-  Lease(std::unique_ptr<LeaseLink> link, bus::LeaseRecord self);
+  // each claim). reclaim_after_ms: how long an active controller waits, while the job applies
+  // a higher epoch that no lease record explains, before it claims above it (the daemon
+  // passes the session timeout).
+  Lease(std::unique_ptr<LeaseLink> link, bus::LeaseRecord self,
+        std::int64_t reclaim_after_ms = 6000);
+
+  // Evidence of an epoch from outside the lease topic: a command seen on the control topic,
+  // or the epoch the plugin applies (Progress::lease_epoch). 0 is ignored.
+  void observe_epoch(std::int64_t epoch, std::int64_t now_ms);
+  // The newest epoch this controller has evidence of (0: none).
+  std::int64_t known_epoch() const { return known_epoch_; }
 
   // Serves the link for up to timeout_ms and applies what happened. Returns lines for the
   // log: each role change, and a standby's view of the holder once per holder.
@@ -82,7 +104,7 @@ class Lease {
   std::int64_t epoch() const { return active() ? epoch_ : 0; }
   // A first rebalance has completed (this member knows whether it holds the lease).
   bool joined() const { return joined_; }
-  // The newest lease record of this group seen on the lease topic, as epoch (offset + 1).
+  // The newest lease record of this group seen on the lease topic, and its epoch.
   struct Holder {
     bus::LeaseRecord record;
     std::int64_t epoch = 0;
@@ -94,6 +116,7 @@ class Lease {
 
  private:
   void claim(std::int64_t now_ms, std::vector<std::string>* log);
+  void check_ignored(std::int64_t now_ms, std::vector<std::string>* log);
   void on_record(std::int64_t offset, const bus::LeaseRecord& r, std::vector<std::string>* log);
   void step_down(const std::string& why, std::vector<std::string>* log);
   void standby_view(std::vector<std::string>* log);
@@ -110,6 +133,10 @@ class Lease {
   std::optional<Holder> holder_;
   std::int64_t standby_logged_ = -1;  // the holder epoch a standby last logged (0: none known)
   std::string last_poll_error_;
+  std::int64_t reclaim_after_ms_;
+  std::int64_t known_epoch_ = 0;        // the newest epoch evidenced anywhere
+  std::int64_t ignored_since_ms_ = -1;  // active, and the job applies a higher epoch since
+  bool lift_base_ = false;              // the next claim's base: known_epoch_
 };
 
 }  // namespace prescale::control

@@ -218,6 +218,72 @@ TEST(Lease, ARevocationWhileTheClaimIsPendingCancelsIt) {
   EXPECT_TRUE(f.script.published.empty());
 }
 
+// A recreated lease topic restarts its offsets at 0: the next holder's epoch must still be
+// above every epoch before (the plugin ignores lower ones for good).
+TEST(Lease, ARecreatedLeaseTopicDoesNotRestartTheEpochs) {
+  Fixture f;
+  f.poll({rec(9, "old:1"), ev(Kind::kJoined)});  // the old topic: old:1 holds epoch 10
+  ASSERT_EQ(f.lease.holder()->epoch, 10);
+  f.script.next_offset = 0;  // the topic is recreated; then this controller gets the lease
+  const auto log = f.poll({ev(Kind::kAssigned)});
+  ASSERT_TRUE(f.lease.active());
+  // Offset 0 would be epoch 1: written again, lifted above 10.
+  ASSERT_EQ(f.script.published.size(), 2u);
+  EXPECT_EQ(f.script.published[0].base, 0);
+  EXPECT_EQ(f.script.published[1].base, 10);
+  EXPECT_EQ(f.lease.epoch(), 12);  // base 10 + offset 1 + 1
+  EXPECT_NE(joined(log).find("epoch 1 would not be above 10"), std::string::npos) << joined(log);
+  // Its two records read back change nothing; the next holder copies the base and stays above.
+  EXPECT_TRUE(f.poll({rec(0, "me:1"), {Kind::kRecord, 1, f.script.published[1]}}).empty());
+  EXPECT_TRUE(f.lease.active());
+  f.poll({ev(Kind::kRevoked)});
+  bus::LeaseRecord next = record("b:2");
+  next.base = 10;
+  f.poll({{Kind::kRecord, 2, next}});
+  EXPECT_EQ(f.lease.holder()->epoch, 13);
+  f.script.next_offset = 3;
+  f.poll({ev(Kind::kAssigned)});
+  EXPECT_EQ(f.script.published.size(), 3u);  // one record: 10 + 3 + 1 is above 13
+  EXPECT_EQ(f.script.published[2].base, 10);
+  EXPECT_EQ(f.lease.epoch(), 14);
+}
+
+// A controller that joined after the recreation knows no old epoch from the lease topic; the
+// job's progress says which epoch it applies, and after reclaim_after_ms the holder claims
+// above it.
+TEST(Lease, AHolderTheJobIgnoresClaimsAboveTheJobsEpochAfterAWait) {
+  Fixture f;  // reclaim_after_ms 6000 (the default)
+  f.poll({ev(Kind::kAssigned)}, 1000);
+  ASSERT_EQ(f.lease.epoch(), 1);
+  f.lease.observe_epoch(1, 1000);  // its own commands, read back: nothing to do
+  f.lease.observe_epoch(7, 2000);  // the plugin applies 7
+  EXPECT_TRUE(f.poll({}, 7999).empty());
+  EXPECT_EQ(f.lease.epoch(), 1);
+  const auto log = f.poll({}, 8000);
+  ASSERT_EQ(f.script.published.size(), 2u) << joined(log);
+  EXPECT_EQ(f.script.published[1].base, 7);
+  EXPECT_EQ(f.lease.epoch(), 9);  // base 7 + offset 1 + 1
+  EXPECT_NE(joined(log).find("the job applies epoch 7, above this controller's 1"),
+            std::string::npos)
+      << joined(log);
+  f.lease.observe_epoch(9, 9000);  // now the job follows it
+  EXPECT_TRUE(f.poll({}, 20'000).empty());
+  EXPECT_EQ(f.script.published.size(), 2u);
+}
+
+// A higher epoch the lease topic explains is a real newer holder: step down, never outbid.
+TEST(Lease, AHigherEpochWithANewerHoldersRecordIsNotOutbid) {
+  Fixture f;
+  f.poll({ev(Kind::kAssigned)}, 1000);
+  ASSERT_EQ(f.lease.epoch(), 1);
+  f.lease.observe_epoch(5, 2000);  // b's command, seen before b's record
+  f.poll({rec(4, "b:2")}, 3000);
+  EXPECT_FALSE(f.lease.active());
+  f.poll({}, 60'000);
+  EXPECT_EQ(f.script.published.size(), 1u);
+  EXPECT_EQ(f.lease.known_epoch(), 5);
+}
+
 TEST(Lease, LinkErrorsAreLoggedOncePerDistinctMessage) {
   struct Failing : LeaseLink {
     core::Result<std::vector<Event>> poll(int) override {

@@ -24,7 +24,8 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
  *
  * <p>It also says what the controller must not guess (optional fields; a controller from
  * before them ignores them): the plugin's bounds {@code min_executors}/{@code max_executors}
- * when the application runs the plugin, and {@code records_per_message}, the readings per
+ * when the application runs the plugin, the lease epoch it applies ({@code lease_epoch}, once
+ * it applied a command), and {@code records_per_message}, the readings per
  * Kafka message of the batch, when the query observes them: a Dataset.observe named
  * {@value #OBSERVED} with the long columns {@code readings} and {@code messages} (IotJob does;
  * Spark's own row counts are Kafka messages).
@@ -57,7 +58,7 @@ public final class ProgressListener extends StreamingQueryListener {
   public void onQueryProgress(QueryProgressEvent event) {
     lastBatch = Math.max(lastBatch, event.progress().batchId());
     ObjectNode j = encode(event.progress(), liveExecutors());
-    addJobFacts(j, bounds, readingsPerMessage(event.progress().observedMetrics()));
+    addJobFacts(j, bounds, readingsPerMessage(event.progress().observedMetrics()), ScalingDriverPlugin.appliedEpoch());
     producer.send(new ProducerRecord<>(topic, "progress", j.toString()));
   }
 
@@ -77,7 +78,7 @@ public final class ProgressListener extends StreamingQueryListener {
     j.put("offsets_behind", 0);
     j.put("executors_active", liveExecutors());
     j.put("event_latency_ms", 0.0);
-    addJobFacts(j, bounds, 0);  // no rows: nothing measured
+    addJobFacts(j, bounds, 0, ScalingDriverPlugin.appliedEpoch());  // no rows: nothing measured
     producer.send(new ProducerRecord<>(topic, "progress", j.toString()));
   }
 
@@ -114,14 +115,18 @@ public final class ProgressListener extends StreamingQueryListener {
     }
   }
 
-  /** Adds the optional facts that are known: the bounds (a pair) and readings per message. */
-  static void addJobFacts(ObjectNode j, int[] bounds, double readingsPerMessage) {
+  /**
+   * Adds the optional facts that are known: the bounds (a pair), readings per message, and the
+   * lease epoch whose commands the plugin applies (a controller with a lower one is ignored).
+   */
+  static void addJobFacts(ObjectNode j, int[] bounds, double readingsPerMessage, long leaseEpoch) {
     if (bounds != null && bounds.length == 2 && bounds[1] >= 1 && bounds[0] >= 0 && bounds[0] <= bounds[1]) {
       j.put("min_executors", bounds[0]);
       j.put("max_executors", bounds[1]);
     }
     if (readingsPerMessage > 0 && Double.isFinite(readingsPerMessage))
       j.put("records_per_message", readingsPerMessage);
+    if (leaseEpoch > 0) j.put("lease_epoch", leaseEpoch);
   }
 
   static ObjectNode encode(StreamingQueryProgress p, int executors) {

@@ -11,6 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -67,6 +68,13 @@ public final class ScalingDriverPlugin implements DriverPlugin {
   private Thread thread;
   private ScheduledExecutorService delayed;
   private volatile int target = -1;
+  // The lease epoch of the commands applied, for ProgressListener (one driver per JVM).
+  private static final AtomicLong APPLIED_EPOCH = new AtomicLong(0);
+
+  /** The lease epoch whose commands the plugin applies now (0: none applied yet). */
+  static long appliedEpoch() {
+    return APPLIED_EPOCH.get();
+  }
 
   @Override
   public Map<String, String> init(SparkContext sc, PluginContext ctx) {
@@ -162,6 +170,7 @@ public final class ScalingDriverPlugin implements DriverPlugin {
       if (v.log) LOG.info("prescale: seq {} (epoch {}): {}", cmd.seq, cmd.epoch, v.why);
       return;
     }
+    APPLIED_EPOCH.set(gate.epoch());
     if (v.target == target) return;  // nothing to change
     int current;
     synchronized (executors) {

@@ -55,18 +55,21 @@ class ProgressListenerTest {
   @Test
   void addsOnlyTheFactsItKnows() throws Exception {
     ObjectNode j = JSON.createObjectNode();
-    ProgressListener.addJobFacts(j, new int[] {1, 6}, 500);
+    ProgressListener.addJobFacts(j, new int[] {1, 6}, 500, 12);
     assertEquals(1, j.get("min_executors").asInt());
     assertEquals(6, j.get("max_executors").asInt());
     assertEquals(500.0, j.get("records_per_message").asDouble());
+    assertEquals(12L, j.get("lease_epoch").asLong());
     ObjectNode bare = JSON.createObjectNode();
-    ProgressListener.addJobFacts(bare, null, 0);
+    ProgressListener.addJobFacts(bare, null, 0, 0);
     assertFalse(bare.has("min_executors"));
     assertFalse(bare.has("max_executors"));
     assertFalse(bare.has("records_per_message"));
+    assertFalse(bare.has("lease_epoch"));  // no command applied yet
     ObjectNode bad = JSON.createObjectNode();
-    ProgressListener.addJobFacts(bad, new int[] {5, 2}, Double.NaN);  // never sent inconsistent
+    ProgressListener.addJobFacts(bad, new int[] {5, 2}, Double.NaN, -1);  // never sent inconsistent
     assertFalse(bad.has("max_executors"));
     assertFalse(bad.has("records_per_message"));
+    assertFalse(bad.has("lease_epoch"));
   }
 }
