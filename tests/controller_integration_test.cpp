@@ -2,7 +2,8 @@
 // progress in on iot-metrics, signals in on iot-metadata (one authentic, one forged),
 // scale_to commands out on iot-control; /metrics and /healthz over HTTP; one controller per
 // job (two on one job: one commands, the other stands by and takes over when the first is
-// killed); and a controller whose broker is unreachable keeps running and says so on
+// killed; a recreated lease topic does not leave the holder below the job's epoch); and a
+// controller whose broker is unreachable keeps running and says so on
 // /healthz.
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -291,6 +292,62 @@ TEST_F(ControllerIntegration, OneControllerPerJobAndAStandbyTakesOver) {
             std::string::npos);
   b.signal(SIGTERM);
   EXPECT_EQ(b.wait(20), 0) << read_text(path("ha-b.err"));
+}
+
+// A lease topic recreated while the job runs: the controller's first epoch on the new topic
+// is 1, the job's plugin applies 50 (its progress says so). Within a session timeout (6 s)
+// plus a few ticks the controller claims above 50, and its commands carry the new epoch.
+TEST_F(ControllerIntegration, ClaimsAboveTheJobsEpochOnARecreatedLeaseTopic) {
+  const std::string job =
+      "topics: {metadata: rc-metadata, metrics: rc-metrics, control: rc-control}\n"
+      "lease: {id: ctl-rc}\n";
+  const int port = testing::free_port();
+  Child ctl({PRESCALE_BIN, "controller", "--config",
+             write_config("rc.yaml", stack_->brokers(), port, "seer", job)},
+            "/dev/null", path("rc.out"), path("rc.err"));
+  const std::string took =
+      wait_for_line(path("rc.err"), "active: this controller (ctl-rc)", 30'000);
+  ASSERT_NE(took, "") << read_text(path("rc.err"));
+  ASSERT_EQ(number_after(took, "(epoch "), 1) << took;  // a new lease topic: offset 0
+
+  const bus::KafkaProps props{{"bootstrap.servers", stack_->brokers()}};
+  auto commands =
+      bus::Consumer::create(props, bus::Plane::kControl, {"rc-control"}, bus::StartAt::kLatest);
+  ASSERT_TRUE(commands.ok()) << commands.error().message;
+  auto producer = bus::Producer::create(props, bus::Plane::kControl);
+  ASSERT_TRUE(producer.ok());
+  // The job's progress every 100 ms, saying its plugin applies epoch 50; the highest epoch
+  // of the commands seen.
+  std::int64_t highest = 0, batch = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(20) && highest <= 50) {
+    bus::Progress p;
+    p.app = "rc";
+    p.ts_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+    p.batch_id = ++batch;
+    p.input_rows_per_s = 100'000;
+    p.processed_rows_per_s = 100'000;
+    p.batch_duration_ms = 500;
+    p.executors_active = 2;
+    p.lease_epoch = 50;
+    ASSERT_TRUE((*producer)->send("rc-metrics", "rc", bus::encode(p)).ok());
+    (*producer)->poll(0);
+    for (auto m = (*commands)->poll(100); m.ok() && m->has_value(); m = (*commands)->poll(0))
+      if (auto cmd = bus::decode_scale_to((**m).payload); cmd.ok())
+        highest = std::max(highest, cmd->epoch);
+  }
+  const double took_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GT(highest, 50) << read_text(path("rc.err"));
+  EXPECT_LT(took_s, 15.0);
+  const std::string err = read_text(path("rc.err"));
+  EXPECT_NE(err.find("lease: the job applies epoch 50, above this controller's 1"),
+            std::string::npos)
+      << err;
+  ctl.signal(SIGTERM);
+  EXPECT_EQ(ctl.wait(20), 0) << read_text(path("rc.err"));
 }
 
 TEST_F(ControllerIntegration, KeepsRunningWhileKafkaIsUnreachable) {
