@@ -8,6 +8,7 @@
 #include "arena/traces.h"
 #include "fail.h"
 #include "forecast/evaluate.h"
+#include "forecast/global_train.h"
 #include "policy/registry.h"
 #include "policy/rl_policy.h"
 #include "rl/trainer.h"
@@ -24,7 +25,8 @@ int run_forecast_eval(const ForecastArgs& a) {
   auto rows = forecast::evaluate_baselines(
       a.traces, a.horizon, a.models.empty() ? default_lstm_dir() : a.models,
       a.split == "validation",
-      global ? (a.global_file.empty() ? default_global_model() : a.global_file) : "");
+      global ? (a.global_file.empty() ? default_global_model() : a.global_file) : "",
+      global && a.finetune, a.finetune_seed);
   if (!rows.ok()) return fail(rows.error().message);
   std::cout << (a.format == "json"
                     ? forecast::format_forecast_json(*rows)
@@ -80,6 +82,34 @@ int run_forecast_train_global(const ForecastArgs& a) {
   if (auto st = forecast::save_global(*m, out); !st.ok()) return fail(st.message());
   std::fprintf(stderr, "global forecaster -> %s (raise %.2f, release %.2f)\n", out.c_str(),
                static_cast<double>(m->raise), static_cast<double>(m->release));
+  return 0;
+}
+
+// A gateway's own model: the global forecaster fine-tuned on its history (the last
+// validation_share of it for early stopping), in the same file format.
+int run_forecast_finetune(const ForecastArgs& a) {
+  const std::string base_file = a.global_file.empty() ? default_global_model() : a.global_file;
+  auto base = forecast::load_global(base_file);
+  if (!base.ok()) return fail(base.error().message);
+  auto t = forecast::prepare_trace(a.history);
+  if (!t.ok()) return fail(t.error().message);
+  const size_t n = t->series.size();
+  const auto validation_end = n;
+  const auto train_end = static_cast<size_t>(static_cast<double>(n) * (1 - a.validation_share));
+  forecast::FinetuneOptions o;
+  o.source = t->file;
+  o.seed = a.finetune_seed;
+  auto m = forecast::finetune_global(*base, t->series, train_end, validation_end, o);
+  if (!m.ok()) return fail(a.history + ": " + m.error().message);
+  std::error_code ec;
+  if (auto parent = std::filesystem::path(a.finetune_out).parent_path(); !parent.empty())
+    std::filesystem::create_directories(parent, ec);
+  if (auto st = forecast::save_global(*m, a.finetune_out); !st.ok()) return fail(st.message());
+  std::fprintf(stderr,
+               "fine-tuned %s on %zu samples of %s -> %s (use: prescale edge --forecaster "
+               "global:%s)\n",
+               base_file.c_str(), n, a.history.c_str(), a.finetune_out.c_str(),
+               a.finetune_out.c_str());
   return 0;
 }
 
@@ -165,6 +195,12 @@ CLI::App* add_forecast_command(CLI::App& app, ForecastArgs* a) {
       ->check(CLI::IsMember({"global"}));
   a->eval_cmd->add_option("--global-file", a->global_file,
                           "global forecaster model (default models/forecast/global.json)");
+  a->eval_cmd->add_flag("--finetune", a->finetune,
+                        "with --model global: also the global forecaster fine-tuned on each "
+                        "trace's training split, early-stopped on its validation split "
+                        "(row global-ft)");
+  a->eval_cmd->add_option("--finetune-seed", a->finetune_seed, "fine-tuning seed")
+      ->capture_default_str();
 
   a->train_global_cmd = c->add_subcommand(
       "train-global",
@@ -224,11 +260,31 @@ CLI::App* add_forecast_command(CLI::App& app, ForecastArgs* a) {
                    "time scales: each training trace also interpolated by these factors")
       ->delimiter(',')
       ->check(CLI::Range(2, 1000));
+
+  a->finetune_cmd = c->add_subcommand(
+      "finetune",
+      "fine-tune the global forecaster on one gateway's own history (an option beside "
+      "zero-shot; docs/forecast.md); writes a model file for prescale edge --forecaster "
+      "global:FILE");
+  a->finetune_cmd->add_option("--history", a->history, "the gateway's history: timestamp,value CSV")
+      ->required()
+      ->check(CLI::ExistingFile);
+  a->finetune_cmd->add_option("--out", a->finetune_out, "model file to write")->required();
+  a->finetune_cmd->add_option("--global-file", a->global_file,
+                              "the model to start from (default models/forecast/global.json)");
+  a->finetune_cmd
+      ->add_option("--validation", a->validation_share,
+                   "the newest share of the history held out for early stopping")
+      ->check(CLI::Range(0.05, 0.5))
+      ->capture_default_str();
+  a->finetune_cmd->add_option("--seed", a->finetune_seed, "fine-tuning seed")
+      ->capture_default_str();
   return c;
 }
 
 int run_forecast_cmd(const ForecastArgs& a) {
   if (*a.eval_cmd) return run_forecast_eval(a);
+  if (*a.finetune_cmd) return run_forecast_finetune(a);
   if (*a.train_cmd) return run_forecast_train(a.train_traces, a.train, a.grid, a.family, a.out);
   return run_forecast_train_global(a);
 }

@@ -12,7 +12,8 @@
 namespace prescale::cli {
 
 struct ForecastArgs {
-  CLI::App *eval_cmd = nullptr, *train_cmd = nullptr, *train_global_cmd = nullptr;
+  CLI::App *eval_cmd = nullptr, *train_cmd = nullptr, *train_global_cmd = nullptr,
+           *finetune_cmd = nullptr;
   // eval
   std::vector<std::string> traces;
   int horizon = 12;
@@ -21,6 +22,8 @@ struct ForecastArgs {
   std::string split = "test";
   std::vector<std::string> model_kinds;  // "global": add the global forecaster's rows
   std::string global_file;
+  bool finetune = false;  // eval --finetune: a global-ft row per trace
+  std::uint64_t finetune_seed = 1;
   // train
   std::vector<std::string> train_traces;
   forecast::LstmTrainOptions train;
@@ -31,6 +34,10 @@ struct ForecastArgs {
   forecast::GlobalTrainOptions global;
   std::string global_traces_dir;
   std::string global_out;
+  // finetune
+  std::string history;       // the gateway's own history (timestamp,value CSV)
+  std::string finetune_out;  // the model file written
+  double validation_share = 0.25;
 };
 
 // The default global model file: models/forecast/global.json.

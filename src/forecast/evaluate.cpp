@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "forecast/global.h"
+#include "forecast/global_train.h"
 #include "forecast/lstm.h"
 #include "sim/trace.h"
 
@@ -77,10 +78,9 @@ core::Result<BaselineChoice> best_baseline(const std::vector<double>& series, in
   return best;
 }
 
-core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std::string>& traces,
-                                                          int h, const std::string& lstm_dir,
-                                                          bool on_validation,
-                                                          const std::string& global_model) {
+core::Result<std::vector<ForecastRow>> evaluate_baselines(
+    const std::vector<std::string>& traces, int h, const std::string& lstm_dir, bool on_validation,
+    const std::string& global_model, bool finetune, std::uint64_t finetune_seed) {
   std::optional<GlobalModel> global;
   if (!global_model.empty()) {
     auto g = load_global(global_model);
@@ -135,14 +135,26 @@ core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std:
       row.bursts = score(f);
       rows.push_back(std::move(row));
     }
-    if (global) {
-      // Zero-shot: the model has never seen this trace; its burst head drives the signal.
-      GlobalForecaster f(*global);
-      ForecastRow row{p->file, "global", "", evaluate(f, p->series, h, from, to), {}};
-      auto signal = global_signal(*global, p->series);
+    auto global_row = [&](const GlobalModel& m, const std::string& name) {
+      GlobalForecaster f(m);
+      ForecastRow row{p->file, name, "", evaluate(f, p->series, h, from, to), {}};
+      auto signal = global_signal(m, p->series);
       signal.resize(to);
       row.bursts = score_bursts(signal, truth, h, from);
       rows.push_back(std::move(row));
+    };
+    // Zero-shot: the model has never seen this trace; its burst head drives the signal.
+    if (global) global_row(*global, "global");
+    if (global && finetune) {
+      FinetuneOptions o;
+      o.source = p->file;
+      o.seed = finetune_seed;
+      auto tuned = finetune_global(*global, p->series, split.train_end, split.validation_end, o);
+      if (!tuned.ok()) return core::Error{path + ": " + tuned.error().message};
+      global_row(*tuned, "global-ft");
+      auto j = nlohmann::json::parse(tuned->training_json, nullptr, false);
+      if (j.is_object())
+        rows.back().params = "best epoch " + std::to_string(j.value("best_epoch", 0));
     }
   }
   return rows;

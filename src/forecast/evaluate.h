@@ -62,11 +62,17 @@ struct ForecastRow {
 // bursts in [60%, 80%)): the split on which to compare training choices (the baselines'
 // figures there are in-sample for their parameter choice).
 // With `global_model` (a global.h model file), every trace also gets a "global" row: the
-// global forecaster zero-shot, its signal from its burst head (BurstHeadDetector).
+// global forecaster zero-shot, its signal from its burst head (BurstHeadDetector); with
+// `finetune` too, a "global-ft" row: the same model fine-tuned on the trace's training
+// split, early-stopped on its validation split (global_train.h: finetune_global), scored as
+// the others (on the validation split, in-sample for its early stopping, as the baselines'
+// figures are for their parameters).
 core::Result<std::vector<ForecastRow>> evaluate_baselines(const std::vector<std::string>& traces,
                                                           int h, const std::string& lstm_dir = "",
                                                           bool on_validation = false,
-                                                          const std::string& global_model = "");
+                                                          const std::string& global_model = "",
+                                                          bool finetune = false,
+                                                          std::uint64_t finetune_seed = 1);
 // on_validation: the header names the validation split (evaluate_baselines' on_validation).
 std::string format_forecast_table(const std::vector<ForecastRow>& rows, int h,
                                   bool on_validation = false);

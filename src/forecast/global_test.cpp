@@ -208,6 +208,41 @@ TEST(Global, LearnsARepeatingBurstAndWarnsAheadOfIt) {
   EXPECT_GT(j.at("best_epoch").get<int>(), 0);
 }
 
+// Fine-tuning a model that has never seen the stream: it starts from the model's weights
+// (epoch 0 = the model as given, never worse on the validation loss), learns the stream's
+// burst, keeps the base's detector thresholds, and reads nothing after validation_end.
+TEST(Global, FineTuningLearnsTheLocalStreamAndNeverReadsItsTestPart) {
+  const GlobalModel base = random_model(11, 16);
+  std::vector<double> x = wavy(3000, 1.0);
+  FinetuneOptions o;
+  o.source = "wavy";
+  o.max_epochs = 15;
+  auto tuned = finetune_global(base, x, 1800, 2400, o);
+  ASSERT_TRUE(tuned.ok()) << tuned.error().message;
+  GlobalForecaster before(base), after(*tuned);
+  const double mae_before = evaluate(before, x, 12, 2400).mae;
+  const double mae_after = evaluate(after, x, 12, 2400).mae;
+  EXPECT_LT(mae_after, 0.5 * mae_before) << mae_before << " -> " << mae_after;
+  EXPECT_EQ(tuned->raise, base.raise);
+  EXPECT_EQ(tuned->release, base.release);
+  const auto j = nlohmann::json::parse(tuned->training_json);
+  EXPECT_GT(j.at("best_epoch").get<int>(), 0);
+  EXPECT_NE(j.at("trained_on").get<std::string>().find("checksum " + global_checksum(base)),
+            std::string::npos);
+  // The test part changed beyond recognition: the same model.
+  for (size_t i = 2400; i < x.size(); ++i) x[i] = 1e6 * static_cast<double>(i % 3);
+  auto again = finetune_global(base, x, 1800, 2400, o);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(global_checksum(*again), global_checksum(*tuned));
+  // Too little history, or splits that do not fit: an error, no model.
+  auto shorter = finetune_global(base, std::vector<double>(x.begin(), x.begin() + 60), 40, 60, o);
+  ASSERT_FALSE(shorter.ok());
+  EXPECT_NE(shorter.error().message.find("too little history"), std::string::npos)
+      << shorter.error().message;
+  EXPECT_FALSE(finetune_global(base, x, 2400, 1800, o).ok());
+  EXPECT_FALSE(finetune_global(base, x, 10, 5000, o).ok());
+}
+
 TEST(Global, TrainingRefusesAShapeNoFileCouldHave) {
   GlobalTrainOptions o = small_options();
   o.shape.blocks = 4096;

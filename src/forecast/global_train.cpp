@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <numeric>
 
@@ -234,6 +235,25 @@ GlobalModel to_model(Net& net, const GlobalModel& shape) {
   return m;
 }
 
+// The inverse of to_model: the network with `m`'s weights.
+void load_weights(const GlobalModel& m, Net* net) {
+  auto mat = [](const Eigen::MatrixXf& w, torch::Tensor* t) {
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> r = w;
+    t->copy_(torch::from_blob(r.data(), {r.rows(), r.cols()}, torch::kFloat32));
+  };
+  auto vec = [](const Eigen::VectorXf& b, torch::Tensor* t) {
+    Eigen::VectorXf c = b;
+    t->copy_(torch::from_blob(c.data(), {c.size()}, torch::kFloat32));
+  };
+  torch::NoGradGuard g;
+  mat(m.w1, &net->l1->weight);
+  vec(m.b1, &net->l1->bias);
+  mat(m.w2, &net->l2->weight);
+  vec(m.b2, &net->l2->bias);
+  mat(m.w3, &net->l3->weight);
+  vec(m.b3, &net->l3->bias);
+}
+
 torch::Tensor as_tensor(std::vector<float>& v, int64_t rows, int64_t cols) {
   auto t = torch::from_blob(v.data(), {rows * cols}, torch::kFloat32).clone();
   return cols == 1 ? t : t.view({rows, cols});
@@ -293,6 +313,59 @@ json choose_thresholds(GlobalModel* m, const std::vector<CorpusSeries>& corpus) 
   return {{"series", probs.size()}, {"tried", tried}, {"raise", m->raise}, {"release", m->release}};
 }
 
+// Adam with early stopping on the validation loss; the network as it starts is epoch 0.
+struct Fit {
+  GlobalModel best;
+  Losses best_loss;
+  int best_epoch = 0;
+  json epochs = json::array();
+};
+struct FitOptions {
+  int max_epochs, patience, batch;
+  double lr, burst_weight;
+};
+Fit fit(Net& net, const GlobalModel& shape, Windows& train, Windows& val, const FitOptions& o,
+        const std::function<double()>& elapsed) {
+  const int64_t I = shape.inputs();
+  const auto tx = as_tensor(train.xs, train.n, I), ty = as_tensor(train.y, train.n, 1),
+             tb = as_tensor(train.burst, train.n, 1);
+  const auto vx = as_tensor(val.xs, val.n, I), vy = as_tensor(val.y, val.n, 1),
+             vb = as_tensor(val.burst, val.n, 1);
+  torch::optim::Adam opt(net.parameters(), torch::optim::AdamOptions(o.lr));
+  Fit f{to_model(net, shape), evaluate_losses(net, vx, vy, vb, o.burst_weight)};
+  int since = 0;
+  for (int epoch = 1; epoch <= o.max_epochs && since < o.patience; ++epoch) {
+    const auto perm = torch::randperm(train.n, torch::kLong);
+    for (int64_t i = 0; i < train.n; i += o.batch) {
+      const auto idx = perm.slice(0, i, std::min<int64_t>(i + o.batch, train.n));
+      auto [a, c, d] =
+          terms(net, tx.index_select(0, idx), ty.index_select(0, idx), tb.index_select(0, idx));
+      auto loss = a + c + o.burst_weight * d;
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+    }
+    const Losses tl = evaluate_losses(net, tx, ty, tb, o.burst_weight);
+    const Losses vl = evaluate_losses(net, vx, vy, vb, o.burst_weight);
+    f.epochs.push_back({{"epoch", epoch},
+                        {"train", tl.total},
+                        {"validation", vl.total},
+                        {"validation_q50", vl.q50},
+                        {"validation_q90", vl.q90},
+                        {"validation_bce", vl.bce}});
+    std::fprintf(
+        stderr, "  epoch %d: train %.4f, validation %.4f (q50 %.4f, q90 %.4f, bce %.4f) (%.0f s)\n",
+        epoch, tl.total, vl.total, vl.q50, vl.q90, vl.bce, elapsed());
+    if (vl.total < f.best_loss.total) {
+      f.best_loss = vl, f.best_epoch = epoch, since = 0;
+      f.best = to_model(net, shape);
+    } else {
+      ++since;
+    }
+  }
+  return f;
+}
+
 }  // namespace
 
 core::Result<std::vector<CorpusSeries>> build_corpus(const std::vector<std::string>& traces,
@@ -342,52 +415,16 @@ core::Result<GlobalModel> train_global(const std::vector<CorpusSeries>& corpus,
   if (train.n < 100 || val.n < 10)
     return core::Error{"global forecaster: too little data (" + std::to_string(train.n) +
                        " training and " + std::to_string(val.n) + " validation windows)"};
-  const int64_t I = shape.inputs();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
   std::fprintf(
       stderr, "global forecaster: %zu series, %lld training and %lld validation windows (%.0f s)\n",
       corpus.size(), static_cast<long long>(train.n), static_cast<long long>(val.n), elapsed());
-  const auto tx = as_tensor(train.xs, train.n, I), ty = as_tensor(train.y, train.n, 1),
-             tb = as_tensor(train.burst, train.n, 1);
-  const auto vx = as_tensor(val.xs, val.n, I), vy = as_tensor(val.y, val.n, 1),
-             vb = as_tensor(val.burst, val.n, 1);
-  Net net(static_cast<int>(I), shape.hidden);
-  torch::optim::Adam opt(net.parameters(), torch::optim::AdamOptions(o.lr));
-  GlobalModel best = to_model(net, shape);
-  Losses best_loss = evaluate_losses(net, vx, vy, vb, o.burst_weight);
-  int best_epoch = 0, since = 0;
-  json epochs = json::array();
-  for (int epoch = 1; epoch <= o.max_epochs && since < o.patience; ++epoch) {
-    const auto perm = torch::randperm(train.n, torch::kLong);
-    for (int64_t i = 0; i < train.n; i += o.batch) {
-      const auto idx = perm.slice(0, i, std::min<int64_t>(i + o.batch, train.n));
-      auto [a, c, d] =
-          terms(net, tx.index_select(0, idx), ty.index_select(0, idx), tb.index_select(0, idx));
-      auto loss = a + c + o.burst_weight * d;
-      opt.zero_grad();
-      loss.backward();
-      opt.step();
-    }
-    const Losses tl = evaluate_losses(net, tx, ty, tb, o.burst_weight);
-    const Losses vl = evaluate_losses(net, vx, vy, vb, o.burst_weight);
-    epochs.push_back({{"epoch", epoch},
-                      {"train", tl.total},
-                      {"validation", vl.total},
-                      {"validation_q50", vl.q50},
-                      {"validation_q90", vl.q90},
-                      {"validation_bce", vl.bce}});
-    std::fprintf(
-        stderr, "  epoch %d: train %.4f, validation %.4f (q50 %.4f, q90 %.4f, bce %.4f) (%.0f s)\n",
-        epoch, tl.total, vl.total, vl.q50, vl.q90, vl.bce, elapsed());
-    if (vl.total < best_loss.total) {
-      best_loss = vl, best_epoch = epoch, since = 0;
-      best = to_model(net, shape);
-    } else {
-      ++since;
-    }
-  }
+  Net net(static_cast<int>(shape.inputs()), shape.hidden);
+  Fit f = fit(net, shape, train, val, {o.max_epochs, o.patience, o.batch, o.lr, o.burst_weight},
+              elapsed);
+  GlobalModel& best = f.best;
   json thresholds = choose_thresholds(&best, corpus);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -407,13 +444,72 @@ core::Result<GlobalModel> train_global(const std::vector<CorpusSeries>& corpus,
                        {"episode_steps", o.episode_steps},
                        {"max_windows", o.max_windows},
                        {"seed", o.seed}}},
-                     {"epochs", epochs},
-                     {"best_epoch", best_epoch},
-                     {"validation_loss", best_loss.total},
+                     {"epochs", f.epochs},
+                     {"best_epoch", f.best_epoch},
+                     {"validation_loss", f.best_loss.total},
                      {"thresholds", thresholds},
                      {"seconds", std::round(seconds)}};
   best.training_json = provenance.dump();
   return best;
+}
+
+core::Result<GlobalModel> finetune_global(const GlobalModel& base,
+                                          const std::vector<double>& series, size_t train_end,
+                                          size_t validation_end, const FinetuneOptions& o) {
+  if (auto st = check_global_shape(base); !st.ok())
+    return core::Error{"fine-tuning: " + st.message()};
+  if (!(train_end < validation_end && validation_end <= series.size()))
+    return core::Error{"fine-tuning: expected train_end < validation_end <= " +
+                       std::to_string(series.size()) + " samples"};
+  use_single_torch_thread();
+  torch::manual_seed(o.seed);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  // Nothing at or after validation_end: not the windows, not the burst truth.
+  const std::vector<double> x(series.begin(), series.begin() + static_cast<long>(validation_end));
+  const std::vector<std::uint8_t> truth = true_bursts(x);
+  Windows train, val;
+  add_windows(base, x, truth, 0, train_end, o.max_windows, o.seed, &train);
+  add_windows(base, x, truth, train_end + static_cast<size_t>(base.horizon), x.size(),
+              o.max_windows, o.seed + 1, &val);
+  if (train.n < 100 || val.n < 10)
+    return core::Error{"fine-tuning: too little history (" + std::to_string(train.n) +
+                       " training and " + std::to_string(val.n) +
+                       " validation windows; at least 100 and 10)"};
+  std::fprintf(stderr, "fine-tuning %s: %lld training and %lld validation windows\n",
+               o.source.c_str(), static_cast<long long>(train.n), static_cast<long long>(val.n));
+  Net net(static_cast<int>(base.inputs()), base.hidden);
+  load_weights(base, &net);
+  Fit f = fit(net, base, train, val, {o.max_epochs, o.patience, o.batch, o.lr, o.burst_weight},
+              elapsed);
+  // The detector's thresholds stay base's, chosen on 412 series: a stream's validation part
+  // holds 0-20 bursts, too few to choose from (docs/forecast.md).
+  GlobalModel tuned = std::move(f.best);
+  tuned.raise = base.raise, tuned.release = base.release;
+  json provenance = {
+      {"trained_on", "fine-tuned from the global forecaster (checksum " + global_checksum(base) +
+                         ") on the first " + std::to_string(train_end) + " samples of " + o.source +
+                         ", early-stopped on the next " +
+                         std::to_string(validation_end - train_end)},
+      {"training_windows", train.n},
+      {"validation_windows", val.n},
+      {"options",
+       {{"max_epochs", o.max_epochs},
+        {"patience", o.patience},
+        {"batch", o.batch},
+        {"lr", o.lr},
+        {"burst_weight", o.burst_weight},
+        {"max_windows", o.max_windows},
+        {"seed", o.seed}}},
+      {"epochs", f.epochs},
+      {"best_epoch", f.best_epoch},
+      {"validation_loss", f.best_loss.total},
+      {"thresholds", "the base model's"},
+      {"seconds", std::round(elapsed())}};
+  tuned.training_json = provenance.dump();
+  return tuned;
 }
 
 }  // namespace prescale::forecast

@@ -67,4 +67,24 @@ core::Result<std::vector<CorpusSeries>> build_corpus(const std::vector<std::stri
 core::Result<GlobalModel> train_global(const std::vector<CorpusSeries>& corpus,
                                        const GlobalTrainOptions& o);
 
+// Fine-tuning on a stream's own history (docs/forecast.md, "Fine-tuned on local history"),
+// an option beside zero-shot, for a gateway that has some: starts from `base`'s weights,
+// trains on the windows of `series` whose targets lie in [0, train_end), early-stopped on
+// those in [train_end, validation_end). `base` itself is epoch 0, so the result is never
+// worse than `base` on that validation loss. The detector keeps base's thresholds. Nothing
+// at or after validation_end is read. Deterministic for a seed on one machine.
+struct FinetuneOptions {
+  int max_epochs = 100;  // early stopping decides (validation loss)
+  int patience = 10;
+  int batch = 256;
+  double lr = 3e-4;  // a third of the global training's: a nudge, not a new model
+  double burst_weight = 1.0;
+  int max_windows = 20'000;  // training windows (a seeded subsample of more)
+  std::uint64_t seed = 1;
+  std::string source;  // what the history was (a file name), for the provenance
+};
+core::Result<GlobalModel> finetune_global(const GlobalModel& base,
+                                          const std::vector<double>& series, size_t train_end,
+                                          size_t validation_end, const FinetuneOptions& o);
+
 }  // namespace prescale::forecast
