@@ -46,8 +46,8 @@ PointMetrics evaluate(Forecaster& f, const std::vector<double>& series, int h, s
   return m;
 }
 
-core::Result<PreparedTrace> prepare_trace(const std::string& path) {
-  auto trace = sim::load_trace(path);
+core::Result<PreparedTrace> prepare_trace(const std::string& path, sim::TimeOrder order) {
+  auto trace = sim::load_trace(path, order);
   if (!trace.ok()) return trace.error();
   PreparedTrace p;
   p.file = std::filesystem::path(path).filename().string();

@@ -7,6 +7,7 @@
 #include "core/result.h"
 #include "forecast/burst.h"
 #include "forecast/forecaster.h"
+#include "sim/trace.h"
 
 namespace prescale::forecast {
 
@@ -35,7 +36,9 @@ struct PreparedTrace {
   int period = 0;  // samples per day
   std::vector<double> series;
 };
-core::Result<PreparedTrace> prepare_trace(const std::string& path);
+// order: sim::TimeOrder::kDropClockChanges for a training corpus (sim/trace.h).
+core::Result<PreparedTrace> prepare_trace(const std::string& path,
+                                          sim::TimeOrder order = sim::TimeOrder::kStrict);
 
 // The baseline (of `names`, each over its grid) with the lowest MAE at horizon h on the
 // validation split; `names` empty = all of baseline_names().

@@ -373,7 +373,7 @@ core::Result<std::vector<CorpusSeries>> build_corpus(const std::vector<std::stri
   std::vector<CorpusSeries> out;
   sim::Rng rng(sim::derive_seed(o.seed, 0x6c6f6261));
   for (const auto& file : traces) {
-    auto t = prepare_trace(file);
+    auto t = prepare_trace(file, sim::TimeOrder::kDropClockChanges);
     if (!t.ok()) {  // as the RL trainer does: one unreadable trace does not stop training
       std::fprintf(stderr, "global forecaster: skipping trace: %s\n", t.error().message.c_str());
       continue;

@@ -57,16 +57,16 @@ double Trace::span_s() const {
   return points.size() < 2 ? 0.0 : points.back().t_s - points.front().t_s;
 }
 
-core::Result<Trace> load_trace(const std::string& path) {
+core::Result<Trace> load_trace(const std::string& path, TimeOrder order) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return core::Error{path + ": cannot open trace file"};
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return core::Error{path + ": cannot read trace file"};
-  return parse_trace(text.str(), path);
+  return parse_trace(text.str(), path, order);
 }
 
-core::Result<Trace> parse_trace(std::string_view text, const std::string& path) {
+core::Result<Trace> parse_trace(std::string_view text, const std::string& path, TimeOrder order) {
   Trace trace;
   trace.file = path;
   bool relative = false;  // t_seconds,value rather than timestamp,value
@@ -115,6 +115,10 @@ core::Result<Trace> parse_trace(std::string_view text, const std::string& path) 
       return core::Error{where + "value: got " + core::echo(value) + ", expected a number >= 0"};
     }
     if (!trace.points.empty() && p.t_s <= trace.points.back().t_s) {
+      if (order == TimeOrder::kDropClockChanges && trace.points.back().t_s - p.t_s < 3600) {
+        ++trace.dropped_rows;
+        continue;
+      }
       return core::Error{where + (relative ? "t_seconds " : "timestamp ") + core::echo(time_text) +
                          " is not after the previous row's; expected strictly increasing " +
                          (relative ? "seconds" : "timestamps")};
@@ -122,6 +126,12 @@ core::Result<Trace> parse_trace(std::string_view text, const std::string& path) 
     trace.points.push_back(p);
   }
   if (line_no == 0) return core::Error{path + ": empty file; expected 'timestamp,value' rows"};
+  if (trace.dropped_rows * 50 > trace.points.size() + trace.dropped_rows) {
+    return core::Error{path + ": " + std::to_string(trace.dropped_rows) + " of " +
+                       std::to_string(trace.points.size() + trace.dropped_rows) +
+                       " rows are not after the previous row's; expected strictly increasing "
+                       "times (at most 2% of the rows are left out as clock changes)"};
+  }
   if (trace.points.size() < 2) {
     return core::Error{path + ": " + std::to_string(trace.points.size()) +
                        " data rows; expected at least 2"};

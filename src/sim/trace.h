@@ -20,6 +20,7 @@ struct TracePoint {
 struct Trace {
   std::string file;
   std::vector<TracePoint> points;  // strictly increasing t_s
+  size_t dropped_rows = 0;         // TimeOrder::kDropClockChanges: rows left out
   double median_gap_s() const;     // median spacing between consecutive samples
   double span_s() const;           // last minus first sample time (0 with fewer than 2)
 };
@@ -29,11 +30,19 @@ struct Trace {
 //   `t_seconds,value`: rows `seconds,value`, seconds since the start (a finite number >= 0).
 // Errors name the file, the line and what was expected; non-increasing times and negative
 // or non-finite values are errors. At least two rows are required.
-core::Result<Trace> load_trace(const std::string& path);
+//
+// TimeOrder::kDropClockChanges (for training corpora, never for a replay a user asked for):
+// a row whose time is not after the previous kept row's by less than an hour (a daylight-
+// saving change: NAB files clamp the skipped hour to 03:00:00, repeating it) is left out and
+// counted in Trace::dropped_rows; more than 2% of the rows dropped, or a step back of an
+// hour or more, is still an error.
+enum class TimeOrder { kStrict, kDropClockChanges };
+core::Result<Trace> load_trace(const std::string& path, TimeOrder order = TimeOrder::kStrict);
 
 // The same from the file's text; `origin` names it in errors and becomes Trace::file.
 // load_trace() reads the file and calls this.
-core::Result<Trace> parse_trace(std::string_view text, const std::string& origin);
+core::Result<Trace> parse_trace(std::string_view text, const std::string& origin,
+                                TimeOrder order = TimeOrder::kStrict);
 
 // No resampling makes more steps than this: beyond it, a replay would need gigabytes
 // (several arrays of doubles per step) and hours per policy, so it is an input error.

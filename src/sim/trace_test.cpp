@@ -237,5 +237,59 @@ TEST(TraceTest, LoadsARealNabTrace) {
   EXPECT_DOUBLE_EQ(t->median_gap_s(), 1800);
 }
 
+// A daylight-saving change: NAB clamps the skipped hour to 03:00:00. Strict (a replay): an
+// error naming the line. For a training corpus: the repeats left out and counted; a step back
+// of an hour or more, or too many rows dropped, is still an error.
+TEST(TraceTest, ClockChangesAreLeftOutOnlyWhenAskedAndOnlyWhenSmall) {
+  std::string text = "timestamp,value\n";
+  for (int m = 0; m < 60; m += 5)
+    text += "2014-03-09 01:" + std::string(m < 10 ? "0" : "") + std::to_string(m) + ":00," +
+            std::to_string(m) + "\n";
+  const std::string dst = text +
+                          "2014-03-09 03:00:00,1\n2014-03-09 03:00:00,2\n"
+                          "2014-03-09 03:05:00,3\n";
+  std::string long_text = dst;  // 180 more rows (04:00-18:55): 1 or 2 dropped are under 2%
+  auto two = [](int v) { return std::string(v < 10 ? "0" : "") + std::to_string(v); };
+  for (int h = 4; h < 19; ++h)
+    for (int m = 0; m < 60; m += 5) long_text += "2014-03-09 " + two(h) + ":" + two(m) + ":00,7\n";
+  auto strict = parse_trace(long_text, "dst.csv");
+  ASSERT_FALSE(strict.ok());
+  EXPECT_NE(strict.error().message.find("dst.csv:15: timestamp '2014-03-09 03:00:00' is not after"),
+            std::string::npos)
+      << strict.error().message;
+  auto lenient = parse_trace(long_text, "dst.csv", TimeOrder::kDropClockChanges);
+  ASSERT_TRUE(lenient.ok()) << lenient.error().message;
+  EXPECT_EQ(lenient->dropped_rows, 1u);
+  EXPECT_EQ(lenient->points.size(), 12u + 2u + 180u);
+  EXPECT_DOUBLE_EQ(lenient->points[12].value, 1);  // the first 03:00 row is kept
+  // Too many dropped (1 of 15 > 2%), or an hour back: errors.
+  auto few = parse_trace(dst, "dst.csv", TimeOrder::kDropClockChanges);
+  ASSERT_FALSE(few.ok());
+  EXPECT_NE(few.error().message.find("1 of 15 rows are not after"), std::string::npos)
+      << few.error().message;
+  auto back =
+      parse_trace(long_text + "2014-03-09 17:56:00,1\n", "dst.csv", TimeOrder::kDropClockChanges);
+  EXPECT_TRUE(back.ok()) << back.error().message;  // 59 minutes back: left out
+  auto hour =
+      parse_trace(long_text + "2014-03-09 17:55:00,1\n", "dst.csv", TimeOrder::kDropClockChanges);
+  ASSERT_FALSE(hour.ok());
+  EXPECT_NE(hour.error().message.find("is not after the previous row's"), std::string::npos);
+}
+
+// The NAB files the training corpora used to skip load leniently.
+TEST(TraceTest, TheNabFilesWithClockChangesLoadForTraining) {
+  for (const char* f : {"realAWSCloudwatch/ec2_disk_write_bytes_1ef3de.csv",
+                        "realAWSCloudwatch/ec2_network_in_5abac7.csv",
+                        "realKnownCause/ec2_request_latency_system_failure.csv",
+                        "realTraffic/occupancy_t4013.csv", "realTraffic/speed_t4013.csv"}) {
+    const std::string path = std::string(PRESCALE_SOURCE_DIR) + "/data/traces/nab/" + f;
+    EXPECT_FALSE(load_trace(path).ok()) << f;
+    auto t = load_trace(path, TimeOrder::kDropClockChanges);
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    EXPECT_GE(t->dropped_rows, 1u) << f;
+    EXPECT_GT(t->points.size(), 1000u) << f;
+  }
+}
+
 }  // namespace
 }  // namespace prescale::sim
