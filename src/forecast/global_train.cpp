@@ -366,6 +366,24 @@ Fit fit(Net& net, const GlobalModel& shape, Windows& train, Windows& val, const 
   return f;
 }
 
+// What a fit records in a model's provenance: its windows, options, epochs and the best one.
+json describe_fit(const Fit& f, const FitOptions& o, const Windows& train, const Windows& val,
+                  int max_windows, std::uint64_t seed) {
+  return {{"training_windows", train.n},
+          {"validation_windows", val.n},
+          {"options",
+           {{"max_epochs", o.max_epochs},
+            {"patience", o.patience},
+            {"batch", o.batch},
+            {"lr", o.lr},
+            {"burst_weight", o.burst_weight},
+            {"max_windows", max_windows},
+            {"seed", seed}}},
+          {"epochs", f.epochs},
+          {"best_epoch", f.best_epoch},
+          {"validation_loss", f.best_loss.total}};
+}
+
 }  // namespace
 
 core::Result<std::vector<CorpusSeries>> build_corpus(const std::vector<std::string>& traces,
@@ -422,33 +440,19 @@ core::Result<GlobalModel> train_global(const std::vector<CorpusSeries>& corpus,
       stderr, "global forecaster: %zu series, %lld training and %lld validation windows (%.0f s)\n",
       corpus.size(), static_cast<long long>(train.n), static_cast<long long>(val.n), elapsed());
   Net net(static_cast<int>(shape.inputs()), shape.hidden);
-  Fit f = fit(net, shape, train, val, {o.max_epochs, o.patience, o.batch, o.lr, o.burst_weight},
-              elapsed);
+  const FitOptions fo{o.max_epochs, o.patience, o.batch, o.lr, o.burst_weight};
+  Fit f = fit(net, shape, train, val, fo, elapsed);
   GlobalModel& best = f.best;
   json thresholds = choose_thresholds(&best, corpus);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  json provenance = {{"trained_on",
-                      "training traces at six time scales and the synthetic families "
-                      "(never the development traces); see docs/forecast.md"},
-                     {"series", series},
-                     {"training_windows", train.n},
-                     {"validation_windows", val.n},
-                     {"options",
-                      {{"max_epochs", o.max_epochs},
-                       {"patience", o.patience},
-                       {"batch", o.batch},
-                       {"lr", o.lr},
-                       {"burst_weight", o.burst_weight},
-                       {"episodes", o.episodes},
-                       {"episode_steps", o.episode_steps},
-                       {"max_windows", o.max_windows},
-                       {"seed", o.seed}}},
-                     {"epochs", f.epochs},
-                     {"best_epoch", f.best_epoch},
-                     {"validation_loss", f.best_loss.total},
-                     {"thresholds", thresholds},
-                     {"seconds", std::round(seconds)}};
+  json provenance = describe_fit(f, fo, train, val, o.max_windows, o.seed);
+  provenance["trained_on"] =
+      "training traces at six time scales and the synthetic families (never the development "
+      "traces); see docs/forecast.md";
+  provenance["series"] = series;
+  provenance["options"]["episodes"] = o.episodes;
+  provenance["options"]["episode_steps"] = o.episode_steps;
+  provenance["thresholds"] = thresholds;
+  provenance["seconds"] = std::round(elapsed());
   best.training_json = provenance.dump();
   return best;
 }
@@ -482,32 +486,19 @@ core::Result<GlobalModel> finetune_global(const GlobalModel& base,
                o.source.c_str(), static_cast<long long>(train.n), static_cast<long long>(val.n));
   Net net(static_cast<int>(base.inputs()), base.hidden);
   load_weights(base, &net);
-  Fit f = fit(net, base, train, val, {o.max_epochs, o.patience, o.batch, o.lr, o.burst_weight},
-              elapsed);
+  const FitOptions fo{o.max_epochs, o.patience, o.batch, o.lr, o.burst_weight};
+  Fit f = fit(net, base, train, val, fo, elapsed);
   // The detector's thresholds stay base's, chosen on 412 series: a stream's validation part
   // holds 0-20 bursts, too few to choose from (docs/forecast.md).
   GlobalModel tuned = std::move(f.best);
   tuned.raise = base.raise, tuned.release = base.release;
-  json provenance = {
-      {"trained_on", "fine-tuned from the global forecaster (checksum " + global_checksum(base) +
-                         ") on the first " + std::to_string(train_end) + " samples of " + o.source +
-                         ", early-stopped on the next " +
-                         std::to_string(validation_end - train_end)},
-      {"training_windows", train.n},
-      {"validation_windows", val.n},
-      {"options",
-       {{"max_epochs", o.max_epochs},
-        {"patience", o.patience},
-        {"batch", o.batch},
-        {"lr", o.lr},
-        {"burst_weight", o.burst_weight},
-        {"max_windows", o.max_windows},
-        {"seed", o.seed}}},
-      {"epochs", f.epochs},
-      {"best_epoch", f.best_epoch},
-      {"validation_loss", f.best_loss.total},
-      {"thresholds", "the base model's"},
-      {"seconds", std::round(elapsed())}};
+  json provenance = describe_fit(f, fo, train, val, o.max_windows, o.seed);
+  provenance["trained_on"] = "fine-tuned from the global forecaster (checksum " +
+                             global_checksum(base) + ") on the first " + std::to_string(train_end) +
+                             " samples of " + o.source + ", early-stopped on the next " +
+                             std::to_string(validation_end - train_end);
+  provenance["thresholds"] = "the base model's";
+  provenance["seconds"] = std::round(elapsed());
   tuned.training_json = provenance.dump();
   return tuned;
 }
