@@ -6,7 +6,9 @@
 # JOB_WORK_US (per-reading work, 0), JOB_WORK_MODE (cpu: spin; sleep: hold the task slot without a
 # core, so more one-core executors than cores add capacity; cpu), JOB_PROVISION_DELAY_MS (emulated cold start, 0),
 # JOB_TRIGGER_MS (1000), JOB_SHUFFLE_PARTITIONS (8), JOB_READ_PARTITIONS (tasks per batch for the
-# reading stage, Kafka minPartitions; JOB_MAX_EXECUTORS: one per executor), PRESCALE_RUN_DIR (driver log, checkpoint, PID under iot-job/).
+# reading stage, Kafka minPartitions; JOB_MAX_EXECUTORS: one per executor), JOB_REDIS_RETRY_MS (how
+# long a batch retries an unreachable Redis before its tasks fail; 120000; a failed query is
+# started again from its checkpoint, at most 10 failures in a row), PRESCALE_RUN_DIR (driver log, checkpoint, PID under iot-job/).
 # PRESCALE_LOG4J2 (the log4j2 configuration of the driver and executors; default
 # log4j2.properties beside this script: Spark at WARN, prescale at INFO).
 # The jar is built here (mvn package) when missing or older than the Java sources.
@@ -71,7 +73,7 @@ start() {
     --conf spark.executor.extraJavaOptions="-Dlog4j2.configurationFile=$LOG4J2" \
     "$JAR" --brokers "$kafka" --checkpoint "$RUN/checkpoint" --redis "$redis" \
     --work-us "${JOB_WORK_US:-0}" --work-mode "${JOB_WORK_MODE:-cpu}" --trigger-ms "${JOB_TRIGGER_MS:-1000}" \
-    --shuffle-partitions "${JOB_SHUFFLE_PARTITIONS:-8}" \
+    --shuffle-partitions "${JOB_SHUFFLE_PARTITIONS:-8}" --redis-retry-ms "${JOB_REDIS_RETRY_MS:-120000}" \
     --read-partitions "${JOB_READ_PARTITIONS:-${JOB_MAX_EXECUTORS:-6}}" >"$LOG" 2>&1 </dev/null &
    echo $! >"$PIDFILE")
   wait_until 180 "$PIDFILE" "$LOG" running

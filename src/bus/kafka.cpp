@@ -102,6 +102,10 @@ const char* to_string(Plane p) { return p == Plane::kData ? "data" : "control"; 
 KafkaProps with_plane_defaults(const KafkaProps& props, Plane plane, bool consumer) {
   KafkaProps out = props;
   auto def = [&](const char* k, const char* v) { out.emplace(k, v); };
+  // A control-plane client reconnects within a second of the broker's return: librdkafka's
+  // own backoff doubles to 10 s, so after a 20 s outage the controller met the broker 5-6 s
+  // late (make chaos; Kafka's Java clients, the job's, default to 1 s too).
+  if (plane == Plane::kControl) def("reconnect.backoff.max.ms", "1000");
   if (!consumer) {
     // Retries neither reorder nor duplicate (a reading batch or a signal arrives once, in order).
     def("enable.idempotence", "true");

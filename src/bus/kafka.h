@@ -31,7 +31,8 @@ const char* to_string(Plane p);
 // `props` with the plane's defaults added where absent: producers are idempotent (retries
 // neither reorder nor duplicate); data = linger.ms 5,
 // batch.num.messages 10000, compression none; control = linger.ms 0,
-// socket.nagle.disable true, fetch.wait.max.ms 10 (consumers).
+// socket.nagle.disable true, fetch.wait.max.ms 10 (consumers), reconnect.backoff.max.ms 1000
+// (librdkafka's 10 s would meet a returning broker up to 10 s late).
 KafkaProps with_plane_defaults(const KafkaProps& props, Plane plane, bool consumer);
 
 // Checks one property as librdkafka would set it (rd_kafka_conf_set): unknown names and

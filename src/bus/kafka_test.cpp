@@ -37,6 +37,14 @@ TEST(Kafka, PropsParseAndPlaneDefaults) {
   auto data = with_plane_defaults({}, Plane::kData, false);
   EXPECT_EQ(data.at("linger.ms"), "5");
   EXPECT_EQ(with_plane_defaults({}, Plane::kControl, true).at("fetch.wait.max.ms"), "10");
+  // Control-plane clients meet a returning broker within a second (make chaos), producers and
+  // consumers alike; the user's value wins; the data plane keeps librdkafka's default.
+  EXPECT_EQ(ctl.at("reconnect.backoff.max.ms"), "1000");
+  EXPECT_EQ(with_plane_defaults({}, Plane::kControl, true).at("reconnect.backoff.max.ms"), "1000");
+  EXPECT_EQ(with_plane_defaults({{"reconnect.backoff.max.ms", "5000"}}, Plane::kControl, true)
+                .at("reconnect.backoff.max.ms"),
+            "5000");
+  EXPECT_EQ(data.count("reconnect.backoff.max.ms"), 0u);
 }
 
 TEST(Kafka, LibrdkafkaLogsGoThroughOurLoggerRateLimited) {

@@ -14,6 +14,7 @@ import static org.apache.spark.sql.functions.window;
 
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
@@ -21,6 +22,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.DataStreamReader;
 import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.StreamingQueryException;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.streaming.Trigger;
 import org.apache.spark.sql.types.DataTypes;
@@ -29,6 +31,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 
 /**
  * The IoT streaming job: reads the gateways' reading batches from {@code iot-raw-data},
@@ -43,7 +46,9 @@ import redis.clients.jedis.Pipeline;
  * {@link ReadingWork}; cpu), trigger-ms (1000), checkpoint (a directory), shuffle-partitions (8),
  * read-partitions (Kafka source minPartitions: tasks the reading stage splits into, so the
  * per-reading work spreads over the executors even when the topic has one partition; 0 = one
- * task per topic partition).
+ * task per topic partition), redis-retry-ms (how long a batch waits for an unreachable Redis,
+ * retrying, before its tasks fail; 120000), max-restarts (failed queries started again from the
+ * checkpoint in a row before the job gives up; 10).
  */
 public final class IotJob {
   private static final Logger LOG = LoggerFactory.getLogger(IotJob.class);
@@ -60,6 +65,8 @@ public final class IotJob {
     a.put("trigger-ms", "1000");
     a.put("shuffle-partitions", "8");
     a.put("read-partitions", "0");
+    a.put("redis-retry-ms", "120000");
+    a.put("max-restarts", "10");
     for (int i = 0; i + 1 < argv.length; i += 2) {
       if (!argv[i].startsWith("--")) throw new IllegalArgumentException("argument " + argv[i] + ": expected --key value");
       a.put(argv[i].substring(2), argv[i + 1]);
@@ -68,6 +75,7 @@ public final class IotJob {
       if (!a.containsKey(k)) throw new IllegalArgumentException("--" + k + ": missing");
     final long workNs = Long.parseLong(a.get("work-us")) * 1000L;
     final String redis = a.get("redis");
+    final long redisRetryMs = Long.parseLong(a.get("redis-retry-ms"));
 
     SparkSession spark = SparkSession.builder().appName("prescale-iot").getOrCreate();
     spark.conf().set("spark.sql.shuffle.partitions", a.get("shuffle-partitions"));
@@ -123,19 +131,25 @@ public final class IotJob {
       if (!redis.isEmpty()) {
         df.foreachPartition((Iterator<Row> rows) -> {
           String[] hp = redis.split(":");
-          try (Jedis j = new Jedis(hp[0], Integer.parseInt(hp[1]))) {
-            Pipeline pl = j.pipelined();
-            while (rows.hasNext()) {
-              Row r = rows.next();
-              String key = "prescale:hot:agg:" + r.getString(0) + ":" + r.getTimestamp(1).getTime();
-              Map<String, String> h = new HashMap<>();
-              h.put("count", String.valueOf(r.getLong(2)));
-              h.put("mean", String.valueOf(r.getDouble(3)));
-              h.put("max", String.valueOf(r.getDouble(4)));
-              pl.hset(key, h);
-            }
-            pl.sync();
+          Map<String, Map<String, String>> windows = new LinkedHashMap<>();
+          while (rows.hasNext()) {
+            Row r = rows.next();
+            Map<String, String> h = new HashMap<>();
+            h.put("count", String.valueOf(r.getLong(2)));
+            h.put("mean", String.valueOf(r.getDouble(3)));
+            h.put("max", String.valueOf(r.getDouble(4)));
+            windows.put("prescale:hot:agg:" + r.getString(0) + ":" + r.getTimestamp(1).getTime(), h);
           }
+          // Redis restarting (or briefly unreachable) holds the batch, not fails it: HSET of
+          // the same fields is idempotent, so the whole partition is written again.
+          int retries = new Retry(redisRetryMs, 200, 5000, IotJob::redisUnreachable).run(() -> {
+            try (Jedis j = new Jedis(hp[0], Integer.parseInt(hp[1]))) {
+              Pipeline pl = j.pipelined();
+              for (Map.Entry<String, Map<String, String>> w : windows.entrySet()) pl.hset(w.getKey(), w.getValue());
+              pl.sync();
+            }
+          });
+          if (retries > 0) LOG.warn("prescale: Redis at {} was unreachable; written after {} retries", redis, retries);
         });
       }
       df.selectExpr("CAST(sensor AS STRING) AS key", "to_json(struct(*)) AS value")
@@ -145,17 +159,54 @@ public final class IotJob {
           .save();
       df.unpersist();
     };
-    StreamingQuery query = agg.writeStream()
-        .queryName("prescale-iot")
-        .outputMode("update")
-        .foreachBatch(sink)
-        .option("checkpointLocation", a.get("checkpoint"))
-        .trigger(Trigger.ProcessingTime(Long.parseLong(a.get("trigger-ms"))))
-        .start();
-    // At INFO under the stack's log4j2 configuration, where Spark's own lines are at WARN
-    // (scripts/stack/iot-job.sh waits for this line).
-    LOG.info("prescale: Starting prescale-iot (query {}, trigger {} ms, checkpoint {})", query.id(),
-        a.get("trigger-ms"), a.get("checkpoint"));
-    query.awaitTermination();
+    // A query that fails (a sink or source error that outlasted its retries) is started again
+    // from its checkpoint, as a cluster manager restarts a failed job, after a back-off of 5 s
+    // doubling to 60 s; --max-restarts failures in a row (a query that ran 2 minutes resets
+    // the count) end the job with the last error. The batch that failed runs again from the
+    // offsets in the checkpoint; the Redis sink's HSETs are idempotent.
+    final int maxRestarts = Integer.parseInt(a.get("max-restarts"));
+    long backoffMs = 5000;
+    for (int failures = 0;; ) {
+      StreamingQuery query = agg.writeStream()
+          .queryName("prescale-iot")
+          .outputMode("update")
+          .foreachBatch(sink)
+          .option("checkpointLocation", a.get("checkpoint"))
+          .trigger(Trigger.ProcessingTime(Long.parseLong(a.get("trigger-ms"))))
+          .start();
+      // At INFO under the stack's log4j2 configuration, where Spark's own lines are at WARN
+      // (scripts/stack/iot-job.sh waits for this line).
+      LOG.info("prescale: Starting prescale-iot (query {}, trigger {} ms, checkpoint {})", query.id(),
+          a.get("trigger-ms"), a.get("checkpoint"));
+      final long started = System.currentTimeMillis();
+      try {
+        query.awaitTermination();
+        return;  // stopped, not failed
+      } catch (StreamingQueryException e) {
+        if (spark.sparkContext().isStopped()) throw e;  // the application is ending: no restart
+        if (System.currentTimeMillis() - started >= 120_000) {
+          failures = 0;
+          backoffMs = 5000;
+        }
+        if (++failures > maxRestarts) throw e;
+        LOG.warn("prescale: the query failed ({}); restarting it from the checkpoint in {} ms (failure {} in a row, "
+            + "at most {})", rootMessage(e), backoffMs, failures, maxRestarts);
+        Thread.sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 60_000);
+      }
+    }
+  }
+
+  /** Whether an error is Redis being unreachable (refused, reset, timed out). */
+  static boolean redisUnreachable(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause())
+      if (t instanceof JedisConnectionException) return true;
+    return false;
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+    return t.getClass().getSimpleName() + ": " + t.getMessage();
   }
 }

@@ -177,14 +177,14 @@ public final class ScalingDriverPlugin implements DriverPlugin {
       current = executors.size();
     }
     if (v.target > current && provisionDelayMs > 0) {
-      LOG.info("prescale: seq {} -> {} executors ({}; {}): provisioning, emulated delay {} ms", cmd.seq, v.target,
-          v.why, cmd.reason, provisionDelayMs);
+      LOG.info("prescale: seq {} (epoch {}) -> {} executors ({}; {}): provisioning, emulated delay {} ms", cmd.seq,
+          cmd.epoch, v.target, v.why, cmd.reason, provisionDelayMs);
       final int t = v.target;
       target = t;
       delayed.schedule(() -> apply(t, cmd.seq), provisionDelayMs, TimeUnit.MILLISECONDS);
       return;
     }
-    LOG.info("prescale: seq {} -> {} executors ({}; {})", cmd.seq, v.target, v.why, cmd.reason);
+    LOG.info("prescale: seq {} (epoch {}) -> {} executors ({}; {})", cmd.seq, cmd.epoch, v.target, v.why, cmd.reason);
     target = v.target;
     apply(v.target, cmd.seq);
   }
