@@ -36,6 +36,7 @@ PACKAGES=(
   libsqlite3-dev         # src/tier: the durable catalog of where objects live (WAL, crash recovery)
   libcurl4-openssl-dev   # src/tier: the S3 (cold) tier, SigV4 signing by CURLOPT_AWS_SIGV4
   curl                   # examples/tier/curl.sh: the tier HTTP API as docs/tier.md shows it (its test runs it)
+  jq                     # scripts/stack/chaos.sh: reads the commands and cases (JSON) and writes chaos.json
   libzstd-dev            # src/tier: per-tier compression (zstd, the cold tier's default)
   liblz4-dev             # src/tier: per-tier compression (lz4, cheap enough for the hot tier)
   chromium               # headless browser for report.html's tests and benchmark (playwright-core drives it)

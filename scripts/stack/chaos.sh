@@ -53,7 +53,7 @@ source "$(dirname "$0")/lib.sh"
 BIN="${PRESCALE_BIN:-$REPO_DIR/build/prescale}"
 [ -x "$BIN" ] || die "$BIN is missing (make build)"
 case "$PRESCALE_RUN_DIR" in /*) ;; *) die "CHAOS_RUN_DIR must be absolute (got $PRESCALE_RUN_DIR)" ;; esac
-command -v python3 >/dev/null || die "python3 is missing (scripts/install-deps.sh installs it)"
+command -v jq >/dev/null || die "jq is missing (scripts/install-deps.sh installs it)"
 mkdir -p "$PRESCALE_RUN_DIR"
 exec 9>"$PRESCALE_RUN_DIR/chaos.lock"
 flock -n 9 || die "another chaos run is using $PRESCALE_RUN_DIR (set CHAOS_RUN_DIR and the CHAOS_*_PORT variables for a second one)"
@@ -160,25 +160,29 @@ kafka:
   bootstrap.servers: 127.0.0.1:$KAFKA_PORT
 YAML
 [ -n "$WANT_STORE" ] && echo "tier_metrics_url: http://127.0.0.1:$TIER_PORT/metrics" >>"$C/controller.yaml"
-# Its log with the time of each line (ms), to line it up with the cases.
-stamp() { python3 -u -c 'import sys, time
-for line in sys.stdin: print("%d %s" % (time.time() * 1000, line), end="", flush=True)'; }
+# Its log with the time of each line (ms), to line it up with the cases; a last line without
+# its newline keeps it without.
+stamp() {
+  local line t
+  while IFS= read -r line; do
+    t=${EPOCHREALTIME/./}
+    printf '%s %s\n' "${t:0:13}" "$line"
+  done
+  if [ -n "$line" ]; then t=${EPOCHREALTIME/./}; printf '%s %s' "${t:0:13}" "$line"; fi
+}
 export -f stamp
 start_bg controller controller.log bash -c '"$@" 2>&1 | stamp' _ "$BIN" controller --config "$C/controller.yaml"
 
 # The traffic: one gateway replaying a calm/burst cycle at 30x (2 s a sample): 80 s calm (~600
 # readings/s, one executor's work) then 20 s burst (x3), for CHAOS_TRAFFIC_S (1800) s; the
 # lookahead forecaster raises the signal 30 s before each burst, as in the race.
-python3 - "$C/traffic.csv" "${CHAOS_TRAFFIC_S:-1800}" <<'PY'
-import sys, datetime
-rows = int(sys.argv[2]) // 2 + 1
-t = datetime.datetime(2023, 11, 14, 22, 0, 0)
-with open(sys.argv[1], "w") as f:
-    f.write("timestamp,value\n")
-    for i in range(rows):
-        f.write("%s,%d\n" % ((t + datetime.timedelta(minutes=i)).strftime("%Y-%m-%d %H:%M:%S"),
-                             3600 if i % 50 >= 40 else 1200))
-PY
+# A row a minute from 2023-11-14 22:00:00 (1699999200 in UTC): 40 calm, 10 burst.
+{
+  echo "timestamp,value"
+  for ((i = 0; i < ${CHAOS_TRAFFIC_S:-1800} / 2 + 1; i++)); do
+    TZ=UTC printf '%(%Y-%m-%d %H:%M:%S)T,%d\n' $((1699999200 + 60 * i)) $((i % 50 >= 40 ? 3600 : 1200))
+  done
+} >"$C/traffic.csv"
 start_bg edge edge.log "$BIN" edge --device gw-1 --key-file "$KEYS" --brokers "127.0.0.1:$KAFKA_PORT" \
   --trace "$C/traffic.csv" --speedup 30 --forecaster lookahead --horizon 15
 
@@ -447,192 +451,269 @@ sleep 5
 log "chaos: cases done in $((SECONDS - T_CASES)) s ($((SECONDS - T0)) s in all so far)"
 
 # --- the report ----------------------------------------------------------------------------
-python3 - "$C" "$PRESCALE_RUN_DIR/iot-job/driver.log" "$JOB_MIN" "$JOB_MAX" "$METRICS_STALE_MS" \
-  "$PRESCALE_RUN_DIR/chaos.json" "$((SECONDS - T0))" <<'PY' | tee "$PRESCALE_RUN_DIR/chaos.txt"
-import glob, json, os, re, sys, datetime
-C, driver_log, lo, hi, stale_ms, out_json, wall_s = sys.argv[1:8]
-lo, hi, stale_ms = int(lo), int(hi), int(stale_ms)
-
-# Commands on iot-control: (arrival ms, create ms, the command).
-commands = []
-for line in open(os.path.join(C, "commands.log"), errors="replace"):
-    parts = line.rstrip("\n").split("\t", 2)
-    if len(parts) < 3 or not parts[1].startswith("CreateTime:"):
-        continue
-    try:
-        cmd = json.loads(parts[2])
-    except ValueError:
-        continue
-    if cmd.get("type") != "scale_to":
-        continue
-    commands.append((int(parts[0]), int(parts[1][11:]), cmd))
-
-# What the plugin applied (ScalingDriverPlugin): "seq N (epoch E) -> T executors (...)", and
-# "seq N applied: total T" when Spark was asked. The driver logs local time to the second.
-applied, totals = [], []
-pat = re.compile(r"^(\d\d/\d\d/\d\d \d\d:\d\d:\d\d) .*prescale: seq (\d+)(?: \(epoch (\d+)\))? -> (\d+) executors")
-tot = re.compile(r"^(\d\d/\d\d/\d\d \d\d:\d\d:\d\d) .*prescale: seq (\d+) applied: total (\d+)")
-def when(s):
-    return int(datetime.datetime.strptime(s, "%y/%m/%d %H:%M:%S").timestamp() * 1000)
-for line in open(driver_log, errors="replace"):
-    m = pat.match(line)
-    if m:
-        applied.append((when(m.group(1)), int(m.group(3) or -1), int(m.group(2)), int(m.group(4))))
-    m = tot.match(line)
-    if m:
-        totals.append((when(m.group(1)), int(m.group(2)), int(m.group(3))))
-
-samples = []
-for line in open(os.path.join(C, "samples.log")):
-    f = line.split()
-    if len(f) == 8:
-        try:
-            samples.append([float(x) for x in f])
-        except ValueError:
-            pass
-
-tier = [l.rstrip("\n").split(" ", 5) for l in open(os.path.join(C, "tier.log"))] if os.path.exists(os.path.join(C, "tier.log")) else []
-
-def out_of_bounds(a, b):
-    c = sum(1 for (_, ct, x) in commands if a <= ct < b and not lo <= x.get("target_executors", -1) <= hi)
-    p = sum(1 for (t, _, _, x) in applied if a - 1000 <= t < b + 1000 and not lo <= x <= hi)
-    return c + p
-
-def twice(a, b):
-    seen, dup = set(), 0
-    for (t, e, s, _) in applied:
-        if (e, s) in seen and a - 1000 <= t < b + 1000:
-            dup += 1
-        seen.add((e, s))
-    ts = set()
-    for (t, s, _) in totals:
-        if s in ts and a - 1000 <= t < b + 1000:
-            dup += 1
-        ts.add(s)
-    return dup
-
-def first_fresh_command(after):
-    xs = [ct for (_, ct, x) in commands if ct >= after and not x.get("reason", "").startswith("hold")]
-    return min(xs) if xs else None
-
-rows = []
-for path in sorted(glob.glob(os.path.join(C, "cases", "*.json")), key=lambda p: json.load(open(p))["order"]):
-    c = json.load(open(path))
-    name, a, b = c["name"], c["t_start"], c["t_end"]
-    notes, held, rec = [], True, None
-    if name == "kafka":
-        blind_from, blind_to = c["t_kill"] + stale_ms, c["t_back"]
-        made = [x for (_, ct, x) in commands if blind_from <= ct < blind_to]
-        fresh = [x for x in made if not x.get("reason", "").startswith("hold")]
-        targets = {int(s[4]) for s in samples if blind_from <= s[0] < blind_to and s[4] >= 0}
-        changed = [x for x in applied if c["t_kill"] <= x[0] < c["t_back"] - 1000]
-        held = not fresh and len(targets) <= 1 and not changed
-        notes.append("blind %d-%d s: %d command(s) made (%d on fresh metrics), target(s) %s, %d applied" % (
-            stale_ms // 1000, (blind_to - c["t_kill"]) // 1000, len(made), len(fresh),
-            sorted(targets) or "-", len(changed)))
-        late = [x for (arr, ct, x) in commands if c["t_kill"] <= ct < c["t_back"] and arr >= c["t_back"]]
-        if late:
-            notes.append("%d command(s) made while blind were delivered after the return (targets %s, epochs %s)" % (
-                len(late), sorted({x["target_executors"] for x in late}), sorted({x.get("epoch", 0) for x in late})))
-        t = first_fresh_command(c["t_back"])
-        if t is not None:
-            rec = (t - c["t_back"]) / 1000.0
-            epochs = sorted({x.get("epoch", 0) for (_, ct, x) in commands if ct >= c["t_back"] and ct <= t})
-            notes.append("first command on fresh metrics %.1f s after the broker was ready (%.1f s after its restart began), epoch %s" % (
-                rec, (t - c["t_restart"]) / 1000.0, epochs))
-        fresh_at = [s[0] for s in samples if s[0] >= c["t_back"] and s[1] == 1]
-        if fresh_at:
-            notes.append("metrics fresh again %.1f s after the return" % ((fresh_at[0] - c["t_back"]) / 1000.0))
-        if not c["driver_alive"]:
-            held = False
-            notes.append("the job's driver died")
-    elif name == "redis":
-        during = [r for r in tier if r[0] == "redis:during"]
-        bad = [r for r in during if r[4] == "bad"]
-        gets_ok = sum(1 for r in during if r[1] == "get" and r[4] == "ok")
-        gets = sum(1 for r in during if r[1] == "get")
-        puts_ok = sum(1 for r in during if r[1] == "put" and r[4] == "ok")
-        puts = sum(1 for r in during if r[1] == "put")
-        held = (c["driver_alive"] == 1 and not bad and gets_ok == gets and c["in_tier"] > 0
-                and c["tier_before_ok"] == 1)
-        notes.append("%d object(s) had a copy in Redis at the kill; while down: %d/%d reads ok, %d/%d writes acknowledged, %d bad answer(s)" % (
-            c["in_tier"], gets_ok, gets, puts_ok, puts, len(bad)))
-        t = first_fresh_command(c["t_back"])
-        prog = [s[0] for s in samples if s[0] >= c["t_back"] and s[6] > c["progress_before"] and s[1] == 1]
-        notes.append("job aggregates in Redis: %d keys before, %d after the restart" % (c["agg_keys_before"], c["agg_keys_after"]))
-        if t is not None and prog and c["agg_keys_after"] > c["agg_keys_before"]:  # new windows
-            rec = max(t - c["t_back"], prog[0] - c["t_back"], 0) / 1000.0
-        if not c["driver_alive"]:
-            notes.append("the job's driver died")
-    elif name == "executor":
-        held = c["driver_alive"] == 1
-        if c["t_back"]:
-            rec = (c["t_back"] - c["t_kill"]) / 1000.0
-        notes.append("%d executor(s) before (target %d); Spark counted the loss %s; back at the target %s" % (
-            c["executors_before"], c["target_before"],
-            "%.1f s after the kill" % ((c["t_noticed"] - c["t_kill"]) / 1000.0) if c["t_noticed"] else "never (60 s)",
-            "%.1f s after the kill" % rec if rec is not None else "never"))
-        if not c["driver_alive"]:
-            notes.append("the job's driver died")
-    elif name == "s3":
-        during = [r for r in tier if r[0] == "s3:during"]
-        bad = [r for r in during if r[4] == "bad"]
-        clean = sum(1 for r in during if r[4] == "clean")
-        ok = sum(1 for r in during if r[4] == "ok")
-        held = not bad and c["in_tier"] > 0 and c["tier_before_ok"] == 1
-        notes.append("%d object(s) in S3 at the kill; while down: %d answers ok, %d clean JSON errors, %d bad" % (
-            c["in_tier"], ok, clean, len(bad)))
-        for r in bad[:3]:
-            notes.append("bad answer: %s" % " ".join(r))
-        if c["t_ok"]:
-            rec = (c["t_ok"] - c["t_back"]) / 1000.0
-    lost = None
-    if name in ("redis", "s3"):
-        # Every object acknowledged before this case's reads after the restart (tier.log is in
-        # order), and the last answer each got in those reads.
-        acked, last, after = [], {}, False
-        for r in tier:
-            after = after or r[0] == name + ":after"
-            if not after and r[1] == "put" and r[4] == "ok":
-                acked.append(r[2])
-            if r[0] == name + ":after" and r[1] == "get":
-                last[r[2]] = r[4]
-        lost = sum(1 for k in acked if last.get(k) != "ok")
-        notes.append("%d acknowledged object(s), %d not read back intact after the restart" % (len(acked), lost))
-    oob, dup = out_of_bounds(a, b), twice(a, b)
-    recovered = rec is not None and rec <= c["recover_limit_s"]
-    ok = held and recovered and oob == 0 and dup == 0 and not lost
-    rows.append({"case": name, "did": c["did"], "held": held, "recovered_s": rec,
-                 "recover_limit_s": c["recover_limit_s"], "commands_out_of_bounds": oob,
-                 "commands_applied_twice": dup, "acknowledged_lost": lost,
-                 "verdict": "pass" if ok else "FAIL", "notes": notes})
-
-t_all = (min(ct for (_, ct, _) in commands) if commands else 0, 1 << 62)
-summary = {
-    "date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
-    "bounds": [lo, hi], "metrics_stale_ms": stale_ms, "wall_s": int(wall_s),
-    "commands_seen": len(commands), "commands_applied": len(applied),
-    "commands_out_of_bounds": out_of_bounds(*t_all), "commands_applied_twice": twice(*t_all),
-    "epochs": sorted({x.get("epoch", 0) for (_, _, x) in commands}),
-    "cases": rows, "pass": all(r["verdict"] == "pass" for r in rows),
+# report DRIVER_LOG WALL_S: the table (stdout) and $PRESCALE_RUN_DIR/chaos.json from what the run
+# left in $C and the driver's log; exit status 0 when every case passed, 1 when one did not. jq
+# reads the JSON (the commands, the cases), awk judges and prints, jq writes chaos.json. Its
+# working files are in $C/report: commands.tsv "ARRIVAL_MS CREATE_MS TARGET HOLD EPOCH" (the
+# scale_to commands; HOLD 1 when the reason starts with "hold"), driver.tsv (the plugin's lines,
+# their time in s), cases.tsv "INDEX KEY VALUE" (the cases in their order), rows.txt (what awk
+# found, for jq).
+report() {
+  local R="$C/report" driver_log=$1 wall_s=$2 rc=0 tier_log=/dev/null
+  local cases=("$C"/cases/*.json)
+  rm -rf "$R"
+  mkdir -p "$R"
+  [ -r "$driver_log" ] || { echo "chaos: report: no driver log $driver_log" >&2; return 1; }
+  [ -f "$C/tier.log" ] && tier_log="$C/tier.log"
+  jq -R -r 'split("\t") as $p | select(($p | length) >= 3 and ($p[1] | startswith("CreateTime:")))
+    | (try ($p[2:] | join("\t") | fromjson) catch null) as $c
+    | select(($c | type) == "object" and $c.type == "scale_to")
+    | [$p[0], $p[1][11:], ($c.target_executors // -1),
+       (if ($c.reason // "") | startswith("hold") then 1 else 0 end), ($c.epoch // 0)]
+    | map(tostring) | join("\t")' "$C/commands.log" >"$R/commands.tsv"
+  # What the plugin applied (ScalingDriverPlugin): "seq N (epoch E) -> T executors (...)", and
+  # "seq N applied: total T" when Spark was asked (the last such text on a line, as a greedy
+  # match). The driver logs local time to the second: date(1) reads it as local time too.
+  awk '
+    function norm(s) { sub(/^0+/, "", s); return s == "" ? "0" : s }
+    !/^[0-9][0-9]\/[0-9][0-9]\/[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9] / { next }
+    {
+      d = substr($0, 1, 17); rest = substr($0, 19); a = ""; t = ""
+      while (match(rest, /prescale: seq [0-9]+( \(epoch [0-9]+\))? -> [0-9]+ executors/)) {
+        a = substr(rest, RSTART, RLENGTH); rest = substr(rest, RSTART + 1)
+      }
+      rest = substr($0, 19)
+      while (match(rest, /prescale: seq [0-9]+ applied: total [0-9]+/)) {
+        t = substr(rest, RSTART, RLENGTH); rest = substr(rest, RSTART + 1)
+      }
+      if (a != "") {  # "prescale: seq N [(epoch E)] -> T executors"
+        n = split(a, w, " ")
+        if (n == 8) { e = w[5]; sub(/\)$/, "", e); print "A\t" d "\t" norm(e) "\t" norm(w[3]) "\t" norm(w[7]) }
+        else print "A\t" d "\t-1\t" norm(w[3]) "\t" norm(w[5])
+      }
+      if (t != "") { split(t, w, " "); print "T\t" d "\t" norm(w[3]) "\t" norm(w[6]) }
+    }' "$driver_log" >"$R/driver.raw"
+  cut -f 2 "$R/driver.raw" | awk -F '[/ ]' '{ printf "%s%s-%s-%s %s\n", ($1 < 69 ? "20" : "19"), $1, $2, $3, $4 }' |
+    date -f - +%s | paste - "$R/driver.raw" >"$R/driver.tsv"
+  if [ -e "${cases[0]}" ]; then
+    jq -r -s 'sort_by(.order) | to_entries[] | .key as $i | .value | to_entries[]
+      | [($i | tostring), .key, (.value | if . == null then "" else tostring end)] | join("\t")' "${cases[@]}" >"$R/cases.tsv"
+  else
+    : >"$R/cases.tsv"
+  fi
+  awk -v lo="$JOB_MIN" -v hi="$JOB_MAX" -v stale="$METRICS_STALE_MS" -v out="$R/rows.txt" -f /dev/stdin \
+    part=cmd FS='\t' "$R/commands.tsv" part=drv "$R/driver.tsv" part=case "$R/cases.tsv" \
+    part=smp FS=' ' "$C/samples.log" part=tier "$tier_log" <<'AWK' || rc=$?
+# Python's %d (an int, truncated), %.1f of ms as seconds, and repr() of ms / 1000.0.
+function pd(x) { x = int(x); return x == 0 ? "0" : sprintf("%.0f", x) }
+function s1(ms) { return sprintf("%.1f", ms / 1000) }
+function secs(ms,  neg, q, r) {
+  neg = ms < 0; if (neg) ms = -ms
+  q = int(ms / 1000); r = ms - q * 1000
+  r = sprintf("%03d", r); sub(/0+$/, "", r); if (r == "") r = "0"
+  return (neg ? "-" : "") sprintf("%.0f", q) "." r
 }
-json.dump(summary, open(out_json, "w"), indent=2)
-print("| case | what was done | held? | recovered in | commands out of bounds | applied twice | verdict |")
-print("|---|---|---|---|---|---|---|")
-for r in rows:
-    rec = "never" if r["recovered_s"] is None else "%.1f s" % r["recovered_s"]
-    print("| %s | %s | %s | %s (limit %d s) | %d | %d | %s |" % (
-        r["case"], r["did"], "yes" if r["held"] else "NO", rec, r["recover_limit_s"],
-        r["commands_out_of_bounds"], r["commands_applied_twice"], r["verdict"]))
-print()
-for r in rows:
-    for n in r["notes"]:
-        print("%s: %s" % (r["case"], n))
-print("whole run: %d commands seen on iot-control, %d applied by the plugin, epochs %s; %d out of bounds [%d, %d], %d applied twice" % (
-    summary["commands_seen"], summary["commands_applied"], summary["epochs"],
-    summary["commands_out_of_bounds"], lo, hi, summary["commands_applied_twice"]))
-sys.exit(0 if summary["pass"] else 1)
-PY
+function floordiv(x, y,  q) { q = int(x / y); while (q * y > x) q--; while ((q + 1) * y <= x) q++; return q }
+# Sets of numbers (key: the number's text), printed as Python prints a sorted list: "[1, 2]".
+function setadd(S, v) { S[v] = 1 }
+function setlen(S,  k, n) { n = 0; for (k in S) n++; return n }
+function pylist(S,  k, v, n, i, j, x, s) {
+  n = 0
+  for (k in S) v[++n] = k
+  for (i = 2; i <= n; i++) { x = v[i]; for (j = i - 1; j >= 1 && v[j] + 0 > x + 0; j--) v[j + 1] = v[j]; v[j + 1] = x }
+  s = "["
+  for (i = 1; i <= n; i++) s = s (i > 1 ? ", " : "") v[i]
+  return s "]"
+}
+function isnum(x) { return x ~ /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/ }
+# Commands (a command's CreateTime in [a, b)) and applied lines (their time in [a - 1 s, b + 1 s))
+# outside [lo, hi].
+function out_of_bounds(a, b,  i, n) {
+  n = 0
+  for (i = 1; i <= ncmd; i++) if (a <= ct[i] && ct[i] < b && !(lo <= tg[i] && tg[i] <= hi)) n++
+  for (i = 1; i <= napp; i++) if (a - 1000 <= at[i] && at[i] < b + 1000 && !(lo <= ax[i] && ax[i] <= hi)) n++
+  return n
+}
+# An (epoch, seq) applied, or a seq's total asked of Spark, a second time within [a - 1 s, b + 1 s).
+function twice(a, b,  i, k, seen, tseen, n) {
+  n = 0
+  for (i = 1; i <= napp; i++) {
+    k = ae[i] SUBSEP as[i]
+    if ((k in seen) && a - 1000 <= at[i] && at[i] < b + 1000) n++
+    seen[k] = 1
+  }
+  for (i = 1; i <= ntot; i++) {
+    k = ts[i]
+    if ((k in tseen) && a - 1000 <= tt[i] && tt[i] < b + 1000) n++
+    tseen[k] = 1
+  }
+  return n
+}
+# The CreateTime of the first command decided on fresh metrics made at or after T ("" if none).
+function first_fresh_command(t,  i, m) {
+  m = ""
+  for (i = 1; i <= ncmd; i++) if (ct[i] >= t && !hold[i] && (m == "" || ct[i] < m)) m = ct[i]
+  return m
+}
+function note(text) { notes[nrow, ++nnotes[nrow]] = text }
+function emit(k, v) { print "R\t" nrow "\t" k "\t" v > out }
+
+part == "cmd" { ncmd++; arr[ncmd] = $1 + 0; ct[ncmd] = $2 + 0; tg[ncmd] = $3 + 0; tgs[ncmd] = $3; hold[ncmd] = $4 + 0; ep[ncmd] = $5; next }
+part == "drv" && $2 == "A" { napp++; at[napp] = $1 * 1000; ae[napp] = $4; as[napp] = $5; ax[napp] = $6 + 0; next }
+part == "drv" && $2 == "T" { ntot++; tt[ntot] = $1 * 1000; ts[ntot] = $4; next }
+part == "case" { ncase = $1 + 1 > ncase ? $1 + 1 : ncase; c[$1, $2] = $3; next }
+part == "smp" && NF == 8 {
+  for (k = 1; k <= 8; k++) if (!isnum($k)) next
+  nsmp++
+  for (k = 1; k <= 8; k++) S[nsmp, k] = $k + 0
+  next
+}
+part == "tier" {  # "ROUND put|get KEY HTTP_CODE ok|clean|bad DETAIL": split at the first 5 spaces
+  ntier++; line[ntier] = $0; rest = $0
+  for (k = 1; k <= 5; k++) {
+    p = index(rest, " ")
+    if (!p) break
+    T[ntier, k] = substr(rest, 1, p - 1); rest = substr(rest, p + 1)
+  }
+  T[ntier, k] = rest
+  next
+}
+
+END {
+  for (i = 0; i < ncase; i++) {
+    nrow = i; name = c[i, "name"]; a = c[i, "t_start"] + 0; b = c[i, "t_end"] + 0
+    alive = c[i, "driver_alive"] + 0; tk = c[i, "t_kill"] + 0; tb = c[i, "t_back"] + 0
+    held = 1; rec = ""; lost = ""
+    if (name == "kafka") {
+      bf = tk + stale; made = 0; fresh = 0; changed = 0; split("", targets)
+      for (j = 1; j <= ncmd; j++) if (bf <= ct[j] && ct[j] < tb) { made++; if (!hold[j]) fresh++ }
+      for (j = 1; j <= nsmp; j++) if (bf <= S[j, 1] && S[j, 1] < tb && S[j, 5] >= 0) setadd(targets, pd(S[j, 5]))
+      for (j = 1; j <= napp; j++) if (tk <= at[j] && at[j] < tb - 1000) changed++
+      held = fresh == 0 && setlen(targets) <= 1 && changed == 0
+      note(sprintf("blind %s-%s s: %s command(s) made (%s on fresh metrics), target(s) %s, %s applied",
+        pd(floordiv(stale, 1000)), pd(floordiv(tb - tk, 1000)), pd(made), pd(fresh),
+        setlen(targets) ? pylist(targets) : "-", pd(changed)))
+      late = 0; split("", lt); split("", le)
+      for (j = 1; j <= ncmd; j++) if (tk <= ct[j] && ct[j] < tb && arr[j] >= tb) { late++; setadd(lt, tgs[j]); setadd(le, ep[j]) }
+      if (late) note(sprintf("%s command(s) made while blind were delivered after the return (targets %s, epochs %s)",
+        pd(late), pylist(lt), pylist(le)))
+      t = first_fresh_command(tb)
+      if (t != "") {
+        rec = t - tb; split("", fe)
+        for (j = 1; j <= ncmd; j++) if (ct[j] >= tb && ct[j] <= t) setadd(fe, ep[j])
+        note(sprintf("first command on fresh metrics %s s after the broker was ready (%s s after its restart began), epoch %s",
+          s1(rec), s1(t - c[i, "t_restart"]), pylist(fe)))
+      }
+      for (j = 1; j <= nsmp; j++) if (S[j, 1] >= tb && S[j, 2] == 1) {
+        note(sprintf("metrics fresh again %s s after the return", s1(S[j, 1] - tb))); break
+      }
+      if (!alive) { held = 0; note("the job's driver died") }
+    } else if (name == "redis") {
+      nbad = 0; gets = 0; gets_ok = 0; puts = 0; puts_ok = 0
+      for (j = 1; j <= ntier; j++) if (T[j, 1] == "redis:during") {
+        if (T[j, 5] == "bad") nbad++
+        if (T[j, 2] == "get") { gets++; if (T[j, 5] == "ok") gets_ok++ }
+        if (T[j, 2] == "put") { puts++; if (T[j, 5] == "ok") puts_ok++ }
+      }
+      held = alive == 1 && nbad == 0 && gets_ok == gets && c[i, "in_tier"] > 0 && c[i, "tier_before_ok"] == 1
+      note(sprintf("%s object(s) had a copy in Redis at the kill; while down: %s/%s reads ok, %s/%s writes acknowledged, %s bad answer(s)",
+        pd(c[i, "in_tier"]), pd(gets_ok), pd(gets), pd(puts_ok), pd(puts), pd(nbad)))
+      t = first_fresh_command(tb); prog = ""
+      for (j = 1; j <= nsmp; j++) if (S[j, 1] >= tb && S[j, 7] > c[i, "progress_before"] + 0 && S[j, 2] == 1) { prog = S[j, 1]; break }
+      note(sprintf("job aggregates in Redis: %s keys before, %s after the restart", pd(c[i, "agg_keys_before"]), pd(c[i, "agg_keys_after"])))
+      if (t != "" && prog != "" && c[i, "agg_keys_after"] + 0 > c[i, "agg_keys_before"] + 0) {  # new windows
+        rec = t - tb; if (prog - tb > rec) rec = prog - tb; if (rec < 0) rec = 0
+      }
+      if (!alive) note("the job's driver died")
+    } else if (name == "executor") {
+      held = alive == 1
+      if (tb) rec = tb - tk
+      tn = c[i, "t_noticed"] + 0
+      note(sprintf("%s executor(s) before (target %s); Spark counted the loss %s; back at the target %s",
+        pd(c[i, "executors_before"]), pd(c[i, "target_before"]), tn ? s1(tn - tk) " s after the kill" : "never (60 s)",
+        rec != "" ? s1(rec) " s after the kill" : "never"))
+      if (!alive) note("the job's driver died")
+    } else if (name == "s3") {
+      nbad = 0; clean = 0; ok = 0; split("", bad)
+      for (j = 1; j <= ntier; j++) if (T[j, 1] == "s3:during") {
+        if (T[j, 5] == "bad") bad[++nbad] = line[j]
+        if (T[j, 5] == "clean") clean++
+        if (T[j, 5] == "ok") ok++
+      }
+      held = nbad == 0 && c[i, "in_tier"] > 0 && c[i, "tier_before_ok"] == 1
+      note(sprintf("%s object(s) in S3 at the kill; while down: %s answers ok, %s clean JSON errors, %s bad",
+        pd(c[i, "in_tier"]), pd(ok), pd(clean), pd(nbad)))
+      for (j = 1; j <= nbad && j <= 3; j++) note("bad answer: " bad[j])
+      if (c[i, "t_ok"] + 0) rec = c[i, "t_ok"] - tb
+    }
+    if (name == "redis" || name == "s3") {
+      # Every object acknowledged before this case's reads after the restart (tier.log is in
+      # order), and the last answer each got in those reads.
+      nacked = 0; after = 0; split("", last)
+      for (j = 1; j <= ntier; j++) {
+        if (T[j, 1] == name ":after") after = 1
+        if (!after && T[j, 2] == "put" && T[j, 5] == "ok") acked[++nacked] = T[j, 3]
+        if (T[j, 1] == name ":after" && T[j, 2] == "get") last[T[j, 3]] = T[j, 5]
+      }
+      lost = 0
+      for (j = 1; j <= nacked; j++) if (!((acked[j]) in last) || last[acked[j]] != "ok") lost++
+      note(sprintf("%s acknowledged object(s), %s not read back intact after the restart", pd(nacked), pd(lost)))
+    }
+    oob = out_of_bounds(a, b); dup = twice(a, b)
+    recovered = rec != "" && rec / 1000 <= c[i, "recover_limit_s"] + 0
+    verdict[i] = held && recovered && oob == 0 && dup == 0 && !(lost + 0) ? "pass" : "FAIL"
+    if (verdict[i] != "pass") failed = 1
+    emit("case", name); emit("did", c[i, "did"]); emit("held", held ? "true" : "false")
+    emit("recovered_s", rec == "" ? "" : secs(rec)); emit("recover_limit_s", c[i, "recover_limit_s"])
+    emit("commands_out_of_bounds", oob); emit("commands_applied_twice", dup); emit("acknowledged_lost", lost)
+    emit("verdict", verdict[i])
+    row[i] = sprintf("| %s | %s | %s | %s (limit %s s) | %s | %s | %s |", name, c[i, "did"], held ? "yes" : "NO",
+      rec == "" ? "never" : s1(rec) " s", pd(c[i, "recover_limit_s"]), pd(oob), pd(dup), verdict[i])
+  }
+  # The whole run: from the first command seen on.
+  a = 0
+  for (j = 1; j <= ncmd; j++) if (j == 1 || ct[j] < a) a = ct[j]
+  b = 2 ^ 62; oob = out_of_bounds(a, b); dup = twice(a, b)
+  split("", all)
+  for (j = 1; j <= ncmd; j++) setadd(all, ep[j])
+  print "S\tcommands_seen\t" ncmd + 0 > out; print "S\tcommands_applied\t" napp + 0 > out
+  print "S\tcommands_out_of_bounds\t" oob > out; print "S\tcommands_applied_twice\t" dup > out
+  print "S\tepochs\t" pylist(all) > out; print "S\tpass\t" (failed ? "false" : "true") > out
+  for (i = 0; i < ncase; i++) for (j = 1; j <= nnotes[i]; j++) print "N\t" i "\t" notes[i, j] > out
+  print "| case | what was done | held? | recovered in | commands out of bounds | applied twice | verdict |"
+  print "|---|---|---|---|---|---|---|"
+  for (i = 0; i < ncase; i++) print row[i]
+  print ""
+  for (i = 0; i < ncase; i++) for (j = 1; j <= nnotes[i]; j++) print c[i, "name"] ": " notes[i, j]
+  printf "whole run: %s commands seen on iot-control, %s applied by the plugin, epochs %s; %s out of bounds [%s, %s], %s applied twice\n",
+    pd(ncmd), pd(napp), pylist(all), pd(oob), pd(lo), pd(hi), pd(dup)
+  exit failed ? 1 : 0
+}
+AWK
+  [ "$rc" -le 1 ] || return 1
+  # chaos.json as json.dump(indent=2) writes it: \u escapes for non-ASCII, no final newline,
+  # and recovered_s a float ("2.0", where jq 1.6 writes "2").
+  jq -R -n -a -j --indent 2 --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" --argjson lo "$JOB_MIN" --argjson hi "$JOB_MAX" \
+    --argjson stale "$METRICS_STALE_MS" --argjson wall "$wall_s" '
+    def optnum: if . == "" then null else tonumber end;
+    reduce (inputs | split("\t")) as $f ({s: {}, rows: []};
+      if $f[0] == "S" then .s[$f[1]] = ($f[2:] | join("\t"))
+      elif $f[0] == "R" then .rows[$f[1] | tonumber][$f[2]] = ($f[3:] | join("\t"))
+      elif $f[0] == "N" then .rows[$f[1] | tonumber].notes += [$f[2:] | join("\t")]
+      else . end)
+    | {date: $date, bounds: [$lo, $hi], metrics_stale_ms: $stale, wall_s: $wall,
+       commands_seen: (.s.commands_seen | tonumber), commands_applied: (.s.commands_applied | tonumber),
+       commands_out_of_bounds: (.s.commands_out_of_bounds | tonumber),
+       commands_applied_twice: (.s.commands_applied_twice | tonumber), epochs: (.s.epochs | fromjson),
+       cases: [.rows[] | {case: .case, did: .did, held: (.held == "true"), recovered_s: (.recovered_s | optnum),
+         recover_limit_s: (.recover_limit_s | tonumber), commands_out_of_bounds: (.commands_out_of_bounds | tonumber),
+         commands_applied_twice: (.commands_applied_twice | tonumber), acknowledged_lost: (.acknowledged_lost | optnum),
+         verdict: .verdict, notes: (.notes // [])}],
+       pass: (.s.pass == "true")}' "$R/rows.txt" |
+    sed 's/^\(      "recovered_s": -\{0,1\}[0-9]\{1,\}\),$/\1.0,/' >"$PRESCALE_RUN_DIR/chaos.json" || return 1
+  return "$rc"
+}
+report "$PRESCALE_RUN_DIR/iot-job/driver.log" "$((SECONDS - T0))" | tee "$PRESCALE_RUN_DIR/chaos.txt"
 rc=${PIPESTATUS[0]}
 log "chaos: the table in $PRESCALE_RUN_DIR/chaos.txt, JSON in $PRESCALE_RUN_DIR/chaos.json, logs in $C"
 exit "$rc"
