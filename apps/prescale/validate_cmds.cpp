@@ -62,23 +62,13 @@ std::vector<live::RunResult> runs_from_records(const calibrate::RunRecords& rec,
     r.duration_s = info.duration_s;
     r.burst_start_s = burst.first * replay.interval_s;
     r.burst_end_s = burst.second * replay.interval_s;
+    // Each row is the record the race wrote, plus its run and line.
     for (const auto& e : rec.executors)
-      if (e.run == info.run) r.executors.push_back({e.t_s, e.executors, e.with_tasks});
-    for (const auto& b : rec.batches) {
-      if (b.run != info.run) continue;
-      live::BatchRecord x;
-      x.t_s = b.t_s;
-      x.rows = b.rows;
-      x.batch_ms = b.batch_ms;
-      x.executors = b.executors;
-      x.latency_ms = b.latency_ms;
-      x.latency_measured = b.latency_measured;
-      x.backlog = b.backlog;
-      x.input_rps = b.input_rps;
-      r.batches.push_back(x);
-    }
+      if (e.run == info.run) r.executors.push_back(e);
+    for (const auto& b : rec.batches)
+      if (b.run == info.run) r.batches.push_back(b);
     for (const auto& c : rec.commands)
-      if (c.run == info.run) r.commands.push_back({c.t_s, c.target, ""});
+      if (c.run == info.run) r.commands.push_back(c);
     r.summarise(info.sla_ms);
     runs.push_back(std::move(r));
   }

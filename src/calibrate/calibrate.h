@@ -22,34 +22,23 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/run_records.h"
 #include "sim/scenario.h"
 
 namespace prescale::calibrate {
 
-// One line of each record file; `line` is its line number (1-based) for messages.
-struct BatchRow {
+// One line of each record file: the record (core/run_records.h, what the race wrote), the
+// run it belongs to, and its line number (1-based) for messages.
+struct BatchRow : core::BatchRecord {
   int run = 0;
-  double t_s = 0;
-  double rows = 0;      // readings in the batch
-  double batch_ms = 0;  // its processing time
-  int executors = 0;    // live when it ran
-  double latency_ms = 0;
-  bool latency_measured = false;  // the listener's measure (else an estimate)
-  double backlog = 0;             // readings behind when it finished
-  double input_rps = 0;           // readings/s that arrived
   int line = 0;
 };
-struct ExecutorRow {
+struct ExecutorRow : core::ExecutorSample {
   int run = 0;
-  double t_s = 0;
-  int executors = 0;
-  int with_tasks = -1;  // -1 = not recorded
   int line = 0;
 };
-struct CommandRow {
+struct CommandRow : core::CommandRecord {
   int run = 0;
-  double t_s = 0;
-  int target = 0;
   int line = 0;
 };
 struct RunInfo {

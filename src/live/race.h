@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/run_records.h"
 
 namespace prescale::live {
 
@@ -70,25 +71,10 @@ struct RaceOptions {
   std::function<void(const RaceProgress&)> progress;
 };
 
-struct ExecutorSample {
-  double t_s = 0;
-  int executors = 0;    // live, per Spark's REST API
-  int with_tasks = -1;  // of those, executors that have run a task (-1 = unknown)
-};
-struct BatchRecord {
-  double t_s = 0;  // when the progress arrived
-  std::int64_t batch_id = 0;
-  double latency_ms = 0, batch_ms = 0, input_rps = 0;
-  int executors = 0;
-  double rows = 0;                // readings in the batch (its messages x readings per message)
-  double backlog = 0;             // readings left in Kafka when it finished (offsets behind)
-  bool latency_measured = false;  // latency_ms is the listener's event-time measure
-};
-struct CommandRecord {
-  double t_s = 0;
-  int target = 0;
-  std::string reason;
-};
+// The records of a run (core/run_records.h: calibrate and validate read them too).
+using core::BatchRecord;
+using core::CommandRecord;
+using core::ExecutorSample;
 struct SignalRecord {  // the gateway's Burst_Signal on iot-metadata, as sent
   double t_s = 0;
   bool burst = false;

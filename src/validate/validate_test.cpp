@@ -269,13 +269,26 @@ TEST(Validate, TheFiguresOfHandMadeTimelines) {
   live.runs = {{0, "hpa", 12, 1000, 1}};
   // 1 executor to +4 s, 2 from +4 s, 3 from +10 s.
   for (double t : {0.0, 2.0, 4.0, 6.0, 8.0, 10.0}) {
-    const int n = t < 4 ? 1 : t < 10 ? 2 : 3;
-    live.executors.push_back({0, t, n, n, 0});
+    calibrate::ExecutorRow e;  // run 0
+    e.t_s = t;
+    e.executors = e.with_tasks = t < 4 ? 1 : t < 10 ? 2 : 3;
+    live.executors.push_back(e);
   }
   // Batches at +5 and +10 s with rows (600 and 1,500 ms), one idle at +11 s.
-  live.batches.push_back({0, 5, 100, 300, 1, 600, true, 0, 20, 0});
-  live.batches.push_back({0, 10, 100, 300, 2, 1500, true, 0, 20, 0});
-  live.batches.push_back({0, 11, 0, 300, 2, 5000, true, 0, 0, 0});
+  auto batch = [](double t, double rows, int executors, double latency_ms, double input_rps) {
+    calibrate::BatchRow b;  // run 0
+    b.t_s = t;
+    b.rows = rows;
+    b.batch_ms = 300;
+    b.executors = executors;
+    b.latency_ms = latency_ms;
+    b.latency_measured = true;
+    b.input_rps = input_rps;
+    return b;
+  };
+  live.batches.push_back(batch(5, 100, 1, 600, 20));
+  live.batches.push_back(batch(10, 100, 2, 1500, 20));
+  live.batches.push_back(batch(11, 0, 2, 5000, 0));
   ArenaRun a;
   a.policy = "hpa";
   a.step_s = 4;
