@@ -180,6 +180,8 @@ class Controller {
   // Control-plane input; returns false (and counts it) when rejected.
   bool on_signal(const std::string& json, std::int64_t now_ms);
   bool on_progress(const std::string& json, std::int64_t now_ms);
+  // The newest progress accepted (none yet: empty).
+  const std::optional<bus::Progress>& last_progress() const { return progress_; }
 
   // One tick: act(envelope(decide(observe(now_ms)))). The command to publish (every tick:
   // the plugin ignores repeats by seq), stamped with the lease's epoch. A standby's tick

@@ -231,12 +231,11 @@ struct Chores {
     if (msg.topic == cfg.metadata_topic) {
       c->on_signal(msg.payload, clock());
     } else if (msg.topic == cfg.metrics_topic) {
-      c->on_progress(msg.payload, clock());
+      // The epoch the plugin applies: evidence for the lease (a recreated lease topic).
+      if (c->on_progress(msg.payload, clock()))
+        lease.observe_epoch(c->last_progress()->lease_epoch, now);
       // The job disagreeing with the configuration (its bounds, its batching): said once.
       for (const auto& line : c->take_notices()) log_warning(line);
-      // The epoch the plugin applies: evidence for the lease (a recreated lease topic).
-      if (auto p = bus::decode_progress(msg.payload); p.ok())
-        lease.observe_epoch(p->lease_epoch, now);
     } else {  // the control topic
       if (auto cmd = bus::decode_scale_to(msg.payload); cmd.ok())
         lease.observe_epoch(cmd->epoch, now);

@@ -86,6 +86,16 @@ live::RunResult as_live(const ArenaRun& a, double duration_s, double sla_ms, dou
   return r;
 }
 
+Report validate_dir(const std::string& dir) {
+  auto replay = load_replay(dir);
+  EXPECT_TRUE(replay.ok()) << (replay.ok() ? "" : replay.error().message);
+  auto records = calibrate::load_run_dir(dir);
+  EXPECT_TRUE(records.ok()) << (records.ok() ? "" : records.error().message);
+  auto rep = validate(*records, *replay, live_scenario());
+  EXPECT_TRUE(rep.ok()) << (rep.ok() ? "" : rep.error().message);
+  return *rep;
+}
+
 struct Made {
   Replay replay;
   std::vector<ArenaRun> arena;
@@ -106,26 +116,12 @@ Made arena_truth(const std::string& dir) {
     r->sla_ms = m.sla_ms;
   }
   EXPECT_TRUE(live::write_records(dir, {hpa, rl}, &info).ok());
+  const Report rep = validate_dir(dir);
   auto replay = load_replay(dir);
-  EXPECT_TRUE(replay.ok()) << (replay.ok() ? "" : replay.error().message);
-  auto records = calibrate::load_run_dir(dir);
-  EXPECT_TRUE(records.ok()) << (records.ok() ? "" : records.error().message);
-  auto rep = validate(*records, *replay, live_scenario());
-  EXPECT_TRUE(rep.ok()) << (rep.ok() ? "" : rep.error().message);
   m.replay = *replay;
-  m.arena = rep->arena;
-  m.sla_ms = rep->sla_ms;
+  m.arena = rep.arena;
+  m.sla_ms = rep.sla_ms;
   return m;
-}
-
-Report validate_dir(const std::string& dir) {
-  auto replay = load_replay(dir);
-  EXPECT_TRUE(replay.ok()) << (replay.ok() ? "" : replay.error().message);
-  auto records = calibrate::load_run_dir(dir);
-  EXPECT_TRUE(records.ok()) << (records.ok() ? "" : records.error().message);
-  auto rep = validate(*records, *replay, live_scenario());
-  EXPECT_TRUE(rep.ok()) << (rep.ok() ? "" : rep.error().message);
-  return *rep;
 }
 
 TEST(Validate, ReadingsPerIntervalAreSpreadOverTheStepsTheyOverlap) {
