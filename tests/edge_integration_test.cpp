@@ -3,6 +3,7 @@
 // end. Checks that every reading and every signal arrives, that signals verify, and that
 // malformed input is counted and skipped while the agent keeps running.
 #include <gtest/gtest.h>
+#include <librdkafka/rdkafkacpp.h>
 #include <mosquitto.h>
 
 #include <cmath>
@@ -326,6 +327,36 @@ TEST_F(EdgeIntegration, DualPlaneBenchMeasuresBothModes) {
   EXPECT_EQ(j["dual"]["received"], j["dual"]["sent"]);
   EXPECT_GT(j["data_mb_s"].get<double>(), 1.0);
   EXPECT_GT(j["single_p99_ms"].get<double>(), j["dual_p99_ms"].get<double>());
+}
+
+// The topic names a broker holds (metadata request).
+std::set<std::string> topics_on(const std::string& brokers) {
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", brokers, err);
+  std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf.get(), err));
+  RdKafka::Metadata* md = nullptr;
+  std::set<std::string> out;
+  if (!p || p->metadata(true, nullptr, &md, 10'000) != RdKafka::ERR_NO_ERROR) return out;
+  std::unique_ptr<RdKafka::Metadata> owned(md);
+  for (const auto* t : *md->topics()) out.insert(t->topic());
+  return out;
+}
+
+// The control plane named by a plane-scoped property (control.bootstrap.servers, here the
+// same broker) still measures; and the bench leaves none of its topics behind (each run
+// writes gigabytes: a disk filled up on a shared broker before they were deleted).
+TEST_F(EdgeIntegration, DualPlaneBenchTakesPlaneScopedPropertiesAndCleansUp) {
+  Child bench({PRESCALE_BIN, "bench", "dualplane", "--brokers", stack_->brokers(), "--kafka",
+               "control.bootstrap.servers=" + stack_->brokers(), "--kafka", "data.linger.ms=2",
+               "--seconds", "1", "--format", "json"},
+              "/dev/null", path("planes2.out"), path("planes2.err"));
+  ASSERT_EQ(bench.wait(120), 0) << read_text(path("planes2.err"));
+  const auto j = nlohmann::json::parse(read_text(path("planes2.out")));
+  EXPECT_EQ(j["dual"]["received"], j["dual"]["sent"]);
+  const auto topics = topics_on(stack_->brokers());
+  ASSERT_FALSE(topics.empty());
+  for (const auto& t : topics) EXPECT_EQ(t.rfind("bench-planes", 0), std::string::npos) << t;
 }
 
 }  // namespace

@@ -69,6 +69,11 @@ void route_kafka_log(const rd_kafka_t* rk, int level, const char* fac, const cha
                 core::suppressed_note(v.suppressed, v.since_s));
 }
 
+// "control.KEY" and "data.KEY": KEY for one plane only (kafka.h).
+bool plane_scoped(const std::string& key) {
+  return key.rfind("control.", 0) == 0 || key.rfind("data.", 0) == 0;
+}
+
 // A Conf with every property set; errors name the property (never its value: it may be a
 // secret such as sasl.password).
 core::Result<std::unique_ptr<RdKafka::Conf>> make_conf(const KafkaProps& props) {
@@ -76,6 +81,7 @@ core::Result<std::unique_ptr<RdKafka::Conf>> make_conf(const KafkaProps& props) 
   rd_kafka_conf_set_log_cb(conf->c_ptr_global(), route_kafka_log);
   std::string err;
   for (const auto& [k, v] : props) {
+    if (plane_scoped(k)) continue;  // for with_plane_defaults; the shared admin client skips them
     if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
       // librdkafka quotes an invalid value in its message ("Invalid value \"...\" for ...").
       const std::string hidden = "(value not shown)";
@@ -100,12 +106,20 @@ std::int64_t now_ms() {
 const char* to_string(Plane p) { return p == Plane::kData ? "data" : "control"; }
 
 KafkaProps with_plane_defaults(const KafkaProps& props, Plane plane, bool consumer) {
-  KafkaProps out = props;
+  KafkaProps out;
+  const std::string mine = std::string(to_string(plane)) + ".";
+  for (const auto& [k, v] : props)
+    if (!plane_scoped(k)) out.emplace(k, v);
+  for (const auto& [k, v] : props)
+    if (k.rfind(mine, 0) == 0) out[k.substr(mine.size())] = v;  // the plane's own value wins
   auto def = [&](const char* k, const char* v) { out.emplace(k, v); };
   // A control-plane client reconnects within a second of the broker's return: librdkafka's
   // own backoff doubles to 10 s, so after a 20 s outage the controller met the broker 5-6 s
   // late (make chaos; Kafka's Java clients, the job's, default to 1 s too).
   if (plane == Plane::kControl) def("reconnect.backoff.max.ms", "1000");
+  // A client id per plane, so that the broker can tell the planes apart: a quota on
+  // prescale-data (docs/edge.md, "Dual-plane latency") throttles data, never control.
+  def("client.id", plane == Plane::kData ? "prescale-data" : "prescale-control");
   if (!consumer) {
     // Retries neither reorder nor duplicate (a reading batch or a signal arrives once, in order).
     def("enable.idempotence", "true");
@@ -187,20 +201,28 @@ core::Result<PropsFile> read_props_file(const std::string& path) {
 }
 
 core::Status check_property(const std::string& key, const std::string& value) {
-  auto conf = make_conf({{key, value}});
+  const std::string bare = !plane_scoped(key) ? key : key.substr(key.find('.') + 1);
+  if (bare.empty() || plane_scoped(bare))
+    return core::Error{"property '" + key + "': expected control.KEY or data.KEY, once"};
+  auto conf = make_conf({{bare, value}});
   if (!conf.ok()) return conf.error();
   return core::Status::Ok();
 }
 
 core::Status check_props(const KafkaProps& props) {
-  KafkaProps probe_props = with_plane_defaults(props, Plane::kControl, /*consumer=*/false);
-  probe_props.erase("bootstrap.servers");  // a client with no broker to contact connects nowhere
-  probe_props["log_level"] = "0";          // and says nothing about having none
-  auto conf = make_conf(probe_props);
-  if (!conf.ok()) return conf.error();
-  std::string err;
-  std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf->get(), err));
-  if (!p) return kerr("the properties do not make a client", err);
+  for (Plane plane : {Plane::kControl, Plane::kData}) {
+    KafkaProps probe_props = with_plane_defaults(props, plane, /*consumer=*/false);
+    probe_props.erase("bootstrap.servers");  // a client with no broker to contact connects nowhere
+    probe_props["log_level"] = "0";          // and says nothing about having none
+    auto conf = make_conf(probe_props);
+    if (!conf.ok())
+      return core::Error{std::string(to_string(plane)) + " plane: " + conf.error().message};
+    std::string err;
+    std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf->get(), err));
+    if (!p)
+      return kerr(std::string(to_string(plane)) + " plane: the properties do not make a client",
+                  err);
+  }
   return core::Status::Ok();
 }
 
@@ -314,6 +336,45 @@ core::Status ensure_topics(const KafkaProps& props, const std::vector<TopicSpec>
   rd_kafka_AdminOptions_destroy(opts);
   rd_kafka_queue_destroy(q);
   for (auto* x : nts) rd_kafka_NewTopic_destroy(x);
+  return status;
+}
+
+core::Status delete_topics(const KafkaProps& props, const std::vector<std::string>& topics,
+                           int timeout_ms) {
+  auto h = admin_handle(props);
+  if (!h.ok()) return h.error();
+  rd_kafka_t* rk = (*h)->c_ptr();
+  std::vector<rd_kafka_DeleteTopic_t*> dts;
+  for (const auto& t : topics) dts.push_back(rd_kafka_DeleteTopic_new(t.c_str()));
+  char errbuf[512];
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+  rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS);
+  rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, errbuf, sizeof errbuf);
+  rd_kafka_AdminOptions_set_operation_timeout(opts, timeout_ms, errbuf, sizeof errbuf);
+  rd_kafka_DeleteTopics(rk, dts.data(), dts.size(), opts, q);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, timeout_ms + 2000);
+  core::Status status;
+  if (!ev) {
+    status = kerr("delete topics", "no answer within " + std::to_string(timeout_ms) + " ms");
+  } else if (rd_kafka_event_error(ev)) {
+    status = kerr("delete topics", rd_kafka_event_error_string(ev));
+  } else {
+    const rd_kafka_DeleteTopics_result_t* res = rd_kafka_event_DeleteTopics_result(ev);
+    size_t n = 0;
+    const rd_kafka_topic_result_t** rs = rd_kafka_DeleteTopics_result_topics(res, &n);
+    for (size_t i = 0; i < n && status.ok(); ++i) {
+      const auto code = rd_kafka_topic_result_error(rs[i]);
+      if (code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+        const char* msg = rd_kafka_topic_result_error_string(rs[i]);
+        status = kerr(std::string("delete topic '") + rd_kafka_topic_result_name(rs[i]) + "'",
+                      msg ? msg : rd_kafka_err2str(code));
+      }
+    }
+  }
+  if (ev) rd_kafka_event_destroy(ev);
+  rd_kafka_AdminOptions_destroy(opts);
+  rd_kafka_queue_destroy(q);
+  for (auto* x : dts) rd_kafka_DeleteTopic_destroy(x);
   return status;
 }
 

@@ -32,7 +32,12 @@ const char* to_string(Plane p);
 // neither reorder nor duplicate); data = linger.ms 5,
 // batch.num.messages 10000, compression none; control = linger.ms 0,
 // socket.nagle.disable true, fetch.wait.max.ms 10 (consumers), reconnect.backoff.max.ms 1000
-// (librdkafka's 10 s would meet a returning broker up to 10 s late).
+// (librdkafka's 10 s would meet a returning broker up to 10 s late), client.id prescale-data
+// or prescale-control (a broker quota can name one plane).
+// A key "control.KEY" or "data.KEY" sets KEY for that plane only, over the shared value: e.g.
+// control.bootstrap.servers=127.0.0.1:9094 puts the control plane on a listener or broker of
+// its own (docs/edge.md, "Dual-plane latency"). Admin clients (probe, ensure_topics) use the
+// shared values.
 KafkaProps with_plane_defaults(const KafkaProps& props, Plane plane, bool consumer);
 
 // Checks one property as librdkafka would set it (rd_kafka_conf_set): unknown names and
@@ -75,6 +80,11 @@ core::Result<int> probe(const KafkaProps& props, int timeout_ms);
 
 // Creates the topics that do not exist yet (admin API); existing ones are left alone.
 core::Status ensure_topics(const KafkaProps& props, const std::vector<TopicSpec>& topics,
+                           int timeout_ms);
+
+// Deletes the topics (admin API); one that does not exist is not an error. For the
+// benchmarks' scratch topics, which would otherwise keep gigabytes on a shared broker.
+core::Status delete_topics(const KafkaProps& props, const std::vector<std::string>& topics,
                            int timeout_ms);
 
 // The number of partitions of an existing topic (an error if it does not exist).

@@ -47,6 +47,38 @@ TEST(Kafka, PropsParseAndPlaneDefaults) {
   EXPECT_EQ(data.count("reconnect.backoff.max.ms"), 0u);
 }
 
+TEST(Kafka, PlaneScopedPropertiesApplyToTheirPlaneOnly) {
+  const KafkaProps props = {{"bootstrap.servers", "127.0.0.1:9092"},
+                            {"control.bootstrap.servers", "127.0.0.1:9094"},
+                            {"data.linger.ms", "20"},
+                            {"data.client.id", "gateway-7"}};
+  auto ctl = with_plane_defaults(props, Plane::kControl, false);
+  EXPECT_EQ(ctl.at("bootstrap.servers"), "127.0.0.1:9094");
+  EXPECT_EQ(ctl.at("linger.ms"), "0");
+  EXPECT_EQ(ctl.at("client.id"), "prescale-control");
+  auto data = with_plane_defaults(props, Plane::kData, true);
+  EXPECT_EQ(data.at("bootstrap.servers"), "127.0.0.1:9092");
+  EXPECT_EQ(data.at("linger.ms"), "20");
+  EXPECT_EQ(data.at("client.id"), "gateway-7");
+  for (const auto& m : {ctl, data})
+    for (const auto& [k, v] : m) {
+      EXPECT_NE(k.rfind("control.", 0), 0u) << k;
+      EXPECT_NE(k.rfind("data.", 0), 0u) << k;
+    }
+  EXPECT_TRUE(check_props(props).ok()) << check_props(props).message();
+  // A scoped key is checked as the bare key would be, and names its plane.
+  EXPECT_TRUE(check_property("control.fetch.wait.max.ms", "5").ok());
+  auto bad = check_property("data.linger.ms", "soon");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.message().find("soon"), std::string::npos) << bad.message();
+  EXPECT_FALSE(check_property("data.nonsense.key", "1").ok());
+  EXPECT_FALSE(check_property("control.", "1").ok());
+  EXPECT_FALSE(check_property("control.data.linger.ms", "1").ok());
+  auto whole = check_props({{"data.linger.ms", "-4"}});
+  ASSERT_FALSE(whole.ok());
+  EXPECT_NE(whole.message().find("data plane"), std::string::npos) << whole.message();
+}
+
 TEST(Kafka, LibrdkafkaLogsGoThroughOurLoggerRateLimited) {
   // A dead broker: librdkafka retries the connection every 100 ms and, left alone, writes a
   // raw "%3|...|FAIL|..." line to stderr for each attempt.

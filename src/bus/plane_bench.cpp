@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -193,12 +194,23 @@ core::Result<PlaneBenchResult> bench_planes(const KafkaProps& props, const Plane
   const std::string dual_data = o.topic_prefix + "-data-" + stamp,
                     dual_ctl = o.topic_prefix + "-control-" + stamp,
                     single_data = o.topic_prefix + "-single-" + stamp;
-  auto st = ensure_topics(props, {{dual_data, 1}, {dual_ctl, 1}, {single_data, 1}}, 15'000);
+  auto st = ensure_topics(props, {{dual_data, 1}, {single_data, 1}}, 15'000);
+  if (!st.ok()) return st.error();
+  // The control topic where the control plane's clients connect: another listener or broker
+  // when the properties say control.bootstrap.servers.
+  const KafkaProps control_props = with_plane_defaults(props, Plane::kControl, false);
+  auto m = probe(control_props, 15'000);
+  if (!m.ok()) return m.error();
+  st = ensure_topics(control_props, {{dual_ctl, 1}}, 15'000);
   if (!st.ok()) return st.error();
   PlaneBenchResult out;
   auto d = run_mode(props, o, true, dual_data, dual_ctl);
+  auto s = d.ok() ? run_mode(props, o, false, single_data, single_data) : d;
+  // The data topics hold ~2 GB after a run: gone, on a private broker or a shared one.
+  if (auto gone = delete_topics(props, {dual_data, single_data}, 15'000); !gone.ok())
+    std::fprintf(stderr, "prescale bench dualplane: %s\n", gone.message().c_str());
+  (void)delete_topics(control_props, {dual_ctl}, 15'000);
   if (!d.ok()) return d.error();
-  auto s = run_mode(props, o, false, single_data, single_data);
   if (!s.ok()) return s.error();
   out.dual = d->latency;
   out.dual_data_mb_s = d->data_mb_s;
