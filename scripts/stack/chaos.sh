@@ -11,8 +11,10 @@
 #   kafka     kill -9 of the broker, down CHAOS_KAFKA_DOWN_S (20) s, restarted on its data. Held:
 #             no command decided on fresh metrics while blind (past metrics_stale_ms), the
 #             target unchanged and nothing applied by the plugin before the broker is back.
-#             Recovered: the first command decided on fresh metrics after the broker is back
-#             (limit CHAOS_KAFKA_RECOVER_S, 10 s).
+#             No command made while the broker was down is delivered after its return (the
+#             controller's deliveries expire after one lease session). Recovered: the first
+#             command decided on fresh metrics after the broker is back (limit
+#             CHAOS_KAFKA_RECOVER_S, 10 s).
 #   redis     kill -9 of redis-server, down CHAOS_REDIS_DOWN_S (10) s, restarted (AOF). Held: the
 #             job's driver lives, every tier read of an acknowledged object succeeds (backing
 #             copies), writes are acknowledged or refused with a JSON error. Recovered: the job
@@ -583,7 +585,7 @@ END {
   for (i = 0; i < ncase; i++) {
     nrow = i; name = c[i, "name"]; a = c[i, "t_start"] + 0; b = c[i, "t_end"] + 0
     alive = c[i, "driver_alive"] + 0; tk = c[i, "t_kill"] + 0; tb = c[i, "t_back"] + 0
-    held = 1; rec = ""; lost = ""
+    held = 1; rec = ""; lost = ""; late = ""
     if (name == "kafka") {
       bf = tk + stale; made = 0; fresh = 0; changed = 0; split("", targets)
       for (j = 1; j <= ncmd; j++) if (bf <= ct[j] && ct[j] < tb) { made++; if (!hold[j]) fresh++ }
@@ -661,12 +663,12 @@ END {
     }
     oob = out_of_bounds(a, b); dup = twice(a, b)
     recovered = rec != "" && rec / 1000 <= c[i, "recover_limit_s"] + 0
-    verdict[i] = held && recovered && oob == 0 && dup == 0 && !(lost + 0) ? "pass" : "FAIL"
+    verdict[i] = held && recovered && oob == 0 && dup == 0 && !(lost + 0) && !(late + 0) ? "pass" : "FAIL"
     if (verdict[i] != "pass") failed = 1
     emit("case", name); emit("did", c[i, "did"]); emit("held", held ? "true" : "false")
     emit("recovered_s", rec == "" ? "" : secs(rec)); emit("recover_limit_s", c[i, "recover_limit_s"])
     emit("commands_out_of_bounds", oob); emit("commands_applied_twice", dup); emit("acknowledged_lost", lost)
-    emit("verdict", verdict[i])
+    emit("commands_delivered_late", late); emit("verdict", verdict[i])
     row[i] = sprintf("| %s | %s | %s | %s (limit %s s) | %s | %s | %s |", name, c[i, "did"], held ? "yes" : "NO",
       rec == "" ? "never" : s1(rec) " s", pd(c[i, "recover_limit_s"]), pd(oob), pd(dup), verdict[i])
   }
@@ -708,6 +710,7 @@ AWK
        cases: [.rows[] | {case: .case, did: .did, held: (.held == "true"), recovered_s: (.recovered_s | optnum),
          recover_limit_s: (.recover_limit_s | tonumber), commands_out_of_bounds: (.commands_out_of_bounds | tonumber),
          commands_applied_twice: (.commands_applied_twice | tonumber), acknowledged_lost: (.acknowledged_lost | optnum),
+         commands_delivered_late: (.commands_delivered_late | optnum),
          verdict: .verdict, notes: (.notes // [])}],
        pass: (.s.pass == "true")}' "$R/rows.txt" |
     sed 's/^\(      "recovered_s": -\{0,1\}[0-9]\{1,\}\),$/\1.0,/' >"$PRESCALE_RUN_DIR/chaos.json" || return 1

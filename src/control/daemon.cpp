@@ -138,6 +138,8 @@ struct Chores {
   int last_target = -1;
   std::int64_t last_log = 0;
   std::int64_t last_error_log = 0;
+  std::uint64_t failed_logged = 0;  // expired commands already logged
+  std::int64_t last_drop_log = 0;
 
   // Chore 1.
   void serve_lease(int timeout_ms) {
@@ -188,6 +190,15 @@ struct Chores {
     if (!st.ok() && now - last_error_log > 10'000) {
       log_warning(st.message() + " (the job keeps its scale; retrying)");
       last_error_log = now;
+    }
+    if (const std::uint64_t failed = producer.failed();
+        failed > failed_logged && now - last_drop_log >= 10'000) {
+      log_warning(std::to_string(failed - failed_logged) +
+                  " command(s) not delivered within the lease session (" +
+                  std::to_string(cfg.lease_session_timeout_ms) +
+                  " ms), dropped: " + producer.last_error());
+      failed_logged = failed;
+      last_drop_log = now;
     }
   }
 
@@ -386,7 +397,13 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop, bool* 
     shutdown();
     return consumer.error();
   }
-  auto producer = bus::Producer::create(cfg.kafka, bus::Plane::kControl);
+  // A command the broker has not taken within one lease session is dropped, not delivered
+  // late: by then the lease that stamped it has lapsed, and the tick that follows the
+  // broker's return sends a fresh one (librdkafka's default would deliver, after a short
+  // outage, the targets decided before it, ahead of the new ones). A kafka: setting wins.
+  bus::KafkaProps command_props = cfg.kafka;
+  command_props.emplace("message.timeout.ms", std::to_string(cfg.lease_session_timeout_ms));
+  auto producer = bus::Producer::create(command_props, bus::Plane::kControl);
   if (!producer.ok()) {
     shutdown();
     return producer.error();
