@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -210,18 +211,18 @@ core::Status check_property(const std::string& key, const std::string& value) {
 }
 
 core::Status check_props(const KafkaProps& props) {
+  // The control plane first: an error in a shared property reads as it always did; one
+  // that only the data plane's own properties cause names that plane.
   for (Plane plane : {Plane::kControl, Plane::kData}) {
+    const std::string tag = plane == Plane::kData ? "data plane: " : "";
     KafkaProps probe_props = with_plane_defaults(props, plane, /*consumer=*/false);
     probe_props.erase("bootstrap.servers");  // a client with no broker to contact connects nowhere
     probe_props["log_level"] = "0";          // and says nothing about having none
     auto conf = make_conf(probe_props);
-    if (!conf.ok())
-      return core::Error{std::string(to_string(plane)) + " plane: " + conf.error().message};
+    if (!conf.ok()) return core::Error{tag + conf.error().message};
     std::string err;
     std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf->get(), err));
-    if (!p)
-      return kerr(std::string(to_string(plane)) + " plane: the properties do not make a client",
-                  err);
+    if (!p) return kerr(tag + "the properties do not make a client", err);
   }
   return core::Status::Ok();
 }
@@ -292,6 +293,49 @@ core::Result<int> probe(const KafkaProps& props, int timeout_ms) {
               last_event.empty() ? last : last_event);
 }
 
+namespace {
+
+// One admin request about topics (`send` issues it on `q` with `opts`): its answer, as a
+// Status, within timeout_ms. A topic whose error is `tolerated` (an existing topic for a
+// creation, a missing one for a deletion) is not an error.
+core::Status topic_admin(
+    rd_kafka_t* rk, rd_kafka_admin_op_t op, const std::string& what, rd_kafka_resp_err_t tolerated,
+    int timeout_ms, const std::function<void(rd_kafka_AdminOptions_t*, rd_kafka_queue_t*)>& send) {
+  char errbuf[512];
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+  rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk, op);
+  rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, errbuf, sizeof errbuf);
+  rd_kafka_AdminOptions_set_operation_timeout(opts, timeout_ms, errbuf, sizeof errbuf);
+  send(opts, q);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, timeout_ms + 2000);
+  core::Status status;
+  if (!ev) {
+    status = kerr(what + " topics", "no answer within " + std::to_string(timeout_ms) + " ms");
+  } else if (rd_kafka_event_error(ev)) {
+    status = kerr(what + " topics", rd_kafka_event_error_string(ev));
+  } else {
+    size_t n = 0;
+    const rd_kafka_topic_result_t** rs =
+        op == RD_KAFKA_ADMIN_OP_CREATETOPICS
+            ? rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n)
+            : rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
+    for (size_t i = 0; i < n && status.ok(); ++i) {
+      const auto code = rd_kafka_topic_result_error(rs[i]);
+      if (code != RD_KAFKA_RESP_ERR_NO_ERROR && code != tolerated) {
+        const char* msg = rd_kafka_topic_result_error_string(rs[i]);
+        status = kerr(what + " topic '" + rd_kafka_topic_result_name(rs[i]) + "'",
+                      msg ? msg : rd_kafka_err2str(code));
+      }
+    }
+  }
+  if (ev) rd_kafka_event_destroy(ev);
+  rd_kafka_AdminOptions_destroy(opts);
+  rd_kafka_queue_destroy(q);
+  return status;
+}
+
+}  // namespace
+
 core::Status ensure_topics(const KafkaProps& props, const std::vector<TopicSpec>& topics,
                            int timeout_ms) {
   auto h = admin_handle(props);
@@ -308,33 +352,11 @@ core::Status ensure_topics(const KafkaProps& props, const std::vector<TopicSpec>
     }
     nts.push_back(nt);
   }
-  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
-  rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-  rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, errbuf, sizeof errbuf);
-  rd_kafka_AdminOptions_set_operation_timeout(opts, timeout_ms, errbuf, sizeof errbuf);
-  rd_kafka_CreateTopics(rk, nts.data(), nts.size(), opts, q);
-  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, timeout_ms + 2000);
-  core::Status status;
-  if (!ev) {
-    status = kerr("create topics", "no answer within " + std::to_string(timeout_ms) + " ms");
-  } else if (rd_kafka_event_error(ev)) {
-    status = kerr("create topics", rd_kafka_event_error_string(ev));
-  } else {
-    const rd_kafka_CreateTopics_result_t* res = rd_kafka_event_CreateTopics_result(ev);
-    size_t n = 0;
-    const rd_kafka_topic_result_t** rs = rd_kafka_CreateTopics_result_topics(res, &n);
-    for (size_t i = 0; i < n && status.ok(); ++i) {
-      const auto code = rd_kafka_topic_result_error(rs[i]);
-      if (code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-        const char* msg = rd_kafka_topic_result_error_string(rs[i]);
-        status = kerr(std::string("create topic '") + rd_kafka_topic_result_name(rs[i]) + "'",
-                      msg ? msg : rd_kafka_err2str(code));
-      }
-    }
-  }
-  if (ev) rd_kafka_event_destroy(ev);
-  rd_kafka_AdminOptions_destroy(opts);
-  rd_kafka_queue_destroy(q);
+  core::Status status = topic_admin(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, "create",
+                                    RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS, timeout_ms,
+                                    [&](rd_kafka_AdminOptions_t* opts, rd_kafka_queue_t* q) {
+                                      rd_kafka_CreateTopics(rk, nts.data(), nts.size(), opts, q);
+                                    });
   for (auto* x : nts) rd_kafka_NewTopic_destroy(x);
   return status;
 }
@@ -346,34 +368,11 @@ core::Status delete_topics(const KafkaProps& props, const std::vector<std::strin
   rd_kafka_t* rk = (*h)->c_ptr();
   std::vector<rd_kafka_DeleteTopic_t*> dts;
   for (const auto& t : topics) dts.push_back(rd_kafka_DeleteTopic_new(t.c_str()));
-  char errbuf[512];
-  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
-  rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS);
-  rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, errbuf, sizeof errbuf);
-  rd_kafka_AdminOptions_set_operation_timeout(opts, timeout_ms, errbuf, sizeof errbuf);
-  rd_kafka_DeleteTopics(rk, dts.data(), dts.size(), opts, q);
-  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, timeout_ms + 2000);
-  core::Status status;
-  if (!ev) {
-    status = kerr("delete topics", "no answer within " + std::to_string(timeout_ms) + " ms");
-  } else if (rd_kafka_event_error(ev)) {
-    status = kerr("delete topics", rd_kafka_event_error_string(ev));
-  } else {
-    const rd_kafka_DeleteTopics_result_t* res = rd_kafka_event_DeleteTopics_result(ev);
-    size_t n = 0;
-    const rd_kafka_topic_result_t** rs = rd_kafka_DeleteTopics_result_topics(res, &n);
-    for (size_t i = 0; i < n && status.ok(); ++i) {
-      const auto code = rd_kafka_topic_result_error(rs[i]);
-      if (code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-        const char* msg = rd_kafka_topic_result_error_string(rs[i]);
-        status = kerr(std::string("delete topic '") + rd_kafka_topic_result_name(rs[i]) + "'",
-                      msg ? msg : rd_kafka_err2str(code));
-      }
-    }
-  }
-  if (ev) rd_kafka_event_destroy(ev);
-  rd_kafka_AdminOptions_destroy(opts);
-  rd_kafka_queue_destroy(q);
+  core::Status status = topic_admin(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS, "delete",
+                                    RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, timeout_ms,
+                                    [&](rd_kafka_AdminOptions_t* opts, rd_kafka_queue_t* q) {
+                                      rd_kafka_DeleteTopics(rk, dts.data(), dts.size(), opts, q);
+                                    });
   for (auto* x : dts) rd_kafka_DeleteTopic_destroy(x);
   return status;
 }
