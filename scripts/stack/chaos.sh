@@ -27,6 +27,11 @@
 #             CHAOS_S3_DOWN_S (15) s, restarted. Held: every tier request answered with success
 #             or a JSON error. Recovered: every acknowledged object (the cold ones in S3 among
 #             them) reads back byte for byte.
+#   lease     the controller's lease topic deleted, as an operator might (Kafka's TopicCommand).
+#             Held: the controller and the job's driver live. Recovered: the plugin takes a lease
+#             epoch above the one it applied before (a recreated topic restarts its offsets at
+#             0; docs/controller.md, "A recreated lease topic"), within CHAOS_LEASE_RECOVER_S
+#             (30) s.
 # A redis or s3 case in which no object had its copy in that tier at the kill tested nothing,
 # and fails.
 # In every case and over the whole run: no command on iot-control, and none the plugin applied,
@@ -60,14 +65,16 @@ mkdir -p "$PRESCALE_RUN_DIR"
 exec 9>"$PRESCALE_RUN_DIR/chaos.lock"
 flock -n 9 || die "another chaos run is using $PRESCALE_RUN_DIR (set CHAOS_RUN_DIR and the CHAOS_*_PORT variables for a second one)"
 
-CASES="${CHAOS_CASES:-kafka redis executor s3}"
+CASES="${CHAOS_CASES:-kafka redis executor s3 lease}"
 for c in $CASES; do
-  case "$c" in kafka | redis | executor | s3) ;; *) die "CHAOS_CASES: unknown case '$c' (expected kafka, redis, executor, s3)" ;; esac
+  case "$c" in kafka | redis | executor | s3 | lease) ;; *) die "CHAOS_CASES: unknown case '$c' (expected kafka, redis, executor, s3, lease)" ;; esac
 done
 KAFKA_DOWN_S="${CHAOS_KAFKA_DOWN_S:-20}"
 KAFKA_RECOVER_S="${CHAOS_KAFKA_RECOVER_S:-10}"
 REDIS_DOWN_S="${CHAOS_REDIS_DOWN_S:-10}"
 S3_DOWN_S="${CHAOS_S3_DOWN_S:-15}"
+LEASE_RECOVER_S="${CHAOS_LEASE_RECOVER_S:-30}"
+LEASE_TOPIC=iot-control-lease  # the controller's default: <control topic>-lease
 SETTLE_S="${CHAOS_SETTLE_S:-20}"
 CTL_PORT="${CHAOS_CONTROLLER_PORT:-29464}"
 TIER_PORT="${CHAOS_TIER_PORT:-28090}"
@@ -443,6 +450,35 @@ case_s3() {
     recover_limit_s=60 driver_alive="$(driver_alive && echo 1 || echo 0)"
 }
 
+# The highest epoch the plugin has taken (its "new lease: epoch E after F" lines), 0 if none.
+applied_epoch() {
+  grep -o 'new lease: epoch [0-9]*' "$PRESCALE_RUN_DIR/iot-job/driver.log" 2>/dev/null |
+    awk '$4 + 0 > m { m = $4 + 0 } END { print m + 0 }'
+}
+epoch_above() { [ "$(applied_epoch)" -gt "$1" ]; }
+lease_topic_exists() {
+  java -cp "$KAFKA_LIBS/*" -Dlog4j.configuration="file:$PRESCALE_RUN_DIR/kafka/log4j.properties" \
+    org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --list 2>/dev/null |
+    grep -qx "$LEASE_TOPIC"
+}
+case_lease() {
+  local t_kill t_back e0 e1 exists
+  e0=$(applied_epoch)
+  log "chaos: [lease] the lease topic $LEASE_TOPIC deleted (the job applies epoch $e0)"
+  t_kill=$(now_ms)
+  bash "$STACK_DIR/kafka.sh" delete-topics "$LEASE_TOPIC" || die "could not delete $LEASE_TOPIC"
+  t_back=""
+  if wait_for 120 epoch_above "$e0"; then t_back=$(now_ms); fi
+  e1=$(applied_epoch)
+  lease_topic_exists && exists=1 || exists=0
+  sleep 2
+  case_json lease order=$((ORDER += 1)) "did=delete the lease topic $LEASE_TOPIC" t_start="$t_kill" \
+    t_kill="$t_kill" t_back="${t_back:-0}" t_end="$(now_ms)" epoch_before="$e0" epoch_after="$e1" \
+    topic_exists_after="$exists" recover_limit_s="$LEASE_RECOVER_S" \
+    controller_alive="$(alive "$C/controller.pid" && echo 1 || echo 0)" \
+    driver_alive="$(driver_alive && echo 1 || echo 0)"
+}
+
 log "chaos: stack ready after $((SECONDS - T0)) s; cases: $CASES (settle ${SETTLE_S} s before each)"
 T_CASES=$SECONDS
 for c in $CASES; do
@@ -647,6 +683,14 @@ END {
         pd(c[i, "in_tier"]), pd(ok), pd(clean), pd(nbad)))
       for (j = 1; j <= nbad && j <= 3; j++) note("bad answer: " bad[j])
       if (c[i, "t_ok"] + 0) rec = c[i, "t_ok"] - tb
+    } else if (name == "lease") {
+      held = alive == 1 && c[i, "controller_alive"] == 1
+      if (tb) rec = tb - tk
+      note(sprintf("the job applied epoch %s before; epoch %s %s; the lease topic %s", pd(c[i, "epoch_before"]),
+        pd(c[i, "epoch_after"]), rec != "" ? s1(rec) " s after the deletion" : "never (120 s)",
+        c[i, "topic_exists_after"] == 1 ? "exists again" : "does not exist"))
+      if (c[i, "controller_alive"] != 1) note("the controller died")
+      if (!alive) note("the job's driver died")
     }
     if (name == "redis" || name == "s3") {
       # Every object acknowledged before this case's reads after the restart (tier.log is in

@@ -241,6 +241,26 @@ core::Result<std::unique_ptr<RdKafka::Producer>> admin_handle(const KafkaProps& 
   return p;
 }
 
+// One metadata request for `topic` on an existing client: its partition count, 0 when the
+// cluster says it does not exist (or has no partitions yet), an error (librdkafka's text)
+// when no broker answered within timeout_ms.
+core::Result<int> topic_partitions(RdKafka::Handle* h, const std::string& topic, int timeout_ms) {
+  std::string err;
+  std::unique_ptr<RdKafka::Topic> t(RdKafka::Topic::create(h, topic, nullptr, err));
+  if (!t) return core::Error{err};
+  RdKafka::Metadata* md = nullptr;
+  const auto rc = h->metadata(false, t.get(), &md, timeout_ms);
+  if (rc != RdKafka::ERR_NO_ERROR) return core::Error{RdKafka::err2str(rc)};
+  std::unique_ptr<RdKafka::Metadata> owned(md);
+  for (const auto* tm : *md->topics()) {
+    if (tm->topic() != topic) continue;
+    if (tm->err() == RdKafka::ERR_NO_ERROR) return static_cast<int>(tm->partitions()->size());
+    if (tm->err() == RdKafka::ERR_UNKNOWN_TOPIC_OR_PART) return 0;
+    return core::Error{RdKafka::err2str(tm->err())};
+  }
+  return 0;
+}
+
 }  // namespace
 
 core::Result<int> probe(const KafkaProps& props, int timeout_ms) {
@@ -381,25 +401,12 @@ core::Result<int> partition_count(const KafkaProps& props, const std::string& to
                                   int timeout_ms) {
   auto h = admin_handle(props);
   if (!h.ok()) return h.error();
-  std::string err;
-  std::unique_ptr<RdKafka::Topic> t(RdKafka::Topic::create(h->get(), topic, nullptr, err));
-  if (!t) return kerr("topic '" + topic + "'", err);
   const std::int64_t deadline = now_ms() + timeout_ms;
-  std::string last = "no answer";
   while (true) {
-    RdKafka::Metadata* md = nullptr;
-    auto rc = (*h)->metadata(false, t.get(), &md, 1000);
-    if (rc == RdKafka::ERR_NO_ERROR) {
-      std::unique_ptr<RdKafka::Metadata> owned(md);
-      for (const auto* tm : *md->topics()) {
-        if (tm->topic() != topic) continue;
-        if (tm->err() == RdKafka::ERR_NO_ERROR && !tm->partitions()->empty())
-          return static_cast<int>(tm->partitions()->size());
-        last = RdKafka::err2str(tm->err());
-      }
-    } else {
-      last = RdKafka::err2str(rc);
-    }
+    auto n = topic_partitions(h->get(), topic, 1000);
+    if (n.ok() && *n > 0) return *n;
+    const std::string last =
+        n.ok() ? RdKafka::err2str(RdKafka::ERR_UNKNOWN_TOPIC_OR_PART) : n.error().message;
     if (now_ms() >= deadline) return kerr("topic '" + topic + "' not available", last);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -542,6 +549,12 @@ core::Status Producer::flush(int timeout_ms) {
   if (failed() > 0)
     return kerr("delivery", std::to_string(failed()) + " messages failed, last: " + last_error());
   return {};
+}
+
+core::Result<int> Producer::partitions(const std::string& topic, int timeout_ms) {
+  auto n = topic_partitions(impl_->p.get(), topic, timeout_ms);
+  if (!n.ok()) return kerr("metadata of '" + topic + "'", n.error().message);
+  return n;
 }
 
 std::uint64_t Producer::delivered() const { return counters_->delivered; }

@@ -116,6 +116,10 @@ class Producer {
   void poll(int timeout_ms);
   // Waits until every enqueued message is delivered or failed.
   core::Status flush(int timeout_ms);
+  // One metadata request on this producer's own connections (no new client): the topic's
+  // partition count, 0 when the cluster says it does not exist, an error when no broker
+  // answered within timeout_ms.
+  core::Result<int> partitions(const std::string& topic, int timeout_ms);
 
   std::uint64_t enqueued() const { return enqueued_.load(); }
   std::uint64_t delivered() const;

@@ -64,6 +64,24 @@ std::vector<std::string> Lease::poll(int timeout_ms, std::int64_t now_ms) {
         case Kind::kRecord:
           on_record(e.offset, e.record, &log);
           break;
+        case Kind::kTopicRecreated:
+          // The holder's record went with the topic: the holder claims again on the new
+          // one, above every epoch known (its offsets restart at 0), so standbys see who
+          // holds it and the plugin sees a newer epoch. A standby waits for that record.
+          if (assigned_ && !superseded_) {
+            log.push_back(
+                "lease: the lease topic was gone (deleted?) and is created again; "
+                "claiming the lease on it above epoch " +
+                std::to_string(known_epoch_));
+            lift_base_ = true;
+            epoch_ = 0;  // claimed again below, in this poll
+            next_claim_ms_ = 0;
+          } else {
+            log.push_back(
+                "lease: the lease topic was gone (deleted?) and is created again; "
+                "waiting for the holder's claim on it");
+          }
+          break;
       }
     }
   }
@@ -182,7 +200,10 @@ namespace {
 class KafkaLeaseLink : public LeaseLink {
  public:
   std::string topic, key;
+  bus::KafkaProps props;
   int publish_timeout_ms = 5000;
+  int check_every_ms = 6000;  // is the lease topic still there? (the session timeout)
+  std::chrono::steady_clock::time_point next_check = std::chrono::steady_clock::now();
   std::unique_ptr<bus::Producer> producer;
   std::unique_ptr<bus::Consumer> watcher;  // the lease topic from its last record
   std::unique_ptr<bus::GroupMember> member;
@@ -203,10 +224,34 @@ class KafkaLeaseLink : public LeaseLink {
     }
   }
 
+  // A deleted lease topic is not recreated by anyone else (brokers should not auto-create
+  // it: auto.create.topics.enable makes topics with the broker's default partition count),
+  // and the group keeps its member assigned to a partition that no longer exists. So every
+  // check_every_ms one metadata request on the producer's connection (500 ms at most, also
+  // while the broker is down): a missing topic is created again and reported
+  // (kTopicRecreated).
+  void check_topic(std::vector<Event>* out, std::string* error) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_check) return;
+    next_check = now + std::chrono::milliseconds(check_every_ms);
+    auto n = producer->partitions(topic, 500);
+    if (!n.ok() || *n > 0) return;  // there, or no answer (a broker outage is not a deletion)
+    if (auto st = bus::ensure_topics(props, {{topic, 1}}, 5000); !st.ok()) {
+      *error = "the lease topic '" + topic + "' is gone and could not be created again (" +
+               st.message() + ")";
+      return;
+    }
+    // The watcher stays: its position is past the new topic's end, so it resets to the end
+    // and reads the records written after that. (Replacing it here would block this thread
+    // while librdkafka closes the old client, 30 s in a live run.)
+    out->push_back({Event::Kind::kTopicRecreated});
+  }
+
   core::Result<std::vector<Event>> poll(int timeout_ms) override {
     std::vector<Event> out;
     out.swap(pending);
     std::string error;
+    check_topic(&out, &error);
     // The records first: a standby learns the holder before it learns it joined.
     read_records(&out, &error);
     auto changes = member->poll(out.empty() ? timeout_ms : 0);
@@ -265,7 +310,11 @@ core::Result<std::unique_ptr<LeaseLink>> make_kafka_lease_link(const ControllerC
   auto link = std::make_unique<KafkaLeaseLink>();
   link->topic = topic;
   link->key = group;
+  link->props = cfg.kafka;
   link->publish_timeout_ms = std::min(5000, cfg.lease_session_timeout_ms);
+  link->check_every_ms = cfg.lease_session_timeout_ms;
+  link->next_check =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(cfg.lease_session_timeout_ms);
   auto producer = bus::Producer::create(cfg.kafka, bus::Plane::kControl);
   if (!producer.ok()) return producer.error();
   link->producer = std::move(*producer);

@@ -53,11 +53,12 @@ class LeaseLink {
  public:
   struct Event {
     enum class Kind {
-      kAssigned,  // the group gave this member the lease partition
-      kJoined,    // a rebalance completed without giving it to this member
-      kRevoked,   // taken away in a rebalance
-      kLost,      // lost: the group did not hear from this member within the session timeout
-      kRecord,    // a lease record on the lease topic (anyone's, this one's included)
+      kAssigned,        // the group gave this member the lease partition
+      kJoined,          // a rebalance completed without giving it to this member
+      kRevoked,         // taken away in a rebalance
+      kLost,            // lost: the group did not hear from this member within the session timeout
+      kRecord,          // a lease record on the lease topic (anyone's, this one's included)
+      kTopicRecreated,  // the lease topic was gone (deleted); the link created it again, empty
     };
     Kind kind;
     std::int64_t offset = -1;   // kRecord: where it was written

@@ -248,6 +248,34 @@ TEST(Lease, ARecreatedLeaseTopicDoesNotRestartTheEpochs) {
   EXPECT_EQ(f.lease.epoch(), 14);
 }
 
+// The topic deleted under a running holder and created again by its link (chaos.sh's lease
+// case): the holder claims on the new topic at once, above its own epoch; a standby waits.
+TEST(Lease, AHolderClaimsAgainOnALeaseTopicItCreatedAgain) {
+  Fixture f;
+  f.script.next_offset = 15;
+  f.poll({ev(Kind::kAssigned)}, 1000);
+  ASSERT_EQ(f.lease.epoch(), 16);
+  f.script.next_offset = 0;  // the new topic
+  const auto log = f.poll({ev(Kind::kTopicRecreated)}, 2000);
+  ASSERT_TRUE(f.lease.active()) << joined(log);
+  ASSERT_EQ(f.script.published.size(), 2u) << joined(log);  // one record, lifted at once
+  EXPECT_EQ(f.script.published[1].base, 16);
+  EXPECT_EQ(f.lease.epoch(), 17);  // base 16 + offset 0 + 1
+  EXPECT_NE(joined(log).find("claiming the lease on it above epoch 16"), std::string::npos)
+      << joined(log);
+
+  Fixture standby;
+  standby.poll({rec(15, "other:1"), ev(Kind::kJoined)}, 1000);
+  const auto slog = standby.poll({ev(Kind::kTopicRecreated)}, 2000);
+  EXPECT_FALSE(standby.lease.active());
+  EXPECT_TRUE(standby.script.published.empty());
+  EXPECT_NE(joined(slog).find("waiting for the holder's claim"), std::string::npos) << joined(slog);
+  bus::LeaseRecord next = record("other:1");
+  next.base = 16;
+  standby.poll({{Kind::kRecord, 0, next}}, 3000);
+  EXPECT_EQ(standby.lease.holder()->epoch, 17);
+}
+
 // A controller that joined after the recreation knows no old epoch from the lease topic; the
 // job's progress says which epoch it applies, and after reclaim_after_ms the holder claims
 // above it.

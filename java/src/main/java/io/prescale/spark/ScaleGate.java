@@ -24,16 +24,18 @@ public final class ScaleGate {
     public final int target;  // clamped; meaningful when apply
     public final String why;
     public final boolean log;  // false: an ignored command already reported (a stale epoch's)
+    public final boolean newLease;  // applied, and its epoch is above every one before it
 
     Verdict(boolean apply, int target, String why) {
-      this(apply, target, why, true);
+      this(apply, target, why, true, false);
     }
 
-    Verdict(boolean apply, int target, String why, boolean log) {
+    Verdict(boolean apply, int target, String why, boolean log, boolean newLease) {
       this.apply = apply;
       this.target = target;
       this.why = why;
       this.log = log;
+      this.newLease = newLease;
     }
   }
 
@@ -55,7 +57,7 @@ public final class ScaleGate {
     if (c.epoch < epoch) {
       boolean first = reportedStaleEpochs.add(c.epoch);
       return new Verdict(false, 0,
-          "ignored: epoch " + c.epoch + " is older than the current lease's " + epoch + " (another controller?)", first);
+          "ignored: epoch " + c.epoch + " is older than the current lease's " + epoch + " (another controller?)", first, false);
     }
     boolean newLease = c.epoch > epoch;
     if (!newLease && c.seq <= lastSeq)
@@ -71,7 +73,7 @@ public final class ScaleGate {
     lastSeq = c.seq;
     int t = Math.max(min, Math.min(max, c.targetExecutors));
     String why = (t == c.targetExecutors ? "apply " + t : "apply " + t + " (clamped from " + c.targetExecutors + " to [" + min + ", " + max + "])") + lease;
-    return new Verdict(true, t, why);
+    return new Verdict(true, t, why, true, newLease);
   }
 
   public int min() {

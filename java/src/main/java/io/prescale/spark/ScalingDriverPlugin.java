@@ -171,7 +171,10 @@ public final class ScalingDriverPlugin implements DriverPlugin {
       return;
     }
     APPLIED_EPOCH.set(gate.epoch());
-    if (v.target == target) return;  // nothing to change
+    if (v.target == target) {  // nothing to change; a new holder is still worth a line
+      if (v.newLease) LOG.info("prescale: seq {} (epoch {}): {}, target unchanged", cmd.seq, cmd.epoch, v.why);
+      return;
+    }
     int current;
     synchronized (executors) {
       current = executors.size();

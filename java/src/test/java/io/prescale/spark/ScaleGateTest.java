@@ -77,12 +77,15 @@ class ScaleGateTest {
     assertTrue(v.apply);
     assertEquals(5, v.target);
     assertTrue(v.why.contains("new lease: epoch 2 after 0"), v.why);
+    assertTrue(v.newLease);
     assertEquals(2, g.epoch());
     assertEquals(10, g.lastSeq());
     // Within the new epoch the seq rule holds again.
     assertFalse(g.judge(ScaleCommand.parse(cmd(10, 100_000, 6, 2)), 100_300).apply);
     assertFalse(g.judge(ScaleCommand.parse(cmd(9, 100_000, 6, 2)), 100_300).apply);
-    assertTrue(g.judge(ScaleCommand.parse(cmd(11, 100_000, 6, 2)), 100_300).apply);
+    ScaleGate.Verdict same = g.judge(ScaleCommand.parse(cmd(11, 100_000, 6, 2)), 100_300);
+    assertTrue(same.apply);
+    assertFalse(same.newLease);  // the same holder again
     // A stale command of a newer epoch is not applied and does not move the lease.
     ScaleGate.Verdict stale = g.judge(ScaleCommand.parse(cmd(1, 10_000, 2, 9)), 100_400);
     assertFalse(stale.apply);
