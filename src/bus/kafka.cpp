@@ -261,6 +261,16 @@ core::Result<int> topic_partitions(RdKafka::Handle* h, const std::string& topic,
   return 0;
 }
 
+core::Result<std::int64_t> high_watermark(RdKafka::Handle* h, const std::string& topic,
+                                          int partition, int timeout_ms) {
+  std::int64_t low = 0, high = 0;
+  auto rc = h->query_watermark_offsets(topic, partition, &low, &high, timeout_ms);
+  if (rc != RdKafka::ERR_NO_ERROR)
+    return kerr("end offset of '" + topic + "' [" + std::to_string(partition) + "]",
+                RdKafka::err2str(rc));
+  return high;
+}
+
 }  // namespace
 
 core::Result<int> probe(const KafkaProps& props, int timeout_ms) {
@@ -416,12 +426,7 @@ core::Result<std::int64_t> end_offset(const KafkaProps& props, const std::string
                                       int partition, int timeout_ms) {
   auto h = admin_handle(props);
   if (!h.ok()) return h.error();
-  std::int64_t low = 0, high = 0;
-  auto rc = (*h)->query_watermark_offsets(topic, partition, &low, &high, timeout_ms);
-  if (rc != RdKafka::ERR_NO_ERROR)
-    return kerr("end offset of '" + topic + "' [" + std::to_string(partition) + "]",
-                RdKafka::err2str(rc));
-  return high;
+  return high_watermark(h->get(), topic, partition, timeout_ms);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -555,6 +560,11 @@ core::Result<int> Producer::partitions(const std::string& topic, int timeout_ms)
   auto n = topic_partitions(impl_->p.get(), topic, timeout_ms);
   if (!n.ok()) return kerr("metadata of '" + topic + "'", n.error().message);
   return n;
+}
+
+core::Result<std::int64_t> Producer::end_offset(const std::string& topic, int partition,
+                                                int timeout_ms) {
+  return high_watermark(impl_->p.get(), topic, partition, timeout_ms);
 }
 
 std::uint64_t Producer::delivered() const { return counters_->delivered; }

@@ -120,6 +120,8 @@ class Producer {
   // partition count, 0 when the cluster says it does not exist, an error when no broker
   // answered within timeout_ms.
   core::Result<int> partitions(const std::string& topic, int timeout_ms);
+  // One partition's end offset (high watermark), asked on this producer's own connections.
+  core::Result<std::int64_t> end_offset(const std::string& topic, int partition, int timeout_ms);
 
   std::uint64_t enqueued() const { return enqueued_.load(); }
   std::uint64_t delivered() const;

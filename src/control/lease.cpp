@@ -64,24 +64,25 @@ std::vector<std::string> Lease::poll(int timeout_ms, std::int64_t now_ms) {
         case Kind::kRecord:
           on_record(e.offset, e.record, &log);
           break;
-        case Kind::kTopicRecreated:
+        case Kind::kTopicRecreated: {
           // The holder's record went with the topic: the holder claims again on the new
           // one, above every epoch known (its offsets restart at 0), so standbys see who
           // holds it and the plugin sees a newer epoch. A standby waits for that record.
+          const std::string what =
+              std::string("lease: the lease topic was deleted; ") +
+              (e.created_here ? "this controller created it again"
+                              : "it exists again, its offsets restarted (created by someone else)");
           if (assigned_ && !superseded_) {
-            log.push_back(
-                "lease: the lease topic was gone (deleted?) and is created again; "
-                "claiming the lease on it above epoch " +
-                std::to_string(known_epoch_));
+            log.push_back(what + "; claiming the lease on it above epoch " +
+                          std::to_string(known_epoch_));
             lift_base_ = true;
             epoch_ = 0;  // claimed again below, in this poll
             next_claim_ms_ = 0;
           } else {
-            log.push_back(
-                "lease: the lease topic was gone (deleted?) and is created again; "
-                "waiting for the holder's claim on it");
+            log.push_back(what + "; waiting for the holder's claim on it");
           }
           break;
+        }
       }
     }
   }
@@ -207,7 +208,8 @@ class KafkaLeaseLink : public LeaseLink {
   std::unique_ptr<bus::Producer> producer;
   std::unique_ptr<bus::Consumer> watcher;  // the lease topic from its last record
   std::unique_ptr<bus::GroupMember> member;
-  std::vector<Event> pending;  // read at start-up
+  std::vector<Event> pending;       // read at start-up
+  std::int64_t newest_offset = -1;  // of the newest record read or written (-1: none)
 
   // The lease records that arrived (at most 64 a call).
   void read_records(std::vector<Event>* out, std::string* error) {
@@ -218,6 +220,7 @@ class KafkaLeaseLink : public LeaseLink {
         return;
       }
       if (!m->has_value()) return;
+      newest_offset = std::max(newest_offset, (*m)->offset);
       if (auto r = bus::decode_lease_record((*m)->payload); r.ok())
         out->push_back({Event::Kind::kRecord, (*m)->offset, std::move(*r)});
       // Anything else on the lease topic is not a claim and is ignored.
@@ -228,23 +231,32 @@ class KafkaLeaseLink : public LeaseLink {
   // it: auto.create.topics.enable makes topics with the broker's default partition count),
   // and the group keeps its member assigned to a partition that no longer exists. So every
   // check_every_ms one metadata request on the producer's connection (500 ms at most, also
-  // while the broker is down): a missing topic is created again and reported
-  // (kTopicRecreated).
+  // while the broker is down; no answer is not a deletion): a missing topic is created
+  // again. A topic that is there but ends at or below the newest record this link read or
+  // wrote was recreated by someone else (an operator, or a broker's auto-creation): its
+  // offsets restarted. Either is reported (kTopicRecreated).
   void check_topic(std::vector<Event>* out, std::string* error) {
     const auto now = std::chrono::steady_clock::now();
     if (now < next_check) return;
     next_check = now + std::chrono::milliseconds(check_every_ms);
     auto n = producer->partitions(topic, 500);
-    if (!n.ok() || *n > 0) return;  // there, or no answer (a broker outage is not a deletion)
-    if (auto st = bus::ensure_topics(props, {{topic, 1}}, 5000); !st.ok()) {
+    if (!n.ok()) return;
+    if (*n > 0) {
+      if (newest_offset < 0) return;
+      auto end = producer->end_offset(topic, 0, 500);
+      if (!end.ok() || *end > newest_offset) return;
+    } else if (auto st = bus::ensure_topics(props, {{topic, 1}}, 5000); !st.ok()) {
       *error = "the lease topic '" + topic + "' is gone and could not be created again (" +
                st.message() + ")";
       return;
     }
+    newest_offset = -1;
     // The watcher stays: its position is past the new topic's end, so it resets to the end
     // and reads the records written after that. (Replacing it here would block this thread
     // while librdkafka closes the old client, 30 s in a live run.)
-    out->push_back({Event::Kind::kTopicRecreated});
+    Event e{Event::Kind::kTopicRecreated};
+    e.created_here = *n == 0;
+    out->push_back(std::move(e));
   }
 
   core::Result<std::vector<Event>> poll(int timeout_ms) override {
@@ -272,11 +284,37 @@ class KafkaLeaseLink : public LeaseLink {
   }
 
   core::Result<std::int64_t> publish(const bus::LeaseRecord& r) override {
-    return producer->send_and_wait(topic, key, bus::encode(r), publish_timeout_ms);
+    auto offset = producer->send_and_wait(topic, key, bus::encode(r), publish_timeout_ms);
+    if (offset.ok()) newest_offset = std::max(newest_offset, *offset);
+    return offset;
   }
 };
 
 }  // namespace
+
+core::Result<std::int64_t> newest_lease_epoch(const bus::KafkaProps& props,
+                                              const std::string& topic, int timeout_ms) {
+  auto end = bus::end_offset(props, topic, 0, timeout_ms);
+  if (!end.ok()) return end.error();
+  if (*end == 0) return std::int64_t{0};
+  auto reader =
+      bus::Consumer::create(props, bus::Plane::kControl, {topic}, bus::StartAt::kLast, timeout_ms);
+  if (!reader.ok()) return reader.error();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto m = (*reader)->poll(100);
+    if (!m.ok()) return m.error();
+    if (!m->has_value()) continue;
+    if ((**m).offset != *end - 1) continue;  // an older record; the last one follows
+    auto r = bus::decode_lease_record((**m).payload);
+    if (!r.ok())
+      return core::Error{"the last record on '" + topic + "' (offset " + std::to_string(*end - 1) +
+                         ") is not a lease record: " + r.error().message};
+    return bus::lease_epoch(*r, (**m).offset);
+  }
+  return core::Error{"the last record on '" + topic + "' (offset " + std::to_string(*end - 1) +
+                     ") was not read within " + std::to_string(timeout_ms) + " ms"};
+}
 
 std::string controller_id(const ControllerConfig& cfg) {
   if (!cfg.lease_id.empty()) return cfg.lease_id;

@@ -58,11 +58,13 @@ class LeaseLink {
       kRevoked,         // taken away in a rebalance
       kLost,            // lost: the group did not hear from this member within the session timeout
       kRecord,          // a lease record on the lease topic (anyone's, this one's included)
-      kTopicRecreated,  // the lease topic was gone (deleted); the link created it again, empty
+      kTopicRecreated,  // the lease topic was deleted; it exists again, empty (created again by
+                        // the link, or by someone else): its offsets restarted
     };
     Kind kind;
     std::int64_t offset = -1;   // kRecord: where it was written
     bus::LeaseRecord record{};  // kRecord
+    bool created_here = false;  // kTopicRecreated: by this link (else found recreated)
   };
   virtual ~LeaseLink() = default;
   // What happened within timeout_ms (returns early when something did).
@@ -76,6 +78,13 @@ class LeaseLink {
 // with several partitions is an error (config_error set: the user's to fix).
 core::Result<std::unique_ptr<LeaseLink>> make_kafka_lease_link(const ControllerConfig& cfg,
                                                                bool* config_error);
+
+// The newest epoch on a lease topic: its last record's (base + offset + 1; bus::lease_epoch),
+// 0 for an empty topic. Not the end offset: on a recreated topic the epochs carry a base.
+// For a command sent beside the controllers, e.g. the race's reset between runs, which must
+// carry the last holder's epoch for the plugin to apply it.
+core::Result<std::int64_t> newest_lease_epoch(const bus::KafkaProps& props,
+                                              const std::string& topic, int timeout_ms);
 
 // Who this controller is in lease records: lease.id, else host:pid.
 std::string controller_id(const ControllerConfig& cfg);

@@ -13,6 +13,7 @@
 #include "bus/kafka.h"
 #include "bus/messages.h"
 #include "control/daemon.h"
+#include "control/lease.h"
 #include "core/files.h"
 #include "core/format.h"
 #include "edge/agent.h"
@@ -56,15 +57,16 @@ class Worker {
 
 // The race's own command (the reset between runs, while no controller runs). The plugin
 // applies only the newest lease epoch (docs/controller.md, "One controller per job"), so it
-// carries the last holder's: the lease topic's end offset (its last record's offset + 1).
-// Its seq, from the clock, is then newer than any of that holder's; the next run's
-// controller takes a larger epoch.
+// carries the last holder's: its lease record's epoch (control::newest_lease_epoch; not the
+// topic's end offset, which a recreated lease topic's base puts below the epochs). Its seq,
+// from the clock, is then newer than any of that holder's; the next run's controller takes a
+// larger epoch.
 core::Status send_scale_to(bus::Producer& p, const control::ControllerConfig& cfg, int target,
                            const std::string& reason) {
   const std::string& topic = cfg.control_topic;
   bus::ScaleTo c;
-  auto end = bus::end_offset(cfg.kafka, control::lease_topic(cfg), 0, 5000);
-  c.epoch = end.ok() ? *end : 0;  // no lease topic yet: no controller ever held it
+  auto epoch = control::newest_lease_epoch(cfg.kafka, control::lease_topic(cfg), 5000);
+  c.epoch = epoch.ok() ? *epoch : 0;  // no lease topic yet: no controller ever held it
   c.seq = static_cast<std::uint64_t>(wall_ms()) * 1000;  // newer than any earlier controller's
   c.ts_ms = wall_ms();
   c.target_executors = target;
