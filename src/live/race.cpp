@@ -65,8 +65,13 @@ core::Status send_scale_to(bus::Producer& p, const control::ControllerConfig& cf
                            const std::string& reason) {
   const std::string& topic = cfg.control_topic;
   bus::ScaleTo c;
-  auto epoch = control::newest_lease_epoch(cfg.kafka, control::lease_topic(cfg), 5000);
-  c.epoch = epoch.ok() ? *epoch : 0;  // no lease topic yet: no controller ever held it
+  const std::string lease = control::lease_topic(cfg);
+  if (auto epoch = control::newest_lease_epoch(cfg.kafka, lease, 5000); epoch.ok()) {
+    c.epoch = *epoch;
+  } else {  // the last record unread: its offset + 1 (right while the base is 0); no topic: 0
+    auto end = bus::end_offset(cfg.kafka, lease, 0, 5000);
+    c.epoch = end.ok() ? *end : 0;
+  }
   c.seq = static_cast<std::uint64_t>(wall_ms()) * 1000;  // newer than any earlier controller's
   c.ts_ms = wall_ms();
   c.target_executors = target;
