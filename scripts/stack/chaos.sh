@@ -42,7 +42,7 @@
 # CHAOS_KAFKA_CONTROLLER_PORT (29093), CHAOS_SPARK_MASTER_PORT (27077),
 # CHAOS_SPARK_MASTER_WEBUI_PORT (27080), CHAOS_SPARK_WORKER_WEBUI_PORT (27081), CHAOS_JOB_UI_PORT
 # (24040), CHAOS_REDIS_PORT (26379), CHAOS_S3_PORT (29000), CHAOS_CONTROLLER_PORT (29464),
-# CHAOS_TIER_PORT (28090); CHAOS_CASES ("kafka redis executor s3"), CHAOS_POLICY (rl),
+# CHAOS_TIER_PORT (28090); CHAOS_CASES ("kafka redis executor s3 lease"), CHAOS_POLICY (rl),
 # CHAOS_SETTLE_S (seconds between cases, 20), PRESCALE_BIN (build/prescale). A second chaos run
 # in the same directory is refused (a lock). Redis, S3Proxy and the tier server start only for
 # the redis and s3 cases; the job then writes its aggregates to Redis.

@@ -18,7 +18,10 @@
 # agent's forecaster: lookahead, the trace's own future, or global), RACE_POLICIES (rl,hpa),
 # PRESCALE_BIN (build/prescale), RACE_SHAPE (burst), RACE_SHAPES (several shapes, each into
 # RUN/SHAPE: make validate), RACE_FORECASTER_<shape> (that shape's forecaster), RACE_SCENARIO
-# (live: the arena scenario the race compares each run with afterwards; docs/sim2real.md).
+# (live: the arena scenario the race compares each run with afterwards; docs/sim2real.md),
+# RACE_WARMUP (a policy, e.g. hpa: one run of it on the first shape before the measured ones,
+# into RUN/warmup, compared with nothing: a freshly started job's first batches are slow (its
+# JIT, its first executor's), and the first measured run would pay for it; default none).
 # RACE_RUN_DIR must be absolute (iot-job.sh changes directory). (PRESCALE_RUN_DIR and the stack
 # scripts' *_PORT variables are make stack-up's and are ignored here.)
 #
@@ -66,6 +69,18 @@ KEYS="$PRESCALE_RUN_DIR/keys.txt"
 # RACE_SHAPE (one, in RUN: make stack-demo SHAPE=...), default burst (scenarios/race/burst.csv).
 SHAPES="${RACE_SHAPES:-${RACE_SHAPE:-burst}}"
 STACK_STEP=5/5 log "race: ${RACE_POLICIES:-rl,hpa} on ${SHAPES// /, } (about 3 min a policy and shape)"
+if [ -n "${RACE_WARMUP:-}" ]; then
+  first="${SHAPES%% *}"
+  fc_var="RACE_FORECASTER_$first"
+  mkdir -p "$PRESCALE_RUN_DIR/warmup"
+  STACK_STEP=5/5 log "race: warm-up, $RACE_WARMUP on $first, into $PRESCALE_RUN_DIR/warmup (not compared)"
+  "$BIN" race --config "$REPO_DIR/scenarios/race/controller.yaml" \
+    --shape "$first" --key-file "$KEYS" \
+    --brokers "127.0.0.1:$KAFKA_PORT" --spark-ui-port "$JOB_UI_PORT" \
+    --policies "$RACE_WARMUP" --tail-s 30 --out "$PRESCALE_RUN_DIR/warmup/race.json" \
+    --forecaster "${!fc_var:-${RACE_FORECASTER:-lookahead}}" --scenario "${RACE_SCENARIO:-live}" \
+    >"$PRESCALE_RUN_DIR/warmup/race.txt"
+fi
 for shape in $SHAPES; do
   dir="$PRESCALE_RUN_DIR"
   [ -n "${RACE_SHAPES:-}" ] && dir="$PRESCALE_RUN_DIR/$shape"

@@ -11,6 +11,8 @@
 #   out/validate/summary.json              every shape's figures against live.yaml and both
 # Each race also compares its runs with the uncalibrated scenarios/live.yaml right away
 # (race.json, report.html, race.txt). Not timed end to end (about 25 minutes estimated); not part of `make test`.
+# A warm-up run (hpa on the first shape, not compared; VALIDATE_WARMUP names another policy,
+# or is empty for none) comes before the measured ones: docs/sim2real.md, item 3.
 # Environment: VALIDATE_DIR (out/validate), VALIDATE_POLICIES (hpa,rl), VALIDATE_SHAPES (burst
 # diurnal llm), VALIDATE_RERUN (1: skip the races, compare the recorded runs again),
 # RACE_FORECASTER_<shape> (the live side's forecaster per shape; the defaults
@@ -29,6 +31,7 @@ export RACE_FORECASTER_llm="${RACE_FORECASTER_llm:-lookahead}"
 # VALIDATE_RERUN=1: no stack, the comparisons again from the recorded run directories.
 if [ "${VALIDATE_RERUN:-0}" != 1 ]; then
   RACE_RUN_DIR="$OUT" RACE_SHAPES="$SHAPES" RACE_POLICIES="${VALIDATE_POLICIES:-hpa,rl}" \
+    RACE_WARMUP="${VALIDATE_WARMUP-hpa}" \
     PRESCALE_BIN="$BIN" bash "$REPO_DIR/scripts/stack/race.sh"
 fi
 
