@@ -59,7 +59,8 @@ stack-demo: build stack-deps
 
 # The arena against the live stack (issue 16): the three shapes for hpa and rl, the arena
 # calibrated from the burst run, each shape compared; out/validate/summary.json and report
-# pages (not timed end to end, ~25 min estimated; not part of make test). docs/sim2real.md, "Validation".
+# pages, after a warm-up run (32 min on this machine, 2026-11-27; not part of make test).
+# docs/sim2real.md, "Validation".
 validate: build stack-deps
 	@bash scripts/stack/validate.sh
 

@@ -10,7 +10,7 @@
 #   out/validate/SHAPE/CAL.html            live and arena on one chart per policy
 #   out/validate/summary.json              every shape's figures against live.yaml and both
 # Each race also compares its runs with the uncalibrated scenarios/live.yaml right away
-# (race.json, report.html, race.txt). Not timed end to end (about 25 minutes estimated); not part of `make test`.
+# (race.json, report.html, race.txt). 32 minutes on this machine (2026-11-27, warm-up included); not part of `make test`.
 # A warm-up run (hpa on the first shape, not compared; VALIDATE_WARMUP names another policy,
 # or is empty for none) comes before the measured ones: docs/sim2real.md, item 3.
 # Environment: VALIDATE_DIR (out/validate), VALIDATE_POLICIES (hpa,rl), VALIDATE_SHAPES (burst
