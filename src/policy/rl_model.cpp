@@ -2,6 +2,7 @@
 
 #include <cfloat>
 #include <cinttypes>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -110,6 +111,15 @@ core::Result<Model> parse_fields(const json& j, const std::string& origin) {
   auto features = field<std::vector<std::string>>(j, "features", origin);
   if (!features.ok()) return features.error();
   m.features = *features;
+  // Every head size an integer that fits an int (a float such as 2e117 is refused, not cast:
+  // that conversion is undefined behaviour; found by the rl_model fuzzer).
+  if (auto h = j.find("heads"); h != j.end() && h->is_array()) {
+    for (const auto& e : *h) {
+      if (!e.is_number_integer() || (e.is_number_unsigned() && e.get<std::uint64_t>() > INT_MAX) ||
+          e.get<std::int64_t>() < INT_MIN || e.get<std::int64_t>() > INT_MAX)
+        return bad(origin, "heads: expected a list of integers");
+    }
+  }
   auto heads = field<std::vector<int>>(j, "heads", origin);
   if (!heads.ok()) return heads.error();
   m.heads = *heads;

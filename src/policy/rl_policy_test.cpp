@@ -269,6 +269,8 @@ TEST(ModelFile, CorruptOrMismatchedFilesGiveClearErrors) {
       {"0.5", "1e300", "w[0]: not finite"},
       {"\"in\": 2", "\"in\": 3", "does not match the previous width"},
       {"\"heads\"", "\"headz\"", "heads"},
+      // An integer list given a float: refused, not cast (undefined behaviour; the fuzzer's).
+      {"\"heads\": [", "\"heads\": [2e117, ", "heads: expected a list of integers"},
   };
   for (const auto& e : kEdits) {
     std::string s = good;
