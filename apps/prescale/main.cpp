@@ -203,8 +203,8 @@ int run_train_cmd(const TrainArgs& a) {
   if (a.edge == "forecast") {
     if (auto st = prescale::cli::set_forecast_edge(&o.edge); !st.ok()) return fail(st.message());
   }
-  o.cost_scale = a.cost_scale == "load" ? prescale::rl::CostScale::kLoad
-                                        : prescale::rl::CostScale::kCluster;
+  o.cost_scale =
+      a.cost_scale == "load" ? prescale::rl::CostScale::kLoad : prescale::rl::CostScale::kCluster;
   if (a.members > 1) {
     auto ens = prescale::rl::train_ensemble(o, a.members);
     if (!ens.ok()) return fail(ens.error().message);

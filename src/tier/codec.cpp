@@ -60,9 +60,30 @@ core::Result<std::string> decompress(Codec c, std::string_view stored, std::uint
 }
 
 std::string sha256_hex(std::string_view data) {
+  Sha256 h;
+  h.update(data);
+  return h.hex();
+}
+
+struct Sha256::Ctx {
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  ~Ctx() { EVP_MD_CTX_free(md); }
+};
+
+Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) {
+  EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr);
+}
+
+Sha256::~Sha256() = default;
+
+void Sha256::update(std::string_view piece) {
+  EVP_DigestUpdate(ctx_->md, piece.data(), piece.size());
+}
+
+std::string Sha256::hex() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  EVP_DigestFinal_ex(ctx_->md, md, &len);
   static const char* kHex = "0123456789abcdef";
   std::string out(len * 2, '0');
   for (unsigned int i = 0; i < len; ++i) {
@@ -70,6 +91,64 @@ std::string sha256_hex(std::string_view data) {
     out[2 * i + 1] = kHex[md[i] & 15];
   }
   return out;
+}
+
+struct StreamCompressor::Zstd {
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  std::string out = std::string(ZSTD_CStreamOutSize(), '\0');
+  ~Zstd() { ZSTD_freeCCtx(cctx); }
+};
+
+StreamCompressor::StreamCompressor(Codec codec, std::uint64_t raw_size, PieceSink sink)
+    : codec_(codec), sink_(std::move(sink)) {
+  if (codec_ == Codec::kZstd) {
+    zstd_ = std::make_unique<Zstd>();
+    ZSTD_CCtx_setParameter(zstd_->cctx, ZSTD_c_compressionLevel, 1);
+    ZSTD_CCtx_setPledgedSrcSize(zstd_->cctx, raw_size);
+  }
+}
+
+StreamCompressor::~StreamCompressor() = default;
+
+core::Status StreamCompressor::emit(std::string_view out) {
+  if (out.empty()) return core::Status::Ok();
+  stored_ += out.size();
+  return sink_(out);
+}
+
+core::Status StreamCompressor::update(std::string_view raw) {
+  if (codec_ == Codec::kNone) return emit(raw);
+  if (codec_ == Codec::kLz4) {
+    gathered_.append(raw);
+    return core::Status::Ok();
+  }
+  ZSTD_inBuffer in{raw.data(), raw.size(), 0};
+  while (in.pos < in.size) {
+    ZSTD_outBuffer out{zstd_->out.data(), zstd_->out.size(), 0};
+    const size_t rc = ZSTD_compressStream2(zstd_->cctx, &out, &in, ZSTD_e_continue);
+    if (ZSTD_isError(rc))
+      return core::Error{std::string("zstd: cannot compress: ") + ZSTD_getErrorName(rc)};
+    if (auto st = emit(std::string_view(zstd_->out.data(), out.pos)); !st.ok()) return st;
+  }
+  return core::Status::Ok();
+}
+
+core::Status StreamCompressor::finish() {
+  if (codec_ == Codec::kNone) return core::Status::Ok();
+  if (codec_ == Codec::kLz4) {
+    const std::string stored = compress(Codec::kLz4, gathered_);
+    std::string().swap(gathered_);
+    return emit(stored);
+  }
+  ZSTD_inBuffer in{nullptr, 0, 0};
+  for (;;) {
+    ZSTD_outBuffer out{zstd_->out.data(), zstd_->out.size(), 0};
+    const size_t left = ZSTD_compressStream2(zstd_->cctx, &out, &in, ZSTD_e_end);
+    if (ZSTD_isError(left))
+      return core::Error{std::string("zstd: cannot compress: ") + ZSTD_getErrorName(left)};
+    if (auto st = emit(std::string_view(zstd_->out.data(), out.pos)); !st.ok()) return st;
+    if (left == 0) return core::Status::Ok();
+  }
 }
 
 }  // namespace prescale::tier

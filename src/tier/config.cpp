@@ -135,12 +135,15 @@ core::Result<TierConfig> load(std::string_view text, const std::string& path) {
                " bytes once escaped (each byte outside [A-Za-z0-9_.-] takes 3), e.g. pt/");
   if (const YAML::Node n = root["http"]) {
     if (!n.IsMap()) {
-      r.fail(n, "http", "a mapping (max_body_mb, threads, timeout_s)");
+      r.fail(n, "http", "a mapping (max_body_mb, body_buffer_kb, threads, timeout_s)");
     } else {
-      r.check_keys(n, "http.", {"max_body_mb", "threads", "timeout_s"});
+      r.check_keys(n, "http.", {"max_body_mb", "body_buffer_kb", "threads", "timeout_s"});
       double mb = static_cast<double>(c.max_body_bytes) / (1 << 20);
       r.number(n, "http.", "max_body_mb", &mb, 0.001, 4096);
       c.max_body_bytes = static_cast<std::uint64_t>(mb * (1 << 20));
+      double kb = static_cast<double>(c.body_buffer_bytes) / 1024;
+      r.number(n, "http.", "body_buffer_kb", &kb, 0, 4 << 20);
+      c.body_buffer_bytes = static_cast<std::uint64_t>(kb * 1024);
       r.integer(n, "http.", "threads", &c.http_threads, 2, 1024);
       r.integer(n, "http.", "timeout_s", &c.http_timeout_s, 1, 3600);
     }

@@ -36,6 +36,10 @@ struct TierConfig {
 
   // serve: the HTTP API's limits (docs/tier.md "HTTP API").
   std::uint64_t max_body_bytes = 64ull << 20;  // larger PUT bodies get 413
+  // PUT bodies past this are spooled to a temp file of the directory tier as they arrive, and
+  // from there linked into place (or compressed piece by piece): a large body never sits in
+  // memory whole. 0 = every body is spooled.
+  std::uint64_t body_buffer_bytes = 1ull << 20;
   int http_threads = 32;   // connections served at once (more wait for a thread)
   int http_timeout_s = 5;  // per read/write on a connection; idle keep-alive: 2 s
 };

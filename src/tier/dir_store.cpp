@@ -23,7 +23,7 @@ bool plain(unsigned char c) {
          c == '-' || c == '.';
 }
 
-core::Status write_all(int fd, const std::string& data, const std::string& path) {
+core::Status write_all(int fd, std::string_view data, const std::string& path) {
   const char* p = data.data();
   size_t left = data.size();
   while (left > 0) {
@@ -53,6 +53,17 @@ core::Status check_key(const std::string& key) {
   if (key.size() > 1024) return core::Error{"key: expected at most 1024 bytes"};
   if (key.find('\0') != std::string::npos) return core::Error{"key: expected no NUL byte"};
   return core::Status::Ok();
+}
+
+core::Status ObjectStore::put_fresh_pieces(
+    const std::string& key, const std::function<core::Status(const PieceSink&)>& pieces) {
+  std::string data;
+  auto st = pieces([&data](std::string_view piece) {
+    data.append(piece);
+    return core::Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return put_fresh(key, data);
 }
 
 std::string DirStore::encode_name(const std::string& key) {
@@ -112,8 +123,7 @@ core::Result<std::string> DirStore::path_of(const std::string& key) const {
 core::Status DirStore::put(const std::string& key, const std::string& data) {
   auto path = path_of(key);
   if (!path.ok()) return path.error();
-  const std::string tmp = dir_ + "/" + kTempPrefix + std::to_string(::getpid()) + "-" +
-                          std::to_string(seq_.fetch_add(1));
+  const std::string tmp = temp_path();
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return core::Error{tmp + ": cannot create: " + why()};
   auto st = write_all(fd, data, tmp);
@@ -130,11 +140,16 @@ core::Status DirStore::put(const std::string& key, const std::string& data) {
 }
 
 core::Status DirStore::put_fresh(const std::string& key, const std::string& data) {
+  return put_fresh_pieces(key, [&data](const PieceSink& sink) { return sink(data); });
+}
+
+core::Status DirStore::put_fresh_pieces(
+    const std::string& key, const std::function<core::Status(const PieceSink&)>& pieces) {
   auto path = path_of(key);
   if (!path.ok()) return path.error();
   const int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return core::Error{*path + ": cannot create: " + why()};
-  auto st = write_all(fd, data, *path);
+  auto st = pieces([&](std::string_view piece) { return write_all(fd, piece, *path); });
   if (st.ok() && sync_ != DirSync::kNone && ::fdatasync(fd) != 0)
     st = core::Error{*path + ": fsync failed: " + why()};
   if (::close(fd) != 0 && st.ok()) st = core::Error{*path + ": close failed: " + why()};
@@ -143,6 +158,36 @@ core::Status DirStore::put_fresh(const std::string& key, const std::string& data
     return st;
   }
   return sync_ == DirSync::kFull ? fsync_dir(dir_) : core::Status::Ok();
+}
+
+core::Result<bool> DirStore::put_fresh_link(const std::string& key, const std::string& file) {
+  auto path = path_of(key);
+  if (!path.ok()) return path.error();
+  if (sync_ != DirSync::kNone) {  // the file's bytes are durable before a name points at them
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return core::Error{file + ": cannot open: " + why()};
+    const int rc = ::fdatasync(fd);
+    const std::string err = rc != 0 ? why() : "";
+    ::close(fd);
+    if (rc != 0) return core::Error{file + ": fsync failed: " + err};
+  }
+  if (::link(file.c_str(), path->c_str()) != 0) {
+    // Another file system, or one without hard links: the caller copies instead.
+    if (errno == EXDEV || errno == EPERM || errno == EMLINK) return false;
+    return core::Error{*path + ": cannot link " + file + ": " + why()};
+  }
+  if (sync_ == DirSync::kFull) {
+    if (auto st = fsync_dir(dir_); !st.ok()) {
+      ::unlink(path->c_str());
+      return st.error();
+    }
+  }
+  return true;
+}
+
+std::string DirStore::temp_path() {
+  return dir_ + "/" + kTempPrefix + std::to_string(::getpid()) + "-" +
+         std::to_string(seq_.fetch_add(1));
 }
 
 core::Result<std::optional<std::string>> DirStore::get(const std::string& key) {

@@ -36,6 +36,13 @@ class DirStore : public ObjectStore {
   // Writes the final name directly (no temp file, no rename): one fdatasync (+ the
   // directory fsync in kFull mode).
   core::Status put_fresh(const std::string& key, const std::string& data) override;
+  // Writes the pieces to the final name as they come (memory: one piece).
+  core::Status put_fresh_pieces(
+      const std::string& key, const std::function<core::Status(const PieceSink&)>& pieces) override;
+  // A hard link to `file` (fsync'd first), when it is on this directory's file system.
+  core::Result<bool> put_fresh_link(const std::string& key, const std::string& file) override;
+  // dir/.tmp-PID-SEQ: list() skips it, remove_temp_files() deletes it.
+  std::string temp_path() override;
   core::Result<std::optional<std::string>> get(const std::string& key) override;
   core::Status del(const std::string& key) override;
   core::Result<std::optional<ObjectInfo>> stat(const std::string& key) override;

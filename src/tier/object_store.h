@@ -8,11 +8,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/result.h"
+#include "tier/codec.h"
 
 namespace prescale::tier {
 
@@ -36,6 +38,22 @@ class ObjectStore {
   virtual core::Status put_fresh(const std::string& key, const std::string& data) {
     return put(key, data);
   }
+  // put_fresh() for a value produced in pieces (a streamed body, compressed as it goes):
+  // `pieces` is called once with a sink for them, in order. The default gathers them in
+  // memory and calls put_fresh(); a directory writes them as they come.
+  virtual core::Status put_fresh_pieces(
+      const std::string& key, const std::function<core::Status(const PieceSink&)>& pieces);
+  // put_fresh() for a value that is already a file in this store's file system (a spooled
+  // body, made at a temp_path()): a directory links it under the key's name, no copy. The
+  // file itself stays. False when this store cannot (the default): use put_fresh_pieces().
+  virtual core::Result<bool> put_fresh_link(const std::string& key, const std::string& file) {
+    (void)key;
+    (void)file;
+    return false;
+  }
+  // A new path for a temporary file that put_fresh_link() can take, or "" (the default)
+  // when this store has no file system. remove_temp_files() deletes what a crash left there.
+  virtual std::string temp_path() { return ""; }
   virtual core::Result<std::optional<std::string>> get(const std::string& key) = 0;
   virtual core::Status del(const std::string& key) = 0;
   virtual core::Result<std::optional<ObjectInfo>> stat(const std::string& key) = 0;

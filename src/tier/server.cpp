@@ -62,6 +62,7 @@ void close_after(const Request& req) {
 
 void install_api(httplib::Server& http, const TierConfig& cfg, TieredStore* store) {
   const std::uint64_t max_body = cfg.max_body_bytes;
+  const std::uint64_t body_buffer = cfg.body_buffer_bytes;
   // Limits: a thread per connection from a fixed pool (more connections wait in its
   // queue), a timeout on every read and write, and short idle keep-alives, so slow clients
   // cannot take every thread and /healthz keeps answering.
@@ -123,43 +124,51 @@ void install_api(httplib::Server& http, const TierConfig& cfg, TieredStore* stor
     json_error(res, 500, "internal error: " + what);
   });
 
-  http.Put(R"(/objects/(.+))", [store, max_body](const Request& req, Response& res,
-                                                 const httplib::ContentReader& reader) {
-    const std::string key = req.matches[1];
-    if (auto st = TieredStore::check_object_key(key); !st.ok()) {
-      json_error(res, 400, st.message());
-      close_after(req);
-      return;
-    }
-    std::string body;
-    bool too_big = false;
-    const bool read = reader([&](const char* data, size_t n) {
-      if (body.size() + n > max_body) {  // a chunked body has no Content-Length to check
-        too_big = true;
-        return false;
-      }
-      body.append(data, n);
-      return true;
-    });
-    if (too_big || res.status == 413) {
-      json_error(
-          res, 413,
-          "the body is larger than http.max_body_mb (" + std::to_string(max_body) + " bytes)");
-      close_after(req);
-      return;
-    }
-    if (!read) {
-      json_error(res, 400, "the body could not be read (the client stopped sending?)");
-      close_after(req);
-      return;
-    }
-    auto st = store->put(key, body);
-    if (!st.ok()) {
-      json_error(res, 507, st.message());
-      return;
-    }
-    res.status = 204;
-  });
+  http.Put(
+      R"(/objects/(.+))", [store, max_body, body_buffer](const Request& req, Response& res,
+                                                         const httplib::ContentReader& reader) {
+        const std::string key = req.matches[1];
+        if (auto st = TieredStore::check_object_key(key); !st.ok()) {
+          json_error(res, 400, st.message());
+          close_after(req);
+          return;
+        }
+        auto body = store->new_body(body_buffer);
+        bool too_big = false;
+        core::Status spool = core::Status::Ok();
+        const bool read = reader([&](const char* data, size_t n) {
+          if (body->size() + n > max_body) {  // a chunked body has no Content-Length to check
+            too_big = true;
+            return false;
+          }
+          spool = body->append(std::string_view(data, n));
+          return spool.ok();
+        });
+        if (too_big || res.status == 413) {
+          json_error(
+              res, 413,
+              "the body is larger than http.max_body_mb (" + std::to_string(max_body) + " bytes)");
+          close_after(req);
+          return;
+        }
+        if (spool.ok()) spool = body->finish();
+        if (!spool.ok()) {  // the spool's file system is full or failing
+          json_error(res, 507, "put " + key + ": " + spool.message());
+          close_after(req);
+          return;
+        }
+        if (!read) {
+          json_error(res, 400, "the body could not be read (the client stopped sending?)");
+          close_after(req);
+          return;
+        }
+        auto st = store->put(key, *body);
+        if (!st.ok()) {
+          json_error(res, 507, st.message());
+          return;
+        }
+        res.status = 204;
+      });
   http.Get(R"(/objects/(.+))", [store](const Request& req, Response& res) {
     const std::string key = req.matches[1];
     if (auto st = TieredStore::check_object_key(key); !st.ok())

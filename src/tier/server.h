@@ -14,6 +14,7 @@
 //
 // Every error answer is {"error": "..."}. Limits (TierConfig): http.threads connections at
 // once, http.timeout_s per read/write, bodies up to http.max_body_mb, one Content-Length.
+// A PUT body past http.body_buffer_kb is spooled to a file as it arrives (tier/body.h).
 //
 // The migrator thread calls TieredStore::tick() every tick_ms; its errors are logged to
 // stderr (never secrets) and it carries on.

@@ -2,10 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <array>
+#include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 
+#include "tier/dir_store.h"
 #include "tier/mem_store.h"
 
 namespace prescale::tier {
@@ -89,6 +94,56 @@ TEST_F(InProcessServerTest, KeepAliveRequestsOnOneConnectionAreServedInOrder) {
   EXPECT_NE(get, std::string::npos) << answer;
   EXPECT_NE(body, std::string::npos) << answer;
   EXPECT_NE(health, std::string::npos) << answer;
+}
+
+// Bodies past http.body_buffer_kb, through the API into a real directory tier: spooled as
+// they arrive, stored whole, and no spool file left behind, whether the body comes with a
+// Content-Length or chunked.
+TEST(InProcessServerSpool, ALargeBodyIsSpooledStoredWholeAndLeavesNoTempFile) {
+  const std::string root = (std::filesystem::temp_directory_path() /
+                            ("prescale-server-spool-" + std::to_string(::getpid())))
+                               .string();
+  std::filesystem::remove_all(root);
+  TierConfig cfg;
+  cfg.max_body_bytes = 1 << 20;
+  cfg.body_buffer_bytes = 1024;
+  cfg.store.catalog_path = ":memory:";
+  std::array<std::unique_ptr<ObjectStore>, 3> tiers;
+  tiers[kRedis] = std::make_unique<MemStore>("redis");
+  tiers[kDir] = std::move(*DirStore::open(root, DirSync::kNone));
+  tiers[kS3] = std::make_unique<MemStore>("s3");
+  auto store = TieredStore::open(cfg.store, std::move(tiers));
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  InProcessServer server(cfg, store->get());
+  std::string data(200'000, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i % 26);
+  std::string chunked;
+  for (size_t i = 0; i < data.size(); i += 30'000) {
+    const std::string piece = data.substr(i, 30'000);
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx", piece.size());
+    chunked += std::string(size) + "\r\n" + piece + "\r\n";
+  }
+  chunked += "0\r\n\r\n";
+  for (const std::string& put :
+       {"PUT /objects/plain HTTP/1.1\r\nContent-Length: " + std::to_string(data.size()) +
+            "\r\n\r\n" + data,
+        "PUT /objects/chunked HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked}) {
+    const std::string answer = server.serve(put);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 204", 0), 0u) << answer.substr(0, 300);
+  }
+  for (const char* key : {"plain", "chunked"}) {
+    auto got = (*store)->get(key);
+    ASSERT_TRUE(got.ok() && *got) << key;
+    EXPECT_EQ(**got, data) << key;
+  }
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(root)) {
+    EXPECT_NE(e.path().filename().string().rfind(".tmp-", 0), 0u) << e.path();
+    ++files;
+  }
+  EXPECT_EQ(files, 2u);
+  std::filesystem::remove_all(root);
 }
 
 }  // namespace

@@ -106,17 +106,54 @@ core::Status TieredStore::check_object_key(const std::string& key) {
   return core::Status::Ok();
 }
 
-core::Status TieredStore::put_into(int tier, const std::string& key, const std::string& data,
-                                   bool cache) {
+namespace {
+
+// Writes a spooled body as `codec` stores it: linked into place when the store can and the
+// codec keeps the bytes as they are, else read back and compressed piece by piece (memory:
+// a piece, unless the store gathers them: Redis, S3; or the codec does: lz4).
+core::Status write_spooled(ObjectStore* s, const std::string& name, Codec codec, const Body& body,
+                           std::uint64_t* stored_size) {
+  if (codec == Codec::kNone) {
+    auto linked = s->put_fresh_link(name, body.spool_path());
+    if (!linked.ok()) return linked.error();
+    if (*linked) {
+      *stored_size = body.size();
+      return core::Status::Ok();
+    }
+  }
+  return s->put_fresh_pieces(name, [&](const PieceSink& sink) {
+    StreamCompressor c(codec, body.size(), sink);
+    auto st = body.read([&c](std::string_view piece) { return c.update(piece); });
+    if (st.ok()) st = c.finish();
+    *stored_size = c.stored_bytes();
+    return st;
+  });
+}
+
+// Writes `body` as `codec` stores it under `name` in `s`; `stored` keeps the compressed bytes
+// of an in-memory body (for a second copy with the same codec).
+core::Status write_body(ObjectStore* s, const std::string& name, Codec codec, const Body& body,
+                        std::string* stored, std::uint64_t* stored_size) {
+  if (body.spooled()) return write_spooled(s, name, codec, body, stored_size);
+  *stored = compress(codec, body.memory());
+  *stored_size = stored->size();
+  return s->put_fresh(name, *stored);
+}
+
+}  // namespace
+
+core::Status TieredStore::put_into(int tier, const std::string& key, const Body& body, bool cache) {
   const std::int64_t t = now();
   auto id = catalog_->begin_put(key, tier, t, cache ? kRedis : -1);
   if (!id.ok()) return id.error();
   Owned own(mu_, in_flight_, *id);
   hit("put:intent");
   const Codec codec = opt_.codecs[static_cast<size_t>(tier)];
-  const std::string stored = compress(codec, data);
   const std::string name = physical(key, *id);
-  auto st = tiers_[static_cast<size_t>(tier)]->put_fresh(name, stored);
+  std::string stored;
+  std::uint64_t stored_size = 0;
+  auto st =
+      write_body(tiers_[static_cast<size_t>(tier)].get(), name, codec, body, &stored, &stored_size);
   if (!st.ok()) {
     // The copy may or may not exist: delete it; if that fails too the intent stays and
     // recovery (or a later tick) deletes it.
@@ -130,14 +167,21 @@ core::Status TieredStore::put_into(int tier, const std::string& key, const std::
   row.version = *id;
   row.tier = tier;
   row.codec = static_cast<int>(codec);
-  row.size = data.size();
-  row.stored_size = stored.size();
+  row.size = body.size();
+  row.stored_size = stored_size;
   if (cache) {
     // The hot copy for reads, next to the durable one just written: losing it (a Redis
     // restart) costs a slower read, never the object.
     const Codec rc = opt_.codecs[kRedis];
-    const std::string hot = rc == codec ? stored : compress(rc, data);
-    if (tiers_[kRedis]->put_fresh(name, hot).ok()) {
+    std::uint64_t hot_size = stored_size;
+    core::Status hot = core::Status::Ok();
+    if (rc == codec && !body.spooled()) {
+      hot = tiers_[kRedis]->put_fresh(name, stored);
+    } else {
+      std::string unused;
+      hot = write_body(tiers_[kRedis].get(), name, rc, body, &unused, &hot_size);
+    }
+    if (hot.ok()) {
       count(kRedis, 0);
       hit("put:cached");
       row.backing = tier;
@@ -145,14 +189,14 @@ core::Status TieredStore::put_into(int tier, const std::string& key, const std::
       row.backing_stored_size = row.stored_size;
       row.tier = kRedis;
       row.codec = static_cast<int>(rc);
-      row.stored_size = hot.size();
+      row.stored_size = hot_size;
     } else {
       (void)tiers_[kRedis]->del(name);  // else the intent (or the orphan scan) removes it
       std::lock_guard<std::mutex> lock(mu_);
       ++fallthroughs_;
     }
   }
-  row.sha256 = sha256_hex(data);
+  row.sha256 = body.sha256();
   auto old = catalog_->get(key);
   row.rate = opt_.temperature.on_access(old.ok() && *old ? (*old)->rate : 0.0,
                                         old.ok() && *old ? (*old)->last_access_ms : t, t);
@@ -181,7 +225,17 @@ core::Status TieredStore::run_drop(const Intent& drop) {
 }
 
 core::Status TieredStore::put(const std::string& key, const std::string& data) {
+  const Body body(data);
+  return put(key, body);
+}
+
+std::unique_ptr<Body> TieredStore::new_body(std::uint64_t memory_limit) {
+  return std::make_unique<Body>(tiers_[kDir] ? tiers_[kDir]->temp_path() : "", memory_limit);
+}
+
+core::Status TieredStore::put(const std::string& key, const Body& body) {
   if (auto st = check_object_key(key); !st.ok()) return st;
+  if (!body.finished()) return core::Error{"put " + key + ": the body is not finished"};
   const PlacementRules r = rules();
   int tier = write_tier(r, opt_.write_tier);
   // Writes meant for Redis (burst mode, write_tier: redis) land on the first durable tier
@@ -191,7 +245,7 @@ core::Status TieredStore::put(const std::string& key, const std::string& data) {
   std::string errors;
   for (; tier <= kS3; ++tier) {
     if (!tiers_[static_cast<size_t>(tier)]) continue;
-    auto st = put_into(tier, key, data, cache);
+    auto st = put_into(tier, key, body, cache);
     if (st.ok()) return st;
     errors += (errors.empty() ? "" : "; ") + st.message();
     std::lock_guard<std::mutex> lock(mu_);

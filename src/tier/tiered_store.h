@@ -24,6 +24,7 @@
 #include <unordered_map>
 
 #include "sim/scenario.h"
+#include "tier/body.h"
 #include "tier/catalog.h"
 #include "tier/codec.h"
 #include "tier/object_store.h"
@@ -93,6 +94,13 @@ class TieredStore : public ObjectStore {
   static core::Status check_object_key(const std::string& key);
 
   core::Status put(const std::string& key, const std::string& data) override;
+  // put() of a body as it was received (new_body()): a spooled one is linked into the
+  // directory tier, or compressed piece by piece, never read into memory whole (except for a
+  // Redis copy in burst mode, which Redis holds in memory anyway, and by the lz4 codec).
+  core::Status put(const std::string& key, const Body& body);
+  // A body for put(): kept in memory up to `memory_limit` bytes, then spooled to a temp file
+  // of the directory tier.
+  std::unique_ptr<Body> new_body(std::uint64_t memory_limit);
   core::Result<std::optional<std::string>> get(const std::string& key) override;
   core::Status del(const std::string& key) override;
   // size = the object's raw size.
@@ -137,7 +145,7 @@ class TieredStore : public ObjectStore {
   void hit(const char* point) {
     if (opt_.crash_hook) opt_.crash_hook(point);
   }
-  core::Status put_into(int tier, const std::string& key, const std::string& data, bool cache);
+  core::Status put_into(int tier, const std::string& key, const Body& body, bool cache);
   // Reads and verifies the copy of `r` in `tier` (stored with `codec`); empty when absent.
   // `corrupt` tells a bad checksum or codec frame from an unreachable tier.
   core::Result<std::optional<std::string>> read_copy(const ObjectRow& r, int tier, int codec,

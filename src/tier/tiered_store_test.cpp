@@ -1,6 +1,7 @@
 #include "tier/tiered_store.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -11,14 +12,26 @@
 namespace prescale::tier {
 namespace {
 
-// Forwards to a store the test owns, so the "servers" outlive a crashed TieredStore.
+// Forwards to a store the test owns, so the "servers" outlive a crashed TieredStore. While
+// `*down` is set, writes of fresh copies fail (a full disk).
 class Borrowed : public ObjectStore {
  public:
-  explicit Borrowed(ObjectStore* s) : s_(s) {}
+  explicit Borrowed(ObjectStore* s, const std::atomic<bool>* down = nullptr) : s_(s), down_(down) {}
   core::Status put(const std::string& k, const std::string& d) override { return s_->put(k, d); }
   core::Status put_fresh(const std::string& k, const std::string& d) override {
+    if (down_ && *down_) return core::Error{"no space left"};
     return s_->put_fresh(k, d);
   }
+  core::Status put_fresh_pieces(
+      const std::string& k, const std::function<core::Status(const PieceSink&)>& pieces) override {
+    if (down_ && *down_) return core::Error{"no space left"};
+    return s_->put_fresh_pieces(k, pieces);
+  }
+  core::Result<bool> put_fresh_link(const std::string& k, const std::string& file) override {
+    if (down_ && *down_) return core::Error{"no space left"};
+    return s_->put_fresh_link(k, file);
+  }
+  std::string temp_path() override { return s_->temp_path(); }
   core::Result<std::optional<std::string>> get(const std::string& k) override { return s_->get(k); }
   core::Status del(const std::string& k) override { return s_->del(k); }
   core::Result<std::optional<ObjectInfo>> stat(const std::string& k) override {
@@ -30,6 +43,7 @@ class Borrowed : public ObjectStore {
 
  private:
   ObjectStore* s_;
+  const std::atomic<bool>* down_;
 };
 
 struct Crash {};
@@ -78,7 +92,7 @@ class TieredStoreTest : public ::testing::Test {
     store_.reset();
     std::array<std::unique_ptr<ObjectStore>, 3> t;
     t[kRedis] = std::make_unique<Borrowed>(&redis_);
-    t[kDir] = std::make_unique<Borrowed>(dir_.get());
+    t[kDir] = std::make_unique<Borrowed>(dir_.get(), &dir_down_);
     t[kS3] = std::make_unique<Borrowed>(&s3_);
     auto s = TieredStore::open(options(), std::move(t));
     ASSERT_TRUE(s.ok()) << s.error().message;
@@ -98,6 +112,7 @@ class TieredStoreTest : public ::testing::Test {
   std::int64_t now_ms_ = 1'000'000;
   std::string crash_at_;
   std::function<void()> options_hook_;
+  std::atomic<bool> dir_down_{false};
 };
 
 TEST_F(TieredStoreTest, PutGetDeleteAcrossTiersWithCompression) {
@@ -133,6 +148,75 @@ TEST_F(TieredStoreTest, RedisDownInBurstModeFallsThroughToDiskAndLosesNothing) {
   EXPECT_EQ(store_->stats().fallthroughs, 20u);
   redis_.down = false;
   EXPECT_EQ(get("before"), "1");
+}
+
+// A body as the HTTP API receives it: `data` in pieces of 10,000 bytes, spooled past 4 KB.
+std::unique_ptr<Body> received(TieredStore* store, const std::string& data) {
+  auto body = store->new_body(4096);
+  for (size_t i = 0; i < data.size(); i += 10'000)
+    EXPECT_TRUE(body->append(std::string_view(data).substr(i, 10'000)).ok());
+  EXPECT_TRUE(body->finish().ok());
+  return body;
+}
+
+std::string pattern(size_t n) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 7919) % 251);
+  return s;
+}
+
+TEST_F(TieredStoreTest, ASpooledBodyIsLinkedIntoTheDirectoryTierNotCopied) {
+  open();
+  const std::string data = pattern(300'000);
+  auto body = received(store_.get(), data);
+  ASSERT_TRUE(body->spooled());
+  ASSERT_TRUE(store_->put("big", *body).ok());
+  const ObjectRow row = *store_->row("big").value();
+  EXPECT_EQ(row.tier, kDir);
+  EXPECT_EQ(row.size, data.size());
+  EXPECT_EQ(row.stored_size, data.size());
+  EXPECT_EQ(row.sha256, sha256_hex(data));
+  struct stat copy {
+  }, spool{};
+  ASSERT_EQ(
+      ::stat(
+          (root_ + "/nvme/" + DirStore::encode_name(store_->physical("big", row.version))).c_str(),
+          &copy),
+      0);
+  ASSERT_EQ(::stat(body->spool_path().c_str(), &spool), 0);
+  EXPECT_EQ(copy.st_ino, spool.st_ino) << "the spool file itself, under a second name";
+  EXPECT_EQ(copy.st_nlink, 2u);
+  const std::string spool_path = body->spool_path();
+  body.reset();
+  EXPECT_FALSE(std::filesystem::exists(spool_path));
+  EXPECT_EQ(get("big"), data);
+  EXPECT_EQ(copies(), 1u) << "no temp file is listed as a copy";
+}
+
+TEST_F(TieredStoreTest, ASpooledBodyIsCompressedPieceByPieceWhereItsTierCompresses) {
+  open();
+  const std::string data = pattern(2'500'000);
+  // The directory tier is full: the put falls through to S3 (zstd), from the same spool.
+  dir_down_ = true;
+  auto body = received(store_.get(), data);
+  ASSERT_TRUE(store_->put("cold", *body).ok());
+  ObjectRow row = *store_->row("cold").value();
+  EXPECT_EQ(row.tier, kS3);
+  EXPECT_LT(row.stored_size, data.size() / 10);
+  EXPECT_EQ(get("cold"), data);
+  EXPECT_EQ(store_->stats().fallthroughs, 1u);
+  // Burst mode: the durable copy is linked, the Redis copy (lz4) made from the spool.
+  dir_down_ = false;
+  store_->set_burst(true);
+  body = received(store_.get(), data);
+  ASSERT_TRUE(store_->put("hot", *body).ok());
+  row = *store_->row("hot").value();
+  EXPECT_EQ(row.tier, kRedis);
+  EXPECT_EQ(row.backing, kDir);
+  EXPECT_LT(row.stored_size, data.size() / 10);
+  EXPECT_EQ(get("hot"), data);
+  redis_.down = true;
+  EXPECT_EQ(get("hot"), data) << "from the linked backing copy";
 }
 
 TEST_F(TieredStoreTest, TickDemotesColdestFirstAndPromotesWhatGetsHot) {
