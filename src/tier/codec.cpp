@@ -151,4 +151,62 @@ core::Status StreamCompressor::finish() {
   }
 }
 
+struct StreamDecompressor::Zstd {
+  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  std::string out = std::string(ZSTD_DStreamOutSize(), '\0');
+  ~Zstd() { ZSTD_freeDCtx(dctx); }
+};
+
+StreamDecompressor::StreamDecompressor(Codec codec, std::uint64_t raw_size, PieceSink sink)
+    : codec_(codec), raw_size_(raw_size), sink_(std::move(sink)) {
+  if (codec_ == Codec::kZstd) zstd_ = std::make_unique<Zstd>();
+}
+
+StreamDecompressor::~StreamDecompressor() = default;
+
+core::Status StreamDecompressor::emit(std::string_view out) {
+  if (out.empty()) return core::Status::Ok();
+  raw_ += out.size();
+  if (raw_ > raw_size_)
+    return core::Error{std::string(to_string(codec_)) + ": more bytes than the object's size (" +
+                       std::to_string(raw_size_) + ")"};
+  return sink_(out);
+}
+
+core::Status StreamDecompressor::update(std::string_view stored) {
+  if (codec_ == Codec::kNone) return emit(stored);
+  if (codec_ == Codec::kLz4) {
+    if (gathered_.size() + stored.size() > LZ4_compressBound(static_cast<int>(raw_size_)) + 64ull)
+      return core::Error{"lz4: more stored bytes than the object's size allows"};
+    gathered_.append(stored);
+    return core::Status::Ok();
+  }
+  ZSTD_inBuffer in{stored.data(), stored.size(), 0};
+  while (in.pos < in.size) {
+    if (frame_done_) return core::Error{"zstd: bytes after the end of the frame"};
+    ZSTD_outBuffer out{zstd_->out.data(), zstd_->out.size(), 0};
+    const size_t rc = ZSTD_decompressStream(zstd_->dctx, &out, &in);
+    if (ZSTD_isError(rc))
+      return core::Error{std::string("zstd: cannot decompress: ") + ZSTD_getErrorName(rc)};
+    if (rc == 0) frame_done_ = true;
+    if (auto st = emit(std::string_view(zstd_->out.data(), out.pos)); !st.ok()) return st;
+  }
+  return core::Status::Ok();
+}
+
+core::Status StreamDecompressor::finish() {
+  if (codec_ == Codec::kLz4) {
+    auto raw = decompress(Codec::kLz4, gathered_, raw_size_);
+    std::string().swap(gathered_);
+    if (!raw.ok()) return raw.error();
+    if (auto st = emit(*raw); !st.ok()) return st;
+  }
+  if (codec_ == Codec::kZstd && !frame_done_)
+    return core::Error{"zstd: cannot decompress: the frame is cut short"};
+  if (raw_ != raw_size_)
+    return core::Error{std::string(to_string(codec_)) + ": size mismatch (" + std::to_string(raw_) +
+                       " bytes, expected " + std::to_string(raw_size_) + ")"};
+  return core::Status::Ok();
+}
+
 }  // namespace prescale::tier

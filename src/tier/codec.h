@@ -73,4 +73,29 @@ class StreamCompressor {
   std::string gathered_;  // lz4
 };
 
+// decompress() for a stored value that arrives in pieces: the raw bytes go to `sink` as they
+// are made (zstd: streamed, memory a window; none: the pieces themselves; lz4: gathered and
+// decompressed in finish(), memory up to the raw size). finish() fails unless exactly
+// `raw_size` bytes came out of one whole frame.
+class StreamDecompressor {
+ public:
+  StreamDecompressor(Codec codec, std::uint64_t raw_size, PieceSink sink);
+  ~StreamDecompressor();
+  StreamDecompressor(const StreamDecompressor&) = delete;
+  StreamDecompressor& operator=(const StreamDecompressor&) = delete;
+  core::Status update(std::string_view stored);
+  core::Status finish();
+
+ private:
+  core::Status emit(std::string_view out);
+  Codec codec_;
+  std::uint64_t raw_size_;
+  PieceSink sink_;
+  std::uint64_t raw_ = 0;
+  bool frame_done_ = false;
+  struct Zstd;
+  std::unique_ptr<Zstd> zstd_;
+  std::string gathered_;  // lz4
+};
+
 }  // namespace prescale::tier

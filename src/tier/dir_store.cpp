@@ -55,6 +55,14 @@ core::Status check_key(const std::string& key) {
   return core::Status::Ok();
 }
 
+core::Result<bool> ObjectStore::get_pieces(const std::string& key, const PieceSink& sink) {
+  auto data = get(key);
+  if (!data.ok()) return data.error();
+  if (!*data) return false;
+  if (auto st = sink(**data); !st.ok()) return st.error();
+  return true;
+}
+
 core::Status ObjectStore::put_fresh_pieces(
     const std::string& key, const std::function<core::Status(const PieceSink&)>& pieces) {
   std::string data;
@@ -219,6 +227,32 @@ core::Result<std::optional<std::string>> DirStore::get(const std::string& key) {
   ::close(fd);
   out.resize(got);
   return std::optional<std::string>(std::move(out));
+}
+
+core::Result<bool> DirStore::get_pieces(const std::string& key, const PieceSink& sink) {
+  auto path = path_of(key);
+  if (!path.ok()) return path.error();
+  const int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return false;
+    return core::Error{*path + ": cannot open: " + why()};
+  }
+  std::string buf(1 << 20, '\0');
+  core::Status st = core::Status::Ok();
+  for (;;) {
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      st = core::Error{*path + ": read failed: " + why()};
+      break;
+    }
+    if (n == 0) break;
+    st = sink(std::string_view(buf.data(), static_cast<size_t>(n)));
+    if (!st.ok()) break;
+  }
+  ::close(fd);
+  if (!st.ok()) return st.error();
+  return true;
 }
 
 core::Status DirStore::del(const std::string& key) {

@@ -44,6 +44,8 @@ class DirStore : public ObjectStore {
   // dir/.tmp-PID-SEQ: list() skips it, remove_temp_files() deletes it.
   std::string temp_path() override;
   core::Result<std::optional<std::string>> get(const std::string& key) override;
+  // Reads the file in pieces of 1 MB (an open file reads on if a migration deletes it).
+  core::Result<bool> get_pieces(const std::string& key, const PieceSink& sink) override;
   core::Status del(const std::string& key) override;
   core::Result<std::optional<ObjectInfo>> stat(const std::string& key) override;
   core::Result<std::vector<std::string>> list(const std::string& prefix) override;

@@ -55,6 +55,10 @@ class ObjectStore {
   // when this store has no file system. remove_temp_files() deletes what a crash left there.
   virtual std::string temp_path() { return ""; }
   virtual core::Result<std::optional<std::string>> get(const std::string& key) = 0;
+  // get() in pieces, handed to `sink` in order; false when there is no such object (nothing
+  // was handed on). The default reads the value whole and hands it on at once; a directory
+  // reads its file in pieces of 1 MB.
+  virtual core::Result<bool> get_pieces(const std::string& key, const PieceSink& sink);
   virtual core::Status del(const std::string& key) = 0;
   virtual core::Result<std::optional<ObjectInfo>> stat(const std::string& key) = 0;
   // Every key starting with `prefix`, in no particular order.

@@ -169,10 +169,32 @@ void install_api(httplib::Server& http, const TierConfig& cfg, TieredStore* stor
         }
         res.status = 204;
       });
-  http.Get(R"(/objects/(.+))", [store](const Request& req, Response& res) {
+  http.Get(R"(/objects/(.+))", [store, body_buffer](const Request& req, Response& res) {
     const std::string key = req.matches[1];
     if (auto st = TieredStore::check_object_key(key); !st.ok())
       return json_error(res, 400, st.message());
+    auto info = store->stat(key);
+    if (info.ok() && *info && (*info)->size > body_buffer) {
+      // A large object is streamed (chunked) as it is read: an error after the first bytes
+      // (a corrupt copy, the object deleted meanwhile) can only cut the connection, so the
+      // client never takes a partial body for the object.
+      res.set_chunked_content_provider(
+          "application/octet-stream", [store, key](size_t, httplib::DataSink& sink) {
+            auto found = store->get_to(key, [&sink](std::string_view piece) {
+              if (!sink.write(piece.data(), piece.size()))
+                return core::Status(core::Error{"the client went away"});
+              return core::Status::Ok();
+            });
+            if (!found.ok() || !*found) {
+              log_line("get " + key + ": stream cut: " +
+                       (found.ok() ? std::string("deleted meanwhile") : found.error().message));
+              return false;
+            }
+            sink.done();
+            return true;
+          });
+      return;
+    }
     auto g = store->get(key);
     if (!g.ok()) {
       json_error(res, 500, g.error().message);

@@ -254,61 +254,101 @@ core::Status TieredStore::put(const std::string& key, const Body& body) {
   return core::Error{"put " + key + ": every tier failed: " + errors};
 }
 
-core::Result<std::optional<std::string>> TieredStore::read_copy(const ObjectRow& r, int tier,
-                                                                int codec, bool* corrupt) {
+core::Result<bool> TieredStore::stream_copy(const ObjectRow& r, int tier, int codec, bool hold_all,
+                                            const PieceSink& sink, bool* corrupt, bool* sent) {
   *corrupt = false;
   ObjectStore* s = tiers_[static_cast<size_t>(tier)].get();
   if (!s)
     return core::Error{"get " + r.key + ": lives in the unconfigured tier " + kTierNames[tier]};
-  auto data = s->get(physical(r.key, r.version));
-  if (!data.ok()) return data.error();
+  Sha256 hash;
+  std::string held;  // not yet handed on: the newest piece, or everything with hold_all
+  bool sink_failed = false;
+  auto hand_on = [&]() -> core::Status {
+    if (held.empty()) return core::Status::Ok();
+    *sent = true;
+    auto st = sink(held);
+    held.clear();
+    sink_failed = !st.ok();
+    return st;
+  };
+  StreamDecompressor raw(static_cast<Codec>(codec), r.size, [&](std::string_view piece) {
+    hash.update(piece);
+    if (!hold_all)
+      if (auto st = hand_on(); !st.ok()) return st;
+    held.append(piece);
+    return core::Status::Ok();
+  });
+  bool codec_failed = false;
+  auto found = s->get_pieces(physical(r.key, r.version), [&](std::string_view stored) {
+    auto st = raw.update(stored);
+    codec_failed = !st.ok() && !sink_failed;
+    return st;
+  });
+  // A failure of the decompressor (not of the tier or the reader) is a corrupt copy.
+  auto failed = [&](const std::string& what, bool bad_copy) {
+    *corrupt = bad_copy && !sink_failed;
+    return core::Error{"get " + r.key + ": " + what};
+  };
+  if (!found.ok()) return failed(found.error().message, codec_failed);
+  if (!*found) return false;
   count(tier, 1);
-  if (!*data) return std::optional<std::string>();
-  auto raw = decompress(static_cast<Codec>(codec), **data, r.size);
-  if (!raw.ok()) {
-    *corrupt = true;
-    return core::Error{"get " + r.key + ": " + raw.error().message};
+  if (auto st = raw.finish(); !st.ok()) return failed(st.message(), true);
+  if (opt_.verify_reads && hash.hex() != r.sha256) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++bad_checksums_;
+    }
+    return failed(std::string("checksum mismatch in ") + kTierNames[tier] + " (corrupt copy)",
+                  true);
   }
-  if (opt_.verify_reads && sha256_hex(*raw) != r.sha256) {
-    *corrupt = true;
-    std::lock_guard<std::mutex> lock(mu_);
-    ++bad_checksums_;
-    return core::Error{"get " + r.key + ": checksum mismatch in " + kTierNames[tier] +
-                       " (corrupt copy)"};
-  }
-  return std::optional<std::string>(std::move(*raw));
+  if (auto st = hand_on(); !st.ok()) return st.error();
+  return true;
 }
 
 core::Result<std::optional<std::string>> TieredStore::get(const std::string& key) {
+  std::string out;
+  auto found = get_to(key, [&out](std::string_view piece) {
+    out.append(piece);
+    return core::Status::Ok();
+  });
+  if (!found.ok()) return found.error();
+  if (!*found) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(out));
+}
+
+core::Result<bool> TieredStore::get_to(const std::string& key, const PieceSink& sink) {
   if (auto st = check_object_key(key); !st.ok()) return st.error();
   // A concurrent migration may delete the copy between reading the row and the copy:
   // read the row again then.
   for (int attempt = 0; attempt < 4; ++attempt) {
     auto row = catalog_->get(key);
     if (!row.ok()) return row.error();
-    if (!*row) return std::optional<std::string>();
+    if (!*row) return false;
     const ObjectRow& r = **row;
-    bool corrupt = false;
-    auto data = read_copy(r, r.tier, r.codec, &corrupt);
-    if (r.tier == kRedis && r.backing >= 0 && (!data.ok() || !*data)) {
+    const bool cached = r.tier == kRedis && r.backing >= 0;
+    bool corrupt = false, sent = false;
+    // A Redis copy is held whole until verified (Redis hands it over whole anyway), so that a
+    // bad one can still be answered from the backing copy.
+    auto found = stream_copy(r, r.tier, r.codec, cached, sink, &corrupt, &sent);
+    if (cached && !sent && (!found.ok() || !*found)) {
       // The Redis copy is gone (Redis restarted without it), corrupt, or Redis is down: the
       // backing copy has the same bytes. A lost or corrupt Redis copy is given up (the row
       // points at the backing copy again; the migrator promotes the object anew if it stays
       // hot); while Redis is merely unreachable the row is left alone.
-      const bool lost = (data.ok() && !*data) || corrupt;
+      const bool lost = (found.ok() && !*found) || corrupt;
       bool backing_corrupt = false;
-      data = read_copy(r, r.backing, r.backing_codec, &backing_corrupt);
+      found = stream_copy(r, r.backing, r.backing_codec, false, sink, &backing_corrupt, &sent);
       {
         std::lock_guard<std::mutex> lock(mu_);
         ++cache_fallbacks_;
       }
-      if (lost && data.ok() && *data) {
+      if (lost && found.ok() && *found) {
         auto drop = catalog_->uncache(key, r.version, now());
         if (drop.ok() && *drop) (void)run_drop(**drop);
       }
     }
-    if (!data.ok()) return data.error();
-    if (!*data) continue;
+    if (!found.ok()) return found.error();
+    if (!*found) continue;  // nothing was handed on
     const std::int64_t t = now();
     double c = r.rate;
     std::int64_t last = r.last_access_ms;
@@ -321,7 +361,7 @@ core::Result<std::optional<std::string>> TieredStore::get(const std::string& key
       }
     }
     note_access(key, opt_.temperature.on_access(c, last, t), t);
-    return data;
+    return true;
   }
   return core::Error{"get " + key + ": the catalog names a copy that is missing (lost)"};
 }

@@ -102,6 +102,11 @@ class TieredStore : public ObjectStore {
   // of the directory tier.
   std::unique_ptr<Body> new_body(std::uint64_t memory_limit);
   core::Result<std::optional<std::string>> get(const std::string& key) override;
+  // get() in pieces, as they are read and decompressed (memory: a piece, except for Redis
+  // copies and lz4, which are whole); false when there is no such object. The last piece is
+  // handed on only once the copy's checksum holds: an error after some pieces means the
+  // reader must drop what it got (the HTTP API then cuts the connection).
+  core::Result<bool> get_to(const std::string& key, const PieceSink& sink);
   core::Status del(const std::string& key) override;
   // size = the object's raw size.
   core::Result<std::optional<ObjectInfo>> stat(const std::string& key) override;
@@ -146,10 +151,13 @@ class TieredStore : public ObjectStore {
     if (opt_.crash_hook) opt_.crash_hook(point);
   }
   core::Status put_into(int tier, const std::string& key, const Body& body, bool cache);
-  // Reads and verifies the copy of `r` in `tier` (stored with `codec`); empty when absent.
-  // `corrupt` tells a bad checksum or codec frame from an unreachable tier.
-  core::Result<std::optional<std::string>> read_copy(const ObjectRow& r, int tier, int codec,
-                                                     bool* corrupt);
+  // Streams the copy of `r` in `tier` (stored with `codec`) to `sink`, decompressed, holding
+  // back the last piece (`hold_all`: every piece) until the SHA-256 of all is checked, so a
+  // reader never gets the whole of a corrupt copy. False when the copy is absent (nothing
+  // handed on). `corrupt` tells a bad checksum or codec frame from an unreachable tier or a
+  // failing sink; `sent`, whether any byte reached the sink.
+  core::Result<bool> stream_copy(const ObjectRow& r, int tier, int codec, bool hold_all,
+                                 const PieceSink& sink, bool* corrupt, bool* sent);
   core::Status run_drop(const Intent& drop);
   core::Status resolve(const Intent& intent, int* deleted);
   void note_access(const std::string& key, double count, std::int64_t last);
