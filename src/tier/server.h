@@ -5,7 +5,6 @@
 //                                                        http.max_body_mb, 507 every tier failed)
 //   GET    /objects/KEY                               -> 200 body | 404 (chunked, streamed,
 //                                                        over http.body_buffer_kb)
-| 404
 //   HEAD   /objects/KEY                               -> 200 with X-Object-Size | 404
 //   DELETE /objects/KEY                               -> 204
 //   GET    /objects?prefix=P                          -> 200, one key per line
