@@ -4,6 +4,7 @@
 # and .ci/run (10 s each) call it after building the `fuzz` preset.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     (default: 60 s, every target)
+#   FUZZ_RUNS=10000000 scripts/fuzz.sh 0 lstm  (a number of executions instead)
 #
 # Each target starts from its committed seeds (fuzz/corpus/TARGET, read only) and keeps what
 # it finds in build-fuzz/corpus/TARGET. Limits, as issue 15 sets them: an input running
@@ -21,6 +22,12 @@ if [ ${#targets[@]} -eq 0 ]; then
   targets=(scenario trace controller_config tier_config keys rl_model lstm global_model bus_messages tier_http)
 fi
 
+# FUZZ_RUNS=N runs each target for N executions instead of a time (the 10 M runs of issue 15).
+limit=(-max_total_time="$seconds")
+if [ -n "${FUZZ_RUNS:-}" ]; then
+  [[ "$FUZZ_RUNS" =~ ^[0-9]+$ ]] || { echo "fuzz: FUZZ_RUNS must be a count, got '$FUZZ_RUNS'" >&2; exit 2; }
+  limit=(-runs="$FUZZ_RUNS")
+fi
 mkdir -p "$build/crashes" "$build/logs"
 printf '%-18s %12s %8s %8s %8s\n' target executions seconds crashes corpus
 failed=0
@@ -34,7 +41,7 @@ for t in "${targets[@]}"; do
   rc=0
   # Stderr and stdout of the code under test are closed (-close_fd_mask=3: the tier server
   # logs every burst switch); libFuzzer's and the sanitizers' reports still reach the log.
-  "$bin" "$build/corpus/$t" "fuzz/corpus/$t" -max_total_time="$seconds" -timeout=10 \
+  "$bin" "$build/corpus/$t" "fuzz/corpus/$t" "${limit[@]}" -timeout=10 \
     -malloc_limit_mb=1024 -rss_limit_mb=2048 -print_final_stats=1 \
     -close_fd_mask=3 -artifact_prefix="$build/crashes/$t-" >"$log" 2>&1 || rc=$?
   elapsed=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
