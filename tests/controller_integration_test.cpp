@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <vector>
 
 #include "bus/kafka.h"
 #include "bus/messages.h"
@@ -50,6 +52,12 @@ class ControllerIntegration : public ::testing::Test {
                               << extra;
     return path(name);
   }
+
+  // Starts `prescale controller` on a job of its own (topics NAME-metadata, NAME-metrics,
+  // NAME-control; lease id ctl-NAME; the seer policy; stderr in NAME.err) and waits until it
+  // holds the lease of its new lease topic, at epoch 1. Null, with a test failure, when not
+  // within 30 s.
+  static std::unique_ptr<Child> start_lease_holder(const std::string& name);
 
   static testing::Stack* stack_;
   static std::string kafka_error_;
@@ -186,6 +194,28 @@ std::int64_t number_after(const std::string& text, const std::string& key) {
 // One controller per job: two controllers on the same job topics; one commands (one epoch),
 // the other is a standby that says who holds the lease; a third on the first's HTTP port
 // exits 2; kill -9 the holder and the standby takes over within 15 s with a larger epoch.
+std::unique_ptr<Child> ControllerIntegration::start_lease_holder(const std::string& name) {
+  const std::string job = "topics: {metadata: " + name + "-metadata, metrics: " + name +
+                          "-metrics, control: " + name + "-control}\nlease: {id: ctl-" + name +
+                          "}\n";
+  auto ctl = std::make_unique<Child>(
+      std::vector<std::string>{
+          PRESCALE_BIN, "controller", "--config",
+          write_config(name + ".yaml", stack_->brokers(), testing::free_port(), "seer", job)},
+      "/dev/null", path(name + ".out"), path(name + ".err"));
+  const std::string took =
+      wait_for_line(path(name + ".err"), "active: this controller (ctl-" + name + ")", 30'000);
+  if (took.empty()) {
+    ADD_FAILURE() << "no lease within 30 s: " << read_text(path(name + ".err"));
+    return nullptr;
+  }
+  if (number_after(took, "(epoch ") != 1) {  // a new lease topic: offset 0
+    ADD_FAILURE() << "expected epoch 1: " << took;
+    return nullptr;
+  }
+  return ctl;
+}
+
 TEST_F(ControllerIntegration, OneControllerPerJobAndAStandbyTakesOver) {
   const std::string job =
       "topics: {metadata: ha-metadata, metrics: ha-metrics, control: ha-control}\n";
@@ -299,17 +329,8 @@ TEST_F(ControllerIntegration, OneControllerPerJobAndAStandbyTakesOver) {
 // is 1, the job's plugin applies 50 (its progress says so). Within a session timeout (6 s)
 // plus a few ticks the controller claims above 50, and its commands carry the new epoch.
 TEST_F(ControllerIntegration, ClaimsAboveTheJobsEpochOnARecreatedLeaseTopic) {
-  const std::string job =
-      "topics: {metadata: rc-metadata, metrics: rc-metrics, control: rc-control}\n"
-      "lease: {id: ctl-rc}\n";
-  const int port = testing::free_port();
-  Child ctl({PRESCALE_BIN, "controller", "--config",
-             write_config("rc.yaml", stack_->brokers(), port, "seer", job)},
-            "/dev/null", path("rc.out"), path("rc.err"));
-  const std::string took =
-      wait_for_line(path("rc.err"), "active: this controller (ctl-rc)", 30'000);
-  ASSERT_NE(took, "") << read_text(path("rc.err"));
-  ASSERT_EQ(number_after(took, "(epoch "), 1) << took;  // a new lease topic: offset 0
+  auto ctl = start_lease_holder("rc");
+  ASSERT_TRUE(ctl);
 
   const bus::KafkaProps props{{"bootstrap.servers", stack_->brokers()}};
   auto commands =
@@ -352,25 +373,16 @@ TEST_F(ControllerIntegration, ClaimsAboveTheJobsEpochOnARecreatedLeaseTopic) {
   auto newest = control::newest_lease_epoch(props, "rc-control-lease", 5000);
   ASSERT_TRUE(newest.ok()) << newest.error().message;
   EXPECT_EQ(*newest, highest);
-  ctl.signal(SIGTERM);
-  EXPECT_EQ(ctl.wait(20), 0) << read_text(path("rc.err"));
+  ctl->signal(SIGTERM);
+  EXPECT_EQ(ctl->wait(20), 0) << read_text(path("rc.err"));
 }
 
 // The lease topic deleted and created again under a running holder (by an operator, or a
 // broker's auto-creation): the holder notices that the offsets restarted (or finds the topic
 // missing and creates it itself) and claims on the new topic above its old epoch.
 TEST_F(ControllerIntegration, ClaimsAgainWhenItsLeaseTopicIsDeletedAndCreatedAgain) {
-  const std::string job =
-      "topics: {metadata: dl-metadata, metrics: dl-metrics, control: dl-control}\n"
-      "lease: {id: ctl-dl}\n";
-  const int port = testing::free_port();
-  Child ctl({PRESCALE_BIN, "controller", "--config",
-             write_config("dl.yaml", stack_->brokers(), port, "seer", job)},
-            "/dev/null", path("dl.out"), path("dl.err"));
-  const std::string took =
-      wait_for_line(path("dl.err"), "active: this controller (ctl-dl)", 30'000);
-  ASSERT_NE(took, "") << read_text(path("dl.err"));
-  ASSERT_EQ(number_after(took, "(epoch "), 1) << took;
+  auto ctl = start_lease_holder("dl");
+  ASSERT_TRUE(ctl);
 
   const bus::KafkaProps props{{"bootstrap.servers", stack_->brokers()}};
   const auto start = std::chrono::steady_clock::now();
@@ -398,8 +410,8 @@ TEST_F(ControllerIntegration, ClaimsAgainWhenItsLeaseTopicIsDeletedAndCreatedAga
   auto newest = control::newest_lease_epoch(props, "dl-control-lease", 5000);
   ASSERT_TRUE(newest.ok()) << newest.error().message;
   EXPECT_EQ(*newest, 2);  // base 1 + offset 0 + 1, on the new topic
-  ctl.signal(SIGTERM);
-  EXPECT_EQ(ctl.wait(20), 0) << read_text(path("dl.err"));
+  ctl->signal(SIGTERM);
+  EXPECT_EQ(ctl->wait(20), 0) << read_text(path("dl.err"));
 }
 
 TEST_F(ControllerIntegration, KeepsRunningWhileKafkaIsUnreachable) {

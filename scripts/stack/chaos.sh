@@ -457,9 +457,7 @@ applied_epoch() {
 }
 epoch_above() { [ "$(applied_epoch)" -gt "$1" ]; }
 lease_topic_exists() {
-  java -cp "$KAFKA_LIBS/*" -Dlog4j.configuration="file:$PRESCALE_RUN_DIR/kafka/log4j.properties" \
-    org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --list 2>/dev/null |
-    grep -qx "$LEASE_TOPIC"
+  bash "$STACK_DIR/kafka.sh" list-topics | grep -qx "$LEASE_TOPIC"
 }
 case_lease() {
   local t_kill t_back e0 e1 exists

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A single-node KRaft Kafka broker on loopback: kafka.sh start|stop|status|topics NAME...|delete-topics NAME....
+# A single-node KRaft Kafka broker on loopback: kafka.sh start|stop|status|topics NAME...|delete-topics NAME...|list-topics.
 # Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), PRESCALE_RUN_DIR (state,
 # logs, PID file under kafka/), KAFKA_HEAP (1g, Kafka's default). Idempotent: start on a running broker
 # and stop on a stopped one do nothing.
@@ -173,13 +173,22 @@ delete_topics() {
   done
 }
 
+# One topic name per line.
+list_topics() {
+  started || die "kafka is not running on 127.0.0.1:$PORT"
+  java -cp "$KAFKA_LIBS/*" -Dlog4j.configuration="file:$RUN/log4j.properties" \
+    org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$PORT" --list \
+    2>>"$RUN/logs/topics.log" || die "could not list the topics (log: $RUN/logs/topics.log)"
+}
+
 case "${1:-}" in
   start) start ;;
   topics) shift; topics "$@" ;;
   delete-topics) shift; delete_topics "$@" ;;
+  list-topics) list_topics ;;
   stop) stop_pid kafka "$PIDFILE" ;;
   status)
     if alive "$PIDFILE" && started; then echo "kafka running (pid $(cat "$PIDFILE"), 127.0.0.1:$PORT)"
     else echo "kafka not running"; exit 1; fi ;;
-  *) echo "usage: $0 start|stop|status|topics NAME...|delete-topics NAME..." >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|topics NAME...|delete-topics NAME...|list-topics" >&2; exit 2 ;;
 esac
