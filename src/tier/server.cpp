@@ -347,6 +347,9 @@ core::Status serve(const TierConfig& cfg, TieredStore* store, const std::atomic<
     if (t.ok() && t->moves > 0)
       log_line("migrator: " + std::to_string(t->demotions) + " demotions, " +
                std::to_string(t->promotions) + " promotions");
+    if (t.ok() && t->orphans > 0)
+      log_line("migrator: " + std::to_string(t->orphans) +
+               " orphan copies deleted (no catalog row or pending write names them)");
     for (int waited = 0; waited < cfg.tick_ms && !stop; waited += 10)
       std::this_thread::sleep_for(std::chrono::milliseconds(std::min(10, cfg.tick_ms)));
   }

@@ -47,6 +47,7 @@ TieredStore::TieredStore(TieredOptions o, std::unique_ptr<Catalog> c,
   if (!opt_.clock) opt_.clock = wall_ms;
   for (size_t i = 0; i < 3; ++i) opt_.rules.configured[i] = tiers_[i] != nullptr;
   last_usage_ms_ = opt_.clock();
+  last_sweep_ms_ = last_usage_ms_;
 }
 
 core::Result<std::unique_ptr<TieredStore>> TieredStore::open(
@@ -496,24 +497,38 @@ core::Status TieredStore::resolve(const Intent& in, int* deleted) {
   return catalog_->clear_intent(in.id);
 }
 
-core::Result<int> TieredStore::count_orphans() {
+core::Result<int> TieredStore::orphans(bool remove, bool skip_pending) {
   int n = 0;
   for (int t = 0; t < 3; ++t) {
     ObjectStore* s = tiers_[static_cast<size_t>(t)].get();
     if (!s) continue;
     auto names = s->list(opt_.key_prefix);
     if (!names.ok()) return names.error();
+    // Read after the listing: a copy listed while its put or migration was under way has an
+    // intent now, or is named by a row (or was deleted by its own call) by now.
+    std::set<std::pair<std::string, std::int64_t>> pending;
+    if (skip_pending) {
+      auto intents = catalog_->intents();
+      if (!intents.ok()) return intents.error();
+      for (const auto& in : *intents) pending.emplace(in.key, in.version);
+    }
     for (const auto& name : *names) {
       std::string key;
       std::int64_t v = 0;
       if (!parse_physical(name, &key, &v)) continue;
       auto row = catalog_->get(key);
       if (!row.ok()) return row.error();
-      if (!*row || !(*row)->holds(v, t)) ++n;
+      if (*row && (*row)->holds(v, t)) continue;
+      if (pending.count({key, v})) continue;
+      if (remove)
+        if (auto st = s->del(name); !st.ok()) return st.error();
+      ++n;
     }
   }
   return n;
 }
+
+core::Result<int> TieredStore::count_orphans() { return orphans(false, false); }
 
 core::Result<RecoveryReport> TieredStore::recover() {
   RecoveryReport rep;
@@ -523,24 +538,12 @@ core::Result<RecoveryReport> TieredStore::recover() {
     if (auto st = resolve(in, &rep.copies_deleted); !st.ok()) return st.error();
     ++rep.intents;
   }
-  for (int t = 0; t < 3; ++t) {
-    ObjectStore* s = tiers_[static_cast<size_t>(t)].get();
-    if (!s) continue;
-    auto names = s->list(opt_.key_prefix);
-    if (!names.ok()) return names.error();
-    for (const auto& name : *names) {
-      std::string key;
-      std::int64_t v = 0;
-      if (!parse_physical(name, &key, &v)) continue;
-      auto row = catalog_->get(key);
-      if (!row.ok()) return row.error();
-      if (*row && (*row)->holds(v, t)) continue;
-      if (auto st = s->del(name); !st.ok()) return st.error();
-      ++rep.orphans;
-    }
-  }
+  auto swept = orphans(true, false);
+  if (!swept.ok()) return swept.error();
+  rep.orphans = *swept;
   auto temps = tiers_[kDir]->remove_temp_files();
   if (temps.ok()) rep.temp_files = *temps;
+  last_sweep_ms_ = now();
   return rep;
 }
 
@@ -580,7 +583,18 @@ core::Result<TickReport> TieredStore::tick() {
     int deleted = 0;
     (void)resolve(in, &deleted);
   }
-  // 3. Adopt keys other programs wrote under adopt_prefix.
+  // 3. Every orphan_sweep_ms: copies no row names and no pending intent covers (a write that
+  // landed after its intent was resolved, e.g. an S3 PUT finished by the server after the
+  // client died), which recovery would otherwise only find at the next start.
+  if (opt_.orphan_sweep_ms > 0 && t - last_sweep_ms_ >= opt_.orphan_sweep_ms) {
+    last_sweep_ms_ = t;
+    auto n = orphans(true, true);
+    if (n.ok())
+      rep.orphans = *n;
+    else
+      rep.last_error = n.error().message;
+  }
+  // 4. Adopt keys other programs wrote under adopt_prefix.
   if (!opt_.adopt_prefix.empty()) {
     auto n = adopt();
     if (n.ok())
@@ -588,7 +602,7 @@ core::Result<TickReport> TieredStore::tick() {
     else
       rep.last_error = n.error().message;
   }
-  // 4. Place and migrate: demotions first (they free the budgets), coldest first.
+  // 5. Place and migrate: demotions first (they free the budgets), coldest first.
   auto rows = catalog_->list("");
   if (!rows.ok()) return rows.error();
   std::vector<Candidate> cands;

@@ -42,6 +42,9 @@ struct TieredOptions {
   bool verify_reads = true;               // check SHA-256 on every get
   int max_moves_per_tick = 64;            // migrations per tick() at most
   std::int64_t stale_intent_ms = 60'000;  // tick() resolves older intents nobody owns
+  // tick() deletes orphan copies (no row names them, no pending intent covers them) this often;
+  // recover() does at start. 0 = only at start.
+  std::int64_t orphan_sweep_ms = 600'000;
   // Prices per tier (GB-hour, per-1000 requests): the simulator's table (sim::TierSpec).
   std::array<sim::TierSpec, 3> prices = sim::default_scenario().shuffle.tiers;
   std::function<std::int64_t()> clock;  // ms; default: the system clock
@@ -62,6 +65,7 @@ struct RecoveryReport {
 
 struct TickReport {
   int moves = 0, failed = 0, demotions = 0, promotions = 0, adopted = 0;
+  int orphans = 0;  // deleted by this tick's sweep
   std::string last_error;
 };
 
@@ -122,7 +126,8 @@ class TieredStore : public ObjectStore {
   core::Result<RecoveryReport> recover();
   // Counts copies in the tiers that no catalog row names (nothing is deleted).
   core::Result<int> count_orphans();
-  // One migrator step: store access statistics and usage, place, migrate.
+  // One migrator step: store access statistics and usage, resolve stale intents, sweep
+  // orphans (every orphan_sweep_ms), adopt, place, migrate.
   core::Result<TickReport> tick();
   // Only the first part of tick(): store access statistics and request counters, and with
   // `residency` the resident byte-seconds since the last call (only the long-running
@@ -159,6 +164,8 @@ class TieredStore : public ObjectStore {
   core::Result<bool> stream_copy(const ObjectRow& r, int tier, int codec, bool hold_all,
                                  const PieceSink& sink, bool* corrupt, bool* sent);
   core::Status run_drop(const Intent& drop);
+  // Copies no row names in any tier (skip_pending: nor a pending intent); `remove` deletes them.
+  core::Result<int> orphans(bool remove, bool skip_pending);
   core::Status resolve(const Intent& intent, int* deleted);
   void note_access(const std::string& key, double count, std::int64_t last);
   void count(int tier, int what);  // what: 0 put, 1 get, 2 delete
@@ -174,6 +181,7 @@ class TieredStore : public ObjectStore {
   std::array<TierUsage, 3> pending_usage_{};
   std::set<std::int64_t> in_flight_;  // intents owned by a running call
   std::int64_t last_usage_ms_ = 0;
+  std::int64_t last_sweep_ms_ = 0;  // tick() and recover() only (one thread)
   std::uint64_t fallthroughs_ = 0, migrations_ = 0, migration_failures_ = 0, bad_checksums_ = 0;
   std::uint64_t cache_fallbacks_ = 0;
 };

@@ -77,6 +77,7 @@ class TieredStoreTest : public ::testing::Test {
     o.rules.dir_budget_bytes = 1 << 20;
     o.codecs = {Codec::kLz4, Codec::kNone, Codec::kZstd};
     o.clock = [this] { return now_ms_; };
+    o.stale_intent_ms = stale_intent_ms_;
     o.crash_hook = [this](const char* p) {
       if (crash_at_ == p) {
         crash_at_.clear();
@@ -116,6 +117,7 @@ class TieredStoreTest : public ::testing::Test {
   std::string crash_at_;
   std::function<void()> options_hook_;
   std::atomic<bool> dir_down_{false};
+  std::int64_t stale_intent_ms_ = 60'000;
 };
 
 TEST_F(TieredStoreTest, PutGetDeleteAcrossTiersWithCompression) {
@@ -345,6 +347,29 @@ TEST_F(TieredStoreTest, ACrashAtAnyPointLosesNothingAndLeavesNoOrphan) {
     EXPECT_EQ(*store_->count_orphans(), 0);
     EXPECT_EQ(copies(), static_cast<size_t>(n)) << "one copy per key";
   }
+}
+
+// Copies that no row names can appear while serving (an S3 PUT the server finished after its
+// client died and recovery had run): tick() sweeps them every orphan_sweep_ms, and leaves alone
+// a copy whose write is still pending (its intent names it).
+TEST_F(TieredStoreTest, TickSweepsOrphansButNotACopyWhoseWriteIsPending) {
+  stale_intent_ms_ = 1'000'000'000;  // the crashed put below stays pending
+  open();
+  ASSERT_TRUE(store_->put("a", "1").ok());
+  crash_at_ = "put:written";
+  EXPECT_THROW((void)store_->put("b", "2"), Crash);
+  ASSERT_TRUE(s3_.put(store_->physical("a", 999'999), "late").ok());
+  ASSERT_EQ(*store_->count_orphans(), 2) << "b's pending copy and the stray one";
+  auto early = store_->tick();
+  ASSERT_TRUE(early.ok());
+  EXPECT_EQ(early->orphans, 0) << "not before orphan_sweep_ms";
+  now_ms_ += 600'000;
+  auto swept = store_->tick();
+  ASSERT_TRUE(swept.ok()) << swept.error().message;
+  EXPECT_EQ(swept->orphans, 1);
+  EXPECT_FALSE(s3_.get(store_->physical("a", 999'999))->has_value());
+  EXPECT_EQ(*store_->count_orphans(), 1) << "b's copy stays while its intent is pending";
+  EXPECT_EQ(get("a"), "1");
 }
 
 TEST_F(TieredStoreTest, RecoveryRemovesOrphansNoCatalogRowNames) {
