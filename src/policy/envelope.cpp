@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -48,13 +49,19 @@ double floor_rate_rps(const core::Observation& obs, const EnvelopeConfig& config
   return (std::max(0.0, obs.input_rps) + drain) / config.utilisation;
 }
 
-bool shuffle_carries(const PolicyEnv& env, core::Tier tier, core::Compression codec,
-                     double rate_rps, double latency_budget_ms) {
+double shuffle_capacity(const PolicyEnv& env, core::Tier tier, core::Compression codec,
+                        double latency_budget_ms) {
   const auto i = static_cast<size_t>(static_cast<int>(tier) * core::kNumCompressions +
                                      static_cast<int>(codec));
-  const double cap = env.shuffle_cap_rps[i];
   const double latency = env.shuffle_latency_ms[i];
-  return (cap <= 0 || cap >= rate_rps) && (latency <= 0 || latency <= latency_budget_ms);
+  if (latency > 0 && latency > latency_budget_ms) return 0;
+  const double cap = env.shuffle_cap_rps[i];
+  return cap <= 0 ? std::numeric_limits<double>::infinity() : cap;
+}
+
+bool shuffle_carries(const PolicyEnv& env, core::Tier tier, core::Compression codec,
+                     double rate_rps, double latency_budget_ms) {
+  return shuffle_capacity(env, tier, codec, latency_budget_ms) >= rate_rps;
 }
 
 std::optional<std::pair<core::Tier, core::Compression>> carrying_option(const PolicyEnv& env,
@@ -73,6 +80,24 @@ std::optional<std::pair<core::Tier, core::Compression>> carrying_option(const Po
     }
   }
   return std::nullopt;
+}
+
+std::pair<core::Tier, core::Compression> widest_option(const PolicyEnv& env, core::Tier current,
+                                                       double latency_budget_ms) {
+  const core::Tier tiers[] = {current, core::Tier::kRedis, core::Tier::kNvme, core::Tier::kS3};
+  std::pair<core::Tier, core::Compression> best{current, core::Compression::kNone};
+  double best_cap = -1;
+  for (core::Tier t : tiers) {
+    for (int c = 0; c < core::kNumCompressions; ++c) {
+      const auto codec = static_cast<core::Compression>(c);
+      const double cap = shuffle_capacity(env, t, codec, latency_budget_ms);
+      if (cap > best_cap) {
+        best_cap = cap;
+        best = {t, codec};
+      }
+    }
+  }
+  return best;
 }
 
 int reactive_floor(const core::Observation& obs, const PolicyEnv& env,
@@ -169,20 +194,27 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
   const double rate = floor_rate_rps(obs, config_);
   // The fixed batch latency an option may add: the SLA less the trigger's wait at the
   // floor's utilisation.
-  const double budget = obs.sla_ms - env_.trigger_s * 1000.0 * config_.utilisation;
+  const double budget = obs.sla_ms - env_.trigger_s * 1000.0;
   const bool current_carries = shuffle_carries(env_, tier_, codec_, rate, budget);
   bool wanted_carries = shuffle_carries(env_, d.tier, d.compression, rate, budget);
   if (config_.floor && !current_carries && !wanted_carries) {
     // The shuffle floor: neither the current option nor the requested one moves the load,
-    // so the envelope picks one that does, as the executor floor adds capacity.
-    if (const auto option = carrying_option(env_, tier_, rate, budget)) {
-      d.tier = option->first;
-      d.compression = option->second;
-      d.guards |= core::kGuardShuffle;
-      wanted_carries = true;
+    // so the envelope picks one that does, as the executor floor adds capacity; when none
+    // does, the one that moves the most (staying on a saturated option because nothing
+    // carries the whole load would leave the job on the slower one).
+    const auto option = carrying_option(env_, tier_, rate, budget);
+    const auto pick = option ? *option : widest_option(env_, tier_, budget);
+    const double cap = shuffle_capacity(env_, pick.first, pick.second, budget);
+    if (option || cap > shuffle_capacity(env_, d.tier, d.compression, budget)) {
+      if (pick != std::make_pair(d.tier, d.compression)) d.guards |= core::kGuardShuffle;
+      d.tier = pick.first;
+      d.compression = pick.second;
+      wanted_carries = option.has_value();
     }
   }
-  const bool relief = !current_carries && wanted_carries;
+  // Relief: away from an option that cannot carry the load, to one that moves more.
+  const bool relief = !current_carries && shuffle_capacity(env_, d.tier, d.compression, budget) >
+                                              shuffle_capacity(env_, tier_, codec_, budget);
   // A switch pauses the job: one the last step's latency cannot absorb within the SLA waits
   // for a calmer step (unless it relieves a saturated option).
   const double pause = sim::switch_pause(env_.switch_pause_s, env_.state_mb,

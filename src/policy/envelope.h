@@ -30,7 +30,8 @@
 //                       higher capacity wins, as for executors. And a switch *to* an option
 //                       that cannot carry the floor's rate, from one that can, is refused;
 //                       when neither the current nor the requested option carries it, the
-//                       envelope picks one that does (carrying_option): the shuffle floor
+//                       envelope picks one that does (carrying_option), or when none
+//                       does the one that moves the most (widest_option): the shuffle floor
 //                       ("guard: shuffle" for both).
 //
 // Every override is named: the Decision's reason becomes "guard: stabilise", "guard:
@@ -97,10 +98,20 @@ double floor_rate_rps(const core::Observation& obs, const EnvelopeConfig& config
 bool shuffle_carries(const PolicyEnv& env, core::Tier tier, core::Compression codec,
                      double rate_rps, double latency_budget_ms = 1e300);
 
+// The records/s option (tier, codec) moves within `latency_budget_ms` of fixed batch latency: 0
+// when its latency is over the budget, infinity when its capacity is unknown.
+double shuffle_capacity(const PolicyEnv& env, core::Tier tier, core::Compression codec,
+                        double latency_budget_ms = 1e300);
+
 // The first option that moves `rate_rps`: the current tier with the lightest codec that
 // does, else Redis, NVMe, S3 in that order; nullopt when none does.
 std::optional<std::pair<core::Tier, core::Compression>> carrying_option(
     const PolicyEnv& env, core::Tier current, double rate_rps, double latency_budget_ms = 1e300);
+
+// The option with the highest capacity within the budget (ties: the order of carrying_option):
+// the shuffle floor when no option carries the load.
+std::pair<core::Tier, core::Compression> widest_option(const PolicyEnv& env, core::Tier current,
+                                                       double latency_budget_ms = 1e300);
 
 // The windowed half: applies the floor, the stabilisation and the dwell to a decision.
 // Buffers are sized in the constructor; apply() allocates nothing. Times are the
