@@ -191,9 +191,14 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
 
   // Dwell: one tier switch and one codec switch per dwell_s at most, unless the current
   // option cannot carry the floor's rate and the requested one can (relief goes through).
-  const double rate = floor_rate_rps(obs, config_);
-  // The fixed batch latency an option may add: the SLA less the trigger's wait at the
-  // floor's utilisation.
+  // What the shuffle must move: the input and the backlog drain, without the executors'
+  // utilisation headroom (a CPU target says nothing about a tier's bandwidth).
+  EnvelopeConfig full = config_;
+  full.utilisation = 1.0;
+  const double rate = floor_rate_rps(obs, full);
+  // The fixed batch latency an option may add: the SLA less one whole trigger interval (a
+  // batch busy for all of it; not the trigger x utilisation, which let a lower utilisation
+  // admit a slower option).
   const double budget = obs.sla_ms - env_.trigger_s * 1000.0;
   const bool current_carries = shuffle_carries(env_, tier_, codec_, rate, budget);
   bool wanted_carries = shuffle_carries(env_, d.tier, d.compression, rate, budget);

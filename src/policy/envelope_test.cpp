@@ -503,3 +503,28 @@ TEST(Envelope, WhenNoShuffleOptionCarriesTheLoadTheWidestOneIsUsed) {
 
 }  // namespace
 }  // namespace prescale::policy
+
+namespace prescale::policy {
+namespace {
+
+// The shuffle must move the input (and the backlog's drain), not the executors' headroom: a
+// floor at utilisation 0.5 sizes executors for twice the input but leaves the shuffle on an
+// option that moves the input.
+TEST(Envelope, TheShuffleFloorIgnoresTheExecutorsUtilisationHeadroom) {
+  PolicyEnv env = Env();
+  env.shuffle_cap_rps.fill(1e9);
+  const auto nvme = static_cast<size_t>(core::Tier::kNvme) * core::kNumCompressions;
+  env.shuffle_cap_rps[nvme] = 7000;
+  EnvelopeConfig c;
+  c.utilisation = 0.5;
+  GuardedPolicy p(std::make_unique<Scripted>(std::vector<core::Decision>{Want(7)}), env, c);
+  p.reset();
+  const core::Decision d = p.decide(Obs(0, 6000, 7));
+  EXPECT_EQ(d.target_executors, 12);  // 6000/s at 1000/s per executor and 50%
+  EXPECT_EQ(d.tier, core::Tier::kNvme);
+  EXPECT_EQ(d.compression, core::Compression::kNone);
+  EXPECT_FALSE(d.guards & core::kGuardShuffle);
+}
+
+}  // namespace
+}  // namespace prescale::policy
