@@ -87,6 +87,14 @@ core::Decision Want(int target, core::Tier tier = core::Tier::kNvme,
   return core::Decision{target, tier, codec, "scripted"};
 }
 
+// The envelope's first decision around a policy that wants `want`, on `obs`.
+core::Decision FirstDecision(const PolicyEnv& env, const EnvelopeConfig& c,
+                             const core::Decision& want, const core::Observation& obs) {
+  GuardedPolicy p(std::make_unique<Scripted>(std::vector<core::Decision>{want}), env, c);
+  p.reset();
+  return p.decide(obs);
+}
+
 struct Step {
   double load;
   core::Decision wanted;
@@ -253,9 +261,8 @@ TEST(Envelope, MovesOffASaturatedShuffleOptionWhenThePolicyDoesNot) {
   env.shuffle_cap_rps[nvme + 1] = 9000;  // NVMe with lz4: 9000/s
   EnvelopeConfig c;
   c.utilisation = 1.0;
-  GuardedPolicy p(std::make_unique<Scripted>(std::vector<core::Decision>{Want(7)}), env, c);
-  p.reset();
-  const core::Decision d = p.decide(Obs(0, 6000, 7));  // the policy stays on NVMe/none
+  const core::Decision d =
+      FirstDecision(env, c, Want(7), Obs(0, 6000, 7));  // the policy stays on NVMe/none
   EXPECT_EQ(d.tier, core::Tier::kNvme);
   EXPECT_EQ(d.compression, core::Compression::kLz4);  // the lightest codec that carries
   EXPECT_STREQ(d.reason, "guard: shuffle");
@@ -279,10 +286,7 @@ TEST(Envelope, AShuffleOptionTooSlowForTheSlaCannotCarryAnyLoad) {
   env.shuffle_latency_ms[static_cast<size_t>(core::Tier::kS3) * core::kNumCompressions] = 600;
   EnvelopeConfig c;
   c.dwell_s = 0;  // budget = 1000 ms SLA - one 0.5 s trigger = 500 ms
-  GuardedPolicy p(std::make_unique<Scripted>(std::vector<core::Decision>{Want(7, core::Tier::kS3)}),
-                  env, c);
-  p.reset();
-  const core::Decision d = p.decide(Obs(0, 100, 7));
+  const core::Decision d = FirstDecision(env, c, Want(7, core::Tier::kS3), Obs(0, 100, 7));
   EXPECT_EQ(d.tier, core::Tier::kNvme);
   EXPECT_STREQ(d.reason, "guard: shuffle");
 }
@@ -473,10 +477,7 @@ TEST(Envelope, ALowerUtilisationDoesNotAdmitASlowerShuffleOption) {
     EnvelopeConfig c;
     c.dwell_s = 0;
     c.utilisation = u;
-    GuardedPolicy p(
-        std::make_unique<Scripted>(std::vector<core::Decision>{Want(7, core::Tier::kS3)}), env, c);
-    p.reset();
-    const core::Decision d = p.decide(Obs(0, 100, 7));
+    const core::Decision d = FirstDecision(env, c, Want(7, core::Tier::kS3), Obs(0, 100, 7));
     EXPECT_EQ(d.tier, core::Tier::kNvme);
     EXPECT_STREQ(d.reason, "guard: shuffle");
   }
@@ -491,9 +492,8 @@ TEST(Envelope, WhenNoShuffleOptionCarriesTheLoadTheWidestOneIsUsed) {
   env.shuffle_cap_rps[redis_lz4] = 4000;
   EnvelopeConfig c;
   c.utilisation = 1.0;
-  GuardedPolicy p(std::make_unique<Scripted>(std::vector<core::Decision>{Want(7)}), env, c);
-  p.reset();
-  const core::Decision d = p.decide(Obs(0, 6000, 7));  // 6000/s: more than any option moves
+  const core::Decision d =
+      FirstDecision(env, c, Want(7), Obs(0, 6000, 7));  // 6000/s: more than any option moves
   EXPECT_EQ(d.tier, core::Tier::kRedis);
   EXPECT_EQ(static_cast<size_t>(d.compression), 2u);
   EXPECT_STREQ(d.reason, "guard: shuffle");
@@ -517,9 +517,7 @@ TEST(Envelope, TheShuffleFloorIgnoresTheExecutorsUtilisationHeadroom) {
   env.shuffle_cap_rps[nvme] = 7000;
   EnvelopeConfig c;
   c.utilisation = 0.5;
-  GuardedPolicy p(std::make_unique<Scripted>(std::vector<core::Decision>{Want(7)}), env, c);
-  p.reset();
-  const core::Decision d = p.decide(Obs(0, 6000, 7));
+  const core::Decision d = FirstDecision(env, c, Want(7), Obs(0, 6000, 7));
   EXPECT_EQ(d.target_executors, 12);  // 6000/s at 1000/s per executor and 50%
   EXPECT_EQ(d.tier, core::Tier::kNvme);
   EXPECT_EQ(d.compression, core::Compression::kNone);

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "tier/dir_store.h"
+
 namespace prescale::tier {
 
 namespace {
@@ -30,16 +32,7 @@ Body::~Body() {
 }
 
 core::Status Body::write_spool(std::string_view piece) {
-  const char* p = piece.data();
-  size_t left = piece.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd_, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return core::Error{spool_path_ + ": cannot write the body's spool file: " + why()};
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  return core::Status::Ok();
+  return write_all(fd_, piece, spool_path_);
 }
 
 core::Status Body::spool() {

@@ -23,6 +23,18 @@ bool plain(unsigned char c) {
          c == '-' || c == '.';
 }
 
+core::Status fsync_dir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return core::Error{dir + ": cannot open the directory: " + why()};
+  const int rc = ::fsync(fd);
+  const std::string err = rc != 0 ? why() : "";
+  ::close(fd);
+  if (rc != 0) return core::Error{dir + ": cannot fsync the directory: " + err};
+  return core::Status::Ok();
+}
+
+}  // namespace
+
 core::Status write_all(int fd, std::string_view data, const std::string& path) {
   const char* p = data.data();
   size_t left = data.size();
@@ -35,18 +47,6 @@ core::Status write_all(int fd, std::string_view data, const std::string& path) {
   }
   return core::Status::Ok();
 }
-
-core::Status fsync_dir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return core::Error{dir + ": cannot open the directory: " + why()};
-  const int rc = ::fsync(fd);
-  const std::string err = rc != 0 ? why() : "";
-  ::close(fd);
-  if (rc != 0) return core::Error{dir + ": cannot fsync the directory: " + err};
-  return core::Status::Ok();
-}
-
-}  // namespace
 
 core::Status check_key(const std::string& key) {
   if (key.empty()) return core::Error{"key: expected a non-empty key"};

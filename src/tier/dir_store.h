@@ -11,6 +11,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "tier/object_store.h"
 
@@ -25,6 +26,9 @@ namespace prescale::tier {
 //           there; not on btrfs or without a journal. Half the syncs for small objects.
 //   kNone - no syncs (tests and benchmarks of the non-durable path)
 enum class DirSync { kFull, kFile, kNone };
+
+// Writes all of `data` to `fd`, retrying short writes and EINTR; an error names `path`.
+core::Status write_all(int fd, std::string_view data, const std::string& path);
 
 class DirStore : public ObjectStore {
  public:
