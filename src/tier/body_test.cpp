@@ -134,6 +134,25 @@ TEST(StreamCodec, PiecesCompressToWhatDecompressReadsForEveryCodec) {
   }
 }
 
+// What the streamed read relies on to call a copy corrupt: a cut frame, bytes after it, more or
+// fewer bytes than the catalog's size.
+TEST(StreamCodec, ACutOrOversizedStoredValueIsAnErrorWhenDecompressedInPieces) {
+  const std::string raw = random_bytes(300'000, 7);
+  auto run = [&](Codec c, std::string stored, std::uint64_t size) {
+    StreamDecompressor d(c, size, [](std::string_view) { return core::Status::Ok(); });
+    for (size_t i = 0; i < stored.size(); i += 4096)
+      if (auto st = d.update(std::string_view(stored).substr(i, 4096)); !st.ok()) return st;
+    return d.finish();
+  };
+  const std::string z = compress(Codec::kZstd, raw);
+  EXPECT_TRUE(run(Codec::kZstd, z, raw.size()).ok());
+  EXPECT_FALSE(run(Codec::kZstd, z.substr(0, z.size() - 10), raw.size()).ok());
+  EXPECT_FALSE(run(Codec::kZstd, z + "x", raw.size()).ok());
+  EXPECT_FALSE(run(Codec::kZstd, z, raw.size() - 1).ok());
+  EXPECT_FALSE(run(Codec::kNone, raw, raw.size() + 1).ok());
+  EXPECT_FALSE(run(Codec::kLz4, compress(Codec::kLz4, raw).substr(1), raw.size()).ok());
+}
+
 TEST(StreamCodec, ASinkErrorStopsTheStream) {
   StreamCompressor sc(Codec::kNone, 3,
                       [](std::string_view) { return core::Status(core::Error{"disk full"}); });
