@@ -193,9 +193,7 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
   // option cannot carry the floor's rate and the requested one can (relief goes through).
   // What the shuffle must move: the input and the backlog drain, without the executors'
   // utilisation headroom (a CPU target says nothing about a tier's bandwidth).
-  EnvelopeConfig full = config_;
-  full.utilisation = 1.0;
-  const double rate = floor_rate_rps(obs, full);
+  const double rate = floor_rate_rps(obs, config_) * config_.utilisation;
   // The fixed batch latency an option may add: the SLA less one whole trigger interval (a
   // batch busy for all of it; not the trigger x utilisation, which let a lower utilisation
   // admit a slower option).

@@ -73,21 +73,14 @@ core::Status Body::read(const PieceSink& sink) const {
   if (!spooled_) return sink(memory());
   const int fd = ::open(spool_path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return core::Error{spool_path_ + ": cannot open the body's spool file: " + why()};
-  std::string buf(kPiece, '\0');
-  core::Status st = core::Status::Ok();
   std::uint64_t total = 0;
-  for (;;) {
-    const ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      st = core::Error{spool_path_ + ": cannot read the body's spool file: " + why()};
-      break;
-    }
-    if (n == 0) break;
-    total += static_cast<std::uint64_t>(n);
-    st = sink(std::string_view(buf.data(), static_cast<size_t>(n)));
-    if (!st.ok()) break;
-  }
+  auto st = read_pieces(
+      fd,
+      [&](std::string_view piece) {
+        total += piece.size();
+        return sink(piece);
+      },
+      spool_path_);
   ::close(fd);
   if (st.ok() && total != size_)
     st = core::Error{spool_path_ + ": the body's spool file changed size (" +

@@ -48,6 +48,17 @@ core::Status write_all(int fd, std::string_view data, const std::string& path) {
   return core::Status::Ok();
 }
 
+core::Status read_pieces(int fd, const PieceSink& sink, const std::string& path) {
+  std::string buf(1 << 20, '\0');
+  for (;;) {
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return core::Error{path + ": read failed: " + why()};
+    if (n == 0) return core::Status::Ok();
+    if (auto st = sink(std::string_view(buf.data(), static_cast<size_t>(n))); !st.ok()) return st;
+  }
+}
+
 core::Status check_key(const std::string& key) {
   if (key.empty()) return core::Error{"key: expected a non-empty key"};
   if (key.size() > 1024) return core::Error{"key: expected at most 1024 bytes"};
@@ -237,19 +248,7 @@ core::Result<bool> DirStore::get_pieces(const std::string& key, const PieceSink&
     if (errno == ENOENT) return false;
     return core::Error{*path + ": cannot open: " + why()};
   }
-  std::string buf(1 << 20, '\0');
-  core::Status st = core::Status::Ok();
-  for (;;) {
-    const ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      st = core::Error{*path + ": read failed: " + why()};
-      break;
-    }
-    if (n == 0) break;
-    st = sink(std::string_view(buf.data(), static_cast<size_t>(n)));
-    if (!st.ok()) break;
-  }
+  const auto st = read_pieces(fd, sink, *path);
   ::close(fd);
   if (!st.ok()) return st.error();
   return true;

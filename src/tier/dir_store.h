@@ -29,6 +29,9 @@ enum class DirSync { kFull, kFile, kNone };
 
 // Writes all of `data` to `fd`, retrying short writes and EINTR; an error names `path`.
 core::Status write_all(int fd, std::string_view data, const std::string& path);
+// Reads `fd` to its end in pieces of 1 MB, handing each to `sink`; an error names
+// `path`.
+core::Status read_pieces(int fd, const PieceSink& sink, const std::string& path);
 
 class DirStore : public ObjectStore {
  public:
