@@ -540,6 +540,7 @@ Fit fit(const RunRecords& rec, const sim::Scenario& base, const Options& opt) {
 }
 
 sim::Scenario apply(const Fit& f, sim::Scenario s) {
+  s.latency.model = f.latency_model;
   if (f.capacity_rps.fitted) s.cluster.capacity_rps = round_to(f.capacity_rps.value, 1);
   if (f.overhead_ms.fitted) s.latency.overhead_ms = round_to(f.overhead_ms.value, 1);
   if (f.cold_start_s.fitted) s.cluster.cold_start_s = round_to(f.cold_start_s.value, 0.1);
@@ -577,6 +578,7 @@ core::Result<std::string> scenario_yaml(const Fit& f, const RunRecords& rec,
     add(f.capacity_rps.fitted, fmt("%g readings/s per executor", s.cluster.capacity_rps));
     add(f.overhead_ms.fitted, fmt("%g ms of overhead per batch", s.latency.overhead_ms));
     add(f.cold_start_s.fitted, fmt("a %g s cold start", s.cluster.cold_start_s));
+    add(true, "the " + std::string(sim::to_string(s.latency.model)) + " latency model");
     root["description"] = "Calibrated from the live run in " + rec.dir + " (" +
                           (fitted.empty() ? std::string("nothing fitted") : fitted) +
                           "; the header gives each value's uncertainty); every other value is " +
@@ -584,6 +586,7 @@ core::Result<std::string> scenario_yaml(const Fit& f, const RunRecords& rec,
     if (f.capacity_rps.fitted) root["cluster"]["capacity_rps"] = s.cluster.capacity_rps;
     if (f.cold_start_s.fitted) root["cluster"]["cold_start_s"] = s.cluster.cold_start_s;
     if (f.overhead_ms.fitted) root["latency"]["overhead_ms"] = s.latency.overhead_ms;
+    root["latency"]["model"] = std::string(sim::to_string(s.latency.model));
   } catch (const YAML::Exception& e) {
     return core::Error{base.source_file + ": " + e.what()};
   }
@@ -646,6 +649,8 @@ std::string summary(const Fit& f, const sim::Scenario& base) {
 
 Fit trigger_capacity(Fit f) {
   if (!f.trigger_fill_rps.fitted) return f;
+  // The overhead folded into the capacity: the fluid model charges it in latency only.
+  f.latency_model = sim::LatencyModel::kFluid;
   const double marginal = f.capacity_rps.value;
   f.capacity_rps = f.trigger_fill_rps;
   f.capacity_rps.note =

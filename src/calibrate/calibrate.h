@@ -83,8 +83,9 @@ struct Fit {
   Estimate overhead_ms;   // latency.overhead_ms (the intercept less the tier term)
   // The input per executor at which a batch's work takes its whole trigger, (1000 / slope) x
   // (1 - intercept / trigger): what a hand fit that folds the overhead into the capacity
-  // gets (scenarios/live.yaml's 1400). Reported, not written: the arena's executors process
-  // capacity_rps and pay the overhead in latency only, so its capacity is 1000 / slope.
+  // gets (scenarios/live.yaml's 1400). Reported, not written (unless --capacity trigger): the
+  // calibrated arena runs the microbatch latency model, whose executors pay the overhead out
+  // of their time per batch, so its capacity is 1000 / slope.
   Estimate trigger_fill_rps;
   Estimate cold_start_s;            // request -> first task (else -> live)
   Estimate cold_start_live_s;       // request -> the executor live in Spark's REST API
@@ -93,15 +94,20 @@ struct Fit {
   double batch_residual_sd_ms = 0;  // of the batch-duration line
   int batches_used = 0;             // rows > 0 and executors > 0
   int outliers = 0;                 // of those, down-weighted by the robust fit (w < 0.5)
+  // The arena's latency model the fitted values are for (latency.model): the marginal capacity
+  // with the overhead paid per batch out of the executors' time (microbatch), or, with
+  // --capacity trigger, the overhead folded into the capacity (fluid).
+  sim::LatencyModel latency_model = sim::LatencyModel::kMicroBatch;
 };
 
 // Fits the records against `base` (its trigger, tier term and fallbacks).
 Fit fit(const RunRecords& records, const sim::Scenario& base, const Options& options = {});
 
 // The fit with `cluster.capacity_rps` taken as the trigger-filling rate instead of the marginal
-// one (`prescale calibrate --capacity trigger`). The arena's executors pay the per-batch
-// overhead in latency only, never in throughput; a live job pays it in executor time too, so
-// at its trigger it sustains the trigger-filling rate per executor, not 1000 / slope. Which
+// one (`prescale calibrate --capacity trigger`), for the fluid latency model, whose executors
+// pay the per-batch overhead in latency only, never in throughput (a live job pays it in
+// executor time too, as the microbatch model does, so at its trigger it sustains the
+// trigger-filling rate per executor, not 1000 / slope); sets latency_model to kFluid. Which
 // of the two predicts the live runs better is the validation's to say (docs/sim2real.md,
 // "Validation").
 Fit trigger_capacity(Fit f);

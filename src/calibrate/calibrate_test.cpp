@@ -150,7 +150,7 @@ TEST(Calibrate, RecoversTheArenasOwnParameters) {
 }
 
 // --capacity trigger: the scenario's capacity is the input per executor that fills a trigger
-// (the arena pays the overhead in latency only; docs/sim2real.md, "Validation").
+// (with the fluid model, which pays the overhead in latency only; docs/sim2real.md).
 TEST(Calibrate, TriggerCapacityWritesTheTriggerFillingRate) {
   const sim::Scenario truth = truth_scenario();
   TempDir dir;
@@ -163,6 +163,10 @@ TEST(Calibrate, TriggerCapacityWritesTheTriggerFillingRate) {
   EXPECT_NE(t.capacity_rps.note.find("fills a trigger"), std::string::npos);
   EXPECT_NEAR(apply(t, base).cluster.capacity_rps, 1100 * (1 - 940.0 / 5000), 15);
   EXPECT_DOUBLE_EQ(t.overhead_ms.value, f.overhead_ms.value);  // the rest as fitted
+  // The overhead folded into the capacity goes with the fluid model (latency only); the
+  // marginal rate with the micro-batch one (the overhead out of the executors' time).
+  EXPECT_EQ(apply(t, base).latency.model, sim::LatencyModel::kFluid);
+  EXPECT_EQ(apply(f, base).latency.model, sim::LatencyModel::kMicroBatch);
 }
 
 TEST(Calibrate, ANoisierRunGivesAWiderButHonestRange) {
@@ -243,6 +247,8 @@ TEST(Calibrate, WritesAScenarioTheLoaderAccepts) {
   EXPECT_NEAR(s->cluster.capacity_rps, 1100, 40);
   EXPECT_NEAR(s->latency.overhead_ms, 900, 60);
   EXPECT_NEAR(s->cluster.cold_start_s, 12, 1e-9);
+  EXPECT_EQ(s->latency.model, sim::LatencyModel::kMicroBatch);
+  EXPECT_NE(yaml->find("model: microbatch"), std::string::npos);
   EXPECT_EQ(s->cluster.max_executors, base.cluster.max_executors);
   EXPECT_EQ(s->steps, base.steps);
   EXPECT_EQ(s->policies.count("keda"), 1u);

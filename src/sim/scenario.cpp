@@ -10,6 +10,17 @@
 #include <sstream>
 
 namespace prescale::sim {
+
+std::optional<LatencyModel> parse_latency_model(std::string_view text) {
+  if (text == "fluid") return LatencyModel::kFluid;
+  if (text == "microbatch") return LatencyModel::kMicroBatch;
+  return std::nullopt;
+}
+
+std::string_view to_string(LatencyModel model) {
+  return model == LatencyModel::kMicroBatch ? "microbatch" : "fluid";
+}
+
 namespace {
 
 using MapReader = core::YamlMap;
@@ -115,6 +126,7 @@ void read_scenario(MapReader& r, Scenario* s) {
     y.number("overhead_ms", &l.overhead_ms, 0, 1e9);
     y.number("trigger_s", &l.trigger_s, 1e-6, 86400);
     y.number("cap_ms", &l.cap_ms, 1, 1e12);
+    y.choice("model", &l.model, &parse_latency_model, "fluid|microbatch");
   });
   r.section("pricing", [&](MapReader& y) {
     y.number("vcpu_hour", &s->pricing.vcpu_hour, 0, 1e6);

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,15 @@
 namespace prescale::sim {
 
 enum class WorkloadSource { kSynthetic, kTrace };
+
+// How a step's latency and throughput follow from the micro-batches (docs/model.md, "One step").
+// kFluid: a fluid queue at the executors' rate, a batch's fixed cost added to the latency
+// only (the models in models/ were trained on it). kMicroBatch: Spark's trigger loop: a
+// reading waits for the next batch (up to one batch interval), each batch pays the fixed cost
+// out of the executors' time, and a batch that outlasts the trigger stretches the interval.
+enum class LatencyModel { kFluid, kMicroBatch };
+std::optional<LatencyModel> parse_latency_model(std::string_view text);  // "fluid" | "microbatch"
+std::string_view to_string(LatencyModel model);
 
 // Seeded synthetic IoT load: a base rate with a slow cycle and AR(1) noise, plus bursts.
 struct SyntheticSpec {
@@ -108,6 +118,7 @@ struct LatencySpec {
   double overhead_ms = 200;  // scheduling + source + sink per micro-batch
   double trigger_s = 0.5;    // micro-batch trigger interval
   double cap_ms = 300'000;   // latency reported when nothing is served
+  LatencyModel model = LatencyModel::kFluid;
 };
 
 struct PricingSpec {

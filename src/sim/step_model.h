@@ -17,6 +17,15 @@
 //   cpu_util = processed * (1 + cpu_overhead) / (active * capacity_rps * dt)
 //   tier $   = resident_GB * price_gb_hour * dt / 3600 + requests
 //              resident_GB = shuffle_MB/s * retention_s / 1000
+// That is latency.model = fluid (the default). With latency.model = microbatch (Spark's
+// trigger loop: StepModel::run_micro_batch), fixed = overhead_ms + ops * latency_ms[tier], T =
+// the trigger in ms:
+//   B        = backlog_in + arrivals_rps * T / 1000     (what a batch starting now takes)
+//   D        = fixed + 1000 * B / mu;  I = max(T, D)    (its duration; the batch interval)
+//   processed= min(demand, mu * (1 - fixed / I) * (dt - pause))
+//   batch_ms = D + 1000 * pause;  busy = cpu_util = min(1, batch_ms / I)
+//   D'       = fixed + 1000 * (backlog_out + arrivals_rps * T / 1000) / mu
+//   latency  = max(T, D') + D' + 1000 * pause          (the oldest reading of that batch)
 #pragma once
 
 #include <array>
@@ -89,6 +98,8 @@ class StepModel {
   const Config& config(core::Tier tier, core::Compression codec) const {
     return configs_[static_cast<int>(tier) * core::kNumCompressions + static_cast<int>(codec)];
   }
+  void run_micro_batch(const Config& c, double mu, double arrivals_rps, double backlog_in,
+                       double pause, StepOutcome& o) const;
 
   std::array<Config, core::kNumTiers * core::kNumCompressions> configs_{};
   double dt_;
@@ -99,6 +110,7 @@ class StepModel {
   double executor_step_cost_;
   double pause_s_;
   double state_mb_;
+  LatencyModel model_;
   std::array<double, core::kNumTiers> bandwidth_mb_s_{};
 };
 

@@ -124,5 +124,83 @@ TEST(StepModelTest, ASwitchPausesTheJobAndATierSwitchMovesTheState) {
   EXPECT_TRUE(loaded.violation);
 }
 
+// The micro-batch model on the live stack's figures: 1 executor of 2,000 readings/s, 1,000
+// ms of fixed cost per batch (overhead 960 + 2 x 20 ms NVMe round trips), a 5 s trigger,
+// 2 s steps; every value worked by hand from the equations in step_model.h.
+Scenario micro_batch_scenario() {
+  Scenario s = default_scenario();
+  s.step_s = 2;
+  s.record_bytes = 100;
+  s.cluster.capacity_rps = 2000;
+  s.latency.overhead_ms = 960;
+  s.latency.trigger_s = 5;
+  s.latency.sla_ms = 12'000;
+  s.latency.model = LatencyModel::kMicroBatch;
+  return s;
+}
+
+TEST(StepModelMicroBatch, AReadingWaitsOneTriggerThenItsBatch) {
+  const StepModel m(micro_batch_scenario());
+  // 800/s: a batch takes 4,000 readings, D = 1,000 + 2,000 = 3,000 ms < the trigger, so
+  // I = 5,000 and the executor loses 1/5 of its time to the fixed cost: 1,600/s > 800/s.
+  const StepOutcome o = m.run(800, 0, 1, Tier::kNvme, Compression::kNone);
+  EXPECT_DOUBLE_EQ(o.processed, 1600);
+  EXPECT_DOUBLE_EQ(o.backlog_out, 0);
+  EXPECT_DOUBLE_EQ(o.batch_ms, 3000);
+  EXPECT_DOUBLE_EQ(o.latency_ms, 5000 + 3000);  // the oldest reading waited one trigger
+  EXPECT_DOUBLE_EQ(o.busy, 3000.0 / 5000);      // batch / trigger, as the live job reports
+  EXPECT_DOUBLE_EQ(o.cpu_util, o.busy);
+  // The fluid model of the same job: no trigger wait, the fixed cost in latency only.
+  Scenario fluid = micro_batch_scenario();
+  fluid.latency.model = LatencyModel::kFluid;
+  const StepOutcome f = StepModel(fluid).run(800, 0, 1, Tier::kNvme, Compression::kNone);
+  EXPECT_DOUBLE_EQ(f.latency_ms, 1000 + 5000 * 0.4);
+}
+
+TEST(StepModelMicroBatch, ABatchLongerThanTheTriggerStretchesTheInterval) {
+  const StepModel m(micro_batch_scenario());
+  // 1,800/s: B = 9,000, D = 1,000 + 4,500 = 5,500 ms = I; the rate is 2,000 x (1 - 1/5.5) =
+  // 1,636.4/s < 1,800/s, so a backlog grows: the trigger-filling load (1,600/s) is passed.
+  const StepOutcome o = m.run(1800, 0, 1, Tier::kNvme, Compression::kNone);
+  const double rate = 2000 * (1 - 1000.0 / 5500);
+  EXPECT_NEAR(o.processed, 2 * rate, 1e-9);
+  EXPECT_NEAR(o.backlog_out, 3600 - 2 * rate, 1e-9);
+  EXPECT_DOUBLE_EQ(o.batch_ms, 5500);
+  EXPECT_DOUBLE_EQ(o.busy, 1);
+  const double d_end = 1000 + 1000 * (o.backlog_out + 9000) / 2000;
+  EXPECT_NEAR(o.latency_ms, 2 * d_end, 1e-9);
+  // Its steady state: the interval where the rate meets the load, I = fixed / (1 - rho) =
+  // 1,000 / 0.1 = 10 s, so the backlog is 1,800 x (10 - 5) = 9,000 and the latency 2 I.
+  const StepOutcome s = m.run(1800, 9000, 1, Tier::kNvme, Compression::kNone);
+  EXPECT_NEAR(s.processed, 3600, 1e-9);
+  EXPECT_NEAR(s.backlog_out, 9000, 1e-9);
+  EXPECT_NEAR(s.latency_ms, 20'000, 1e-9);
+}
+
+TEST(StepModelMicroBatch, BigBatchesAmortiseTheFixedCost) {
+  const StepModel m(micro_batch_scenario());
+  // Above the executors' rate the backlog is drained by ever longer batches, at nearly the
+  // full rate: 100,000 waiting and a trigger's 12,500, D = 1,000 + 56,250 ms, rate = 2,000 x
+  // (1 - 1/57.25).
+  const StepOutcome o = m.run(2500, 100'000, 1, Tier::kNvme, Compression::kNone);
+  EXPECT_NEAR(o.processed, 2 * 2000 * (1 - 1000.0 / 57'250), 1e-9);
+  EXPECT_TRUE(o.violation);
+  // No executor serving: nothing moves, the latency is capped.
+  const StepOutcome none = m.run(2500, 0, 0, Tier::kNvme, Compression::kNone);
+  EXPECT_DOUBLE_EQ(none.processed, 0);
+  EXPECT_DOUBLE_EQ(none.backlog_out, 5000);
+  EXPECT_DOUBLE_EQ(none.latency_ms, micro_batch_scenario().latency.cap_ms);
+}
+
+TEST(StepModelMicroBatch, TheScenarioNamesItsLatencyModel) {
+  auto ok = parse_scenario("name: x\nlatency: {model: microbatch}\n", "t.yaml");
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->latency.model, LatencyModel::kMicroBatch);
+  EXPECT_EQ(parse_scenario("name: x\n", "t.yaml")->latency.model, LatencyModel::kFluid);
+  auto bad = parse_scenario("name: x\nlatency: {model: queue}\n", "t.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("fluid|microbatch"), std::string::npos) << bad.error().message;
+}
+
 }  // namespace
 }  // namespace prescale::sim

@@ -333,7 +333,13 @@ core::Result<Report> validate(const calibrate::RunRecords& live, const Replay& r
       target = carried.decision.target_executors;
       tier = carried.decision.tier;
       codec = carried.decision.compression;
-      simulator.step(carried.decision);
+      // The live job takes only the executor target from a command (java/: the plugin reads
+      // shuffle_tier and applies nothing of it; no codec is sent), so the replay runs the job
+      // as the live one ran: on the default tier, uncompressed, whatever the policy asked.
+      core::Decision applied = carried.decision;
+      applied.tier = world.default_tier;
+      applied.compression = core::Compression::kNone;
+      simulator.step(applied);
     }
     rep.policies.push_back(compare(live, info.run, run, sla, duration, options.targets));
     rep.arena.push_back(std::move(run));

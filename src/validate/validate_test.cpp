@@ -203,6 +203,23 @@ TEST(Validate, AnArenaMadeRunMatchesItsOwnReplay) {
     EXPECT_TRUE(j["policies"][0].contains(key)) << key;
 }
 
+// The live job takes only the executor target from a command (the plugin applies no
+// shuffle tier, and no codec is sent), so the replay runs every step on the default tier,
+// uncompressed, whatever the policy asked: rl asks for other options on this shape.
+TEST(Validate, TheReplayRunsTheJobOnItsOwnTierAndCodecAsTheLiveOneRan) {
+  TempDir dir;
+  const Made m = arena_truth(dir.str());
+  ASSERT_EQ(m.arena.size(), 2u);
+  for (const ArenaRun& run : m.arena) {
+    SCOPED_TRACE(run.policy);
+    ASSERT_FALSE(run.steps.empty());
+    for (const auto& s : run.steps) {
+      EXPECT_EQ(s.tier, core::Tier::kNvme) << s.step;
+      EXPECT_EQ(s.codec, core::Compression::kNone) << s.step;
+    }
+  }
+}
+
 // A live job whose executors serve 20 s later than the arena's (a cold start the arena
 // does not have) and whose latencies are half again as long: the comparison must say so.
 TEST(Validate, AColdStartTheArenaLacksAndSlowerBatchesAreMisses) {
