@@ -72,6 +72,7 @@ int run_calibrate_cmd(const CalibrateArgs& a) {
                         {"batch_residual_sd_ms", f.batch_residual_sd_ms},
                         {"capacity_rps", to_json(f.capacity_rps)},
                         {"overhead_ms", to_json(f.overhead_ms)},
+                        {"contention", to_json(f.contention)},
                         {"trigger_fill_rps", to_json(f.trigger_fill_rps)},
                         {"cold_start_s", to_json(f.cold_start_s)},
                         {"cold_start_live_s", to_json(f.cold_start_live_s)},

@@ -4,6 +4,7 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -363,26 +364,65 @@ core::Result<RunRecords> load_run_dir(const std::string& dir) {
 
 namespace {
 
+// Each batch with the executors that served it: the live count (Spark's REST API) at the
+// batch's start, t_s - batch_ms, when a sample precedes it; else the count it was recorded
+// with, which is taken when its progress arrives (at its end): a batch that ran on one
+// executor while two more came up would otherwise count as a three-executor batch.
+std::vector<BatchRow> served_batches(const RunRecords& rec) {
+  std::map<int, std::vector<std::pair<double, int>>> samples;  // run -> (t_s, executors)
+  for (const auto& s : rec.executors) samples[s.run].emplace_back(s.t_s, s.executors);
+  for (auto& [run, v] : samples) std::sort(v.begin(), v.end());
+  std::vector<BatchRow> out = rec.batches;
+  for (auto& b : out) {
+    const auto it = samples.find(b.run);
+    if (it == samples.end()) continue;
+    const double start = b.t_s - b.batch_ms / 1000.0;
+    const auto& v = it->second;
+    auto after = std::upper_bound(v.begin(), v.end(), std::make_pair(start, INT_MAX));
+    if (after == v.begin()) continue;
+    const int n = std::prev(after)->second;
+    if (n > 0) b.executors = n;
+  }
+  return out;
+}
+
 // 1. Batch duration against readings per executor: capacity, overhead and the rate that fills
 // a trigger. Returns the batches used (they also carry the latencies of step 2).
-std::vector<const BatchRow*> fit_batches(const RunRecords& rec, const sim::Scenario& base,
-                                         const Options& opt, double tier_ms, double trigger_ms,
-                                         Fit& f) {
+std::vector<const BatchRow*> fit_batches(const std::vector<BatchRow>& batches,
+                                         const sim::Scenario& base, const Options& opt,
+                                         double tier_ms, double trigger_ms, Fit& f) {
   std::vector<const BatchRow*> used;
-  for (const auto& b : rec.batches)
+  for (const auto& b : batches)
     if (b.rows > 0 && b.executors > 0 && b.batch_ms > 0) used.push_back(&b);
   f.batches_used = static_cast<int>(used.size());
   const int nb = f.batches_used;
   Regression line;
-  if (nb >= opt.min_batches) {
-    Eigen::MatrixXd X(nb, 2);
+  // With batches at two or more executor counts (each at least min_batches / 4, at least 3),
+  // a third column fits the contention: batch_ms = fixed + rows / n / c + rows (n - 1) / n x
+  // contention / c, i.e. rows / (c x n / (1 + contention (n - 1))).
+  std::map<int, int> per_count;
+  for (const auto* b : used) ++per_count[b->executors];
+  int counts = 0;
+  for (const auto& [n, k] : per_count) counts += k >= std::max(3, opt.min_batches / 4);
+  bool contention = counts >= 2 && per_count.rbegin()->first > 1;
+  const auto fit_line = [&] {
+    Eigen::MatrixXd X(nb, contention ? 3 : 2);
     Eigen::VectorXd y(nb);
     for (int i = 0; i < nb; ++i) {
+      const BatchRow& b = *used[static_cast<size_t>(i)];
       X(i, 0) = 1;
-      X(i, 1) = used[static_cast<size_t>(i)]->rows / used[static_cast<size_t>(i)]->executors;
-      y(i) = used[static_cast<size_t>(i)]->batch_ms;
+      X(i, 1) = b.rows / b.executors;
+      if (contention) X(i, 2) = b.rows * (b.executors - 1) / b.executors;
+      y(i) = b.batch_ms;
     }
-    line = robust_fit(X, y);
+    return robust_fit(X, y);
+  };
+  if (nb >= opt.min_batches) {
+    line = fit_line();
+    if (contention && !line.ok) {
+      contention = false;  // the counts do not separate the two columns: linear
+      line = fit_line();
+    }
   }
   const std::string batches_needed = "too few batches with rows (" + std::to_string(nb) +
                                      ", need " + std::to_string(opt.min_batches) + ")";
@@ -420,7 +460,7 @@ std::vector<const BatchRow*> fit_batches(const RunRecords& rec, const sim::Scena
       Estimate& fill = f.trigger_fill_rps;
       fill.value = 1000.0 * (T - F) / (slope * T);
       Eigen::Vector2d g(-1000.0 / (slope * T), -1000.0 * (T - F) / (slope * slope * T));
-      fill.se = std::sqrt(std::max(0.0, g.dot(line.cov * g)));
+      fill.se = std::sqrt(std::max(0.0, g.dot(line.cov.topLeftCorner(2, 2) * g)));
       fill.lo = fill.value - 1.96 * fill.se;
       fill.hi = fill.value + 1.96 * fill.se;
       fill.n = nb;
@@ -442,6 +482,30 @@ std::vector<const BatchRow*> fit_batches(const RunRecords& rec, const sim::Scena
             "the intercept (" + fmt("%.0f ms", line.beta(0)) + ") is below the tier's round trips");
       } else {
         o.fitted = true;
+      }
+      std::string at;
+      for (const auto& [n, k] : per_count)
+        at += (at.empty() ? "" : ", ") + std::to_string(k) + " x " + std::to_string(n);
+      at = " (batches x executors: " + at + ")";
+      if (contention) {
+        const double b2 = line.beta(2);
+        Estimate& k = f.contention;
+        k.n = nb;
+        k.value = b2 / slope;
+        const Eigen::Vector2d gk(-b2 / (slope * slope), 1.0 / slope);
+        k.se = std::sqrt(std::max(0.0, gk.dot(line.cov.block(1, 1, 2, 2) * gk)));
+        k.lo = k.value - 1.96 * k.se;
+        k.hi = k.value + 1.96 * k.se;
+        k.note = "the batch line's rows x (n - 1) / n column over its rows / n column" + at;
+        if (k.value < 0 || k.value > 1)
+          k = kept(base.cluster.contention, nb,
+                   "the fitted contention " + fmt("%.3g", k.value) + " is outside 0..1" + at);
+        else
+          k.fitted = true;
+      } else {
+        f.contention = kept(base.cluster.contention, nb,
+                            "too few batches at a second executor count (need " +
+                                std::to_string(std::max(3, opt.min_batches / 4)) + ")" + at);
       }
     }
   }
@@ -533,7 +597,8 @@ Fit fit(const RunRecords& rec, const sim::Scenario& base, const Options& opt) {
   const double tier_ms = base.shuffle.ops_per_batch *
                          base.shuffle.tiers[static_cast<size_t>(base.default_tier)].latency_ms;
   const double trigger_ms = 1000.0 * base.latency.trigger_s;
-  const auto used = fit_batches(rec, base, opt, tier_ms, trigger_ms, f);
+  const std::vector<BatchRow> batches = served_batches(rec);
+  const auto used = fit_batches(batches, base, opt, tier_ms, trigger_ms, f);
   fit_backlog(used, opt, tier_ms, trigger_ms, f);
   fit_cold_starts(rec, base, opt, f);
   return f;
@@ -543,6 +608,7 @@ sim::Scenario apply(const Fit& f, sim::Scenario s) {
   s.latency.model = f.latency_model;
   if (f.capacity_rps.fitted) s.cluster.capacity_rps = round_to(f.capacity_rps.value, 1);
   if (f.overhead_ms.fitted) s.latency.overhead_ms = round_to(f.overhead_ms.value, 1);
+  if (f.contention.fitted) s.cluster.contention = round_to(f.contention.value, 0.001);
   if (f.cold_start_s.fitted) s.cluster.cold_start_s = round_to(f.cold_start_s.value, 0.1);
   return s;
 }
@@ -577,6 +643,7 @@ core::Result<std::string> scenario_yaml(const Fit& f, const RunRecords& rec,
     };
     add(f.capacity_rps.fitted, fmt("%g readings/s per executor", s.cluster.capacity_rps));
     add(f.overhead_ms.fitted, fmt("%g ms of overhead per batch", s.latency.overhead_ms));
+    add(f.contention.fitted, fmt("a contention of %g", s.cluster.contention));
     add(f.cold_start_s.fitted, fmt("a %g s cold start", s.cluster.cold_start_s));
     add(true, "the " + std::string(sim::to_string(s.latency.model)) + " latency model");
     root["description"] = "Calibrated from the live run in " + rec.dir + " (" +
@@ -585,6 +652,7 @@ core::Result<std::string> scenario_yaml(const Fit& f, const RunRecords& rec,
                           base.name + "'s (" + base.source_file + ").";
     if (f.capacity_rps.fitted) root["cluster"]["capacity_rps"] = s.cluster.capacity_rps;
     if (f.cold_start_s.fitted) root["cluster"]["cold_start_s"] = s.cluster.cold_start_s;
+    if (f.contention.fitted) root["cluster"]["contention"] = s.cluster.contention;
     if (f.overhead_ms.fitted) root["latency"]["overhead_ms"] = s.latency.overhead_ms;
     root["latency"]["model"] = std::string(sim::to_string(s.latency.model));
   } catch (const YAML::Exception& e) {
@@ -604,6 +672,7 @@ core::Result<std::string> scenario_yaml(const Fit& f, const RunRecords& rec,
       estimate_line("cluster.capacity_rps", f.capacity_rps, base.cluster.capacity_rps,
                     "readings/s per executor") +
       estimate_line("latency.overhead_ms", f.overhead_ms, base.latency.overhead_ms, "ms") +
+      estimate_line("cluster.contention", f.contention, base.cluster.contention, "") +
       estimate_line("cluster.cold_start_s", f.cold_start_s, base.cluster.cold_start_s, "s") +
       "#   not scenario fields (reported for the validation):\n" +
       (f.trigger_fill_rps.fitted ? estimate_line("readings/s per executor that fill a trigger",
@@ -638,6 +707,7 @@ std::string summary(const Fit& f, const sim::Scenario& base) {
   };
   row("cluster.capacity_rps", f.capacity_rps, fmt("%g", base.cluster.capacity_rps));
   row("latency.overhead_ms", f.overhead_ms, fmt("%g", base.latency.overhead_ms));
+  row("cluster.contention", f.contention, fmt("%g", base.cluster.contention));
   row("cluster.cold_start_s", f.cold_start_s, fmt("%g", base.cluster.cold_start_s));
   row("readings/s per executor that fill a trigger", f.trigger_fill_rps, "-");
   row("cold start to live (REST)", f.cold_start_live_s, "-");

@@ -7,7 +7,9 @@
 //     line through the batches with rows: batch_ms = fixed + (1000 / capacity_rps) x
 //     readings per executor. capacity_rps = 1000 / slope; the intercept is the arena's fixed
 //     part of a batch, overhead_ms + ops_per_batch x the default tier's latency_ms, so
-//     overhead_ms = intercept - that tier term;
+//     overhead_ms = intercept - that tier term. When the batches ran at two or more executor
+//     counts, a third column, rows x (n - 1) / n, fits cluster.contention (how much less
+//     each executor past the first adds: rows / (capacity x n / (1 + contention (n - 1))));
 //   - the cold start, from every scale-up command to the first sample at which one more
 //     executor than the previous target has run a task (else, in older records, is live):
 //     its mean, standard error and range;
@@ -81,6 +83,9 @@ struct Options {
 struct Fit {
   Estimate capacity_rps;  // readings/s per executor
   Estimate overhead_ms;   // latency.overhead_ms (the intercept less the tier term)
+  // cluster.contention: n executors process n / (1 + contention (n - 1)) executors' worth;
+  // fitted when the batches ran at two or more executor counts (else the base's).
+  Estimate contention;
   // The input per executor at which a batch's work takes its whole trigger, (1000 / slope) x
   // (1 - intercept / trigger): what a hand fit that folds the overhead into the capacity
   // gets (scenarios/live.yaml's 1400). Reported, not written (unless --capacity trigger): the

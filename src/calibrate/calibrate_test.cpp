@@ -81,7 +81,6 @@ live::RunResult arena_run(const sim::Scenario& truth, std::uint64_t seed, double
     const sim::StepOutcome o = model.run(r.load_rps, backlog, r.active, r.tier, r.codec);
     backlog = r.backlog;
     live::BatchRecord b;
-    b.t_s = t + truth.step_s;
     b.batch_id = r.step;
     b.rows = r.load_rps * truth.latency.trigger_s;
     b.input_rps = r.load_rps;
@@ -89,6 +88,7 @@ live::RunResult arena_run(const sim::Scenario& truth, std::uint64_t seed, double
     // A stall now and then (a GC pause, a slow commit): the robust fit must shrug it off.
     const double stall = r.step % 41 == 7 ? 4000 : 0;
     b.batch_ms = std::max(1.0, o.batch_ms + noise(rng) + stall);
+    b.t_s = t + b.batch_ms / 1000.0;  // its progress arrives when it ends
     b.latency_ms = std::max(1.0, o.latency_ms + noise(rng) + stall);
     b.latency_measured = true;
     b.backlog = r.backlog;
@@ -167,6 +167,70 @@ TEST(Calibrate, TriggerCapacityWritesTheTriggerFillingRate) {
   // marginal rate with the micro-batch one (the overhead out of the executors' time).
   EXPECT_EQ(apply(t, base).latency.model, sim::LatencyModel::kFluid);
   EXPECT_EQ(apply(f, base).latency.model, sim::LatencyModel::kMicroBatch);
+}
+
+// Shared cores: n executors serve n / (1 + 0.3 (n - 1)) executors' worth. The fit separates
+// that from the capacity when the batches ran at several executor counts, and keeps the
+// base's 0 (saying why) when they all ran at one.
+TEST(Calibrate, RecoversTheContentionOfSharedCores) {
+  sim::Scenario truth = truth_scenario();
+  truth.cluster.contention = 0.3;
+  TempDir dir;
+  ASSERT_TRUE(
+      live::write_records(dir.str(), {arena_run(truth, 11, 60), arena_run(truth, 12, 60)}).ok());
+  const sim::Scenario base = base_scenario();
+  const Fit f = fit_dir(dir.str(), base);
+  std::cout << summary(f, base);
+  ASSERT_TRUE(f.contention.fitted) << f.contention.note;
+  EXPECT_NEAR(f.contention.value, 0.3, 0.05);
+  EXPECT_LT(f.contention.lo, 0.3);
+  EXPECT_GT(f.contention.hi, 0.3);
+  EXPECT_NEAR(f.capacity_rps.value, 1100, 0.03 * 1100);
+  EXPECT_NEAR(apply(f, base).cluster.contention, 0.3, 0.05);
+
+  sim::Scenario one = truth_scenario();
+  one.cluster.max_executors = 1;
+  one.cluster.initial_executors = 1;
+  TempDir single;
+  ASSERT_TRUE(live::write_records(single.str(), {arena_run(one, 11, 60)}).ok());
+  const Fit g = fit_dir(single.str(), base);
+  EXPECT_FALSE(g.contention.fitted);
+  EXPECT_NE(g.contention.note.find("second executor count"), std::string::npos)
+      << g.contention.note;
+  EXPECT_DOUBLE_EQ(apply(g, base).cluster.contention, base.cluster.contention);
+}
+
+// A batch's progress (and the executor count recorded with it) arrives when it ends; the
+// executors that served it are those live when it started. Records that count a batch's
+// executors at its end (after a scale-up that came during it) are fitted with the counts at
+// its start, from the executor samples; without the samples the fit is biased.
+TEST(Calibrate, ABatchCountsTheExecutorsLiveWhenItStarted) {
+  const sim::Scenario truth = truth_scenario();
+  live::RunResult run = arena_run(truth, 11, 60);
+  for (auto& b : run.batches) {
+    int at_end = b.executors;
+    for (const auto& s : run.executors)
+      if (s.t_s <= b.t_s) at_end = s.executors;
+    b.executors = at_end;
+  }
+  int moved = 0;
+  for (size_t i = 0; i < run.batches.size(); ++i)
+    moved += run.batches[i].executors != run.executors[i].executors;
+  ASSERT_GT(moved, 5);  // some batches saw a scale-up or -down while they ran
+  TempDir dir;
+  ASSERT_TRUE(live::write_records(dir.str(), {run}).ok());
+  const sim::Scenario base = base_scenario();
+  const Fit f = fit_dir(dir.str(), base);
+  EXPECT_NEAR(f.capacity_rps.value, 1100, 0.02 * 1100);
+  EXPECT_NEAR(f.overhead_ms.value, 900, 30);
+
+  // The same batches without the samples at their starts: each keeps its end count.
+  run.executors = {{0, 1, 1}};
+  TempDir bare;
+  ASSERT_TRUE(live::write_records(bare.str(), {run}).ok());
+  const Fit g = fit_dir(bare.str(), base);
+  EXPECT_GT(std::abs(g.capacity_rps.value - 1100) + std::abs(g.overhead_ms.value - 900),
+            std::abs(f.capacity_rps.value - 1100) + std::abs(f.overhead_ms.value - 900) + 30);
 }
 
 TEST(Calibrate, ANoisierRunGivesAWiderButHonestRange) {

@@ -81,6 +81,11 @@ struct ClusterSpec {
   int vcpu_per_executor = 4;
   double memory_gb_per_executor = 16;
   double capacity_rps = 75'000;  // records/s one executor processes at 100% CPU, uncompressed
+  // How much each executor past the first adds less than the first: n executors process
+  // n / (1 + contention x (n - 1)) executors' worth (Amdahl's law in the form of Gunther's
+  // universal scalability law without its coherency term; 0 = linear). Shared cores, a
+  // driver or one Kafka partition make it > 0 on a real job (docs/model.md).
+  double contention = 0;
   int kafka_partitions = 24;
   int records_per_message = 100;
   int tasks_per_batch = 200;  // spark.sql.shuffle.partitions

@@ -13,7 +13,8 @@ StepModel::StepModel(const Scenario& s)
       executor_step_cost_(s.executor_price_per_step()),
       pause_s_(s.shuffle.switch_pause_s),
       state_mb_(s.shuffle.state_mb),
-      model_(s.latency.model) {
+      model_(s.latency.model),
+      contention_(s.cluster.contention) {
   for (int ti = 0; ti < core::kNumTiers; ++ti) {
     for (int ci = 0; ci < core::kNumCompressions; ++ci) {
       const TierSpec& tier = s.shuffle.tiers[ti];
@@ -43,7 +44,7 @@ StepOutcome StepModel::run(double arrivals_rps, double backlog_in, int active, c
   const Config& c = config(tier, codec);
   const double pause = std::clamp(pause_s, 0.0, dt_);
   StepOutcome o;
-  o.cpu_cap_rps = active * c.cpu_rps_per_executor;
+  o.cpu_cap_rps = effective_executors(active) * c.cpu_rps_per_executor;
   o.io_cap_rps = active > 0 ? c.io_cap_rps : 0.0;
   const double mu = std::min(o.cpu_cap_rps, o.io_cap_rps);
   o.capacity_rps = mu;
@@ -61,7 +62,8 @@ StepOutcome StepModel::run(double arrivals_rps, double backlog_in, int active, c
     o.batch_ms = std::min(cap_ms_, c.fixed_latency_ms + trigger_ms_ * rho + 1000.0 * pause);
     o.latency_ms = std::min(cap_ms_, c.fixed_latency_ms + trigger_ms_ * std::min(rho, 1.0) +
                                          1000.0 * o.backlog_out / mu + 1000.0 * pause);
-    o.cpu_util = std::min(1.0, o.processed * c.cpu_per_record / (active * dt_));
+    o.cpu_util =
+        std::min(1.0, o.processed * c.cpu_per_record / (effective_executors(active) * dt_));
     o.busy = o.processed / (mu * dt_);
   }
   o.shuffle_mb = o.processed * c.shuffle_mb_per_record;

@@ -4,7 +4,8 @@
 // the simulator and the oracle both call it, so they can never disagree.
 //
 // Equations (docs/model.md, "One step"):
-//   cpu_cap  = active * capacity_rps / (1 + cpu_overhead[codec])           records/s
+//   n_eff    = active / (1 + contention * (active - 1))    (cluster.contention; 0: linear)
+//   cpu_cap  = n_eff * capacity_rps / (1 + cpu_overhead[codec])            records/s
 //   io_cap   = bandwidth[tier] * 1e6 / (record_bytes * shuffle_factor * ratio[codec])
 //   mu       = min(cpu_cap, io_cap)                                        records/s
 //   demand   = backlog_in + arrivals_rps * dt
@@ -14,7 +15,7 @@
 //   batch_ms = overhead_ms + ops * latency_ms[tier] + 1000 * trigger_s * rho
 //   latency  = overhead_ms + ops * latency_ms[tier] + 1000 * trigger_s * min(rho, 1)
 //              + 1000 * backlog_out / mu + 1000 * pause  (capped at cap_ms; cap_ms when mu = 0)
-//   cpu_util = processed * (1 + cpu_overhead) / (active * capacity_rps * dt)
+//   cpu_util = processed * (1 + cpu_overhead) / (n_eff * capacity_rps * dt)
 //   tier $   = resident_GB * price_gb_hour * dt / 3600 + requests
 //              resident_GB = shuffle_MB/s * retention_s / 1000
 // That is latency.model = fluid (the default). With latency.model = microbatch (Spark's
@@ -80,6 +81,11 @@ class StepModel {
     return config(tier, codec).fixed_latency_ms;
   }
 
+  // What `active` executors are worth in executors: active / (1 + contention x (active - 1)).
+  double effective_executors(int active) const {
+    return active > 1 ? active / (1.0 + contention_ * (active - 1)) : static_cast<double>(active);
+  }
+
   // $ for one executor alive (serving or provisioning) during one step.
   double executor_step_cost() const { return executor_step_cost_; }
   double step_s() const { return dt_; }
@@ -111,6 +117,7 @@ class StepModel {
   double pause_s_;
   double state_mb_;
   LatencyModel model_;
+  double contention_;
   std::array<double, core::kNumTiers> bandwidth_mb_s_{};
 };
 

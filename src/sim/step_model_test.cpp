@@ -202,5 +202,21 @@ TEST(StepModelMicroBatch, TheScenarioNamesItsLatencyModel) {
   EXPECT_NE(bad.error().message.find("fluid|microbatch"), std::string::npos) << bad.error().message;
 }
 
+TEST(StepModelTest, ContentionMakesEachExecutorPastTheFirstWorthLess) {
+  Scenario s = default_scenario();
+  s.cluster.contention = 0.5;
+  const StepModel m(s);
+  EXPECT_DOUBLE_EQ(m.effective_executors(0), 0);
+  EXPECT_DOUBLE_EQ(m.effective_executors(1), 1);
+  EXPECT_DOUBLE_EQ(m.effective_executors(3), 3 / 2.0);  // 3 / (1 + 0.5 x 2)
+  // Three executors of 75,000/s serve 112,500/s: saturated at 150,000/s, fully busy.
+  const StepOutcome o = m.run(150'000, 0, 3, Tier::kRedis, Compression::kNone);
+  EXPECT_DOUBLE_EQ(o.cpu_cap_rps, 112'500);
+  EXPECT_DOUBLE_EQ(o.processed, 112'500 * s.step_s);
+  EXPECT_DOUBLE_EQ(o.cpu_util, 1);
+  // Linear without it.
+  EXPECT_DOUBLE_EQ(StepModel(default_scenario()).effective_executors(3), 3);
+}
+
 }  // namespace
 }  // namespace prescale::sim
