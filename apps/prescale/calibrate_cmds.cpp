@@ -27,7 +27,9 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs* a) {
       "fit the arena's parameters (per-executor capacity, per-batch overhead, cold start, "
       "latency against backlog) from a live run's records (prescale race --record-dir) and "
       "write a scenario with them (docs/sim2real.md)");
-  c->add_option("--from", a->from, "the run directory (runs, batches, executors, commands.jsonl)")
+  c->add_option("--from", a->from,
+                "the run directory (runs, batches, executors, commands.jsonl); repeat it to fit "
+                "several runs as one")
       ->required();
   c->add_option("--base", a->base, "the scenario the other values come from (name or file)")
       ->capture_default_str();
@@ -39,6 +41,9 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs* a) {
                 "only; docs/sim2real.md, \"Validation\")")
       ->check(CLI::IsMember({"marginal", "trigger"}))
       ->capture_default_str();
+  c->add_flag("--warmup", a->warmup,
+              "also write cluster.warmup_s (fitted and reported either way; off by default: it "
+              "lowered the leave-one-shape-out validation, docs/sim2real.md)");
   c->add_option("--format", a->format, "the fit on stderr (--out: stdout): table|json")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
@@ -48,19 +53,27 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs* a) {
 int run_calibrate_cmd(const CalibrateArgs& a) {
   auto base = sim::load_scenario(a.base);
   if (!base.ok()) return fail("--base: " + base.error().message);
-  auto records = calibrate::load_run_dir(a.from);
-  if (!records.ok()) return fail(records.error().message);
-  calibrate::Fit f = calibrate::fit(*records, *base);
+  std::vector<calibrate::RunRecords> parts;
+  std::string froms;
+  for (const auto& dir : a.from) {
+    auto part = calibrate::load_run_dir(dir);
+    if (!part.ok()) return fail(part.error().message);
+    parts.push_back(std::move(*part));
+    froms += " --from " + dir;
+  }
+  const calibrate::RunRecords records = calibrate::merge_runs(parts);
+  calibrate::Fit f = calibrate::fit(records, *base);
   if (a.capacity == "trigger") f = calibrate::trigger_capacity(f);
+  f.use_warmup = a.warmup;
 
   char when[32];
   const std::time_t now = std::time(nullptr);
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  const std::string stamp = std::string(when) + " by `prescale calibrate --from " + a.from +
-                            " --base " + a.base +
-                            (a.capacity == "marginal" ? "" : " --capacity " + a.capacity) + "`";
+  const std::string stamp = std::string(when) + " by `prescale calibrate" + froms + " --base " +
+                            a.base + (a.capacity == "marginal" ? "" : " --capacity " + a.capacity) +
+                            (a.warmup ? " --warmup" : "") + "`";
   const std::string name = a.name.empty() ? base->name + "-calibrated" : a.name;
-  auto yaml = calibrate::scenario_yaml(f, *records, *base, name, stamp);
+  auto yaml = calibrate::scenario_yaml(f, records, *base, name, stamp);
   if (!yaml.ok()) return fail(yaml.error().message);
 
   std::string report;
@@ -73,6 +86,7 @@ int run_calibrate_cmd(const CalibrateArgs& a) {
                         {"capacity_rps", to_json(f.capacity_rps)},
                         {"overhead_ms", to_json(f.overhead_ms)},
                         {"contention", to_json(f.contention)},
+                        {"warmup_s", to_json(f.warmup_s)},
                         {"trigger_fill_rps", to_json(f.trigger_fill_rps)},
                         {"cold_start_s", to_json(f.cold_start_s)},
                         {"cold_start_live_s", to_json(f.cold_start_live_s)},

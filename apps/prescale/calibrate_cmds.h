@@ -4,16 +4,19 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 namespace prescale::cli {
 
 struct CalibrateArgs {
-  std::string from;           // the run directory (runs/batches/executors/commands.jsonl)
+  // The run directories (runs/batches/executors/commands.jsonl), fitted as one.
+  std::vector<std::string> from;
   std::string base = "live";  // the scenario whose other values the output keeps
   std::string out;            // the calibrated scenario YAML ("" = stdout)
   std::string name;           // its name ("" = the base's + "-calibrated")
   std::string format = "table";
   std::string capacity = "marginal";  // marginal | trigger (calibrate::trigger_capacity)
+  bool warmup = false;                // write cluster.warmup_s (always fitted and reported)
 };
 
 CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs* a);

@@ -44,16 +44,29 @@ echo "validate: calibrating from $OUT/burst" >&2
 "$BIN" calibrate --from "$OUT/burst" --capacity trigger --name live-calibrated-trigger \
   --out "$OUT/live-calibrated-trigger.yaml" >/dev/null
 
-# Each shape against both (the races compared each with scenarios/live.yaml already).
+# Each shape against both (the races compared each with scenarios/live.yaml already), and,
+# with two or more shapes, against a calibration from the other shapes' runs alone (leave one
+# shape out: the honest out-of-sample figure; docs/sim2real.md).
 summary="{\"calibration\":$(cat "$OUT/calibration.json"),\"shapes\":{"
 sep=""
 for shape in $SHAPES; do
-  entry="\"live_yaml\":$(jq -c '.validation' "$OUT/$shape/race.json")"
-  for cal in live-calibrated live-calibrated-trigger; do
+  # The hand fit (the race compared against it already; again here, with this binary).
+  "$BIN" validate --from "$OUT/$shape" --scenario live --out "$OUT/$shape/live.json" >/dev/null
+  entry="\"live_yaml\":$(cat "$OUT/$shape/live.json")"
+  cals="live-calibrated live-calibrated-trigger"
+  others=()
+  for other in $SHAPES; do [ "$other" != "$shape" ] && others+=(--from "$OUT/$other"); done
+  if [ ${#others[@]} -gt 0 ]; then
+    "$BIN" calibrate "${others[@]}" --name "live-calibrated-loo-$shape" \
+      --out "$OUT/live-calibrated-loo-$shape.yaml" >/dev/null
+    cals+=" live-calibrated-loo-$shape"
+  fi
+  for cal in $cals; do
     echo "validate: $shape against $cal" >&2
     "$BIN" validate --from "$OUT/$shape" --scenario "$OUT/$cal.yaml" \
       --out "$OUT/$shape/$cal.json" --report "$OUT/$shape/$cal.html" | tee "$OUT/$shape/$cal.txt"
-    entry+=",\"${cal//-/_}\":$(cat "$OUT/$shape/$cal.json")"
+    key="${cal%-"$shape"}"
+    entry+=",\"${key//-/_}\":$(cat "$OUT/$shape/$cal.json")"
   done
   summary+="$sep\"$shape\":{$entry}"
   sep=","

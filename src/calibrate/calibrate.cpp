@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "core/files.h"
 #include "core/format.h"
@@ -362,21 +363,74 @@ core::Result<RunRecords> load_run_dir(const std::string& dir) {
   return rec;
 }
 
+RunRecords merge_runs(const std::vector<RunRecords>& parts) {
+  RunRecords out;
+  int offset = 0;
+  for (const RunRecords& p : parts) {
+    out.dir += (out.dir.empty() ? "" : ", ") + p.dir;
+    int next = offset;
+    for (RunInfo r : p.runs) {
+      r.run += offset;
+      next = std::max(next, r.run + 1);
+      out.runs.push_back(r);
+    }
+    for (BatchRow b : p.batches) out.batches.push_back((b.run += offset, b));
+    for (ExecutorRow e : p.executors) out.executors.push_back((e.run += offset, e));
+    for (CommandRow c : p.commands) out.commands.push_back((c.run += offset, c));
+    offset = next;
+  }
+  return out;
+}
+
 namespace {
 
 // Each batch with the executors that served it: the live count (Spark's REST API) at the
 // batch's start, t_s - batch_ms, when a sample precedes it; else the count it was recorded
 // with, which is taken when its progress arrives (at its end): a batch that ran on one
-// executor while two more came up would otherwise count as a three-executor batch.
-std::vector<BatchRow> served_batches(const RunRecords& rec) {
+// executor while two more came up would otherwise count as a three-executor batch. And the
+// batches a join disturbs: those running at any time in [join, join + 2 triggers], where a
+// join is a sample whose live count rose. Joins within 2 triggers of the previous one form one
+// episode (their windows overlap); join_of is the episode's index (-1 for none) and
+// episode_joins its joins.
+struct Served {
+  std::vector<BatchRow> batches;
+  std::vector<int> join_of;
+  std::vector<int> episode_joins;
+  int joins = 0;
+};
+
+Served served_batches(const RunRecords& rec, double trigger_s) {
   std::map<int, std::vector<std::pair<double, int>>> samples;  // run -> (t_s, executors)
   for (const auto& s : rec.executors) samples[s.run].emplace_back(s.t_s, s.executors);
-  for (auto& [run, v] : samples) std::sort(v.begin(), v.end());
-  std::vector<BatchRow> out = rec.batches;
-  for (auto& b : out) {
+  // run -> episodes (first join, last join, index)
+  std::map<int, std::vector<std::tuple<double, double, int>>> episodes;
+  Served out;
+  for (auto& [run, v] : samples) {
+    std::sort(v.begin(), v.end());
+    auto& e = episodes[run];
+    for (size_t i = 1; i < v.size(); ++i) {
+      if (!(v[i].second > v[i - 1].second)) continue;
+      ++out.joins;
+      if (!e.empty() && v[i].first <= std::get<1>(e.back()) + 2 * trigger_s) {
+        std::get<1>(e.back()) = v[i].first;
+        ++out.episode_joins[static_cast<size_t>(std::get<2>(e.back()))];
+      } else {
+        e.emplace_back(v[i].first, v[i].first, static_cast<int>(out.episode_joins.size()));
+        out.episode_joins.push_back(1);
+      }
+    }
+  }
+  out.batches = rec.batches;
+  out.join_of.assign(out.batches.size(), -1);
+  for (size_t k = 0; k < out.batches.size(); ++k) {
+    BatchRow& b = out.batches[k];
+    const double start = b.t_s - b.batch_ms / 1000.0;
+    if (const auto j = episodes.find(b.run); j != episodes.end()) {
+      for (const auto& [first, last, index] : j->second)
+        if (start <= last + 2 * trigger_s && b.t_s >= first) out.join_of[k] = index;
+    }
     const auto it = samples.find(b.run);
     if (it == samples.end()) continue;
-    const double start = b.t_s - b.batch_ms / 1000.0;
     const auto& v = it->second;
     auto after = std::upper_bound(v.begin(), v.end(), std::make_pair(start, INT_MAX));
     if (after == v.begin()) continue;
@@ -388,12 +442,20 @@ std::vector<BatchRow> served_batches(const RunRecords& rec) {
 
 // 1. Batch duration against readings per executor: capacity, overhead and the rate that fills
 // a trigger. Returns the batches used (they also carry the latencies of step 2).
-std::vector<const BatchRow*> fit_batches(const std::vector<BatchRow>& batches,
-                                         const sim::Scenario& base, const Options& opt,
-                                         double tier_ms, double trigger_ms, Fit& f) {
+std::vector<const BatchRow*> fit_batches(const Served& served, const sim::Scenario& base,
+                                         const Options& opt, double tier_ms, double trigger_ms,
+                                         Fit& f) {
+  // The line is fitted without the batches a join disturbs (their excess is the warm-up).
   std::vector<const BatchRow*> used;
-  for (const auto& b : batches)
-    if (b.rows > 0 && b.executors > 0 && b.batch_ms > 0) used.push_back(&b);
+  std::vector<std::pair<const BatchRow*, int>> joined;  // (batch, join)
+  for (size_t k = 0; k < served.batches.size(); ++k) {
+    const BatchRow& b = served.batches[k];
+    if (!(b.rows > 0 && b.executors > 0 && b.batch_ms > 0)) continue;
+    if (served.join_of[k] >= 0)
+      joined.emplace_back(&b, served.join_of[k]);
+    else
+      used.push_back(&b);
+  }
   f.batches_used = static_cast<int>(used.size());
   const int nb = f.batches_used;
   Regression line;
@@ -507,6 +569,49 @@ std::vector<const BatchRow*> fit_batches(const std::vector<BatchRow>& batches,
                             "too few batches at a second executor count (need " +
                                 std::to_string(std::max(3, opt.min_batches / 4)) + ")" + at);
       }
+      // The warm-up: per episode, the disturbed batches' time above the line, summed, per join.
+      std::map<int, double> excess;
+      for (const auto& [b, join] : joined) {
+        const double n = b->executors;
+        double predicted = line.beta(0) + line.beta(1) * b->rows / n;
+        if (contention) predicted += line.beta(2) * b->rows * (n - 1) / n;
+        excess[join] += (b->batch_ms - predicted) / 1000.0;
+      }
+      std::vector<double> per_join;
+      for (const auto& [episode, s] : excess)
+        per_join.push_back(s / served.episode_joins[static_cast<size_t>(episode)]);
+      const int nj = static_cast<int>(per_join.size());
+      const std::string joins_note = std::to_string(served.joins) + " joins in " +
+                                     std::to_string(served.episode_joins.size()) + " episodes, " +
+                                     std::to_string(nj) + " with a batch in their first " +
+                                     fmt("%g s", 2 * trigger_ms / 1000.0);
+      if (nj < opt.min_cold_starts) {
+        f.warmup_s = kept(base.cluster.warmup_s, nj,
+                          "too few joins with batches (" + joins_note + ", need " +
+                              std::to_string(opt.min_cold_starts) + ")");
+      } else {
+        // The median over joins: a stall (a GC pause, a slow commit) in one join's window must
+        // not read as warm-up. SE: the median's, 1.2533 x SD / sqrt(n).
+        const double mean = median(per_join);
+        double var = 0;
+        for (double x : per_join) var += (x - mean) * (x - mean) / std::max(1, nj - 1);
+        Estimate& w = f.warmup_s;
+        w.n = nj;
+        w.se = 1.2533 * std::sqrt(var / nj);
+        w.lo = *std::min_element(per_join.begin(), per_join.end());
+        w.hi = *std::max_element(per_join.begin(), per_join.end());
+        w.note = "median time above the batch line of the batches running in a join's first " +
+                 fmt("%g s", 2 * trigger_ms / 1000.0) + " (" + joins_note +
+                 "; range = observed min..max)";
+        if (mean < 0) {
+          w = kept(base.cluster.warmup_s, nj,
+                   "a join's batches ran " + fmt("%.2g s", -mean) + " below the line (" +
+                       joins_note + ")");
+        } else {
+          w.value = mean;
+          w.fitted = true;
+        }
+      }
     }
   }
 
@@ -597,8 +702,8 @@ Fit fit(const RunRecords& rec, const sim::Scenario& base, const Options& opt) {
   const double tier_ms = base.shuffle.ops_per_batch *
                          base.shuffle.tiers[static_cast<size_t>(base.default_tier)].latency_ms;
   const double trigger_ms = 1000.0 * base.latency.trigger_s;
-  const std::vector<BatchRow> batches = served_batches(rec);
-  const auto used = fit_batches(batches, base, opt, tier_ms, trigger_ms, f);
+  const Served served = served_batches(rec, base.latency.trigger_s);
+  const auto used = fit_batches(served, base, opt, tier_ms, trigger_ms, f);
   fit_backlog(used, opt, tier_ms, trigger_ms, f);
   fit_cold_starts(rec, base, opt, f);
   return f;
@@ -609,6 +714,7 @@ sim::Scenario apply(const Fit& f, sim::Scenario s) {
   if (f.capacity_rps.fitted) s.cluster.capacity_rps = round_to(f.capacity_rps.value, 1);
   if (f.overhead_ms.fitted) s.latency.overhead_ms = round_to(f.overhead_ms.value, 1);
   if (f.contention.fitted) s.cluster.contention = round_to(f.contention.value, 0.001);
+  if (f.use_warmup && f.warmup_s.fitted) s.cluster.warmup_s = round_to(f.warmup_s.value, 0.01);
   if (f.cold_start_s.fitted) s.cluster.cold_start_s = round_to(f.cold_start_s.value, 0.1);
   return s;
 }
@@ -644,6 +750,7 @@ core::Result<std::string> scenario_yaml(const Fit& f, const RunRecords& rec,
     add(f.capacity_rps.fitted, fmt("%g readings/s per executor", s.cluster.capacity_rps));
     add(f.overhead_ms.fitted, fmt("%g ms of overhead per batch", s.latency.overhead_ms));
     add(f.contention.fitted, fmt("a contention of %g", s.cluster.contention));
+    add(f.use_warmup && f.warmup_s.fitted, fmt("%g s of warm-up per join", s.cluster.warmup_s));
     add(f.cold_start_s.fitted, fmt("a %g s cold start", s.cluster.cold_start_s));
     add(true, "the " + std::string(sim::to_string(s.latency.model)) + " latency model");
     root["description"] = "Calibrated from the live run in " + rec.dir + " (" +
@@ -652,7 +759,9 @@ core::Result<std::string> scenario_yaml(const Fit& f, const RunRecords& rec,
                           base.name + "'s (" + base.source_file + ").";
     if (f.capacity_rps.fitted) root["cluster"]["capacity_rps"] = s.cluster.capacity_rps;
     if (f.cold_start_s.fitted) root["cluster"]["cold_start_s"] = s.cluster.cold_start_s;
-    if (f.contention.fitted) root["cluster"]["contention"] = s.cluster.contention;
+    if (f.contention.fitted) root["cluster"]["contention"] = fmt("%.3g", s.cluster.contention);
+    if (f.use_warmup && f.warmup_s.fitted)
+      root["cluster"]["warmup_s"] = fmt("%.3g", s.cluster.warmup_s);
     if (f.overhead_ms.fitted) root["latency"]["overhead_ms"] = s.latency.overhead_ms;
     root["latency"]["model"] = std::string(sim::to_string(s.latency.model));
   } catch (const YAML::Exception& e) {
@@ -673,6 +782,7 @@ core::Result<std::string> scenario_yaml(const Fit& f, const RunRecords& rec,
                     "readings/s per executor") +
       estimate_line("latency.overhead_ms", f.overhead_ms, base.latency.overhead_ms, "ms") +
       estimate_line("cluster.contention", f.contention, base.cluster.contention, "") +
+      estimate_line("cluster.warmup_s", f.warmup_s, base.cluster.warmup_s, "s") +
       estimate_line("cluster.cold_start_s", f.cold_start_s, base.cluster.cold_start_s, "s") +
       "#   not scenario fields (reported for the validation):\n" +
       (f.trigger_fill_rps.fitted ? estimate_line("readings/s per executor that fill a trigger",
@@ -708,6 +818,7 @@ std::string summary(const Fit& f, const sim::Scenario& base) {
   row("cluster.capacity_rps", f.capacity_rps, fmt("%g", base.cluster.capacity_rps));
   row("latency.overhead_ms", f.overhead_ms, fmt("%g", base.latency.overhead_ms));
   row("cluster.contention", f.contention, fmt("%g", base.cluster.contention));
+  row("cluster.warmup_s", f.warmup_s, fmt("%g", base.cluster.warmup_s));
   row("cluster.cold_start_s", f.cold_start_s, fmt("%g", base.cluster.cold_start_s));
   row("readings/s per executor that fill a trigger", f.trigger_fill_rps, "-");
   row("cold start to live (REST)", f.cold_start_live_s, "-");

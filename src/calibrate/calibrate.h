@@ -64,6 +64,11 @@ struct RunRecords {
 // file:line and the field.
 core::Result<RunRecords> load_run_dir(const std::string& dir);
 
+// Several run directories as one (prescale calibrate --from A --from B): runs renumbered after
+// the previous directories' (each record follows its run), dir = the directories joined by
+// ", ".
+RunRecords merge_runs(const std::vector<RunRecords>& parts);
+
 // One fitted value: `fitted` false = too few samples (value = the base's, `note` says why).
 struct Estimate {
   double value = 0;
@@ -86,6 +91,11 @@ struct Fit {
   // cluster.contention: n executors process n / (1 + contention (n - 1)) executors' worth;
   // fitted when the batches ran at two or more executor counts (else the base's).
   Estimate contention;
+  // cluster.warmup_s: per executor join, the seconds its first batches ran above the line.
+  // Reported always; written by apply() only with use_warmup (`prescale calibrate --warmup`):
+  // in the leave-one-shape-out validation it lowered the score (docs/sim2real.md).
+  Estimate warmup_s;
+  bool use_warmup = false;
   // The input per executor at which a batch's work takes its whole trigger, (1000 / slope) x
   // (1 - intercept / trigger): what a hand fit that folds the overhead into the capacity
   // gets (scenarios/live.yaml's 1400). Reported, not written (unless --capacity trigger): the

@@ -98,6 +98,7 @@ void read_scenario(MapReader& r, Scenario* s) {
     y.number("memory_gb_per_executor", &c.memory_gb_per_executor, 0, 1e5);
     y.number("capacity_rps", &c.capacity_rps, 1e-9, 1e12);
     y.number("contention", &c.contention, 0, 1);
+    y.number("warmup_s", &c.warmup_s, 0, 3600);
     y.integer("kafka_partitions", &c.kafka_partitions, 1, 1'000'000);
     y.integer("records_per_message", &c.records_per_message, 1, 1'000'000);
     y.integer("tasks_per_batch", &c.tasks_per_batch, 1, 10'000'000);

@@ -86,6 +86,10 @@ struct ClusterSpec {
   // universal scalability law without its coherency term; 0 = linear). Shared cores, a
   // driver or one Kafka partition make it > 0 on a real job (docs/model.md).
   double contention = 0;
+  // Seconds the job's batches lose when executors join: a batch waits for the first tasks
+  // of a new executor (JVM start-up, its Kafka consumer), a pause of the whole job in the
+  // steps after the join (docs/model.md). 0 = a new executor serves at full speed at once.
+  double warmup_s = 0;
   int kafka_partitions = 24;
   int records_per_message = 100;
   int tasks_per_batch = 200;  // spark.sql.shuffle.partitions

@@ -25,6 +25,7 @@ Simulator::Simulator(const Scenario& scenario, const Workload& workload)
 void Simulator::reset() {
   t_ = 0;
   backlog_ = 0;
+  warmup_left_s_ = 0;
   tier_ = scenario_.default_tier;
   codec_ = core::Compression::kNone;
   pool_.reset(scenario_.cluster.initial_executors);
@@ -83,11 +84,19 @@ void Simulator::step(const core::Decision& decision) {
   const int t = static_cast<int>(t_);
 
   // 1-2. Cold starts that ended; the decision (clamped to the cluster's bounds).
+  const int serving_before = pool_.active();
   pool_.promote(t_);
+  // Executors that joined: the job's next batches wait for their first tasks
+  // (cluster.warmup_s, docs/model.md), a pause of the whole job, carried over steps.
+  if (pool_.active() > serving_before) warmup_left_s_ += scenario_.cluster.warmup_s;
   const int target = std::clamp(decision.target_executors, min_executors_, max_executors_);
   pool_.set_target(target, t_);
-  const double pause = model_.switch_pause_s(tier_, codec_, decision.tier, decision.compression);
-  if (pause > 0) ++m_.switches;
+  const double switch_pause =
+      model_.switch_pause_s(tier_, codec_, decision.tier, decision.compression);
+  if (switch_pause > 0) ++m_.switches;
+  const double warmup = std::min(warmup_left_s_, std::max(0.0, dt - switch_pause));
+  warmup_left_s_ -= warmup;
+  const double pause = switch_pause + warmup;
   tier_ = decision.tier;
   codec_ = decision.compression;
 

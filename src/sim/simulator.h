@@ -105,6 +105,7 @@ class Simulator {
   double sla_ms_;
   std::int64_t t_ = 0;
   double backlog_ = 0;
+  double warmup_left_s_ = 0;  // warm-up pause still to come (cluster.warmup_s)
   core::Tier tier_;
   core::Compression codec_ = core::Compression::kNone;
   core::Observation obs_;

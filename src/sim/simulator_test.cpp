@@ -58,6 +58,34 @@ TEST(SimulatorTest, AnExecutorServesAfterItsColdStartAndBillsFromItsRequest) {
   EXPECT_NEAR(rows[0].cost, 10 * price + o.tier_cost, 1e-12);
 }
 
+// cluster.warmup_s: the steps after executors join pause the job for that long in all (here
+// 7 s over 5 s steps: the whole join step, then 2 s of the next), and only then.
+TEST(SimulatorTest, ExecutorsThatJoinPauseTheJobForTheWarmUp) {
+  Scenario s = seed_scenario();
+  s.cluster.warmup_s = 7;
+  auto gen = WorkloadGenerator::create(s);
+  const Workload w = gen->generate(1);
+  Simulator sim(s, w);
+  std::vector<StepRecord> rows;
+  sim.record_timeline(&rows);
+  simulate(sim, [](const core::Observation&) {
+    return core::Decision{10, core::Tier::kNvme, core::Compression::kNone, "t"};
+  });
+  const StepModel model(s);
+  double backlog = 0;
+  for (int t = 0; t < 16; ++t) {
+    const double pause = t == 12 ? 5 : t == 13 ? 2 : 0;  // 10 serve from step 12
+    const StepOutcome o = model.run(w.arrivals_rps[static_cast<size_t>(t)], backlog,
+                                    rows[static_cast<size_t>(t)].active, core::Tier::kNvme,
+                                    core::Compression::kNone, pause);
+    EXPECT_NEAR(rows[static_cast<size_t>(t)].processed_rps, o.processed / s.step_s, 1e-6) << t;
+    EXPECT_NEAR(rows[static_cast<size_t>(t)].latency_ms, o.latency_ms, 1e-6) << t;
+    backlog = o.backlog_out;
+  }
+  EXPECT_EQ(rows[12].processed_rps, 0);  // the join step paused whole
+  EXPECT_EQ(sim.metrics().switches, 0);  // a warm-up is no tier or codec switch
+}
+
 TEST(SimulatorTest, TargetsAreClampedToTheClusterBounds) {
   const Scenario s = seed_scenario();
   auto gen = WorkloadGenerator::create(s);
