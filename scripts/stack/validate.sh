@@ -5,7 +5,8 @@
 # arena calibrated from the burst run (`prescale calibrate --from out/validate/burst`), and
 # every shape's runs replayed through the arena with it (`prescale validate`), twice: with
 # the capacity as the marginal rate (live-calibrated.yaml) and as the trigger-filling rate
-# (live-calibrated-trigger.yaml, `calibrate --capacity trigger`):
+# (live-calibrated-trigger.yaml, `calibrate --capacity trigger`), and each shape against a
+# calibration from the other shapes' runs (live-calibrated-loo-SHAPE.yaml: leave one out):
 #   out/validate/SHAPE/CAL.json, CAL.txt   the figures (and the arena's timelines)
 #   out/validate/SHAPE/CAL.html            live and arena on one chart per policy
 #   out/validate/summary.json              every shape's figures against live.yaml and both
