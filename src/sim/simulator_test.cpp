@@ -13,6 +13,18 @@ Scenario seed_scenario() {
   return *s;
 }
 
+// The timeline of `s` on the load `w` when every decision asks for `target` executors.
+std::vector<StepRecord> held_at(const Scenario& s, const Workload& w, int target) {
+  Simulator sim(s, w);
+  std::vector<StepRecord> rows;
+  sim.record_timeline(&rows);
+  simulate(sim, [target](const core::Observation&) {
+    return core::Decision{target, core::Tier::kNvme, core::Compression::kNone, "t"};
+  });
+  EXPECT_EQ(sim.metrics().switches, 0);  // one option all along
+  return rows;
+}
+
 TEST(SimulatorTest, RecordsAreConservedUnderAnyDecisions) {
   const Scenario s = seed_scenario();
   auto gen = WorkloadGenerator::create(s);
@@ -37,13 +49,8 @@ TEST(SimulatorTest, AnExecutorServesAfterItsColdStartAndBillsFromItsRequest) {
   const Scenario s = seed_scenario();
   auto gen = WorkloadGenerator::create(s);
   const Workload w = gen->generate(1);
-  Simulator sim(s, w);
-  std::vector<StepRecord> rows;
-  sim.record_timeline(&rows);
   // Ask for 10 at step 0 (6 are warm), hold.
-  simulate(sim, [](const core::Observation&) {
-    return core::Decision{10, core::Tier::kNvme, core::Compression::kNone, "t"};
-  });
+  const std::vector<StepRecord> rows = held_at(s, w, 10);
   const double price = s.executor_price_per_step();
   for (int t = 0; t < 12; ++t) {
     EXPECT_EQ(rows[t].active, 6) << t;
@@ -65,12 +72,7 @@ TEST(SimulatorTest, ExecutorsThatJoinPauseTheJobForTheWarmUp) {
   s.cluster.warmup_s = 7;
   auto gen = WorkloadGenerator::create(s);
   const Workload w = gen->generate(1);
-  Simulator sim(s, w);
-  std::vector<StepRecord> rows;
-  sim.record_timeline(&rows);
-  simulate(sim, [](const core::Observation&) {
-    return core::Decision{10, core::Tier::kNvme, core::Compression::kNone, "t"};
-  });
+  const std::vector<StepRecord> rows = held_at(s, w, 10);  // a warm-up is no switch either
   const StepModel model(s);
   double backlog = 0;
   for (int t = 0; t < 16; ++t) {
@@ -83,7 +85,6 @@ TEST(SimulatorTest, ExecutorsThatJoinPauseTheJobForTheWarmUp) {
     backlog = o.backlog_out;
   }
   EXPECT_EQ(rows[12].processed_rps, 0);  // the join step paused whole
-  EXPECT_EQ(sim.metrics().switches, 0);  // a warm-up is no tier or codec switch
 }
 
 TEST(SimulatorTest, TargetsAreClampedToTheClusterBounds) {

@@ -6,7 +6,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -33,12 +32,17 @@ import org.slf4j.LoggerFactory;
  * {@code spark.prescale.controlTopic} (iot-control), {@code spark.prescale.minExecutors} (1),
  * {@code spark.prescale.maxExecutors} (8), {@code spark.prescale.staleMs} (30000),
  * {@code spark.prescale.provisionDelayMs} (0: an emulated cold start before a scale-up is
- * requested, to show the 60 s serverless delay on one machine).
+ * requested, to show the 60 s serverless delay on one machine), {@code spark.prescale.reconcileMs}
+ * (15000: a repeated command whose target is not what the job has this long after the last
+ * change is applied again).
  *
  * <p>The traps (../shared/stack.md): the consumer thread starts from {@link #registerMetrics},
  * after the scheduler backend exists; the size is set with {@code requestTotalExecutors}
  * (never {@code requestExecutors}, which adds to a target that starts at 0); a scale-down
- * first pins the current total, then kills the newest executors.
+ * first pins the total at the executors that stay, then kills the newest of them
+ * ({@link ExecutorBook}). Spark reports kills late and a standalone master may launch a
+ * replacement; the controller repeats its target every tick, and a repeat that finds the job
+ * off target once the last change has had {@code reconcileMs} to land applies it again.
  */
 public final class ScalingDriverPlugin implements DriverPlugin {
   private static final Logger LOG = LoggerFactory.getLogger(ScalingDriverPlugin.class);
@@ -63,7 +67,9 @@ public final class ScalingDriverPlugin implements DriverPlugin {
   private String bootstrap;
   private String topic;
   private long provisionDelayMs;
-  private final TreeSet<Integer> executors = new TreeSet<>();
+  private long reconcileMs;
+  private final ExecutorBook book = new ExecutorBook();
+  private volatile long settleByMs = 0;  // the last change has landed by then, or it is applied again
   private final AtomicBoolean running = new AtomicBoolean(false);
   private Thread thread;
   private ScheduledExecutorService delayed;
@@ -87,19 +93,16 @@ public final class ScalingDriverPlugin implements DriverPlugin {
     int[] b = bounds(conf);
     gate = new ScaleGate(b[0], b[1], conf.getLong("spark.prescale.staleMs", 30_000));
     provisionDelayMs = conf.getLong("spark.prescale.provisionDelayMs", 0);
+    reconcileMs = conf.getLong("spark.prescale.reconcileMs", 15_000);
     sc.addSparkListener(new SparkListener() {
       @Override
       public void onExecutorAdded(SparkListenerExecutorAdded e) {
-        synchronized (executors) {
-          executors.add(Integer.parseInt(e.executorId()));
-        }
+        book.added(Integer.parseInt(e.executorId()));
       }
 
       @Override
       public void onExecutorRemoved(SparkListenerExecutorRemoved e) {
-        synchronized (executors) {
-          executors.remove(Integer.parseInt(e.executorId()));
-        }
+        book.removed(Integer.parseInt(e.executorId()));
       }
     });
     return Collections.emptyMap();
@@ -171,19 +174,24 @@ public final class ScalingDriverPlugin implements DriverPlugin {
       return;
     }
     APPLIED_EPOCH.set(gate.epoch());
-    if (v.target == target) {  // nothing to change; a new holder is still worth a line
-      if (v.newLease) LOG.info("prescale: seq {} (epoch {}): {}, target unchanged", cmd.seq, cmd.epoch, v.why);
+    final long now = System.currentTimeMillis();
+    final int staying = book.staying();
+    if (v.target == target) {  // nothing to change, unless the job is still off target
+      if (staying != target && now >= settleByMs) {
+        LOG.info("prescale: seq {} (epoch {}): {} executor(s) stay, target {}: applying it again", cmd.seq, cmd.epoch,
+            staying, target);
+        apply(target, cmd.seq);
+      } else if (v.newLease) {  // a new holder is still worth a line
+        LOG.info("prescale: seq {} (epoch {}): {}, target unchanged", cmd.seq, cmd.epoch, v.why);
+      }
       return;
     }
-    int current;
-    synchronized (executors) {
-      current = executors.size();
-    }
-    if (v.target > current && provisionDelayMs > 0) {
+    if (v.target > staying && provisionDelayMs > 0) {
       LOG.info("prescale: seq {} (epoch {}) -> {} executors ({}; {}): provisioning, emulated delay {} ms", cmd.seq,
           cmd.epoch, v.target, v.why, cmd.reason, provisionDelayMs);
       final int t = v.target;
       target = t;
+      settleByMs = now + provisionDelayMs + reconcileMs;
       delayed.schedule(() -> apply(t, cmd.seq), provisionDelayMs, TimeUnit.MILLISECONDS);
       return;
     }
@@ -194,22 +202,20 @@ public final class ScalingDriverPlugin implements DriverPlugin {
 
   private synchronized void apply(int wanted, long seq) {
     if (wanted != target) return;  // superseded while it waited
-    List<String> kill = new ArrayList<>();
-    int current;
-    synchronized (executors) {
-      current = executors.size();
-      for (Integer id : executors.descendingSet()) {
-        if (kill.size() >= current - wanted) break;
-        kill.add(String.valueOf(id));
-      }
-    }
+    settleByMs = System.currentTimeMillis() + reconcileMs;
+    final int staying = book.staying();
+    List<Integer> kill = book.release(wanted);
     scala.collection.immutable.Map<String, Object> none = scala.collection.immutable.Map$.MODULE$.empty();
+    boolean killed = true;
     if (!kill.isEmpty()) {
-      sc.requestTotalExecutors(current, 0, none);  // pin the total before the kills adjust it
-      sc.killExecutors(scala.collection.JavaConverters.asScalaBuffer(kill).toSeq());
+      sc.requestTotalExecutors(staying, 0, none);  // pin the total before the kills lower it
+      List<String> ids = new ArrayList<>();
+      for (Integer id : kill) ids.add(String.valueOf(id));
+      killed = sc.killExecutors(scala.collection.JavaConverters.asScalaBuffer(ids).toSeq());
+      if (!killed) book.kept(kill);  // the next repeat tries again
     }
     boolean ok = sc.requestTotalExecutors(wanted, 0, none);
-    LOG.info("prescale: seq {} applied: total {} (was {} live{}), accepted={}", seq, wanted, current,
-        kill.isEmpty() ? "" : ", killed " + kill, ok);
+    LOG.info("prescale: seq {} applied: total {} (was {} staying{}), accepted={}", seq, wanted, staying,
+        kill.isEmpty() ? "" : ", killed " + kill + (killed ? "" : " (refused)"), ok);
   }
 }
