@@ -209,8 +209,7 @@ public final class ScalingDriverPlugin implements DriverPlugin {
     boolean killed = true;
     if (!kill.isEmpty()) {
       sc.requestTotalExecutors(staying, 0, none);  // pin the total before the kills lower it
-      List<String> ids = new ArrayList<>();
-      for (Integer id : kill) ids.add(String.valueOf(id));
+      List<String> ids = kill.stream().map(String::valueOf).toList();
       killed = sc.killExecutors(scala.collection.JavaConverters.asScalaBuffer(ids).toSeq());
       if (!killed) book.kept(kill);  // the next repeat tries again
     }
