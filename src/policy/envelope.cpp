@@ -41,6 +41,10 @@ EnvelopeConfig read_envelope(core::ParamTable& params, bool enabled_by_default) 
   c.stabilisation_max_s =
       params.get_double("guard_stabilisation_max_s", c.stabilisation_max_s, 0, 3600);
   c.dwell_s = params.get_double("guard_dwell_s", c.dwell_s, 0, 3600);
+  const std::string rule = params.get_choice("guard_floor", "rate", {"rate", "hpa", "min"});
+  c.floor_rule = rule == "hpa"   ? EnvelopeConfig::FloorRule::kHpa
+                 : rule == "min" ? EnvelopeConfig::FloorRule::kMin
+                                 : EnvelopeConfig::FloorRule::kRate;
   return c;
 }
 
@@ -120,10 +124,15 @@ Envelope::Envelope(const PolicyEnv& env, const EnvelopeConfig& config)
       max_window_s_(std::max(min_window_s_, config.stabilisation_max_s)),
       window_(window_config(env, min_window_s_)),
       need_window_(window_config(env, max_window_s_)) {
+  if (config_.floor_rule != EnvelopeConfig::FloorRule::kRate) {
+    core::ParamTable defaults("guard_floor");
+    hpa_.emplace(env, defaults);
+  }
   reset();
 }
 
 void Envelope::reset() {
+  if (hpa_) hpa_->reset();
   window_.reset();
   need_window_.reset();
   started_ = false;
@@ -151,6 +160,9 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
     // The first switch may come at once: the start counts as long ago.
     tier_since_s_ = codec_since_s_ = obs.time_s - config_.dwell_s;
   }
+  // The shadow HPA sees every step, as the HPA a user runs beside the job would (it skips a
+  // sync whose metrics failed by itself).
+  const int hpa_target = hpa_ && config_.enabled ? hpa_->decide(obs).target_executors : 0;
   core::Decision d = wanted;
   if (!config_.enabled || !obs.metrics_available) {
     // Without metrics the floor has nothing to size from: the policy's hold stands.
@@ -160,7 +172,14 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
     return d;
   }
   const int planned = clamp_executors(wanted.target_executors, env_);
-  const int floor = config_.floor ? reactive_floor(obs, env_, config_) : planned;
+  int floor = planned;
+  if (config_.floor) {
+    const int rate = reactive_floor(obs, env_, config_);
+    const int hpa = hpa_ ? hpa_target : rate;
+    floor = config_.floor_rule == EnvelopeConfig::FloorRule::kHpa   ? hpa
+            : config_.floor_rule == EnvelopeConfig::FloorRule::kMin ? std::min(rate, hpa)
+                                                                    : rate;
+  }
   int target = std::max(planned, floor);
   if (floor > planned) d.guards |= core::kGuardFloor;
   const int floored = target;

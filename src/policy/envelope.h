@@ -8,6 +8,8 @@
 //
 //   1. reactive floor   target >= ceil((input + backlog / drain_s) / (rate per executor x
 //                       utilisation)): what a rate-based reactive rule needs now;
+//                       or, with `guard_floor`, what a shadow HPA on the same observations
+//                       recommends (hpa), or the lower of the two (min);
 //   2. stabilisation    a scale-down goes only to the highest of the (floored) targets
 //                       recommended within `stabilisation_s` (HpaBehavior's window;
 //                       default: one cold start), and never below the highest reactive
@@ -72,13 +74,17 @@ struct EnvelopeConfig {
   // a fixed window.
   double stabilisation_max_s = 300;
   double dwell_s = 300;  // minimum time between two tier (or two codec) switches
+  // What the floor is: "rate" (the rate rule above), "hpa" (the recommendation of an HPA with
+  // upstream defaults, run on the same observations), or "min" (the lower of the two).
+  enum class FloorRule { kRate, kHpa, kMin };
+  FloorRule floor_rule = FloorRule::kRate;
 };
 
 // Reads `guard`, `guard_utilisation`, `guard_drain_s`, `guard_stabilisation_s`,
-// `guard_dwell_s` from a policy's parameter table (policies.<name>.*), with the defaults
-// above; `guard` defaults to `enabled_by_default` (true for the learned policies, false
-// for the baselines, which run as their upstreams do unless a scenario wraps them). Bad
-// values are reported by params.finish().
+// `guard_stabilisation_max_s`, `guard_dwell_s`, `guard_floor` from a policy's parameter table
+// (policies.<name>.*), with the defaults above; `guard` defaults to `enabled_by_default` (true for
+// the learned policies, false for the baselines, which run as their upstreams do unless a scenario
+// wraps them). Bad values are reported by params.finish().
 EnvelopeConfig read_envelope(core::ParamTable& params, bool enabled_by_default = true);
 
 // The executors a reactive rate-based rule needs for `obs`: the input rate plus a drain of
@@ -137,6 +143,7 @@ class Envelope {
 
   PolicyEnv env_;
   EnvelopeConfig config_;
+  std::optional<HpaPolicy> hpa_;  // the shadow HPA of the "hpa" and "min" floor rules
   bool started_ = false;
   int last_target_ = 0;
   double min_window_s_ = 0, max_window_s_ = 0, window_s_ = 0;

@@ -526,3 +526,59 @@ TEST(Envelope, TheShuffleFloorIgnoresTheExecutorsUtilisationHeadroom) {
 
 }  // namespace
 }  // namespace prescale::policy
+
+namespace prescale::policy {
+namespace {
+
+// The floor rules (`guard_floor`): the rate rule, the recommendation of a shadow HPA with
+// upstream defaults on the same observations, or the lower of the two.
+TEST(Envelope, TheFloorRuleChoosesBetweenTheRateRuleAndAShadowHpa) {
+  auto with = [](EnvelopeConfig::FloorRule rule) {
+    EnvelopeConfig c;
+    c.utilisation = 1.0;
+    c.floor_rule = rule;
+    return c;
+  };
+  using Rule = EnvelopeConfig::FloorRule;
+  // A load the five executors cannot carry while their CPU reads half busy (the HPA lags
+  // it): the rate rule needs 7, the HPA holds its 5 (its 300 s window keeps the start).
+  core::Observation surge = Obs(0, 7000, 5);
+  surge.cpu_util = 0.5;
+  // A light load on CPU-saturated executors (a slow codec, say): the rate rule needs 2, the
+  // HPA asks ceil(5 x 1.0 / 0.8) = 7.
+  core::Observation hot = Obs(0, 2000, 5);
+  hot.cpu_util = 1.0;
+  struct Case {
+    const char* name;
+    core::Observation obs;
+    Rule rule;
+    int target;
+    const char* reason;
+  };
+  const Case cases[] = {
+      {"rate: the surge raises the floor to 7", surge, Rule::kRate, 7, "guard: floor"},
+      {"hpa: the HPA's 5 is the floor", surge, Rule::kHpa, 5, "guard: floor"},
+      {"min: the lower of 7 and 5", surge, Rule::kMin, 5, "guard: floor"},
+      {"rate: 2 is needed, the release is held at 5", hot, Rule::kRate, 5, "guard: stabilise"},
+      {"hpa: the HPA's 7 is the floor", hot, Rule::kHpa, 7, "guard: floor"},
+      {"min: the lower of 2 and 7, held at 5", hot, Rule::kMin, 5, "guard: stabilise"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const core::Decision d = FirstDecision(Env(), with(c.rule), Want(1), c.obs);
+    EXPECT_EQ(d.target_executors, c.target);
+    EXPECT_STREQ(d.reason, c.reason);
+  }
+  core::ParamTable ok("policies.rl");
+  ok.set("guard_floor", "min");
+  EXPECT_EQ(read_envelope(ok).floor_rule, Rule::kMin);
+  EXPECT_TRUE(ok.finish().ok());
+  core::ParamTable bad("policies.rl");
+  bad.set("guard_floor", "median", "x.yaml:4");
+  read_envelope(bad);
+  ASSERT_FALSE(bad.finish().ok());
+  EXPECT_NE(bad.finish().message().find("x.yaml:4"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace prescale::policy
