@@ -41,10 +41,14 @@ EnvelopeConfig read_envelope(core::ParamTable& params, bool enabled_by_default) 
   c.stabilisation_max_s =
       params.get_double("guard_stabilisation_max_s", c.stabilisation_max_s, 0, 3600);
   c.dwell_s = params.get_double("guard_dwell_s", c.dwell_s, 0, 3600);
-  const std::string rule = params.get_choice("guard_floor", "rate", {"rate", "hpa", "min"});
-  c.floor_rule = rule == "hpa"   ? EnvelopeConfig::FloorRule::kHpa
-                 : rule == "min" ? EnvelopeConfig::FloorRule::kMin
-                                 : EnvelopeConfig::FloorRule::kRate;
+  const std::string rule =
+      params.get_choice("guard_floor", "rate", {"rate", "hpa", "min", "quantile"});
+  c.floor_rule = rule == "hpa"        ? EnvelopeConfig::FloorRule::kHpa
+                 : rule == "min"      ? EnvelopeConfig::FloorRule::kMin
+                 : rule == "quantile" ? EnvelopeConfig::FloorRule::kQuantile
+                                      : EnvelopeConfig::FloorRule::kRate;
+  c.floor_quantile = params.get_double("guard_floor_quantile", c.floor_quantile, 0.5, 1.0);
+  c.floor_window_s = params.get_double("guard_floor_window_s", c.floor_window_s, 0, 3600);
   return c;
 }
 
@@ -124,15 +128,25 @@ Envelope::Envelope(const PolicyEnv& env, const EnvelopeConfig& config)
       max_window_s_(std::max(min_window_s_, config.stabilisation_max_s)),
       window_(window_config(env, min_window_s_)),
       need_window_(window_config(env, max_window_s_)) {
-  if (config_.floor_rule != EnvelopeConfig::FloorRule::kRate) {
+  if (config_.floor_rule == EnvelopeConfig::FloorRule::kHpa ||
+      config_.floor_rule == EnvelopeConfig::FloorRule::kMin) {
     core::ParamTable defaults("guard_floor");
     hpa_.emplace(env, defaults);
+  }
+  if (config_.floor_rule == EnvelopeConfig::FloorRule::kQuantile) {
+    // One need per step over the window (at least this step's); bounded, whatever the step.
+    const double step_s = env.step_s > 0 ? env.step_s : 1;
+    const double steps = std::ceil(config_.floor_window_s / step_s - 1e-9);
+    const auto n = static_cast<size_t>(std::clamp(steps, 1.0, 100000.0));
+    needs_.assign(n, 0);
+    scratch_.assign(n, 0);
   }
   reset();
 }
 
 void Envelope::reset() {
   if (hpa_) hpa_->reset();
+  needs_seen_ = 0;
   window_.reset();
   need_window_.reset();
   started_ = false;
@@ -176,9 +190,20 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
   if (config_.floor) {
     const int rate = reactive_floor(obs, env_, config_);
     const int hpa = hpa_ ? hpa_target : rate;
-    floor = config_.floor_rule == EnvelopeConfig::FloorRule::kHpa   ? hpa
-            : config_.floor_rule == EnvelopeConfig::FloorRule::kMin ? std::min(rate, hpa)
-                                                                    : rate;
+    switch (config_.floor_rule) {
+      case EnvelopeConfig::FloorRule::kHpa:
+        floor = hpa;
+        break;
+      case EnvelopeConfig::FloorRule::kMin:
+        floor = std::min(rate, hpa);
+        break;
+      case EnvelopeConfig::FloorRule::kQuantile:
+        floor = quantile_need(rate);
+        break;
+      case EnvelopeConfig::FloorRule::kRate:
+        floor = rate;
+        break;
+    }
   }
   int target = std::max(planned, floor);
   if (floor > planned) d.guards |= core::kGuardFloor;
@@ -275,6 +300,20 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
     d.reason = "guard: dwell";
   }
   return d;
+}
+
+int Envelope::quantile_need(int rate) {
+  needs_[needs_seen_ % needs_.size()] = rate;
+  ++needs_seen_;
+  const size_t n = std::min(needs_seen_, needs_.size());
+  std::copy_n(needs_.begin(), n, scratch_.begin());
+  // The nearest-rank quantile: the smallest need that at least q of the window's needs are at
+  // or below.
+  const double rank = std::ceil(config_.floor_quantile * static_cast<double>(n) - 1e-9);
+  const auto k = static_cast<size_t>(std::clamp(rank, 1.0, static_cast<double>(n))) - 1;
+  const auto nth = scratch_.begin() + static_cast<std::ptrdiff_t>(k);
+  std::nth_element(scratch_.begin(), nth, scratch_.begin() + static_cast<std::ptrdiff_t>(n));
+  return *nth;
 }
 
 bool Envelope::adapt_window(const core::Observation& obs, int need) {

@@ -9,7 +9,8 @@
 //   1. reactive floor   target >= ceil((input + backlog / drain_s) / (rate per executor x
 //                       utilisation)): what a rate-based reactive rule needs now;
 //                       or, with `guard_floor`, what a shadow HPA on the same observations
-//                       recommends (hpa), or the lower of the two (min);
+//                       recommends (hpa), the lower of the two (min), or a quantile of
+//                       the rate rule's needs over a window (quantile);
 //   2. stabilisation    a scale-down goes only to the highest of the (floored) targets
 //                       recommended within `stabilisation_s` (HpaBehavior's window;
 //                       default: one cold start), and never below the highest reactive
@@ -48,6 +49,7 @@
 #include <optional>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "core/params.h"
 #include "core/types.h"
@@ -75,16 +77,22 @@ struct EnvelopeConfig {
   double stabilisation_max_s = 300;
   double dwell_s = 300;  // minimum time between two tier (or two codec) switches
   // What the floor is: "rate" (the rate rule above), "hpa" (the recommendation of an HPA with
-  // upstream defaults, run on the same observations), or "min" (the lower of the two).
-  enum class FloorRule { kRate, kHpa, kMin };
+  // upstream defaults, run on the same observations), "min" (the lower of the two), or
+  // "quantile" (the floor_quantile-quantile of the rate rule's needs over the last
+  // floor_window_s, this step's included: a need must hold for more than (1 - q) x window to
+  // move it, so a one-step spike of a coarse trace does not).
+  enum class FloorRule { kRate, kHpa, kMin, kQuantile };
   FloorRule floor_rule = FloorRule::kRate;
+  double floor_quantile = 0.95;
+  double floor_window_s = 300;
 };
 
 // Reads `guard`, `guard_utilisation`, `guard_drain_s`, `guard_stabilisation_s`,
-// `guard_stabilisation_max_s`, `guard_dwell_s`, `guard_floor` from a policy's parameter table
-// (policies.<name>.*), with the defaults above; `guard` defaults to `enabled_by_default` (true for
-// the learned policies, false for the baselines, which run as their upstreams do unless a scenario
-// wraps them). Bad values are reported by params.finish().
+// `guard_stabilisation_max_s`, `guard_dwell_s`, `guard_floor`, `guard_floor_quantile`,
+// `guard_floor_window_s` from a policy's parameter table (policies.<name>.*), with the defaults
+// above; `guard` defaults to `enabled_by_default` (true for the learned policies, false for the
+// baselines, which run as their upstreams do unless a scenario wraps them). Bad values are reported
+// by params.finish().
 EnvelopeConfig read_envelope(core::ParamTable& params, bool enabled_by_default = true);
 
 // The executors a reactive rate-based rule needs for `obs`: the input rate plus a drain of
@@ -138,12 +146,18 @@ class Envelope {
   int regrets() const { return regrets_; }
 
  private:
+  // The "quantile" rule: records this step's rate need and returns the quantile of the window.
+  int quantile_need(int rate);
   // Judges the pending release on this step; true when it is newly regretted.
   bool adapt_window(const core::Observation& obs, int need);
 
   PolicyEnv env_;
   EnvelopeConfig config_;
   std::optional<HpaPolicy> hpa_;  // the shadow HPA of the "hpa" and "min" floor rules
+  // The "quantile" rule: the rate needs of the last floor_window_s (a ring), and a scratch copy
+  // to select in (both sized in the constructor).
+  std::vector<int> needs_, scratch_;
+  size_t needs_seen_ = 0;
   bool started_ = false;
   int last_target_ = 0;
   double min_window_s_ = 0, max_window_s_ = 0, window_s_ = 0;

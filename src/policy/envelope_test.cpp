@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <iterator>
+#include <string>
 #include <vector>
 
 #include "policy/fixed.h"
@@ -171,6 +173,47 @@ TEST(Envelope, ReadsItsParametersAndRejectsBadOnes) {
   read_envelope(bad);
   EXPECT_FALSE(bad.finish().ok());
   EXPECT_NE(bad.finish().message().find("x.yaml:3"), std::string::npos);
+}
+
+TEST(Envelope, TheQuantileFloorIgnoresAOneStepSpikeAndFollowsANeedThatHolds) {
+  EnvelopeConfig c;
+  c.utilisation = 1.0;
+  c.floor_rule = EnvelopeConfig::FloorRule::kQuantile;
+  c.floor_quantile = 0.75;
+  c.floor_window_s = 20;  // four 5 s steps: the third-lowest need of the last four
+  Envelope quantile(Env(), c);
+  EnvelopeConfig r = c;
+  r.floor_rule = EnvelopeConfig::FloorRule::kRate;
+  Envelope rate(Env(), r);
+  struct Step {
+    double input_rps;
+    int quantile_target, rate_target;
+  };
+  // 3 executors' worth, a one-step spike to 9, back to 3 for a window, then a spike that
+  // holds two steps. The rate rule's stabilisation (one cold start) holds the first spike.
+  const Step steps[] = {{3000, 3, 3}, {3000, 3, 3}, {3000, 3, 3}, {9000, 3, 9}, {3000, 3, 9},
+                        {3000, 3, 9}, {3000, 3, 9}, {3000, 3, 9}, {9000, 3, 9}, {9000, 9, 9}};
+  int active = 3;
+  for (size_t i = 0; i < std::size(steps); ++i) {
+    SCOPED_TRACE("step " + std::to_string(i));
+    const core::Observation o = Obs(5.0 * static_cast<double>(i), steps[i].input_rps, active);
+    EXPECT_EQ(quantile.apply(o, Want(1)).target_executors, steps[i].quantile_target);
+    EXPECT_EQ(rate.apply(o, Want(1)).target_executors, steps[i].rate_target);
+  }
+  core::ParamTable ok("policies.rl");
+  ok.set("guard_floor", "quantile");
+  ok.set("guard_floor_quantile", "0.9");
+  ok.set("guard_floor_window_s", "120");
+  const EnvelopeConfig read = read_envelope(ok);
+  EXPECT_EQ(read.floor_rule, EnvelopeConfig::FloorRule::kQuantile);
+  EXPECT_DOUBLE_EQ(read.floor_quantile, 0.9);
+  EXPECT_DOUBLE_EQ(read.floor_window_s, 120);
+  EXPECT_TRUE(ok.finish().ok());
+  core::ParamTable bad("policies.rl");
+  bad.set("guard_floor_quantile", "0.2", "x.yaml:5");
+  read_envelope(bad);
+  ASSERT_FALSE(bad.finish().ok());
+  EXPECT_NE(bad.finish().message().find("x.yaml:5"), std::string::npos);
 }
 
 }  // namespace
