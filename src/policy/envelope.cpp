@@ -133,6 +133,7 @@ Envelope::Envelope(const PolicyEnv& env, const EnvelopeConfig& config)
     core::ParamTable defaults("guard_floor");
     hpa_.emplace(env, defaults);
   }
+  left_at_.assign(static_cast<size_t>(std::clamp(env.max_executors, 0, 1000000)) + 1, 0.0);
   if (config_.floor_rule == EnvelopeConfig::FloorRule::kQuantile) {
     // One need per step over the window (at least this step's); bounded, whatever the step.
     const double step_s = env.step_s > 0 ? env.step_s : 1;
@@ -155,6 +156,7 @@ void Envelope::reset() {
   release_s_ = 0;
   release_from_ = 0;
   release_to_ = 0;
+  std::fill(left_at_.begin(), left_at_.end(), 0.0);
   release_window_s_ = 0;
   regretted_ = false;
   regrets_ = 0;
@@ -229,6 +231,10 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
     }
     release_from_ = std::max(release_from_, last_target_);
     release_to_ = target;
+    for (int k = std::max(target + 1, 0);
+         k <= last_target_ && k < static_cast<int>(left_at_.size()); ++k) {
+      left_at_[static_cast<size_t>(k)] = obs.time_s;
+    }
   }
   d.target_executors = target;
   last_target_ = target;
@@ -322,14 +328,22 @@ bool Envelope::adapt_window(const core::Observation& obs, int need) {
   bool newly_regretted = false;
   if (obs.latency_ms > obs.sla_ms && obs.active_executors < release_from_ && need > release_to_) {
     // Regretted: the SLA broke while fewer executors serve than were released from, and
-    // the load came back above what was released to. A window longer by `since` (plus this
-    // step) would have held them until now; it grows by the share of the release that came
-    // back, so a little noise above the trough lengthens it a little, a returning peak fully.
+    // the load came back above what was released to. A window longer by the time since the
+    // level the need came back to was left (plus this step) would have held them until now;
+    // it grows by the share of the release that came back, so a little noise above the
+    // trough lengthens it a little, a returning peak fully.
     const double back = std::min(
         1.0, static_cast<double>(need - release_to_) / std::max(1, release_from_ - release_to_));
-    const double needed_s = release_window_s_ + since + obs.step_s;
+    // How long ago the executors that were needed back were released: the level the need
+    // reached was left at its own release step (a burst's release and a later small one
+    // differ by minutes).
+    const int level = std::min(need, release_from_);
+    const double left_s = level < static_cast<int>(left_at_.size())
+                              ? obs.time_s - left_at_[static_cast<size_t>(level)]
+                              : since;
+    const double needed_s = release_window_s_ + left_s + obs.step_s;
     if (needed_s <= max_window_s_) {
-      window_s_ = std::max(window_s_, release_window_s_ + back * (since + obs.step_s));
+      window_s_ = std::max(window_s_, release_window_s_ + back * (left_s + obs.step_s));
       newly_regretted = !regretted_;
       regrets_ += newly_regretted ? 1 : 0;
       regretted_ = true;

@@ -167,6 +167,9 @@ class Envelope {
   double release_s_ = 0;
   int release_from_ = 0;  // 0: no release pending judgement
   int release_to_ = 0;
+  // When the target last fell below each level (index: executors; sized in the constructor): a
+  // release that went down in several steps is judged, per level, from when that level was left.
+  std::vector<double> left_at_;
   double release_window_s_ = 0;  // the window in force at the release
   bool regretted_ = false;
   int regrets_ = 0;

@@ -433,6 +433,28 @@ TEST(EnvelopeAdaptiveWindow, AViolationTheWindowCouldNotHavePreventedLeavesItAlo
   EXPECT_EQ(e.regrets(), 0);
 }
 
+TEST(EnvelopeAdaptiveWindow, AStepwiseReleaseIsJudgedFromWhenTheNeededLevelWasLeft) {
+  // A peak released to 3 at t = 10 s, then from 3 to 2 at t = 55 s. Five seconds later the
+  // peak is back: holding its 8 executors until now would have taken a 65 s window, over
+  // the 60 s maximum, so the window stays (it was once judged from the small release, 5 s
+  // before, and grew). A need of 3 instead came back to the level left 5 s before: that is
+  // regretted, by its share of the release.
+  auto steps_to = [](AdaptStep last) {
+    std::vector<AdaptStep> steps = {{8000, 500, 8, 10}, {3000, 500, 8, 10}};
+    for (int i = 0; i < 8; ++i) steps.push_back({3000, 500, 3, 10});
+    steps.push_back({2000, 500, 3, 10});
+    steps.push_back({2000, 500, 2, 10});
+    steps.push_back(last);
+    return steps;
+  };
+  Envelope peak(Env(), Adaptive());
+  RunAdaptive(peak, steps_to({8000, 3000, 8, 10}));
+  EXPECT_EQ(peak.regrets(), 0);
+  Envelope small(Env(), Adaptive());
+  RunAdaptive(small, steps_to({3000, 1500, 3, 10 + 10.0 / 6}));
+  EXPECT_EQ(small.regrets(), 1);
+}
+
 }  // namespace
 }  // namespace prescale::policy
 
