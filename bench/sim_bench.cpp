@@ -2,6 +2,7 @@
 // and with the HPA. Each iteration is one whole 500-step seed run; items = steps.
 #include <benchmark/benchmark.h>
 
+#include "forecast/blend.h"
 #include "forecast/global.h"
 #include "forecast/lstm.h"
 #include "policy/oracle.h"
@@ -143,10 +144,29 @@ void BM_GlobalForecast(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// One sample of the online blend (forecast/blend.h) around the shipped global model: observe
+// (score the forecasts made H samples ago, reweight, ask all nine experts) and forecast.
+void BM_GlobalBlendStep(benchmark::State& state) {
+  auto m = forecast::load_global(policy::default_models_dir() + "/forecast/global.json");
+  if (!m.ok()) {
+    state.SkipWithError(m.error().message.c_str());
+    return;
+  }
+  forecast::OnlineBlend f = forecast::make_global_blend(*m, 288);
+  for (int i = 0; i < 400; ++i) f.observe(1000 + 10 * (i % 50));
+  int i = 0;
+  for (auto _ : state) {
+    f.observe(1000 + 10 * (i++ % 50));
+    benchmark::DoNotOptimize(f.forecast(m->horizon));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 BENCHMARK(BM_SimStepsFixed);
 BENCHMARK(BM_LstmForecast)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LstmForecastLargest)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_GlobalForecast)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GlobalBlendStep)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_RlDecision);
 BENCHMARK(BM_SimStepsHpa);
 BENCHMARK(BM_OraclePlan)->Unit(benchmark::kMillisecond);

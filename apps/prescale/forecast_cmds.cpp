@@ -190,7 +190,8 @@ CLI::App* add_forecast_command(CLI::App& app, ForecastArgs* a) {
   a->eval_cmd
       ->add_option("--model", a->model_kinds,
                    "global: also the global forecaster, zero-shot (its burst head drives the "
-                   "signal); the baselines and per-trace LSTMs are always scored")
+                   "signal), and the online blend of it with untuned forecasters (row "
+                   "global-blend); the baselines and per-trace LSTMs are always scored")
       ->delimiter(',')
       ->check(CLI::IsMember({"global"}));
   a->eval_cmd->add_option("--global-file", a->global_file,

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "forecast/blend.h"
 #include "forecast/global.h"
 #include "forecast/global_train.h"
 #include "forecast/lstm.h"
@@ -145,6 +146,20 @@ core::Result<std::vector<ForecastRow>> evaluate_baselines(
     };
     // Zero-shot: the model has never seen this trace; its burst head drives the signal.
     if (global) global_row(*global, "global");
+    // The online blend (blend.h): the same model beside untuned forecasters, weighted by how
+    // each has done on this stream so far; its signal is the global model's burst head.
+    if (global) {
+      OnlineBlend f = make_global_blend(*global, p->period);
+      ForecastRow row{p->file,
+                      "global-blend",
+                      "eta=0.5,discount=0.99",
+                      evaluate(f, p->series, h, from, to),
+                      {}};
+      auto signal = global_signal(*global, p->series);
+      signal.resize(to);
+      row.bursts = score_bursts(signal, truth, h, from);
+      rows.push_back(std::move(row));
+    }
     if (global && finetune) {
       FinetuneOptions o;
       o.source = p->file;
