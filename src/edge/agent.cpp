@@ -475,7 +475,7 @@ core::Result<PreparedAgent> prepare_agent(const AgentOptions& opts) {
     auto t = forecast::prepare_trace(o.trace_file);
     if (!t.ok()) return t.error();
     p.trace = std::move(*t);
-    period = p.trace.period;
+    period = p.trace.baseline_period();
     o.gateway.clocked = false;
     o.gateway.interval_ms = std::max<std::int64_t>(
         1, std::llround(p.trace.step_s * 1000.0 / (o.speedup > 0 ? o.speedup : 1.0)));

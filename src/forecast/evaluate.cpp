@@ -57,7 +57,7 @@ core::Result<PreparedTrace> prepare_trace(const std::string& path, sim::TimeOrde
   auto series = sim::resample(*trace, p.step_s);
   if (!series.ok()) return series.error();
   p.series = std::move(*series);
-  p.period = std::max(2, static_cast<int>(std::lround(86400.0 / p.step_s)));
+  p.period = static_cast<int>(std::lround(std::clamp(86400.0 / p.step_s, 2.0, kMaxDaySamples)));
   return p;
 }
 
@@ -113,9 +113,9 @@ core::Result<std::vector<ForecastRow>> evaluate_baselines(
     };
     for (const auto& name : baseline_names()) {
       // Its parameters chosen on the validation split only.
-      auto choice = best_baseline(p->series, p->period, h, {name});
+      auto choice = best_baseline(p->series, p->baseline_period(), h, {name});
       if (!choice.ok()) return choice.error();
-      auto best = make_baseline(name, p->period, choice->params);
+      auto best = make_baseline(name, p->baseline_period(), choice->params);
       if (!best.ok()) return best.error();
       ForecastRow row{p->file, name, choice->params, evaluate(**best, p->series, h, from, to), {}};
       row.bursts = score(**best);
@@ -149,7 +149,7 @@ core::Result<std::vector<ForecastRow>> evaluate_baselines(
     // The online blend (blend.h): the same model beside untuned forecasters, weighted by how
     // each has done on this stream so far; its signal is the global model's burst head.
     if (global) {
-      OnlineBlend f = make_global_blend(*global, p->period);
+      OnlineBlend f = make_global_blend(*global, p->baseline_period());
       ForecastRow row{p->file,
                       "global-blend",
                       "eta=0.5,discount=0.99",

@@ -1,6 +1,7 @@
 // Point-forecast accuracy at a horizon, on the chronological test split of a trace.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -30,10 +31,21 @@ PointMetrics evaluate(Forecaster& f, const std::vector<double>& series, int h, s
 
 // A trace prepared for forecasting: resampled to its median sample gap (gaps interpolated),
 // with its daily period in samples.
+// The longest day prepare_trace gives, in samples (a day at 1 ms).
+inline constexpr double kMaxDaySamples = 86'400'000;
+
 struct PreparedTrace {
   std::string file;
   double step_s = 0;
-  int period = 0;  // samples per day
+  int period = 0;  // samples per day (at most kMaxDaySamples)
+  // The period the seasonal baselines hold: the day, but at most one more than the series
+  // holds. A period the series never completes leaves them on their fallback (the last value;
+  // Holt's linear method) whatever its length, so this changes no forecast and keeps a file of
+  // a few millisecond-spaced rows from sizing a day of history (86.4 M samples each).
+  int baseline_period() const {
+    const size_t cap = series.size() + 1;
+    return static_cast<int>(std::max<size_t>(2, std::min(static_cast<size_t>(period), cap)));
+  }
   std::vector<double> series;
 };
 // order: sim::TimeOrder::kDropClockChanges for a training corpus (sim/trace.h).

@@ -136,5 +136,35 @@ TEST(Evaluate, SeasonalBeatsLastValueOnNycTaxi) {
   EXPECT_LT(seasonal, 0.5 * last);
 }
 
+TEST(Evaluate, AFewMillisecondRowsDoNotSizeADayOfHistory) {
+  // 400 rows 1 ms apart: a day is 86.4 M samples, which the seasonal baselines would each hold
+  // (691 MB; 6.9 GB at 0.1 ms) for a series that never completes one.
+  const std::string path = testing::TempDir() + "/millisecond_rows.csv";
+  {
+    std::ofstream out(path);
+    out << "t_seconds,value\n";
+    for (int i = 0; i < 400; ++i) out << (i + 1) * 0.001 << "," << 1 + i % 7 << "\n";
+  }
+  auto p = prepare_trace(path);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->period, 86'400'000);
+  ASSERT_GE(p->series.size(), 399u);
+  EXPECT_EQ(p->baseline_period(), static_cast<int>(p->series.size()) + 1);
+  // A period the series never completes forecasts as the day would: the last value.
+  auto capped = make_baseline("seasonal", p->baseline_period());
+  ASSERT_TRUE(capped.ok());
+  LastValue last;
+  EXPECT_EQ(evaluate(**capped, p->series, 12, 0).mae, evaluate(last, p->series, 12, 0).mae);
+  auto rows = evaluate_baselines({path}, 12);
+  ASSERT_TRUE(rows.ok()) << rows.error().message;
+  // A spacing of a nanosecond is still a day of at most kMaxDaySamples, not an int overflow.
+  std::ofstream(path) << "t_seconds,value\n0.000000001,1\n0.000000002,2\n0.000000003,3\n";
+  auto tiny = prepare_trace(path);
+  if (tiny.ok()) {
+    EXPECT_EQ(tiny->period, static_cast<int>(kMaxDaySamples));
+    EXPECT_LE(tiny->baseline_period(), 4);
+  }
+}
+
 }  // namespace
 }  // namespace prescale::forecast

@@ -105,7 +105,8 @@ core::Result<Traffic> replay_traffic(const Replay& replay, double step_s, int st
   a.gateway.scale = replay.scale;
   a.gateway.horizon = replay.horizon;
   Traffic t;
-  auto f = edge::make_forecaster(a, trace->period, replay.horizon, &*trace, &t.forecaster_label);
+  auto f = edge::make_forecaster(a, trace->baseline_period(), replay.horizon, &*trace,
+                                 &t.forecaster_label);
   if (!f.ok()) return f.error();
   auto source = edge::make_signal_source(std::move(*f), replay.horizon, a.gateway.detector);
   const double interval = replay.interval_s;
