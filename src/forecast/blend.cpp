@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <limits>
 
 namespace prescale::forecast {
 
@@ -9,6 +11,12 @@ namespace {
 constexpr double kScaleAlpha = 0.02;  // the scale s: an EWMA of |x|
 constexpr double kMaxLoss = 20.0;     // one sample's loss, in units of s: a spike counts, once
 }  // namespace
+
+std::string BlendParams::describe() const {
+  char b[64];
+  std::snprintf(b, sizeof b, "eta=%g,discount=%g", eta, discount);
+  return b;
+}
 
 OnlineBlend::OnlineBlend(std::vector<std::unique_ptr<Forecaster>> experts, int horizon,
                          BlendParams params)
@@ -35,7 +43,7 @@ void OnlineBlend::observe(double x) {
   // The forecasts made after x[t - H] sit in this slot until x[t] replaces them.
   const size_t slot = static_cast<size_t>(n_ % horizon_) * k;
   if (n_ >= horizon_ && scale_ > 0) {
-    double best = loss_[0];
+    double best = std::numeric_limits<double>::infinity();
     for (size_t i = 0; i < k; ++i) {
       const double e = std::min(kMaxLoss, std::abs(pending_[slot + i] - x) / scale_);
       loss_[i] = p_.discount * loss_[i] + (std::isfinite(e) ? e : kMaxLoss);

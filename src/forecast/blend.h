@@ -15,6 +15,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "forecast/forecaster.h"
@@ -23,8 +24,9 @@
 namespace prescale::forecast {
 
 struct BlendParams {
-  double eta = 0.5;        // how sharply the weights follow the losses
-  double discount = 0.99;  // per sample, on each expert's accumulated loss
+  double eta = 0.5;              // how sharply the weights follow the losses
+  double discount = 0.99;        // per sample, on each expert's accumulated loss
+  std::string describe() const;  // "eta=0.5,discount=0.99"
 };
 
 class OnlineBlend : public Forecaster {
@@ -32,13 +34,12 @@ class OnlineBlend : public Forecaster {
   // The experts' forecasts are scored at `horizon` samples; `experts` must not be empty.
   OnlineBlend(std::vector<std::unique_ptr<Forecaster>> experts, int horizon,
               BlendParams params = {});
-  std::string_view name() const override { return "global-blend"; }
+  std::string_view name() const override { return "blend"; }
   void reset() override;
   void observe(double x) override;
   // sum_i w_i x expert i's forecast at h (the weights were learned at the blend's horizon).
   double forecast(int h) const override;
   const std::vector<double>& weights() const { return w_; }  // in the order of the experts
-  const Forecaster& expert(size_t i) const { return *experts_[i]; }
   size_t experts() const { return experts_.size(); }
 
  private:

@@ -147,18 +147,14 @@ core::Result<std::vector<ForecastRow>> evaluate_baselines(
     // Zero-shot: the model has never seen this trace; its burst head drives the signal.
     if (global) global_row(*global, "global");
     // The online blend (blend.h): the same model beside untuned forecasters, weighted by how
-    // each has done on this stream so far; its signal is the global model's burst head.
+    // each has done on this stream so far. Its signal is the global model's burst head, so its
+    // burst scores are the global row's.
     if (global) {
-      OnlineBlend f = make_global_blend(*global, p->baseline_period());
-      ForecastRow row{p->file,
-                      "global-blend",
-                      "eta=0.5,discount=0.99",
-                      evaluate(f, p->series, h, from, to),
-                      {}};
-      auto signal = global_signal(*global, p->series);
-      signal.resize(to);
-      row.bursts = score_bursts(signal, truth, h, from);
-      rows.push_back(std::move(row));
+      const BlendParams params;
+      OnlineBlend f = make_global_blend(*global, p->baseline_period(), params);
+      const BurstMetrics bursts = rows.back().bursts;
+      rows.push_back(ForecastRow{p->file, "global-blend", params.describe(),
+                                 evaluate(f, p->series, h, from, to), bursts});
     }
     if (global && finetune) {
       FinetuneOptions o;

@@ -29,11 +29,11 @@ struct PointMetrics {
 PointMetrics evaluate(Forecaster& f, const std::vector<double>& series, int h, size_t from,
                       size_t to = 0);
 
-// A trace prepared for forecasting: resampled to its median sample gap (gaps interpolated),
-// with its daily period in samples.
 // The longest day prepare_trace gives, in samples (a day at 1 ms).
 inline constexpr double kMaxDaySamples = 86'400'000;
 
+// A trace prepared for forecasting: resampled to its median sample gap (gaps interpolated),
+// with its daily period in samples.
 struct PreparedTrace {
   std::string file;
   double step_s = 0;

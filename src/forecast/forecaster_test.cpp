@@ -160,10 +160,9 @@ TEST(Evaluate, AFewMillisecondRowsDoNotSizeADayOfHistory) {
   // A spacing of a nanosecond is still a day of at most kMaxDaySamples, not an int overflow.
   std::ofstream(path) << "t_seconds,value\n0.000000001,1\n0.000000002,2\n0.000000003,3\n";
   auto tiny = prepare_trace(path);
-  if (tiny.ok()) {
-    EXPECT_EQ(tiny->period, static_cast<int>(kMaxDaySamples));
-    EXPECT_LE(tiny->baseline_period(), 4);
-  }
+  ASSERT_TRUE(tiny.ok()) << tiny.error().message;
+  EXPECT_EQ(tiny->period, static_cast<int>(kMaxDaySamples));
+  EXPECT_LE(tiny->baseline_period(), 4);
 }
 
 }  // namespace
