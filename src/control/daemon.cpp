@@ -279,6 +279,7 @@ core::Result<std::unique_ptr<Controller>> make_controller(const ControllerConfig
     sim::Scenario s = scenario;
     s.cluster.min_executors = min_executors;
     s.cluster.max_executors = max_executors;
+    s.context = cfg.context;  // the business context sets the envelope's default window
     s.cluster.records_per_message =
         std::max(1, static_cast<int>(std::lround(readings_per_message)));
     auto p = policy::make_policy(cfg.policy, s, nullptr);

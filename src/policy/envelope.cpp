@@ -15,7 +15,7 @@ namespace {
 constexpr double kMinMeasuredUtil = 0.2;
 
 double min_window_s(const PolicyEnv& env, const EnvelopeConfig& c) {
-  return c.stabilisation_s >= 0 ? c.stabilisation_s : env.cold_start_s;
+  return c.stabilisation_s >= 0 ? c.stabilisation_s : c.window_cold_starts * env.cold_start_s;
 }
 
 HpaBehaviorConfig window_config(const PolicyEnv& env, double window_s) {
@@ -32,8 +32,14 @@ HpaBehaviorConfig window_config(const PolicyEnv& env, double window_s) {
 
 }  // namespace
 
-EnvelopeConfig read_envelope(core::ParamTable& params, bool enabled_by_default) {
+double default_window_cold_starts(core::BusinessContext context) {
+  return context == core::BusinessContext::kHealthcare ? 1.0 : 0.5;
+}
+
+EnvelopeConfig read_envelope(core::ParamTable& params, bool enabled_by_default,
+                             core::BusinessContext context) {
   EnvelopeConfig c;
+  c.window_cold_starts = default_window_cold_starts(context);
   c.enabled = params.get_bool("guard", enabled_by_default);
   c.utilisation = params.get_double("guard_utilisation", c.utilisation, 0.05, 1.0);
   c.drain_s = params.get_double("guard_drain_s", c.drain_s, 1, 86400);

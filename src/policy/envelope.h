@@ -13,7 +13,8 @@
 //                       the rate rule's needs over a window (quantile);
 //   2. stabilisation    a scale-down goes only to the highest of the (floored) targets
 //                       recommended within `stabilisation_s` (HpaBehavior's window;
-//                       default: one cold start), and never below the highest reactive
+//                       default: half a cold start, a whole one in the healthcare
+//                       context), and never below the highest reactive
 //                       need (the floor alone) of an adaptive window: it starts at
 //                       stabilisation_s and learns how long the load takes to come back.
 //                       A release followed by SLA violations while fewer executors serve
@@ -23,7 +24,7 @@
 //                       stabilisation_max_s halves the excess. So a day replayed in
 //                       minutes (a trough between recurring peaks) is held as an HPA
 //                       holds it, while a load that does not come back is released after
-//                       one cold start;
+//                       the minimum window;
 //   3. dwell            the shuffle tier and the codec change at most once per `dwell_s`
 //                       each (a switch moves state and slows a batch: docs/model.md), and
 //                       only in a step whose latency can absorb the switch's pause within
@@ -65,10 +66,13 @@ struct EnvelopeConfig {
   // seed target is 0.8; 0.9 leaves the policy room to be cheaper than an HPA).
   double utilisation = 0.9;
   double drain_s = 60;  // the backlog is drained within this many seconds
-  // Scale-down stabilisation window; < 0 = the cluster's cold start (don't release what
-  // would take a cold start to bring back within a cold start). HPA's default is 300 s; the
-  // choice is measured in docs/rl.md ("The safety envelope").
+  // Scale-down stabilisation window; < 0 = `window_cold_starts` x the cluster's cold start.
+  // HPA's default is 300 s; the choice is measured in docs/rl.md ("The safety envelope").
   double stabilisation_s = -1;
+  // The default window in cold starts: what the business context makes an idle executor
+  // worth holding (`default_window_cold_starts`): half a cold start for balanced and budget,
+  // one for healthcare, whose violation minute is priced at 400 executor-minutes.
+  double window_cold_starts = 0.5;
   // The window adapts between stabilisation_s and this (HPA's default, 300 s) to how the
   // load recurs: a release followed by SLA violations that the released executors would
   // have prevented (a "regretted" release) lengthens it to span that trough; a release
@@ -92,8 +96,15 @@ struct EnvelopeConfig {
 // `guard_floor_window_s` from a policy's parameter table (policies.<name>.*), with the defaults
 // above; `guard` defaults to `enabled_by_default` (true for the learned policies, false for the
 // baselines, which run as their upstreams do unless a scenario wraps them). Bad values are reported
-// by params.finish().
-EnvelopeConfig read_envelope(core::ParamTable& params, bool enabled_by_default = true);
+// by params.finish(). `context` sets the default window (default_window_cold_starts).
+EnvelopeConfig read_envelope(core::ParamTable& params, bool enabled_by_default = true,
+                             core::BusinessContext context = core::BusinessContext::kBalanced);
+
+// The default minimum stabilisation window, in cold starts, for a business context: 1 for
+// healthcare (latency first: an idle executor is held a whole cold start, as long as one
+// released would take to come back), 0.5 for balanced and budget. Measured in docs/rl.md
+// ("Shipped: half a cold start").
+double default_window_cold_starts(core::BusinessContext context);
 
 // The executors a reactive rate-based rule needs for `obs`: the input rate plus a drain of
 // the backlog within config.drain_s, at config.utilisation of the rate one executor

@@ -175,6 +175,41 @@ TEST(Envelope, ReadsItsParametersAndRejectsBadOnes) {
   EXPECT_NE(bad.finish().message().find("x.yaml:3"), std::string::npos);
 }
 
+TEST(Envelope, TheBusinessContextSetsTheDefaultWindow) {
+  // Half a cold start for balanced and budget, a whole one for healthcare; an explicit
+  // guard_stabilisation_s wins over the context.
+  PolicyEnv env = Env();
+  env.cold_start_s = 60;
+  const auto window = [&](core::BusinessContext context, const char* explicit_s) {
+    core::ParamTable params("policies.rl");
+    if (explicit_s) params.set("guard_stabilisation_s", explicit_s);
+    const EnvelopeConfig c = read_envelope(params, true, context);
+    EXPECT_TRUE(params.finish().ok());
+    return Envelope(env, c).window_s();
+  };
+  EXPECT_DOUBLE_EQ(window(core::BusinessContext::kBalanced, nullptr), 30);
+  EXPECT_DOUBLE_EQ(window(core::BusinessContext::kBudget, nullptr), 30);
+  EXPECT_DOUBLE_EQ(window(core::BusinessContext::kHealthcare, nullptr), 60);
+  EXPECT_DOUBLE_EQ(window(core::BusinessContext::kHealthcare, "15"), 15);
+  // The window is what a release is held for: 30 s in balanced is six steps of 5 s.
+  core::ParamTable params("policies.rl");
+  Envelope e(env, read_envelope(params, true, core::BusinessContext::kBalanced));
+  const std::vector<int> held = [&] {
+    std::vector<int> targets;
+    int total = 8;
+    for (int i = 0; i < 10; ++i) {
+      core::Observation obs = Obs(5.0 * i, i == 0 ? 8000 : 2000, total);
+      obs.latency_ms = 500;
+      total = e.apply(obs, Want(1)).target_executors;
+      targets.push_back(total);
+    }
+    return targets;
+  }();
+  // Need 8000/900 -> 9 at the peak, 2000/900 -> 3 after it: the peak's recommendation is
+  // held through t = 25 s and released at t = 30 s, when it is a window old.
+  EXPECT_EQ(held, (std::vector<int>{9, 9, 9, 9, 9, 9, 3, 3, 3, 3}));
+}
+
 TEST(Envelope, TheQuantileFloorIgnoresAOneStepSpikeAndFollowsANeedThatHolds) {
   EnvelopeConfig c;
   c.utilisation = 1.0;

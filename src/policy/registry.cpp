@@ -80,7 +80,7 @@ EnvelopeConfig envelope_config(const sim::Scenario& scenario, const std::string&
   if (auto it = scenario.policies.find(name); it != scenario.policies.end()) params = it->second;
   // Every learned policy runs inside the envelope it was trained in; baselines only when a
   // scenario says `guard: true`. Unknown keys are make_policy's to report.
-  return read_envelope(params, name.rfind("rl", 0) == 0);
+  return read_envelope(params, name.rfind("rl", 0) == 0, scenario.context);
 }
 
 namespace {
@@ -151,7 +151,7 @@ core::Result<std::unique_ptr<Policy>> make_policy(const std::string& name,
   // The safety envelope: on for the learned policies (rl-raw is the unguarded ablation),
   // off for the baselines unless the scenario sets `guard: true`; never for the oracle.
   if (name != "oracle" && name != "rl-raw") {
-    const EnvelopeConfig guard = read_envelope(params, learned(name));
+    const EnvelopeConfig guard = read_envelope(params, learned(name), scenario.context);
     if (guard.enabled) p = std::make_unique<GuardedPolicy>(std::move(p), env, guard);
   }
   if (core::Status st = params.finish(); !st.ok()) return st.error();
