@@ -54,5 +54,19 @@ TEST(RegistryTest, ScenarioNamesItsOwnRlModels) {
       << missing.error().message;
 }
 
+// The scenario's business context sets the envelope's default minimum window, for the arena
+// and for `prescale controller` (which sets the scenario's context from its own config).
+TEST(RegistryTest, TheScenarioContextSetsTheEnvelopeWindow) {
+  auto s = sim::load_scenario("seed");
+  ASSERT_TRUE(s.ok());
+  s->context = core::BusinessContext::kHealthcare;
+  EXPECT_DOUBLE_EQ(envelope_config(*s, "rl").window_cold_starts, 1.0);
+  s->context = core::BusinessContext::kBudget;
+  EXPECT_DOUBLE_EQ(envelope_config(*s, "rl").window_cold_starts, 0.5);
+  s->context = core::BusinessContext::kBalanced;
+  EXPECT_DOUBLE_EQ(envelope_config(*s, "rl").window_cold_starts, 0.5);
+  EXPECT_FALSE(envelope_config(*s, "rl-raw").enabled);
+}
+
 }  // namespace
 }  // namespace prescale::policy
