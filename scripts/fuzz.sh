@@ -28,6 +28,12 @@ if [ -n "${FUZZ_RUNS:-}" ]; then
   [[ "$FUZZ_RUNS" =~ ^[0-9]+$ ]] || { echo "fuzz: FUZZ_RUNS must be a count, got '$FUZZ_RUNS'" >&2; exit 2; }
   limit=(-runs="$FUZZ_RUNS")
 fi
+# ASan's default bookkeeping (a 256 MB quarantine of freed memory, 30-frame allocation stacks
+# kept for the process's life) grows a fuzzing process with its run count: the scenario target
+# stopped at 3.87 M runs with 2,049 MB resident (its input alone: 35 MB), 1,179 MB at 1 M runs
+# against 247 MB with the settings below. They keep the 2 GB limit about the code under test;
+# use-after-free is still caught (within the last 32 MB freed). Set ASAN_OPTIONS to override.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=32:malloc_context_size=5}
 mkdir -p "$build/crashes" "$build/logs"
 printf '%-18s %12s %8s %8s %8s\n' target executions seconds crashes corpus
 failed=0
