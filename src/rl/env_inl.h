@@ -10,7 +10,10 @@ sim::RunMetrics run_hierarchical(World& world, const policy::Model& worker,
   const policy::PolicyEnv penv = policy::env_from(world.scenario);
   policy::WorkerFeatures wf(penv, true);
   policy::ManagerFeatures mf(penv);
-  policy::Envelope guard(penv, policy::envelope_config(world.scenario, "rl"));
+  // The envelope this context runs in (its default window is the context's).
+  sim::Scenario in_context = world.scenario;
+  in_context.context = context;
+  policy::Envelope guard(penv, policy::envelope_config(in_context, "rl"));
   sim::Simulator& sim = *world.sim;
   sim.reset();
   guard.reset();
