@@ -32,10 +32,6 @@ HpaBehaviorConfig window_config(const PolicyEnv& env, double window_s) {
 
 }  // namespace
 
-double default_window_cold_starts(core::BusinessContext context) {
-  return context == core::BusinessContext::kHealthcare ? 1.0 : 0.5;
-}
-
 EnvelopeConfig read_envelope(core::ParamTable& params, bool enabled_by_default,
                              core::BusinessContext context) {
   EnvelopeConfig c;

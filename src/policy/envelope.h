@@ -59,6 +59,14 @@
 
 namespace prescale::policy {
 
+// The default minimum stabilisation window, in cold starts, for a business context: 1 for
+// healthcare (latency first: an idle executor is held a whole cold start, as long as one
+// released would take to come back), 0.5 for balanced and budget. Measured in docs/rl.md
+// ("Shipped: half a cold start").
+constexpr double default_window_cold_starts(core::BusinessContext context) {
+  return context == core::BusinessContext::kHealthcare ? 1.0 : 0.5;
+}
+
 struct EnvelopeConfig {
   bool enabled = true;
   bool floor = true;  // false: stabilisation and dwell only (the live controller's own stage)
@@ -70,9 +78,8 @@ struct EnvelopeConfig {
   // HPA's default is 300 s; the choice is measured in docs/rl.md ("The safety envelope").
   double stabilisation_s = -1;
   // The default window in cold starts: what the business context makes an idle executor
-  // worth holding (`default_window_cold_starts`): half a cold start for balanced and budget,
-  // one for healthcare, whose violation minute is priced at 400 executor-minutes.
-  double window_cold_starts = 0.5;
+  // worth holding (read_envelope sets it from the context).
+  double window_cold_starts = default_window_cold_starts(core::BusinessContext::kBalanced);
   // The window adapts between stabilisation_s and this (HPA's default, 300 s) to how the
   // load recurs: a release followed by SLA violations that the released executors would
   // have prevented (a "regretted" release) lengthens it to span that trough; a release
@@ -99,12 +106,6 @@ struct EnvelopeConfig {
 // by params.finish(). `context` sets the default window (default_window_cold_starts).
 EnvelopeConfig read_envelope(core::ParamTable& params, bool enabled_by_default = true,
                              core::BusinessContext context = core::BusinessContext::kBalanced);
-
-// The default minimum stabilisation window, in cold starts, for a business context: 1 for
-// healthcare (latency first: an idle executor is held a whole cold start, as long as one
-// released would take to come back), 0.5 for balanced and budget. Measured in docs/rl.md
-// ("Shipped: half a cold start").
-double default_window_cold_starts(core::BusinessContext context);
 
 // The executors a reactive rate-based rule needs for `obs`: the input rate plus a drain of
 // the backlog within config.drain_s, at config.utilisation of the rate one executor

@@ -74,13 +74,24 @@ PolicyEnv env_from(const sim::Scenario& s) {
   return env;
 }
 
+namespace {
+
+bool learned(const std::string& name) { return name.rfind("rl", 0) == 0; }
+
+}  // namespace
+
 EnvelopeConfig envelope_config(const sim::Scenario& scenario, const std::string& name) {
+  return envelope_config(scenario, name, scenario.context);
+}
+
+EnvelopeConfig envelope_config(const sim::Scenario& scenario, const std::string& name,
+                               core::BusinessContext context) {
   if (name == "rl-raw" || name == "oracle") return EnvelopeConfig{.enabled = false};
   core::ParamTable params("policies." + name);
   if (auto it = scenario.policies.find(name); it != scenario.policies.end()) params = it->second;
   // Every learned policy runs inside the envelope it was trained in; baselines only when a
   // scenario says `guard: true`. Unknown keys are make_policy's to report.
-  return read_envelope(params, name.rfind("rl", 0) == 0, scenario.context);
+  return read_envelope(params, learned(name), context);
 }
 
 namespace {
@@ -106,8 +117,6 @@ core::Result<std::unique_ptr<Policy>> make_rl_policy(const std::string& name, co
   return std::unique_ptr<Policy>(
       std::make_unique<RlPolicy>(name, env, variant, std::move(*members), alpha));
 }
-
-bool learned(const std::string& name) { return name.rfind("rl", 0) == 0; }
 
 }  // namespace
 

@@ -34,8 +34,11 @@ core::Result<std::unique_ptr<Policy>> make_policy(const std::string& name,
 
 // The safety envelope a learned policy runs in (and trains in): the guard_* parameters of
 // scenario.policies[name] over the documented defaults (policy/envelope.h). `rl-raw` and
-// `guard: false` give a disabled envelope.
+// `guard: false` give a disabled envelope. The default window is `context`'s (the scenario's
+// unless given: training runs the manager in each context on one scenario).
 EnvelopeConfig envelope_config(const sim::Scenario& scenario, const std::string& name);
+EnvelopeConfig envelope_config(const sim::Scenario& scenario, const std::string& name,
+                               core::BusinessContext context);
 
 // Parses "a,b,c" (or "all") into known names; error names the first unknown one.
 core::Result<std::vector<std::string>> parse_policy_list(const std::string& list);

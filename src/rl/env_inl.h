@@ -11,9 +11,7 @@ sim::RunMetrics run_hierarchical(World& world, const policy::Model& worker,
   policy::WorkerFeatures wf(penv, true);
   policy::ManagerFeatures mf(penv);
   // The envelope this context runs in (its default window is the context's).
-  sim::Scenario in_context = world.scenario;
-  in_context.context = context;
-  policy::Envelope guard(penv, policy::envelope_config(in_context, "rl"));
+  policy::Envelope guard(penv, policy::envelope_config(world.scenario, "rl", context));
   sim::Simulator& sim = *world.sim;
   sim.reset();
   guard.reset();
