@@ -9,6 +9,7 @@
 
 #include "control/dashboard.h"
 #include "control/lease.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "policy/registry.h"
 #include "sim/scenario.h"
@@ -17,11 +18,7 @@ namespace prescale::control {
 
 namespace {
 
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using core::wall_ms;
 
 void log_line(const std::string& msg) { core::log_info("controller", msg); }
 void log_warning(const std::string& msg) { core::log_warn("controller", msg); }

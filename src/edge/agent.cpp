@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "bus/signing.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "forecast/evaluate.h"
 #include "forecast/global.h"
@@ -23,11 +24,7 @@ namespace prescale::edge {
 
 namespace {
 
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using core::wall_ms;
 
 double mono_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();

@@ -14,6 +14,7 @@
 #include "bus/messages.h"
 #include "control/daemon.h"
 #include "control/lease.h"
+#include "core/clock.h"
 #include "core/files.h"
 #include "core/format.h"
 #include "edge/agent.h"
@@ -24,11 +25,7 @@ namespace {
 
 using nlohmann::json;
 
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using core::wall_ms;
 
 using core::fmt;
 

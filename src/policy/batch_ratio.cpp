@@ -6,18 +6,6 @@
 
 namespace prescale::policy {
 
-namespace {
-
-constexpr double kTimeEpsilon = 1e-9;
-
-core::Tier read_tier(core::ParamTable& params, core::Tier fallback) {
-  std::string text =
-      params.get_choice("tier", std::string(core::to_string(fallback)), {"redis", "nvme", "s3"});
-  return core::parse_tier(text).value_or(fallback);
-}
-
-}  // namespace
-
 BatchRatioPolicy::BatchRatioPolicy(const PolicyEnv& env, core::ParamTable& params)
     : env_(env),
       scaling_interval_s_(params.get_double("scaling_interval_s", 60, 1, 86400)),

@@ -10,14 +10,7 @@ namespace prescale::policy {
 
 namespace {
 
-constexpr double kTimeEpsilon = 1e-9;
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-core::Tier read_tier(core::ParamTable& params, core::Tier fallback) {
-  std::string text =
-      params.get_choice("tier", std::string(core::to_string(fallback)), {"redis", "nvme", "s3"});
-  return core::parse_tier(text).value_or(fallback);
-}
 
 // Java's Math.round(double): floor(x + 0.5).
 double java_round(double x) { return std::floor(x + 0.5); }

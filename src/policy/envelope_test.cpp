@@ -220,14 +220,14 @@ TEST(Envelope, TheQuantileFloorIgnoresAOneStepSpikeAndFollowsANeedThatHolds) {
   EnvelopeConfig r = c;
   r.floor_rule = EnvelopeConfig::FloorRule::kRate;
   Envelope rate(Env(), r);
-  struct Step {
+  struct SpikeStep {
     double input_rps;
     int quantile_target, rate_target;
   };
   // 3 executors' worth, a one-step spike to 9, back to 3 for a window, then a spike that
   // holds two steps. The rate rule's stabilisation (one cold start) holds the first spike.
-  const Step steps[] = {{3000, 3, 3}, {3000, 3, 3}, {3000, 3, 3}, {9000, 3, 9}, {3000, 3, 9},
-                        {3000, 3, 9}, {3000, 3, 9}, {3000, 3, 9}, {9000, 3, 9}, {9000, 9, 9}};
+  const SpikeStep steps[] = {{3000, 3, 3}, {3000, 3, 3}, {3000, 3, 3}, {9000, 3, 9}, {3000, 3, 9},
+                             {3000, 3, 9}, {3000, 3, 9}, {3000, 3, 9}, {9000, 3, 9}, {9000, 9, 9}};
   int active = 3;
   for (size_t i = 0; i < std::size(steps); ++i) {
     SCOPED_TRACE("step " + std::to_string(i));

@@ -4,8 +4,7 @@ namespace prescale::policy {
 
 FixedPolicy::FixedPolicy(const PolicyEnv& env, core::ParamTable& params) {
   decision_.target_executors = clamp_executors(params.get_int("executors", 15, 0, 1'000'000), env);
-  decision_.tier = *core::parse_tier(params.get_choice(
-      "tier", std::string(core::to_string(env.default_tier)), {"redis", "nvme", "s3"}));
+  decision_.tier = read_tier(params, env.default_tier);
   decision_.compression =
       *core::parse_compression(params.get_choice("compression", "none", {"none", "lz4", "zstd"}));
   decision_.reason = "fixed: static allocation";

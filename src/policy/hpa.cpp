@@ -9,14 +9,6 @@ namespace prescale::policy {
 
 namespace {
 
-constexpr double kTimeEpsilon = 1e-9;
-
-core::Tier read_tier(core::ParamTable& params, core::Tier fallback) {
-  std::string text =
-      params.get_choice("tier", std::string(core::to_string(fallback)), {"redis", "nvme", "s3"});
-  return core::parse_tier(text).value_or(fallback);
-}
-
 int buffer_capacity(double window_s, double sync_period_s) {
   double period = std::max(sync_period_s, 1e-3);
   return static_cast<int>(std::ceil(window_s / period)) + 4;

@@ -8,14 +8,6 @@ namespace prescale::policy {
 
 namespace {
 
-constexpr double kTimeEpsilon = 1e-9;
-
-core::Tier read_tier(core::ParamTable& params, core::Tier fallback) {
-  std::string text =
-      params.get_choice("tier", std::string(core::to_string(fallback)), {"redis", "nvme", "s3"});
-  return core::parse_tier(text).value_or(fallback);
-}
-
 bool due(bool done_once, double last_s, double now_s, double period_s) {
   return !done_once || now_s - last_s >= period_s - kTimeEpsilon;
 }

@@ -11,15 +11,8 @@ namespace prescale::policy {
 
 namespace {
 
-constexpr double kTimeEpsilon = 1e-9;
 // Below this input rate the edge model divides by 1 record/s instead.
 constexpr double kMinInputRps = 1.0;
-
-core::Tier read_tier(core::ParamTable& params, core::Tier fallback) {
-  std::string text =
-      params.get_choice("tier", std::string(core::to_string(fallback)), {"redis", "nvme", "s3"});
-  return core::parse_tier(text).value_or(fallback);
-}
 
 // PHPA applies only its downscale stabilisation, then min/max: no rate policies.
 HpaBehaviorConfig PhpaBehavior(core::ParamTable& params, const PolicyEnv& env) {

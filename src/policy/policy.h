@@ -10,6 +10,10 @@
 
 #include "core/types.h"
 
+namespace prescale::core {
+class ParamTable;
+}
+
 namespace prescale::policy {
 
 // Static facts about the cluster a policy controls. Everything a real autoscaler would
@@ -59,6 +63,14 @@ class Policy {
   // path (the arena runs millions of steps per second).
   virtual core::Decision decide(const core::Observation& obs) = 0;
 };
+
+// Two times closer than this are the same instant (periodic checks compare `now - last >= period`
+// on sums of float steps).
+inline constexpr double kTimeEpsilon = 1e-9;
+
+// The `tier` parameter of a policy's table (redis, nvme or s3), `fallback` when absent; a bad
+// value is reported by params.finish().
+core::Tier read_tier(core::ParamTable& params, core::Tier fallback);
 
 // Clamp helper shared by policies.
 inline int clamp_executors(int n, const PolicyEnv& env) {

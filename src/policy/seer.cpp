@@ -6,16 +6,6 @@
 
 namespace prescale::policy {
 
-namespace {
-
-core::Tier read_tier(core::ParamTable& params, core::Tier fallback) {
-  std::string text =
-      params.get_choice("tier", std::string(core::to_string(fallback)), {"redis", "nvme", "s3"});
-  return core::parse_tier(text).value_or(fallback);
-}
-
-}  // namespace
-
 double linear_trend_forecast(const double* x, const double* y, int n, double at) {
   if (n <= 0) return 0;
   double x_mean = 0, y_mean = 0;

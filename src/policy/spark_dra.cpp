@@ -9,16 +9,9 @@ namespace prescale::policy {
 
 namespace {
 
-constexpr double kTimeEpsilon = 1e-9;
 // Rounds applied in one decision at most; by then the doubling has long reached any
 // realistic maximum and further rounds are no-ops.
 constexpr int kMaxRoundsPerDecision = 64;
-
-core::Tier read_tier(core::ParamTable& params, core::Tier fallback) {
-  std::string text =
-      params.get_choice("tier", std::string(core::to_string(fallback)), {"redis", "nvme", "s3"});
-  return core::parse_tier(text).value_or(fallback);
-}
 
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/clock.h"
 #include "tier/dir_store.h"
 #include "tier/redis_store.h"
 
@@ -14,11 +15,7 @@ namespace {
 
 const char* kTierNames[3] = {"redis", "nvme", "s3"};
 
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using core::wall_ms;
 
 // Marks an intent as owned by the running call for its lifetime.
 class Owned {
@@ -85,10 +82,20 @@ PlacementRules TieredStore::rules() const {
   return r;
 }
 
-void TieredStore::count(int tier, int what) {
+void TieredStore::count(int tier, Request request) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& u = pending_usage_[static_cast<size_t>(tier)];
-  (what == 0 ? u.puts : what == 1 ? u.gets : u.deletes)++;
+  switch (request) {
+    case Request::kPut:
+      ++u.puts;
+      break;
+    case Request::kGet:
+      ++u.gets;
+      break;
+    case Request::kDelete:
+      ++u.deletes;
+      break;
+  }
 }
 
 void TieredStore::note_access(const std::string& key, double count, std::int64_t last) {
@@ -161,7 +168,7 @@ core::Status TieredStore::put_into(int tier, const std::string& key, const Body&
     if (tiers_[static_cast<size_t>(tier)]->del(name).ok()) (void)catalog_->clear_intent(*id);
     return st;
   }
-  count(tier, 0);
+  count(tier, Request::kPut);
   hit("put:written");
   ObjectRow row;
   row.key = key;
@@ -183,7 +190,7 @@ core::Status TieredStore::put_into(int tier, const std::string& key, const Body&
       hot = write_body(tiers_[kRedis].get(), name, rc, body, &unused, &hot_size);
     }
     if (hot.ok()) {
-      count(kRedis, 0);
+      count(kRedis, Request::kPut);
       hit("put:cached");
       row.backing = tier;
       row.backing_codec = row.codec;
@@ -219,7 +226,7 @@ core::Status TieredStore::run_drop(const Intent& drop) {
     if (!s) continue;
     auto st = s->del(physical(drop.key, drop.version));
     if (!st.ok()) return core::Status::Ok();  // the intent stays; recovery finishes it
-    count(t, 2);
+    count(t, Request::kDelete);
   }
   hit("drop:deleted");
   return catalog_->clear_intent(drop.id);
@@ -292,7 +299,7 @@ core::Result<bool> TieredStore::stream_copy(const ObjectRow& r, int tier, int co
   };
   if (!found.ok()) return failed(found.error().message, codec_failed);
   if (!*found) return false;
-  count(tier, 1);
+  count(tier, Request::kGet);
   if (auto st = raw.finish(); !st.ok()) return failed(st.message(), true);
   if (opt_.verify_reads && hash.hex() != r.sha256) {
     {
@@ -435,7 +442,7 @@ core::Result<bool> TieredStore::migrate(const std::string& key, int dst) {
     undo();
     return fail(src.error().message);
   }
-  count(r.tier, 1);
+  count(r.tier, Request::kGet);
   if (!*src) {  // superseded or deleted meanwhile
     undo();
     return false;
@@ -453,7 +460,7 @@ core::Result<bool> TieredStore::migrate(const std::string& key, int dst) {
     undo();
     return fail(st.message());
   }
-  count(dst, 0);
+  count(dst, Request::kPut);
   hit("migrate:copied");
   // Verify by reading the copy back.
   auto back = to->get(name);
@@ -461,7 +468,7 @@ core::Result<bool> TieredStore::migrate(const std::string& key, int dst) {
     undo();
     return fail(back.ok() ? "the copy is missing on read-back" : back.error().message);
   }
-  count(dst, 1);
+  count(dst, Request::kGet);
   auto back_raw = decompress(codec, **back, r.size);
   if (!back_raw.ok() || sha256_hex(*back_raw) != r.sha256) {
     undo();

@@ -168,7 +168,8 @@ class TieredStore : public ObjectStore {
   core::Result<int> orphans(bool remove, bool skip_pending);
   core::Status resolve(const Intent& intent, int* deleted);
   void note_access(const std::string& key, double count, std::int64_t last);
-  void count(int tier, int what);  // what: 0 put, 1 get, 2 delete
+  enum class Request { kPut, kGet, kDelete };  // what a tier is billed per request for
+  void count(int tier, Request request);
   PlacementRules rules() const;
 
   TieredOptions opt_;
