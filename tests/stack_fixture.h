@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "bus/plane_bench.h"
+#include "core/net.h"
 
 extern char** environ;
 
@@ -29,7 +30,7 @@ namespace prescale::testing {
 
 // A TCP port nothing listens on right now (the product's own helper).
 inline int free_port() {
-  auto p = bus::free_loopback_port();
+  auto p = core::free_loopback_port();
   if (!p.ok()) throw std::runtime_error(p.error().message);
   return *p;
 }

@@ -1,8 +1,5 @@
 #include "bus/plane_bench.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +13,7 @@
 #include <thread>
 
 #include "core/files.h"
+#include "core/net.h"
 
 namespace prescale::bus {
 
@@ -219,20 +217,6 @@ core::Result<PlaneBenchResult> bench_planes(const KafkaProps& props, const Plane
   return out;
 }
 
-core::Result<int> free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return core::Error{"cannot open a socket"};
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-  ::close(fd);
-  if (!ok) return core::Error{"cannot bind 127.0.0.1:0"};
-  return static_cast<int>(ntohs(a.sin_port));
-}
-
 int LocalKafka::run(const std::string& verb, const std::string& log) const {
   const std::string cmd = "PRESCALE_RUN_DIR='" + run_dir_ +
                           "' KAFKA_PORT=" + std::to_string(port_) +
@@ -246,8 +230,8 @@ core::Result<std::unique_ptr<LocalKafka>> LocalKafka::start(const std::string& s
   k->script_ = source_dir + "/scripts/stack/kafka.sh";
   if (!std::filesystem::exists(k->script_))
     return core::Error{k->script_ + ": missing (run from a prescale checkout, or pass --brokers)"};
-  auto p1 = free_loopback_port();
-  auto p2 = free_loopback_port();
+  auto p1 = core::free_loopback_port();
+  auto p2 = core::free_loopback_port();
   if (!p1.ok()) return p1.error();
   if (!p2.ok()) return p2.error();
   k->port_ = *p1;

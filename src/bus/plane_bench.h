@@ -56,7 +56,4 @@ class LocalKafka {
   int run(const std::string& verb, const std::string& log) const;
 };
 
-// A TCP port on 127.0.0.1 that nothing listens on right now.
-core::Result<int> free_loopback_port();
-
 }  // namespace prescale::bus

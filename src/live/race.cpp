@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/files.h"
 #include "core/format.h"
+#include "core/percentile.h"
 #include "edge/agent.h"
 #include "sim/scenario.h"
 
@@ -231,13 +232,7 @@ void RunResult::summarise(double sla) {
     max_latency_ms = std::max(max_latency_ms, b.latency_ms);
   }
   batches_with_rows = static_cast<int>(lat.size());
-  p95_latency_ms = 0;
-  if (!lat.empty()) {
-    std::sort(lat.begin(), lat.end());
-    // Nearest rank.
-    const size_t rank = static_cast<size_t>(std::ceil(0.95 * static_cast<double>(lat.size())));
-    p95_latency_ms = lat[std::max<size_t>(rank, 1) - 1];
-  }
+  p95_latency_ms = core::nearest_rank(lat, 0.95);
 }
 
 std::string RunResult::to_json() const {

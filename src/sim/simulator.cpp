@@ -4,6 +4,7 @@
 #include <cmath>
 #include <span>
 
+#include "core/percentile.h"
 #include "observe/observe.h"
 
 namespace prescale::sim {
@@ -170,10 +171,7 @@ const RunMetrics& Simulator::metrics() {
   m_.throughput_mb_s = m_.processed * model_.record_mb() / (n * dt);
   m_.cpu_util_pct = cpu_steps_ > 0 ? 100.0 * sum_cpu_ / cpu_steps_ : 0.0;
   m_.final_backlog = backlog_;
-  // Nearest-rank percentile: the ceil(0.95 n)-th smallest value.
-  const int rank = std::max(1, static_cast<int>(std::ceil(0.95 * n)));
-  std::nth_element(latencies_.begin(), latencies_.begin() + (rank - 1), latencies_.end());
-  m_.p95_latency_ms = latencies_[rank - 1];
+  m_.p95_latency_ms = core::nearest_rank(latencies_, 0.95);
   return m_;
 }
 

@@ -11,22 +11,9 @@
 #include <vector>
 
 #include "core/files.h"
+#include "core/net.h"
 
 namespace prescale::tier {
-
-core::Result<int> free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return core::Error{"cannot open a socket"};
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-  ::close(fd);
-  if (!ok) return core::Error{"cannot bind 127.0.0.1:0"};
-  return static_cast<int>(ntohs(a.sin_port));
-}
 
 core::Result<std::unique_ptr<LocalServer>> LocalServer::start(const std::string& source_dir,
                                                               const std::string& service,
@@ -37,7 +24,7 @@ core::Result<std::unique_ptr<LocalServer>> LocalServer::start(const std::string&
   if (!std::filesystem::exists(s->script_))
     return core::Error{s->script_ + ": missing (run from a prescale checkout, or configure the " +
                        service + " server)"};
-  auto p = free_loopback_port();
+  auto p = core::free_loopback_port();
   if (!p.ok()) return p.error();
   s->port_ = *p;
   if (run_dir.empty()) {

@@ -12,9 +12,6 @@
 
 namespace prescale::tier {
 
-// A TCP port on 127.0.0.1 that nothing listens on right now.
-core::Result<int> free_loopback_port();
-
 class LocalServer {
  public:
   // `service`: "redis" or "s3proxy"; `source_dir`: the checkout holding scripts/stack;

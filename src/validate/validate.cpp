@@ -9,6 +9,7 @@
 #include "control/controller.h"
 #include "core/files.h"
 #include "core/format.h"
+#include "core/percentile.h"
 #include "edge/agent.h"
 #include "edge/gateway.h"
 #include "forecast/evaluate.h"
@@ -21,14 +22,6 @@ namespace {
 using nlohmann::json;
 
 using core::fmt;
-
-// Nearest rank, as live::RunResult::summarise and the arena's metrics compute it.
-double p95(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t rank = static_cast<size_t>(std::ceil(0.95 * static_cast<double>(v.size())));
-  return v[std::max<size_t>(rank, 1) - 1];
-}
 
 }  // namespace
 
@@ -222,8 +215,8 @@ Comparison compare(const calibrate::RunRecords& live, int run, const ArenaRun& a
   for (const auto& s : steps) c.readings_arena += s.load_rps * dt;
   c.batches_live = static_cast<int>(lat_live.size());
   c.batches_arena = static_cast<int>(lat_arena.size());
-  c.p95_latency_ms_live = p95(lat_live);
-  c.p95_latency_ms_arena = p95(lat_arena);
+  c.p95_latency_ms_live = core::nearest_rank(lat_live, 0.95);
+  c.p95_latency_ms_arena = core::nearest_rank(lat_arena, 0.95);
   c.violations_allowed = targets.violations_per_5min * duration_s / 300.0;
   c.mae_ok = c.executor_samples > 0 && c.executors_mae <= targets.mae;
   c.p95_ok =
