@@ -50,7 +50,7 @@ void BM_OraclePlan(benchmark::State& state) {
   options.lower_bound = false;
   for (auto _ : state) {
     auto plan = policy::plan_oracle(*scenario, workload, options);
-    benchmark::DoNotOptimize(plan.cost);
+    benchmark::DoNotOptimize(plan->cost);
   }
 }
 

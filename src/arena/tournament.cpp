@@ -80,7 +80,9 @@ core::Result<TournamentResult> run_tournament(const sim::Scenario& scenario,
     }
     policy::OracleOptions oracle_options = policy::read_oracle_options(oracle_params);
     oracle_options.lower_bound = true;  // report how close the plan is to the true optimum
-    const policy::OraclePlan oracle_plan = policy::plan_oracle(scenario, workload, oracle_options);
+    auto planned = policy::plan_oracle(scenario, workload, oracle_options);
+    if (!planned.ok()) return planned.error();
+    const policy::OraclePlan oracle_plan = std::move(*planned);
     result.oracle_exact = result.oracle_exact && oracle_plan.exact;
     lower_bounds.push_back(oracle_plan.lower_bound_cost);
 

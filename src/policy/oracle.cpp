@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "core/format.h"
 #include "sim/step_model.h"
 
 namespace prescale::policy {
@@ -33,8 +34,31 @@ OraclePlan solve(const sim::Scenario& s, const sim::Workload& w, const OracleOpt
 
 }  // namespace
 
-OraclePlan plan_oracle(const sim::Scenario& s, const sim::Workload& w,
-                       const OracleOptions& options) {
+double oracle_memory_bound(const sim::Scenario& s, int steps, const OracleOptions& options) {
+  const double states =
+      std::max(1, s.cluster.max_executors - s.cluster.min_executors + 1) * 1.0 * options.max_labels;
+  return static_cast<double>(std::max(steps, 0)) * states * sizeof(Label);
+}
+
+core::Status check_oracle_memory(const sim::Scenario& s, int steps, const OracleOptions& options) {
+  const double bytes = oracle_memory_bound(s, steps, options);
+  if (bytes <= options.max_memory_mb * 1024.0 * 1024.0) return {};
+  const double per_step = oracle_memory_bound(s, 1, options);
+  const auto fits = static_cast<long long>(options.max_memory_mb * 1024.0 * 1024.0 / per_step);
+  const int counts = std::max(1, s.cluster.max_executors - s.cluster.min_executors + 1);
+  return core::Error{
+      "oracle: a plan over " + std::to_string(steps) + " steps may hold " +
+      core::fmt("%.0f", bytes / (1024.0 * 1024.0)) + " MB (" + std::to_string(counts) +
+      " executor counts x " + std::to_string(options.max_labels) + " labels of " +
+      std::to_string(sizeof(Label)) + " bytes a step), over policies.oracle.max_memory_mb = " +
+      core::fmt("%g", options.max_memory_mb) + "; replay a window of at most " +
+      std::to_string(fits) +
+      " steps with --steps (a day of 5 s steps is 17280), or raise max_memory_mb"};
+}
+
+core::Result<OraclePlan> plan_oracle(const sim::Scenario& s, const sim::Workload& w,
+                                     const OracleOptions& options) {
+  if (auto st = check_oracle_memory(s, w.steps(), options); !st.ok()) return st.error();
   OraclePlan plan = solve(s, w, options, /*round_up=*/true);
   if (options.lower_bound) {
     const OraclePlan bound = solve(s, w, options, /*round_up=*/false);
@@ -156,6 +180,7 @@ OraclePlan solve(const sim::Scenario& s, const sim::Workload& w, const OracleOpt
       if (truncate(front, options.max_labels)) plan.exact = false;
       labels[t].insert(labels[t].end(), front.begin(), front.end());
     }
+    labels[t].shrink_to_fit();  // what check_oracle_memory bounds: no growth slack kept
     if (labels[t].empty()) {
       *infeasible = true;
       return plan;
@@ -216,6 +241,8 @@ OracleOptions read_oracle_options(core::ParamTable& params) {
   options.choose_tier = params.get_bool("choose_tier", options.choose_tier);
   options.choose_codec = params.get_bool("choose_codec", options.choose_codec);
   options.backlog_quantum = params.get_double("backlog_quantum", options.backlog_quantum, 0, 1);
+  options.max_memory_mb =
+      params.get_double("max_memory_mb", options.max_memory_mb, 1, 1024.0 * 1024.0);
   options.lower_bound = false;  // a policy only needs the plan
   return options;
 }
@@ -225,7 +252,12 @@ OraclePolicy::OraclePolicy(const PolicyEnv& env, core::ParamTable& params,
     : env_(env) {
   const OracleOptions options = read_oracle_options(params);
   if (workload != nullptr && params.finish().ok()) {
-    plan_ = plan_oracle(scenario, *workload, options);
+    auto plan = plan_oracle(scenario, *workload, options);
+    if (plan.ok()) {
+      plan_ = std::move(*plan);
+    } else {
+      status_ = plan.error();
+    }
   }
 }
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/params.h"
+#include "core/result.h"
 #include "policy/policy.h"
 #include "sim/scenario.h"
 #include "sim/workload.h"
@@ -52,29 +53,46 @@ struct OracleOptions {
   // most the planned one); the lower bound rounds down (a relaxation of the problem).
   double backlog_quantum = 0.001;
   bool lower_bound = true;
+  // The programme keeps every step's labels to walk the plan back: at most steps x executor
+  // counts x max_labels of them. A run whose bound exceeds this is refused before planning
+  // (a whole trace replayed at real speed is millions of steps: a day of 5 s steps needs
+  // ~0.7 GB on the seed's cluster).
+  double max_memory_mb = 2048;
 };
 
-OraclePlan plan_oracle(const sim::Scenario& scenario, const sim::Workload& workload,
-                       const OracleOptions& options = {});
+// The most the programme may hold for `steps` steps of `scenario` (bytes), and whether that
+// fits options.max_memory_mb (an error that says how to make it fit: a window, or a higher
+// max_memory_mb).
+double oracle_memory_bound(const sim::Scenario& scenario, int steps, const OracleOptions& options);
+core::Status check_oracle_memory(const sim::Scenario& scenario, int steps,
+                                 const OracleOptions& options);
 
-// Reads max_labels, choose_tier, choose_codec and backlog_quantum from a parameter table.
+// Errors: check_oracle_memory's.
+core::Result<OraclePlan> plan_oracle(const sim::Scenario& scenario, const sim::Workload& workload,
+                                     const OracleOptions& options = {});
+
+// Reads max_labels, choose_tier, choose_codec, backlog_quantum and max_memory_mb from a
+// parameter table.
 OracleOptions read_oracle_options(core::ParamTable& params);
 
 class OraclePolicy : public Policy {
  public:
   // Follows a plan made elsewhere (the tournament plans once per seed).
   OraclePolicy(const PolicyEnv& env, OraclePlan plan) : env_(env), plan_(std::move(plan)) {}
-  // workload may be null only to validate parameters; decide() then holds.
+  // workload may be null only to validate parameters; decide() then holds. A plan that cannot
+  // be made (check_oracle_memory) leaves status() with the error and decide() holding.
   OraclePolicy(const PolicyEnv& env, core::ParamTable& params, const sim::Scenario& scenario,
                const sim::Workload* workload);
   std::string_view name() const override { return "oracle"; }
   void reset() override {}
   core::Decision decide(const core::Observation& obs) override;
   const OraclePlan& plan() const { return plan_; }
+  const core::Status& status() const { return status_; }
 
  private:
   PolicyEnv env_;
   OraclePlan plan_;
+  core::Status status_;
 };
 
 }  // namespace prescale::policy

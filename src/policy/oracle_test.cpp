@@ -110,7 +110,7 @@ TEST(OracleTest, MatchesBruteForceOnSmallWorlds) {
     options.choose_tier = c.tiers;
     options.choose_codec = c.codecs;
     options.backlog_quantum = 0;  // continuous backlog: the exact programme
-    const OraclePlan plan = plan_oracle(s, w, options);
+    const OraclePlan plan = *plan_oracle(s, w, options);
     const Best best = brute_force(s, w, c.tiers, c.codecs);
     EXPECT_TRUE(plan.exact || best.violations > 0);
     EXPECT_EQ(plan.violations, best.violations);
@@ -144,7 +144,7 @@ TEST(OracleTest, NoScheduleWithoutViolationsIsCheaper) {
   ASSERT_TRUE(s.ok());
   auto gen = sim::WorkloadGenerator::create(*s);
   const sim::Workload w = gen->generate(4);
-  const OraclePlan plan = plan_oracle(*s, w);
+  const OraclePlan plan = *plan_oracle(*s, w);
   sim::Simulator simulator(*s, w);
   int feasible = 0;
   // Static allocations on every tier and codec, and seeded random reactive policies.
@@ -173,6 +173,37 @@ TEST(OracleTest, NoScheduleWithoutViolationsIsCheaper) {
     }
   }
   EXPECT_GT(feasible, 0) << "the property must be exercised by some feasible schedule";
+}
+
+TEST(OracleTest, ARunLongerThanItsMemoryBoundIsRefusedWithTheWindowThatFits) {
+  // The programme keeps every step's labels: 3 executor counts x 4 labels a step here. A
+  // whole trace at real speed (millions of steps) once allocated until the machine gave out.
+  const sim::Scenario s = tiny_scenario();
+  OracleOptions options;
+  options.max_labels = 4;
+  const double per_step = oracle_memory_bound(s, 1, options);
+  options.max_memory_mb = 10 * per_step / (1024.0 * 1024.0);  // room for 10 steps
+  const sim::Workload fits = tiny_workload({50, 50, 250, 60, 250, 50, 50, 50, 50, 50});
+  EXPECT_TRUE(plan_oracle(s, fits, options).ok());
+  const sim::Workload longer = tiny_workload(std::vector<double>(11, 50.0));
+  const auto refused = plan_oracle(s, longer, options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("a plan over 11 steps"), std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("at most 10 steps with --steps"), std::string::npos)
+      << refused.error().message;
+}
+
+TEST(OracleTest, ThePolicyReportsAPlanItCannotMake) {
+  const sim::Scenario s = tiny_scenario();
+  // 3 executor counts x 64 labels: about 170 steps fit in 1 MB.
+  const sim::Workload w = tiny_workload(std::vector<double>(1000, 50.0));
+  core::ParamTable params("policies.oracle");
+  params.set("max_memory_mb", "1", "test");
+  OraclePolicy oracle(PolicyEnv{}, params, s, &w);
+  ASSERT_FALSE(oracle.status().ok());
+  EXPECT_NE(oracle.status().error().message.find("max_memory_mb = 1;"), std::string::npos)
+      << oracle.status().error().message;
 }
 
 }  // namespace

@@ -151,7 +151,9 @@ core::Result<std::unique_ptr<Policy>> make_policy(const std::string& name,
     if (!made.ok()) return made.error();
     p = std::move(*made);
   } else if (name == "oracle") {
-    p = std::make_unique<OraclePolicy>(env, params, scenario, workload);
+    auto oracle = std::make_unique<OraclePolicy>(env, params, scenario, workload);
+    if (!oracle->status().ok()) return oracle->status().error();
+    p = std::move(oracle);
   } else {
     std::string list;
     for (const auto& info : known_policies()) list += (list.empty() ? "" : ", ") + info.name;
