@@ -328,4 +328,32 @@ int run_traces_cmd(const TracesArgs& a) {
   return 0;
 }
 
+CLI::App* add_policies_command(CLI::App& app) {
+  return app.add_subcommand("policies", "list the policies");
+}
+
+int run_policies_cmd() {
+  for (const auto& info : policy::known_policies()) {
+    std::printf("%-12s %s\n", info.name.c_str(), info.summary.c_str());
+  }
+  return 0;
+}
+
+CLI::App* add_check_command(CLI::App& app, std::string* scenario) {
+  auto* cmd = app.add_subcommand("check", "validate a scenario file (exit 2 on errors)");
+  cmd->add_option("scenario", *scenario, "scenario name or YAML path")->required();
+  return cmd;
+}
+
+int run_check_cmd(const std::string& name) {
+  auto s = sim::load_scenario(name);
+  if (!s.ok()) return fail(s.error().message);
+  std::vector<std::string> all;
+  for (const auto& info : policy::known_policies()) all.push_back(info.name);
+  if (auto st = policy::check_policies(*s, all); !st.ok()) return fail(st.message());
+  std::printf("%s: ok (%d steps of %g s, %s)\n", s->source_file.c_str(), s->steps, s->step_s,
+              s->source == sim::WorkloadSource::kTrace ? "trace" : "synthetic");
+  return 0;
+}
+
 }  // namespace prescale::cli

@@ -71,4 +71,12 @@ struct TracesArgs {
 CLI::App* add_traces_command(CLI::App& app, TracesArgs* a);
 int run_traces_cmd(const TracesArgs& a);
 
+// `prescale policies`: the policies, one line each (name and summary).
+CLI::App* add_policies_command(CLI::App& app);
+int run_policies_cmd();
+
+// `prescale check SCENARIO`: the scenario loads and every policy accepts its parameters.
+CLI::App* add_check_command(CLI::App& app, std::string* scenario);
+int run_check_cmd(const std::string& scenario);
+
 }  // namespace prescale::cli

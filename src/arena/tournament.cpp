@@ -31,23 +31,8 @@ core::Result<TournamentResult> run_tournament(const sim::Scenario& scenario,
   if (names.empty()) {
     for (const auto& info : policy::known_policies()) names.push_back(info.name);
   }
-  // A parameter table for a policy nobody knows is a typo: say so.
-  for (const auto& [name, table] : scenario.policies) {
-    bool known = false;
-    for (const auto& info : policy::known_policies()) known = known || info.name == name;
-    if (!known) {
-      const std::string where = !table.origin().empty()        ? table.origin()
-                                : scenario.source_file.empty() ? std::string("scenario")
-                                                               : scenario.source_file;
-      return core::Error{where + ": policies." + name +
-                         ": unknown policy; see `prescale policies`"};
-    }
-  }
-  // Validate every policy's parameters before running anything.
-  for (const auto& name : names) {
-    auto p = policy::make_policy(name, scenario, nullptr);
-    if (!p.ok()) return p.error();
-  }
+  // A typo in a policy's table or a bad parameter stops the run before anything runs.
+  if (auto st = policy::check_policies(scenario, names); !st.ok()) return st.error();
   auto gen = sim::WorkloadGenerator::create(scenario);
   if (!gen.ok()) return gen.error();
 

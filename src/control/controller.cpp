@@ -1,6 +1,7 @@
 #include "control/controller.h"
 
 #include "core/files.h"
+#include "core/prometheus.h"
 #include "core/yaml.h"
 #include "policy/registry.h"
 #include "sim/scenario.h"
@@ -10,7 +11,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <set>
-#include <sstream>
 
 namespace prescale::control {
 
@@ -486,85 +486,74 @@ bus::ScaleTo Controller::tick(std::int64_t now_ms) {
 }
 
 std::string Controller::prometheus() const {
-  std::ostringstream os;
-  auto counter = [&](const char* name, const char* help, std::uint64_t v) {
-    os << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n"
-       << name << " " << v << "\n";
-  };
-  auto gauge = [&](const char* name, const char* help, double v) {
-    os << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n"
-       << name << " " << v << "\n";
-  };
-  counter("prescale_controller_ticks_total", "Control ticks run.", stats_.ticks);
-  counter("prescale_controller_decisions_total", "Ticks where the policy decided.",
-          stats_.decisions);
-  counter("prescale_controller_holds_total", "Ticks held because metrics were stale.",
-          stats_.holds_stale);
-  gauge("prescale_controller_executors_target", "Executors the job was last told to run.",
-        stats_.target);
-  gauge("prescale_controller_executors_actual", "Executors the job reported serving.",
-        stats_.actual);
-  gauge("prescale_controller_executors_min",
-        "The lower bound of every command (the configuration's, or the job plugin's).",
-        job_.min_executors());
-  gauge("prescale_controller_executors_max",
-        "The upper bound of every command (the configuration's, or the job plugin's cap).",
-        job_.max_executors());
-  gauge("prescale_controller_readings_per_message",
-        "Readings per Kafka message used to convert the job's rates (the job's measure, else "
-        "records_per_message).",
-        job_.readings_per_message());
-  gauge("prescale_controller_metrics_fresh", "1 when the job's progress is fresh.",
-        stats_.metrics_fresh ? 1 : 0);
-  gauge("prescale_controller_tick_duration_ms", "Duration of the last tick.", stats_.last_tick_ms);
-  gauge("prescale_controller_active",
-        "1 while this controller holds the job's lease and commands; 0 on a standby.",
-        lease_.active ? 1 : 0);
+  core::PrometheusWriter w;
+  w.counter("prescale_controller_ticks_total", "Control ticks run.", stats_.ticks);
+  w.counter("prescale_controller_decisions_total", "Ticks where the policy decided.",
+            stats_.decisions);
+  w.counter("prescale_controller_holds_total", "Ticks held because metrics were stale.",
+            stats_.holds_stale);
+  w.gauge("prescale_controller_executors_target", "Executors the job was last told to run.",
+          static_cast<double>(stats_.target));
+  w.gauge("prescale_controller_executors_actual", "Executors the job reported serving.",
+          static_cast<double>(stats_.actual));
+  w.gauge("prescale_controller_executors_min",
+          "The lower bound of every command (the configuration's, or the job plugin's).",
+          static_cast<double>(job_.min_executors()));
+  w.gauge("prescale_controller_executors_max",
+          "The upper bound of every command (the configuration's, or the job plugin's cap).",
+          static_cast<double>(job_.max_executors()));
+  w.gauge("prescale_controller_readings_per_message",
+          "Readings per Kafka message used to convert the job's rates (the job's measure, else "
+          "records_per_message).",
+          static_cast<double>(job_.readings_per_message()));
+  w.gauge("prescale_controller_metrics_fresh", "1 when the job's progress is fresh.",
+          stats_.metrics_fresh ? 1.0 : 0.0);
+  w.gauge("prescale_controller_tick_duration_ms", "Duration of the last tick.",
+          static_cast<double>(stats_.last_tick_ms));
+  w.gauge("prescale_controller_active",
+          "1 while this controller holds the job's lease and commands; 0 on a standby.",
+          lease_.active ? 1.0 : 0.0);
   // An integer of up to 19 digits: written as one (a double would round it).
-  os << "# HELP prescale_controller_epoch The lease's epoch: this controller's while active, "
-        "the holder's as far as known on a standby (0: none).\n"
-     << "# TYPE prescale_controller_epoch gauge\n"
-     << "prescale_controller_epoch " << (lease_.active ? lease_.epoch : lease_.holder_epoch)
-     << "\n";
-  counter("prescale_controller_standby_ticks_total", "Ticks decided on a standby (not commanded).",
-          stats_.standby_ticks);
-  counter("prescale_controller_commands_followed_total",
-          "The lease holder's commands a standby adopted as the job's target.",
-          stats_.commands_followed);
-  os << "# HELP prescale_controller_signals_total Edge Burst_Signals by verdict.\n"
-     << "# TYPE prescale_controller_signals_total counter\n";
+  w.gauge("prescale_controller_epoch",
+          "The lease's epoch: this controller's while active, the holder's as far as known on a "
+          "standby (0: none).",
+          lease_.active ? lease_.epoch : lease_.holder_epoch);
+  w.counter("prescale_controller_standby_ticks_total",
+            "Ticks decided on a standby (not commanded).", stats_.standby_ticks);
+  w.counter("prescale_controller_commands_followed_total",
+            "The lease holder's commands a standby adopted as the job's target.",
+            stats_.commands_followed);
+  w.family("prescale_controller_signals_total", "counter", "Edge Burst_Signals by verdict.");
   for (int v = 0; v < bus::kNumVerdicts; ++v) {
-    os << "prescale_controller_signals_total{verdict=\""
-       << bus::to_string(static_cast<bus::Verdict>(v)) << "\"} " << stats_.signals[v] << "\n";
+    w.sample("prescale_controller_signals_total", stats_.signals[v], "verdict",
+             bus::to_string(static_cast<bus::Verdict>(v)));
   }
-  os << "prescale_controller_signals_total{verdict=\"malformed\"} " << stats_.signals_malformed
-     << "\n";
-  counter("prescale_controller_progress_accepted_total", "Progress messages used.",
-          stats_.progress_accepted);
-  counter("prescale_controller_progress_rejected_total", "Progress messages rejected.",
-          stats_.progress_rejected);
-  counter("prescale_controller_commands_total", "scale_to commands decided by the policy.",
-          stats_.commands);
+  w.sample("prescale_controller_signals_total", stats_.signals_malformed, "verdict", "malformed");
+  w.counter("prescale_controller_progress_accepted_total", "Progress messages used.",
+            stats_.progress_accepted);
+  w.counter("prescale_controller_progress_rejected_total", "Progress messages rejected.",
+            stats_.progress_rejected);
+  w.counter("prescale_controller_commands_total", "scale_to commands decided by the policy.",
+            stats_.commands);
   // What the last tick saw (the dashboard's and Grafana's panels).
-  gauge("prescale_controller_executors_pending", "Executors commanded but not serving yet.",
-        obs_.pending_executors);
-  gauge("prescale_controller_input_rps", "Input rate of the job's last batch (readings/s).",
-        obs_.input_rps);
-  gauge("prescale_controller_processed_rps",
-        "Processing rate of the job's last batch (readings/s).", obs_.processed_rps);
-  gauge("prescale_controller_latency_ms", "Batch latency the last tick saw.", obs_.latency_ms);
-  gauge("prescale_controller_batch_duration_ms", "Duration of the job's last batch.",
-        obs_.batch_duration_ms);
-  gauge("prescale_controller_sla_ms", "The latency target the policy is given.", obs_.sla_ms);
-  gauge("prescale_controller_forecast_rps", "Sum of the fresh gateways' forecasts (readings/s).",
-        obs_.forecast_rps);
-  gauge("prescale_controller_burst_signal", "1 when a fresh gateway signals a burst.",
-        obs_.burst_signal ? 1 : 0);
+  w.gauge("prescale_controller_executors_pending", "Executors commanded but not serving yet.",
+          static_cast<double>(obs_.pending_executors));
+  w.gauge("prescale_controller_input_rps", "Input rate of the job's last batch (readings/s).",
+          obs_.input_rps);
+  w.gauge("prescale_controller_processed_rps",
+          "Processing rate of the job's last batch (readings/s).", obs_.processed_rps);
+  w.gauge("prescale_controller_latency_ms", "Batch latency the last tick saw.", obs_.latency_ms);
+  w.gauge("prescale_controller_batch_duration_ms", "Duration of the job's last batch.",
+          obs_.batch_duration_ms);
+  w.gauge("prescale_controller_sla_ms", "The latency target the policy is given.", obs_.sla_ms);
+  w.gauge("prescale_controller_forecast_rps", "Sum of the fresh gateways' forecasts (readings/s).",
+          obs_.forecast_rps);
+  w.gauge("prescale_controller_burst_signal", "1 when a fresh gateway signals a burst.",
+          obs_.burst_signal ? 1.0 : 0.0);
   // Per gateway: its last accepted signal (fresh or not; the age says which).
   auto per_gateway = [&](const char* name, const char* help, auto value) {
-    os << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n";
-    for (const auto& [device, entry] : signals_)
-      os << name << "{device=\"" << device << "\"} " << value(entry) << "\n";
+    w.family(name, "gauge", help);
+    for (const auto& [device, entry] : signals_) w.sample(name, value(entry), "device", device);
   };
   using Entry = GatewaySignals::mapped_type;
   per_gateway("prescale_controller_gateway_forecast_rps",
@@ -577,7 +566,7 @@ std::string Controller::prometheus() const {
       "Seconds since a gateway's last accepted signal, at the last tick.", [&](const Entry& e) {
         return static_cast<double>(std::max<std::int64_t>(0, last_tick_ms_ - e.second)) / 1000.0;
       });
-  return os.str();
+  return w.str();
 }
 
 }  // namespace prescale::control

@@ -169,6 +169,25 @@ core::Result<std::unique_ptr<Policy>> make_policy(const std::string& name,
   return p;
 }
 
+core::Status check_policies(const sim::Scenario& scenario, const std::vector<std::string>& names) {
+  for (const auto& [name, table] : scenario.policies) {
+    bool known = false;
+    for (const auto& info : known_policies()) known = known || info.name == name;
+    if (!known) {
+      const std::string where = !table.origin().empty()        ? table.origin()
+                                : scenario.source_file.empty() ? std::string("scenario")
+                                                               : scenario.source_file;
+      return core::Error{where + ": policies." + name +
+                         ": unknown policy; see `prescale policies`"};
+    }
+  }
+  for (const auto& name : names) {
+    auto p = make_policy(name, scenario, nullptr);
+    if (!p.ok()) return p.error();
+  }
+  return {};
+}
+
 core::Result<std::vector<std::string>> parse_policy_list(const std::string& list) {
   std::vector<std::string> names;
   if (list.empty() || list == "all") {

@@ -41,6 +41,12 @@ EnvelopeConfig envelope_config(const sim::Scenario& scenario, const std::string&
                                core::BusinessContext context);
 
 // Parses "a,b,c" (or "all") into known names; error names the first unknown one.
+// A scenario's policies checked before anything runs: no parameter table for a policy nobody
+// knows (a typo: the table's file:line), and each of `names` built with its parameters
+// (make_policy's errors). `prescale check` checks every known policy, the tournament those it
+// runs.
+core::Status check_policies(const sim::Scenario& scenario, const std::vector<std::string>& names);
+
 core::Result<std::vector<std::string>> parse_policy_list(const std::string& list);
 
 }  // namespace prescale::policy

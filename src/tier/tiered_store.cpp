@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "core/clock.h"
+#include "core/prometheus.h"
 #include "tier/dir_store.h"
 #include "tier/redis_store.h"
 
@@ -744,15 +744,11 @@ std::string StoreStats::to_json() const {
 }
 
 std::string StoreStats::prometheus() const {
-  std::ostringstream o;
-  auto metric = [&](const char* name, const char* type, const char* help) {
-    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
-  };
+  core::PrometheusWriter w;
   auto per_tier = [&](const char* name, const char* type, const char* help, auto field) {
-    metric(name, type, help);
+    w.family(name, type, help);
     for (size_t t = 0; t < 3; ++t)
-      if (tiers[t].configured)
-        o << name << "{tier=\"" << kTierNames[t] << "\"} " << field(tiers[t]) << "\n";
+      if (tiers[t].configured) w.sample(name, field(tiers[t]), "tier", kTierNames[t]);
   };
   per_tier("prescale_tier_objects", "gauge", "Objects resident in the tier",
            [](const TierStats& x) { return x.objects; });
@@ -767,22 +763,18 @@ std::string StoreStats::prometheus() const {
   per_tier("prescale_tier_cost_usd_total", "counter",
            "Storage and request cost of the tier (the simulator's price table)",
            [](const TierStats& x) { return x.cost_usd; });
-  metric("prescale_tier_fallthroughs_total", "counter",
-         "Writes that fell through to a colder tier");
-  o << "prescale_tier_fallthroughs_total " << fallthroughs << "\n";
-  metric("prescale_tier_migrations_total", "counter", "Committed migrations");
-  o << "prescale_tier_migrations_total " << migrations << "\n";
-  metric("prescale_tier_migration_failures_total", "counter",
-         "Migrations that failed and were undone");
-  o << "prescale_tier_migration_failures_total " << migration_failures << "\n";
-  metric("prescale_tier_checksum_failures_total", "counter", "Copies that failed their checksum");
-  o << "prescale_tier_checksum_failures_total " << checksum_failures << "\n";
-  metric("prescale_tier_cache_fallbacks_total", "counter",
-         "Reads served by the durable copy because the Redis copy was gone or unreachable");
-  o << "prescale_tier_cache_fallbacks_total " << cache_fallbacks << "\n";
-  metric("prescale_tier_burst", "gauge", "1 while burst mode is on");
-  o << "prescale_tier_burst " << (burst ? 1 : 0) << "\n";
-  return o.str();
+  w.counter("prescale_tier_fallthroughs_total", "Writes that fell through to a colder tier",
+            fallthroughs);
+  w.counter("prescale_tier_migrations_total", "Committed migrations", migrations);
+  w.counter("prescale_tier_migration_failures_total", "Migrations that failed and were undone",
+            migration_failures);
+  w.counter("prescale_tier_checksum_failures_total", "Copies that failed their checksum",
+            checksum_failures);
+  w.counter("prescale_tier_cache_fallbacks_total",
+            "Reads served by the durable copy because the Redis copy was gone or unreachable",
+            cache_fallbacks);
+  w.gauge("prescale_tier_burst", "1 while burst mode is on", burst ? 1 : 0);
+  return w.str();
 }
 
 }  // namespace prescale::tier
