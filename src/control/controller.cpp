@@ -493,26 +493,26 @@ std::string Controller::prometheus() const {
   w.counter("prescale_controller_holds_total", "Ticks held because metrics were stale.",
             stats_.holds_stale);
   w.gauge("prescale_controller_executors_target", "Executors the job was last told to run.",
-          static_cast<double>(stats_.target));
+          stats_.target);
   w.gauge("prescale_controller_executors_actual", "Executors the job reported serving.",
-          static_cast<double>(stats_.actual));
+          stats_.actual);
   w.gauge("prescale_controller_executors_min",
           "The lower bound of every command (the configuration's, or the job plugin's).",
-          static_cast<double>(job_.min_executors()));
+          job_.min_executors());
   w.gauge("prescale_controller_executors_max",
           "The upper bound of every command (the configuration's, or the job plugin's cap).",
-          static_cast<double>(job_.max_executors()));
+          job_.max_executors());
   w.gauge("prescale_controller_readings_per_message",
           "Readings per Kafka message used to convert the job's rates (the job's measure, else "
           "records_per_message).",
-          static_cast<double>(job_.readings_per_message()));
+          job_.readings_per_message());
   w.gauge("prescale_controller_metrics_fresh", "1 when the job's progress is fresh.",
-          stats_.metrics_fresh ? 1.0 : 0.0);
+          stats_.metrics_fresh ? 1 : 0);
   w.gauge("prescale_controller_tick_duration_ms", "Duration of the last tick.",
-          static_cast<double>(stats_.last_tick_ms));
+          stats_.last_tick_ms);
   w.gauge("prescale_controller_active",
           "1 while this controller holds the job's lease and commands; 0 on a standby.",
-          lease_.active ? 1.0 : 0.0);
+          lease_.active ? 1 : 0);
   // An integer of up to 19 digits: written as one (a double would round it).
   w.gauge("prescale_controller_epoch",
           "The lease's epoch: this controller's while active, the holder's as far as known on a "
@@ -537,7 +537,7 @@ std::string Controller::prometheus() const {
             stats_.commands);
   // What the last tick saw (the dashboard's and Grafana's panels).
   w.gauge("prescale_controller_executors_pending", "Executors commanded but not serving yet.",
-          static_cast<double>(obs_.pending_executors));
+          obs_.pending_executors);
   w.gauge("prescale_controller_input_rps", "Input rate of the job's last batch (readings/s).",
           obs_.input_rps);
   w.gauge("prescale_controller_processed_rps",
@@ -549,7 +549,7 @@ std::string Controller::prometheus() const {
   w.gauge("prescale_controller_forecast_rps", "Sum of the fresh gateways' forecasts (readings/s).",
           obs_.forecast_rps);
   w.gauge("prescale_controller_burst_signal", "1 when a fresh gateway signals a burst.",
-          obs_.burst_signal ? 1.0 : 0.0);
+          obs_.burst_signal ? 1 : 0);
   // Per gateway: its last accepted signal (fresh or not; the age says which).
   auto per_gateway = [&](const char* name, const char* help, auto value) {
     w.family(name, "gauge", help);
@@ -563,9 +563,8 @@ std::string Controller::prometheus() const {
               [](const Entry& e) { return e.first.burst ? 1 : 0; });
   per_gateway(
       "prescale_controller_gateway_signal_age_seconds",
-      "Seconds since a gateway's last accepted signal, at the last tick.", [&](const Entry& e) {
-        return static_cast<double>(std::max<std::int64_t>(0, last_tick_ms_ - e.second)) / 1000.0;
-      });
+      "Seconds since a gateway's last accepted signal, at the last tick.",
+      [&](const Entry& e) { return std::max<std::int64_t>(0, last_tick_ms_ - e.second) / 1000.0; });
   return w.str();
 }
 
