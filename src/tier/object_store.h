@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,9 +24,26 @@ struct ObjectInfo {
   std::uint64_t size = 0;  // stored bytes
 };
 
+// What adopting keys that other programs wrote needs beyond an ObjectStore (the Spark job's
+// Redis hashes, TieredStore::adopt): a key's value as fields, and an atomic rename to claim it.
+class ForeignKeys {
+ public:
+  virtual ~ForeignKeys() = default;
+  // The value of `key` as a field map when it is a hash, as {"": value} when a string; empty
+  // when absent; an error for other types.
+  virtual core::Result<std::optional<std::map<std::string, std::string>>> read_fields(
+      const std::string& key) = 0;
+  // Renames `from` to `to` atomically; false when `from` does not exist.
+  virtual core::Result<bool> rename(const std::string& from, const std::string& to) = 0;
+};
+
 class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
+
+  // A store that other programs write into too (Redis) offers their keys for adoption; the
+  // others have none (nullptr, the default).
+  virtual ForeignKeys* foreign_keys() { return nullptr; }
 
   // Stores `data` under `key`, replacing any previous value atomically: a reader sees the
   // old value or the new one, never a mix. Durable when it returns, as far as the backend

@@ -38,7 +38,7 @@ struct RedisAddress {
 // Parses a redis:// URL; the error names what was expected.
 core::Result<RedisAddress> parse_redis_url(const std::string& url);
 
-class RedisStore : public ObjectStore {
+class RedisStore : public ObjectStore, public ForeignKeys {
  public:
   // Parses the URL and connects once (an unreachable server is not an error here: calls
   // fail until it is reachable).
@@ -52,13 +52,11 @@ class RedisStore : public ObjectStore {
   core::Result<std::vector<std::string>> list(const std::string& prefix) override;
   std::string describe() const override;
 
-  // For adopting keys other programs wrote (the Spark job's hashes): the value of `key` as
-  // a field map when it is a hash, as {"": value} when a string; empty when absent; an
-  // error for other types.
+  // Adoption of keys other programs wrote (the Spark job's hashes): HGETALL or GET, and RENAME.
+  ForeignKeys* foreign_keys() override { return this; }
   core::Result<std::optional<std::map<std::string, std::string>>> read_fields(
-      const std::string& key);
-  // RENAME from -> to; false when `from` does not exist.
-  core::Result<bool> rename(const std::string& from, const std::string& to);
+      const std::string& key) override;
+  core::Result<bool> rename(const std::string& from, const std::string& to) override;
 
   // Pipelined SETs (benchmarks and bulk loads): all or the first error.
   core::Status put_many(const std::vector<std::pair<std::string, const std::string*>>& items);

@@ -7,7 +7,6 @@
 #include "core/clock.h"
 #include "core/prometheus.h"
 #include "tier/dir_store.h"
-#include "tier/redis_store.h"
 
 namespace prescale::tier {
 
@@ -648,8 +647,9 @@ core::Result<TickReport> TieredStore::tick() {
 // put its content, then DEL the claim. Claims left by a crash are finished first; putting
 // the same content twice only makes a new version of the same bytes.
 core::Result<int> TieredStore::adopt() {
-  auto* redis = dynamic_cast<RedisStore*>(tiers_[kRedis].get());
-  if (!redis) return 0;
+  ObjectStore* redis = tiers_[kRedis].get();
+  ForeignKeys* foreign = redis ? redis->foreign_keys() : nullptr;
+  if (!foreign) return 0;
   const std::string claims = "tier-adopting:" + opt_.key_prefix;
   auto pending = redis->list(claims);
   if (!pending.ok()) return pending.error();
@@ -658,14 +658,14 @@ core::Result<int> TieredStore::adopt() {
   std::set<std::string> todo(pending->begin(), pending->end());
   for (const auto& k : *fresh) {
     if (k.compare(0, opt_.key_prefix.size(), opt_.key_prefix) == 0) continue;  // ours
-    auto moved = redis->rename(k, claims + k);
+    auto moved = foreign->rename(k, claims + k);
     if (!moved.ok()) return moved.error();
     if (*moved) todo.insert(claims + k);
   }
   int n = 0;
   for (const auto& claim : todo) {
     const std::string key = claim.substr(claims.size());
-    auto fields = redis->read_fields(claim);
+    auto fields = foreign->read_fields(claim);
     if (!fields.ok()) return fields.error();
     if (*fields) {
       const auto& f = **fields;
