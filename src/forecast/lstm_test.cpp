@@ -69,6 +69,27 @@ TEST(Lstm, SaveLoadGivesIdenticalForecastsAndCorruptionIsAClearError) {
   EXPECT_FALSE(parse_lstm("not json", "z.json").ok());
 }
 
+TEST(Lstm, ATraceOfMillisecondSamplesTrainsAModelThatLoads) {
+  // 400 samples 0.1 ms apart: a day of 86.4 M samples. Training wrote that as the model's
+  // period, which every loader refuses (kMaxLstmPeriod), and sized its seasonal candidates
+  // for a day of history (851 MB resident for 400 rows).
+  PreparedTrace t;
+  t.file = "ms.csv";
+  t.step_s = 1e-4;
+  t.period = static_cast<int>(kMaxDaySamples);
+  for (int i = 0; i < 400; ++i) t.series.push_back(100 + 10 * (i % 7));
+  LstmTrainOptions o;
+  o.max_epochs = 1;
+  o.hidden = 8;
+  o.window = 12;
+  o.base = "auto";
+  auto m = train_lstm(t, o);
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->period, kMaxLstmPeriod);
+  auto back = parse_lstm(serialize_lstm(*m), "ms.json");
+  EXPECT_TRUE(back.ok()) << back.error().message;
+}
+
 TEST(Lstm, SameSeedSameModel) {
   const PreparedTrace t = sine_trace();
   LstmTrainOptions o;

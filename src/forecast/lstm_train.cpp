@@ -119,13 +119,19 @@ core::Result<LstmModel> describe(const PreparedTrace& trace, const LstmTrainOpti
   m.trace = trace.file;
   m.horizon = H;
   m.window = W;
-  m.period = trace.period;
+  // The day in samples, as the model file may hold it (kMaxLstmPeriod): a trace of
+  // millisecond samples has a day of 86.4 M, which every loader refuses. Beyond the bound the
+  // phase inputs cycle every kMaxLstmPeriod samples instead of once a day.
+  m.period = std::min(trace.period, kMaxLstmPeriod);
   m.hidden = o.hidden;
   normalisation(x, split.train_end, &m);
   if (base_name != "none") {
     std::vector<std::string> names;
     if (base_name != "auto") names.push_back(base_name);
-    auto b = best_baseline(x, trace.period, H, names);
+    // Chosen as `forecast eval` chooses: at most one season more than the series holds, so a
+    // few rows cannot size a day of history per candidate (no forecast changes: a season the
+    // series never completes leaves a seasonal baseline on its fallback).
+    auto b = best_baseline(x, trace.baseline_period(), H, names);
     if (!b.ok()) return b.error();
     m.base = b->name;
     m.base_params = b->params;
