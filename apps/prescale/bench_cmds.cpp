@@ -63,7 +63,7 @@ int run_bench_decision(const WorkloadArgs& wa, const std::string& policy_name, i
   sim::Simulator sim(*scenario, w);
   (*policy)->reset();
   sim::simulate(sim, [&](const core::Observation& o) {
-    trace.push_back(o);
+    if (trace.size() < static_cast<size_t>(decisions)) trace.push_back(o);
     return (*policy)->decide(o);
   });
   std::vector<double> ns;

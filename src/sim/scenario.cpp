@@ -47,7 +47,7 @@ void read_codec(MapReader& r, CompressionSpec* c) {
 void read_scenario(MapReader& r, Scenario* s) {
   r.text("name", &s->name);
   r.text("description", &s->description);
-  r.integer("steps", &s->steps, 1, 10'000'000);
+  r.integer("steps", &s->steps, 1, kMaxSteps);
   r.number("step_s", &s->step_s, 0.001, 86400);
   r.integer("seeds", &s->seeds, 1, 100'000);
   r.u64("base_seed", &s->base_seed);
@@ -187,6 +187,11 @@ core::Status validate(const Scenario& s) {
                        std::to_string(c.initial_executors) + ") must lie in [min_executors, " +
                        "max_executors] = [" + std::to_string(c.min_executors) + ", " +
                        std::to_string(c.max_executors) + "]"};
+  }
+  if (s.steps < 0 || s.steps > kMaxSteps) {
+    return core::Error{where + ": steps (" + std::to_string(s.steps) +
+                       ", the file's or --steps'); expected at most " + std::to_string(kMaxSteps) +
+                       " (--steps takes a window of a trace)"};
   }
   if (s.synthetic.burst_max_s < s.synthetic.burst_min_s) {
     return core::Error{where + ": workload.synthetic.burst_max_s is below burst_min_s"};

@@ -72,6 +72,9 @@ struct EdgeSpec {
 // about 35 min at 500, 3.6 h at 1000). Larger bounds passed `prescale check` only to run
 // for hours, so they are input errors.
 inline constexpr int kMaxExecutors = 500;
+// The most steps a run may have (`steps:` or --steps): a synthetic workload allocates a few
+// doubles per step for each of its series (10 M steps: ~0.6 GB).
+inline constexpr int kMaxSteps = 10'000'000;
 
 struct ClusterSpec {
   int min_executors = 1;

@@ -104,6 +104,13 @@ TEST(ScenarioTest, ProgrammaticBoundsAreValidatedToo) {
   Scenario s = default_scenario();
   s.cluster.max_executors = kMaxExecutors + 1;
   EXPECT_FALSE(validate(s).ok());
+  // --steps sets the field after the file's own check: 2 billion steps of synthetic load
+  // once died on std::bad_alloc.
+  Scenario many = default_scenario();
+  many.steps = kMaxSteps + 1;
+  const core::Status st = validate(many);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("expected at most 10000000"), std::string::npos) << st.message();
 }
 
 TEST(ScenarioTest, MissingFileIsAClearError) {
