@@ -1,5 +1,7 @@
 #include "edge/agent.h"
 
+#include <algorithm>
+
 #include <mosquitto.h>
 #include <poll.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 
 #include "bus/signing.h"
 #include "core/clock.h"
+#include "core/format.h"
 #include "core/log.h"
 #include "forecast/evaluate.h"
 #include "forecast/global.h"
@@ -451,7 +454,9 @@ core::Result<PreparedAgent> prepare_agent(const AgentOptions& opts) {
     return core::Error{global ? "--horizon: expected at least 1 interval (or 0: the model's)"
                               : "--horizon: expected at least 1 interval"};
   }
-  if (o.sensors < 1) return core::Error{"--sensors: expected at least 1"};
+  if (o.sensors < 1 || o.sensors > kMaxSensors)
+    return core::Error{"--sensors: " + std::to_string(o.sensors) + "; expected 1 to " +
+                       std::to_string(kMaxSensors)};
   if (o.partitions < 1) return core::Error{"--partitions: expected at least 1"};
 
   // The device's key first: an agent that cannot sign must not send anything.
@@ -472,6 +477,17 @@ core::Result<PreparedAgent> prepare_agent(const AgentOptions& opts) {
     auto t = forecast::prepare_trace(o.trace_file);
     if (!t.ok()) return t.error();
     p.trace = std::move(*t);
+    // The readings a sample becomes: bounded before a loop sends them (1e308 x a rate once
+    // made the replay's count overflow into an endless one).
+    const double peak = p.trace.series.empty()
+                            ? 0.0
+                            : *std::max_element(p.trace.series.begin(), p.trace.series.end());
+    if (!(peak * o.gateway.scale <= kMaxReadingsPerSample)) {
+      return core::Error{
+          "--scale: " + core::fmt("%g", o.gateway.scale) + " makes the trace's peak sample " +
+          core::fmt("%g", peak * o.gateway.scale) + " readings; expected at most " +
+          core::fmt("%g", kMaxReadingsPerSample) + " per sample (" + o.trace_file + ")"};
+    }
     period = p.trace.baseline_period();
     o.gateway.clocked = false;
     o.gateway.interval_ms = std::max<std::int64_t>(

@@ -25,6 +25,11 @@ namespace prescale::edge {
 
 enum class Input { kTrace, kStdin, kMqtt };
 
+// Bounds of a trace replay: synthetic sensors (each a name held for the whole replay), and
+// readings one trace sample may become (value x --scale; at the trace's peak).
+inline constexpr int kMaxSensors = 1'000'000;
+inline constexpr double kMaxReadingsPerSample = 1e9;
+
 struct AgentOptions {
   GatewayConfig gateway;  // interval_ms is derived from the trace for Input::kTrace
   std::string key_file;   // `DEVICE HEXKEY` lines (bus/signing.h); gateway.device must be in it
@@ -41,7 +46,7 @@ struct AgentOptions {
   // `sensors` synthetic sensors "trace-K", with values [t, k] (sample, index in the sample).
   std::string trace_file;
   double speedup = 1.0;
-  int sensors = 16;
+  int sensors = 16;  // at most kMaxSensors
   int input_fd = 0;  // Input::kStdin
   std::string mqtt_host = "127.0.0.1";
   int mqtt_port = 1883;

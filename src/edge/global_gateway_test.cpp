@@ -250,6 +250,33 @@ TEST(GlobalAgent, GlobalLoadsTheModelsDirsGlobalJsonAndGlobalFileThatFile) {
   EXPECT_FALSE(prepare_agent(o).ok());
 }
 
+TEST(Agent, AReplayThatWouldSendWithoutBoundIsRefusedBeforeItStarts) {
+  // --scale 1e308 made a sample's reading count overflow; --sensors 2e9 allocated 2e9 names.
+  TempDir dir;
+  AgentOptions o = stdin_options(dir, "linreg");
+  o.input = Input::kTrace;
+  o.trace_file = dir.file("trace.csv");
+  std::ofstream out(o.trace_file);
+  out << "t_seconds,value\n";
+  for (int i = 0; i < 40; ++i) out << i * 5 << "," << (i == 20 ? 1000 : 10) << "\n";
+  out.close();
+  EXPECT_TRUE(prepare_agent(o).ok());
+  o.gateway.scale = 1e6;  // the peak: 1e9 readings, the most a sample may be
+  EXPECT_TRUE(prepare_agent(o).ok());
+  o.gateway.scale = 1e308;
+  auto big = prepare_agent(o);
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.error().message.find("expected at most 1e+09 per sample"), std::string::npos)
+      << big.error().message;
+  o.gateway.scale = 1;
+  o.sensors = 2'000'000'000;
+  auto many = prepare_agent(o);
+  ASSERT_FALSE(many.ok());
+  EXPECT_NE(many.error().message.find("--sensors: 2000000000; expected 1 to 1000000"),
+            std::string::npos)
+      << many.error().message;
+}
+
 TEST(GlobalAgent, AMissingOrCorruptModelIsAClearErrorNamingTheFile) {
   TempDir dir;
   // No global.json in the models dir.
