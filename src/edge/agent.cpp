@@ -477,8 +477,8 @@ core::Result<PreparedAgent> prepare_agent(const AgentOptions& opts) {
     auto t = forecast::prepare_trace(o.trace_file);
     if (!t.ok()) return t.error();
     p.trace = std::move(*t);
-    // The readings a sample becomes: bounded before a loop sends them (1e308 x a rate once
-    // made the replay's count overflow into an endless one).
+    // The readings a sample becomes, bounded before a loop sends them: a huge --scale asks
+    // for a practically endless count, or overflows llround (an unspecified result).
     const double peak = p.trace.series.empty()
                             ? 0.0
                             : *std::max_element(p.trace.series.begin(), p.trace.series.end());

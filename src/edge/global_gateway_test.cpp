@@ -251,7 +251,8 @@ TEST(GlobalAgent, GlobalLoadsTheModelsDirsGlobalJsonAndGlobalFileThatFile) {
 }
 
 TEST(Agent, AReplayThatWouldSendWithoutBoundIsRefusedBeforeItStarts) {
-  // --scale 1e308 made a sample's reading count overflow; --sensors 2e9 allocated 2e9 names.
+  // A huge --scale asks a sample for an endless count of readings (or overflows it); --sensors
+  // 2e9 would allocate 2e9 sensor names.
   TempDir dir;
   AgentOptions o = stdin_options(dir, "linreg");
   o.input = Input::kTrace;
