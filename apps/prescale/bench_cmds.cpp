@@ -116,7 +116,7 @@ int run_bench_cmd(const BenchArgs& a) {
   if (*a.decision) return run_bench_decision(a.decision_workload, a.decision_policy, a.decisions);
   if (*a.tournament)
     return run_bench_tournament(a.tournament_workload, a.tournament_seeds, a.tournament_policies);
-  return -1;
+  return 0;
 }
 
 }  // namespace prescale::cli

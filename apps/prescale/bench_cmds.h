@@ -22,7 +22,7 @@ struct BenchArgs {
 
 // `bench` itself, with its tournament and decision subcommands.
 CLI::App* add_bench_command(CLI::App& app, BenchArgs* a);
-// Runs the subcommand that was given; -1 when neither was (another bench subcommand ran).
+// Runs the subcommand that was given (0 when neither: `bench dualplane` is live_cmds.h's).
 int run_bench_cmd(const BenchArgs& a);
 
 }  // namespace prescale::cli

@@ -117,6 +117,5 @@ int main(int argc, char** argv) {
   if (*traces) return prescale::cli::run_traces_cmd(traces_args);
   if (*ablation) return prescale::cli::run_ablation_cmd(ablation_args);
   if (*bench_planes) return prescale::cli::run_plane_bench_cmd(plane_args, PRESCALE_SOURCE_DIR);
-  if (const int rc = prescale::cli::run_bench_cmd(bench_args); rc >= 0) return rc;
-  return 0;
+  return prescale::cli::run_bench_cmd(bench_args);
 }

@@ -34,21 +34,28 @@ OraclePlan solve(const sim::Scenario& s, const sim::Workload& w, const OracleOpt
 
 }  // namespace
 
+namespace {
+
+// Serving counts the programme keeps a staircase for at each step.
+int executor_counts(const sim::Scenario& s) {
+  return std::max(1, s.cluster.max_executors - s.cluster.min_executors + 1);
+}
+
+}  // namespace
+
 double oracle_memory_bound(const sim::Scenario& s, int steps, const OracleOptions& options) {
-  const double states =
-      std::max(1, s.cluster.max_executors - s.cluster.min_executors + 1) * 1.0 * options.max_labels;
-  return static_cast<double>(std::max(steps, 0)) * states * sizeof(Label);
+  return static_cast<double>(std::max(steps, 0)) * executor_counts(s) * options.max_labels *
+         static_cast<double>(sizeof(Label));
 }
 
 core::Status check_oracle_memory(const sim::Scenario& s, int steps, const OracleOptions& options) {
+  const double budget = options.max_memory_mb * 1024.0 * 1024.0;
   const double bytes = oracle_memory_bound(s, steps, options);
-  if (bytes <= options.max_memory_mb * 1024.0 * 1024.0) return {};
-  const double per_step = oracle_memory_bound(s, 1, options);
-  const auto fits = static_cast<long long>(options.max_memory_mb * 1024.0 * 1024.0 / per_step);
-  const int counts = std::max(1, s.cluster.max_executors - s.cluster.min_executors + 1);
+  if (bytes <= budget) return {};
+  const auto fits = static_cast<long long>(budget / oracle_memory_bound(s, 1, options));
   return core::Error{
       "oracle: a plan over " + std::to_string(steps) + " steps may hold " +
-      core::fmt("%.0f", bytes / (1024.0 * 1024.0)) + " MB (" + std::to_string(counts) +
+      core::fmt("%.0f", bytes / (1024.0 * 1024.0)) + " MB (" + std::to_string(executor_counts(s)) +
       " executor counts x " + std::to_string(options.max_labels) + " labels of " +
       std::to_string(sizeof(Label)) + " bytes a step), over policies.oracle.max_memory_mb = " +
       core::fmt("%g", options.max_memory_mb) + "; replay a window of at most " +
