@@ -210,14 +210,16 @@ describe('the live dashboard (prescale controller, GET /)', () => {
     assert.equal(await page.$eval('#card-signal .value', (e) => e.textContent), 'BURST');
     assert.equal(await page.$eval('#counters tr[data-verdict="accepted"] td:last-child', (e) => e.textContent), '1');
     assert.equal(await page.$eval('#counters tr[data-verdict="bad_signature"] td:last-child', (e) => e.textContent), '1');
-    // The charts hold what the ticks said.
-    const charts = await page.evaluate(() => {
+    // The charts hold what the ticks said. Read once a render has caught up: a tick that arrives
+    // is drawn 50 ms later, so a snapshot taken in between has one tick more than the charts.
+    const charts = await (await page.waitForFunction(() => {
       const d = window.prescaleDashboard;
+      if (!d.charts.executors || d.charts.executors.data[0].length !== d.ticks.length) return null;
       const out = { card: Number(document.querySelector('#card-target').dataset.value) };
       for (const [k, u] of Object.entries(d.charts)) out[k] = { labels: u.series.slice(1).map((s) => s.label), n: u.data[0].length, last: u.data.map((c) => c[c.length - 1]) };
       out.ticks = d.ticks.length;
       return out;
-    });
+    }, null, { timeout: 5000 })).jsonValue();
     assert.deepEqual(charts.executors.labels, ['target', 'live', 'pending']);
     assert.equal(charts.executors.n, charts.ticks);
     assert.equal(charts.executors.last[1], charts.card); // the target series ends where the card is
