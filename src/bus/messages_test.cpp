@@ -262,6 +262,24 @@ TEST(Messages, AnOverflowingNumberIsAnErrorNotAnAbort) {
   EXPECT_FALSE(decode_scale_to("{\"v\":1e400}").ok());
 }
 
+// A message bomb: nesting far past any message's (the deepest, a reading batch, has 4 levels)
+// is refused as the parser reaches level 17, by every decoder, with what was wrong.
+TEST(Messages, NestingDeeperThanAnyMessageIsRefusedEarly) {
+  const std::string bomb = "{\"v\":1,\"type\":\"progress\",\"x\":" + std::string(1'000'000, '[');
+  for (const auto& r : {decode_progress(bomb).error(), decode_scale_to(bomb).error(),
+                        decode_burst_signal(bomb).error(), decode_lease_record(bomb).error(),
+                        decode_reading_batch(bomb).error(), message_type(bomb).error()})
+    EXPECT_NE(r.message.find("nested deeper than 16 levels"), std::string::npos) << r.message;
+  // An object holding arrays, `levels` levels in all: 16 parse (and are judged as the message
+  // they are), 17 do not.
+  const auto nested = [](int levels) {
+    return "{\"v\":1,\"type\":\"x\",\"n\":" + std::string(levels - 1, '[') +
+           std::string(levels - 1, ']') + "}";
+  };
+  EXPECT_EQ(message_type(nested(16)).value(), "x");
+  EXPECT_NE(message_type(nested(17)).error().message.find("nested deeper"), std::string::npos);
+}
+
 TEST(Messages, ScaleToRejectsAnUnknownTier) {
   auto r = decode_scale_to(
       "{\"v\":1,\"type\":\"scale_to\",\"seq\":1,\"ts_ms\":1,\"target_executors\":4,\"shuffle_"
