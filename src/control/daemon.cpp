@@ -102,11 +102,11 @@ void poll_tier(const std::string& url, std::int64_t tick_ms, Dashboard& dash,
 //                      with, logged once), a holder's command (a standby follows it); the
 //                      epochs in progress and commands are the lease's evidence.
 //
-// Before the loop, once (run_controller): the HTTP server, Kafka with backoff (the job keeps
-// its scale; /healthz says 503), the topics, the clients, joining the lease group. Beside
-// the loop, on threads of their own: the HTTP server (/metrics, /healthz, the dashboard)
-// and poll_tier() (the tier server's /metrics every max(tick, 1 s)). Every time the loop
-// reads comes from `clock` (ms), the one it was given.
+// Before the loop, once (run_controller): HttpSide::start(), wait_for_kafka() (with backoff:
+// the job keeps its scale; /healthz says 503), connect_control_plane() (the topics, the
+// clients, joining the lease group). Beside the loop, on HttpSide's threads: the HTTP server
+// (/metrics, /healthz, the dashboard) and poll_tier() (the tier server's /metrics every
+// max(tick, 1 s)). Every time the loop reads comes from `clock` (ms), the one it was given.
 struct Chores {
   Chores(const ControllerConfig& cfg_, Controller* c_, std::mutex& mu_, std::atomic<bool>& healthy_,
          Dashboard& dash_, bus::Producer& producer_, bus::Consumer& consumer_, Lease& lease_,
@@ -252,6 +252,139 @@ struct Chores {
   }
 };
 
+// The daemon's HTTP side: /metrics, /healthz and the dashboard, served on a thread of its own,
+// and the tier server's poller (poll_tier). Stopped and joined when it goes out of scope, so
+// every return of run_controller() ends the threads it started.
+class HttpSide {
+ public:
+  explicit HttpSide(Dashboard& dash) : dash_(dash) {}
+  HttpSide(const HttpSide&) = delete;
+  HttpSide& operator=(const HttpSide&) = delete;
+  ~HttpSide() {
+    quit_pollers_ = true;
+    if (tier_thread_.joinable()) tier_thread_.join();
+    dash_.hub().shutdown();  // ends every page's stream, so the server's threads can finish
+    if (http_thread_.joinable()) {
+      http_.stop();
+      http_thread_.join();
+    }
+  }
+
+  // Binds http_listen:http_port (none for port 0) and starts serving; an error if the port
+  // cannot be bound (a configuration error: retrying would not cure it).
+  core::Status start(const ControllerConfig& cfg, Controller* c, std::mutex& mu,
+                     const std::atomic<bool>& healthy) {
+    if (cfg.http_port <= 0) return {};
+    page_ = dashboard_page(cfg);
+    // Dashboard pages each hold a thread; /metrics and /healthz keep the rest.
+    http_.new_task_queue = [] { return new httplib::ThreadPool(16); };
+    // An exclusive bind: SO_REUSEADDR (a restart need not wait out TIME_WAIT) but not
+    // cpp-httplib's default SO_REUSEPORT, with which a second controller on this host would
+    // bind the same port and the kernel would share the connections between the two.
+    http_.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
+    add_dashboard_routes(http_, dash_, page_);
+    http_.Get("/metrics", [c, &mu](const httplib::Request&, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu);
+      res.set_content(c->prometheus(), "text/plain; version=0.0.4");
+    });
+    http_.Get("/healthz", [c, &mu, &healthy](const httplib::Request&, httplib::Response& res) {
+      const bool ok = healthy;
+      std::string role;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        role = c->lease().role;
+      }
+      res.status = ok ? 200 : 503;
+      res.set_content(
+          (ok ? "ok" : "kafka unreachable or metrics stale") + std::string("; ") + role + "\n",
+          "text/plain");
+    });
+    if (!http_.bind_to_port(cfg.http_listen.c_str(), cfg.http_port))
+      return core::Error{"http: cannot listen on " + cfg.http_listen + ":" +
+                         std::to_string(cfg.http_port) +
+                         " (in use: another controller on this host? give each its own "
+                         "http.port in " +
+                         cfg.source + ", or port 0 for none)"};
+    http_thread_ = std::thread([this] { http_.listen_after_bind(); });
+    log_line("dashboard, /metrics and /healthz on http://" + cfg.http_listen + ":" +
+             std::to_string(cfg.http_port) + "/");
+    if (!cfg.tier_metrics_url.empty())
+      tier_thread_ = std::thread([this, url = cfg.tier_metrics_url, tick_ms = cfg.tick_ms] {
+        poll_tier(url, tick_ms, dash_, quit_pollers_);
+      });
+    return {};
+  }
+
+ private:
+  Dashboard& dash_;
+  std::string page_;
+  httplib::Server http_;
+  std::thread http_thread_;
+  std::thread tier_thread_;
+  std::atomic<bool> quit_pollers_{false};
+};
+
+// Waits for a Kafka broker, with backoff from 200 ms to 10 s; meanwhile the job keeps its scale
+// and the dashboard says why. False if stopped first.
+bool wait_for_kafka(const ControllerConfig& cfg, const std::atomic<bool>& stop, Dashboard& dash) {
+  int backoff_ms = 200;
+  while (!stop) {
+    auto n = bus::probe(cfg.kafka, 2000);
+    if (n.ok()) return true;
+    log_warning(n.error().message + "; retrying in " + std::to_string(backoff_ms) + " ms");
+    dash.on_status("connecting", n.error().message);
+    for (int i = 0; i < backoff_ms / 50 && !stop; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    backoff_ms = std::min(backoff_ms * 2, 10'000);
+  }
+  return false;
+}
+
+// The control plane's clients, once a broker answers: the topics, a consumer of signals,
+// progress and (a standby follows the holder) commands, the command producer, and the lease.
+struct ControlPlane {
+  std::unique_ptr<bus::Consumer> consumer;
+  std::unique_ptr<bus::Producer> producer;
+  std::unique_ptr<Lease> lease;  // declared last: it leaves the group before the clients close
+};
+
+core::Result<ControlPlane> connect_control_plane(const ControllerConfig& cfg, bool* config_error) {
+  if (auto st = bus::ensure_topics(
+          cfg.kafka, {{cfg.metadata_topic, 1}, {cfg.metrics_topic, 1}, {cfg.control_topic, 1}},
+          10'000);
+      !st.ok())
+    return st.error();
+  ControlPlane plane;
+  auto consumer = bus::Consumer::create(cfg.kafka, bus::Plane::kControl,
+                                        {cfg.metadata_topic, cfg.metrics_topic, cfg.control_topic},
+                                        bus::StartAt::kLatest);
+  if (!consumer.ok()) return consumer.error();
+  plane.consumer = std::move(*consumer);
+  // A command the broker has not taken within one lease session is dropped, not delivered
+  // late: by then the lease that stamped it has lapsed, and the tick that follows the
+  // broker's return sends a fresh one (librdkafka's default would deliver, after a short
+  // outage, the targets decided before it, ahead of the new ones). A kafka: setting wins.
+  bus::KafkaProps command_props = cfg.kafka;
+  command_props.emplace("message.timeout.ms", std::to_string(cfg.lease_session_timeout_ms));
+  auto producer = bus::Producer::create(command_props, bus::Plane::kControl);
+  if (!producer.ok()) return producer.error();
+  plane.producer = std::move(*producer);
+  // One controller per job: the lease (control/lease.h).
+  auto link = make_kafka_lease_link(cfg, config_error);
+  if (!link.ok()) return link.error();
+  const std::string id = controller_id(cfg);
+  plane.lease = std::make_unique<Lease>(std::move(*link),
+                                        bus::LeaseRecord{id, lease_group(cfg), cfg.policy, 0},
+                                        cfg.lease_session_timeout_ms);
+  log_line("controller " + id + ": joining the lease group " + lease_group(cfg) + " (topic " +
+           lease_topic(cfg) + ", session timeout " + std::to_string(cfg.lease_session_timeout_ms) +
+           " ms, heartbeat " + std::to_string(cfg.lease_heartbeat_interval_ms) + " ms)");
+  return plane;
+}
+
 }  // namespace
 
 core::Result<std::unique_ptr<Controller>> make_controller(const ControllerConfig& cfg) {
@@ -298,135 +431,32 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop, bool* 
   const ControllerConfig& cfg = c->config();
   std::mutex mu;  // guards *c between the loop and the HTTP threads
   std::atomic<bool> healthy{false};
-  // Standby until the lease says otherwise: nothing is commanded before.
-  const auto set_lease = [&](LeaseState s) {
+  {  // Standby until the lease says otherwise: nothing is commanded before.
     std::lock_guard<std::mutex> lock(mu);
-    c->set_lease(std::move(s));
-  };
-  set_lease({false, 0, 0, "joining the lease group " + lease_group(cfg)});
+    c->set_lease({false, 0, 0, "joining the lease group " + lease_group(cfg)});
+  }
   // The dashboard's feed: the loop publishes, pages read; publishing never waits for a page.
+  // Declared before the HTTP side, whose threads read it, so it outlives them.
   Dashboard dash(cfg);
   dash.start(clock());
-  const std::string page = dashboard_page(cfg);
-  std::atomic<bool> quit_pollers{false};
-  std::thread tier_thread;
-
-  httplib::Server http;
-  // Dashboard pages each hold a thread; /metrics and /healthz keep the rest.
-  http.new_task_queue = [] { return new httplib::ThreadPool(16); };
-  // An exclusive bind: SO_REUSEADDR (a restart need not wait out TIME_WAIT) but not
-  // cpp-httplib's default SO_REUSEPORT, with which a second controller on this host would
-  // bind the same port and the kernel would share the connections between the two.
-  http.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  std::thread http_thread;
-  if (cfg.http_port > 0) {
-    add_dashboard_routes(http, dash, page);
-    http.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
-      std::lock_guard<std::mutex> lock(mu);
-      res.set_content(c->prometheus(), "text/plain; version=0.0.4");
-    });
-    http.Get("/healthz", [&](const httplib::Request&, httplib::Response& res) {
-      const bool ok = healthy;
-      std::string role;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        role = c->lease().role;
-      }
-      res.status = ok ? 200 : 503;
-      res.set_content(
-          (ok ? "ok" : "kafka unreachable or metrics stale") + std::string("; ") + role + "\n",
-          "text/plain");
-    });
-    if (!http.bind_to_port(cfg.http_listen.c_str(), cfg.http_port)) {
-      if (config_error) *config_error = true;
-      return core::Error{"http: cannot listen on " + cfg.http_listen + ":" +
-                         std::to_string(cfg.http_port) +
-                         " (in use: another controller on this host? give each its own "
-                         "http.port in " +
-                         cfg.source + ", or port 0 for none)"};
-    }
-    http_thread = std::thread([&] { http.listen_after_bind(); });
-    log_line("dashboard, /metrics and /healthz on http://" + cfg.http_listen + ":" +
-             std::to_string(cfg.http_port) + "/");
-    if (!cfg.tier_metrics_url.empty())
-      tier_thread =
-          std::thread([&] { poll_tier(cfg.tier_metrics_url, cfg.tick_ms, dash, quit_pollers); });
-  }
-  auto shutdown = [&] {
-    quit_pollers = true;
-    if (tier_thread.joinable()) tier_thread.join();
-    dash.hub().shutdown();  // ends every page's stream, so the server's threads can finish
-    if (http_thread.joinable()) {
-      http.stop();
-      http_thread.join();
-    }
-  };
-
-  // Kafka: wait for a broker with backoff; the job keeps its scale meanwhile.
-  int backoff_ms = 200;
-  while (!stop) {
-    auto n = bus::probe(cfg.kafka, 2000);
-    if (n.ok()) break;
-    log_warning(n.error().message + "; retrying in " + std::to_string(backoff_ms) + " ms");
-    dash.on_status("connecting", n.error().message);
-    for (int i = 0; i < backoff_ms / 50 && !stop; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    backoff_ms = std::min(backoff_ms * 2, 10'000);
-  }
-  if (stop) {
-    shutdown();
-    return {};
-  }
-  if (auto st = bus::ensure_topics(
-          cfg.kafka, {{cfg.metadata_topic, 1}, {cfg.metrics_topic, 1}, {cfg.control_topic, 1}},
-          10'000);
-      !st.ok()) {
-    shutdown();
+  HttpSide http(dash);  // stopped on every return below
+  if (auto st = http.start(cfg, c, mu, healthy); !st.ok()) {
+    if (config_error) *config_error = true;
     return st;
   }
-  // The control topic too: a standby follows the holder's commands (Controller::on_command).
-  auto consumer = bus::Consumer::create(cfg.kafka, bus::Plane::kControl,
-                                        {cfg.metadata_topic, cfg.metrics_topic, cfg.control_topic},
-                                        bus::StartAt::kLatest);
-  if (!consumer.ok()) {
-    shutdown();
-    return consumer.error();
-  }
-  // A command the broker has not taken within one lease session is dropped, not delivered
-  // late: by then the lease that stamped it has lapsed, and the tick that follows the
-  // broker's return sends a fresh one (librdkafka's default would deliver, after a short
-  // outage, the targets decided before it, ahead of the new ones). A kafka: setting wins.
-  bus::KafkaProps command_props = cfg.kafka;
-  command_props.emplace("message.timeout.ms", std::to_string(cfg.lease_session_timeout_ms));
-  auto producer = bus::Producer::create(command_props, bus::Plane::kControl);
-  if (!producer.ok()) {
-    shutdown();
-    return producer.error();
-  }
-  // One controller per job: the lease (control/lease.h).
-  const std::string id = controller_id(cfg);
-  auto link = make_kafka_lease_link(cfg, config_error);
-  if (!link.ok()) {
-    shutdown();
-    return link.error();
-  }
-  auto lease = std::make_unique<Lease>(std::move(*link),
-                                       bus::LeaseRecord{id, lease_group(cfg), cfg.policy, 0},
-                                       cfg.lease_session_timeout_ms);
-  log_line("controller " + id + ": joining the lease group " + lease_group(cfg) + " (topic " +
-           lease_topic(cfg) + ", session timeout " + std::to_string(cfg.lease_session_timeout_ms) +
-           " ms, heartbeat " + std::to_string(cfg.lease_heartbeat_interval_ms) + " ms)");
-  Chores chores(cfg, c, mu, healthy, dash, **producer, **consumer, *lease, clock);
+  if (!wait_for_kafka(cfg, stop, dash)) return {};
+  auto plane = connect_control_plane(cfg, config_error);
+  if (!plane.ok()) return plane.error();
+  Chores chores(cfg, c, mu, healthy, dash, *plane->producer, *plane->consumer, *plane->lease,
+                clock);
   // Tick once the group has answered (assigned or not): no standby tick before a first
   // assignment, and a standby's first log line already names the holder.
   const auto join_deadline = std::chrono::steady_clock::now() +
                              std::chrono::milliseconds(cfg.lease_session_timeout_ms + 10'000);
-  while (!stop && !lease->joined() && std::chrono::steady_clock::now() < join_deadline)
+  while (!stop && !plane->lease->joined() && std::chrono::steady_clock::now() < join_deadline)
     chores.serve_lease(100);
-  if (!lease->joined()) log_line("lease: the group has not answered yet; ticking as a standby");
+  if (!plane->lease->joined())
+    log_line("lease: the group has not answered yet; ticking as a standby");
   chores.serve_lease(0);
   log_line("policy " + cfg.policy + ", context " + std::string(core::to_string(cfg.context)) +
            ", tick " + std::to_string(cfg.tick_ms) + " ms, executors [" +
@@ -444,10 +474,9 @@ core::Status run_controller(Controller* c, const std::atomic<bool>& stop, bool* 
     else
       chores.read_message(now);
   }
-  (void)(*producer)->flush(5000);
-  lease.reset();  // leaves the group: a standby takes over at once
-  shutdown();
-  return {};
+  (void)plane->producer->flush(5000);
+  plane->lease.reset();  // leaves the group: a standby takes over at once
+  return {};             // then the clients close, then the HTTP side stops
 }
 
 }  // namespace prescale::control
