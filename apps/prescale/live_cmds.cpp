@@ -304,6 +304,11 @@ CLI::App* add_race_command(CLI::App& app, RaceArgs* a) {
                 "watching goes on while Spark runs more than the minimum, up to this")
       ->check(CLI::Range(0, 3600))
       ->capture_default_str();
+  c->add_option("--warmup-s", o.warmup_s,
+                "before the first run, replay the trace's calm opening this long with no "
+                "controller, so no run meets a cold job (0 = none)")
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
   c->add_option("--settle-timeout-s", o.settle_timeout_s,
                 "the reset before each run: how long to wait for min executors and no backlog")
       ->capture_default_str();
@@ -409,7 +414,10 @@ int run_race_cmd(RaceArgs a, const std::string& source_dir) {
       current = p.index;
     }
     char label[160];
-    if (p.phase == "reset")
+    if (p.phase == "warm-up")
+      std::snprintf(label, sizeof label, "warm-up: the job's cold start (%.0f s of %.0f s)", p.t_s,
+                    p.expected_s);
+    else if (p.phase == "reset")
       std::snprintf(label, sizeof label, "%s: reset to the minimum scale (%.0f s, at most %.0f s)",
                     p.policy.c_str(), p.t_s, p.expected_s);
     else

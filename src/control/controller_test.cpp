@@ -787,5 +787,68 @@ TEST(ControllerAct, CommandsWhileHoldingTheLeaseAndOnlyThen) {
   EXPECT_EQ(c->stats().commands, 1u);
 }
 
+// The live race's rl run (make stack-demo, 2026-11-29), as its controller saw it: a job busier
+// than the live scenario says (63-93% busy at 600 readings/s, where the arena's capacity gives
+// 43%), and from +20 s a signed burst signal forecasting 2,400/s in 30 s. The learned worker
+// held one executor against it, every tick, until the burst arrived; the envelope's forecast
+// floor (policy/envelope.h) is what makes the pre-scale certain.
+TEST(Controller, RlPreScalesOnABurstSignalOnAJobBusierThanItsScenario) {
+  auto cfg = load_config(PRESCALE_SOURCE_DIR "/scenarios/race/controller.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  cfg->keys_file = keys_file();
+  auto made = make_controller(*cfg);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  Controller& c = **made;
+  struct Batch {
+    int t_s;
+    double readings_per_s, processed_per_s, batch_ms, latency_ms;
+  };
+  // Progress as the job published it (400 readings a Kafka message, one executor).
+  const Batch batches[] = {{8, 720, 775, 4646, 9224},   {12, 480, 566, 4239, 7817},
+                           {16, 720, 850, 4233, 8811},  {22, 480, 626, 3835, 7413},
+                           {26, 720, 984, 3660, 8239},  {30, 480, 764, 3141, 6719},
+                           {36, 720, 1011, 3561, 8139}, {40, 480, 686, 3500, 7078},
+                           {46, 720, 1079, 3337, 7916}, {50, 480, 768, 3127, 6705}};
+  size_t next = 0;
+  int first_raise_s = -1;
+  for (int t = 0; t < 50; t += 2) {  // the controller's 2 s tick
+    const std::int64_t now = 1'000'000 + t * 1000LL;
+    if (next < std::size(batches) && batches[next].t_s <= t) {
+      const Batch& b = batches[next++];
+      bus::Progress p;
+      p.app = "iot";
+      p.ts_ms = now;
+      p.batch_id = static_cast<std::int64_t>(next);
+      p.input_rows_per_s = b.readings_per_s / 400;
+      p.processed_rows_per_s = b.processed_per_s / 400;
+      p.batch_duration_ms = b.batch_ms;
+      p.num_input_rows = 10;
+      p.executors_active = 1;
+      p.event_latency_ms = b.latency_ms;
+      p.min_executors = 1;
+      p.max_executors = 3;
+      p.records_per_message = 400;
+      ASSERT_TRUE(c.on_progress(bus::encode(p), now - 500));
+    }
+    if (t >= 20) {  // the lookahead gateway: 15 intervals of 2 s ahead of the burst at +50 s
+      bus::BurstSignal s = signal(static_cast<std::uint64_t>(t), now, true, 2400);
+      s.horizon_s = 30;
+      s.baseline = 600;
+      s.confidence = 1;
+      bus::sign(&s, key());
+      ASSERT_TRUE(c.on_signal(bus::encode(s), now));
+    }
+    const bus::ScaleTo cmd = c.tick(now);
+    if (t < 20) {
+      EXPECT_EQ(cmd.target_executors, 1) << t << " s: " << cmd.reason;
+    } else if (first_raise_s < 0 && cmd.target_executors > 1) {
+      first_raise_s = t;
+      EXPECT_NE(cmd.reason.find("guard: forecast"), std::string::npos) << cmd.reason;
+    }
+  }
+  // The first tick with the signal: 30 s of lead for a cold start of about 21 s live.
+  EXPECT_EQ(first_raise_s, 20);
+}
+
 }  // namespace
 }  // namespace prescale::control

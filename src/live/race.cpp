@@ -412,6 +412,52 @@ edge::AgentOptions agent_options(const RaceOptions& o) {
   return a;
 }
 
+// The edge agent of a run, ready to replay into the race's Kafka.
+core::Result<edge::PreparedAgent> prepare_run_agent(const Env& env) {
+  edge::AgentOptions a = agent_options(env.o);
+  a.kafka = env.props;
+  a.data_topic = "iot-raw-data";
+  a.control_topic = env.cfg.metadata_topic;
+  return edge::prepare_agent(a);
+}
+
+// The job's cold start paid before any run: the trace's opening (up to its first burst, at
+// most warmup_s) replayed with no controller, the job at its minimum. run_one's reset then
+// drains what it left.
+core::Status warm_up(Env& env, Watch& w) {
+  const RaceOptions& o = env.o;
+  if (o.warmup_s <= 0) return {};
+  auto prepared = prepare_run_agent(env);
+  if (!prepared.ok()) return prepared.error();
+  const double interval_s = static_cast<double>(prepared->opts.gateway.interval_ms) / 1000.0;
+  const auto bursts = trace_bursts(prepared->trace.series, o.burst_threshold);
+  double length_s = o.warmup_s;
+  if (!bursts.empty()) length_s = std::min(length_s, bursts.front().first * interval_s);
+  if (length_s < interval_s) return {};  // the trace opens with its burst: nothing calm to send
+  if (auto st = send_scale_to(*env.producer, env.cfg, env.cfg.min_executors, "race: warm-up");
+      !st.ok())
+    return st;
+  env.o.log("warm-up: the trace's first " + fmt("%.0f s", length_s) +
+            " replayed with no controller, so that no run pays the job's cold start");
+  auto agent = std::make_shared<edge::PreparedAgent>(std::move(*prepared));
+  core::Status agent_status;
+  {
+    Worker edge([&agent_status, agent](const std::atomic<bool>& stop) {
+      auto r = edge::run_agent(std::move(*agent), stop);
+      if (!r.ok()) agent_status = r.error();
+    });
+    const std::int64_t t0 = wall_ms();
+    while (!env.stop && !edge.done() &&
+           wall_ms() - t0 < static_cast<std::int64_t>(length_s * 1000)) {
+      env.report("warm-up", static_cast<double>(wall_ms() - t0) / 1000.0, length_s);
+      if (auto st = drain(env, w, nullptr, 0, 200); !st.ok()) return st;
+    }
+  }  // the agent stops here
+  if (!agent_status.ok()) return core::Error{"warm-up: edge agent: " + agent_status.message()};
+  if (env.stop) return core::Error{"stopped"};
+  return {};
+}
+
 core::Result<RunResult> run_one(Env& env, Watch& w, const std::string& policy) {
   const RaceOptions& o = env.o;
   auto st = reset(env, w);
@@ -422,11 +468,7 @@ core::Result<RunResult> run_one(Env& env, Watch& w, const std::string& policy) {
   auto controller = control::make_controller(cfg);
   if (!controller.ok()) return controller.error();
 
-  edge::AgentOptions a = agent_options(o);
-  a.kafka = env.props;
-  a.data_topic = "iot-raw-data";
-  a.control_topic = cfg.metadata_topic;
-  auto prepared = edge::prepare_agent(a);
+  auto prepared = prepare_run_agent(env);
   if (!prepared.ok()) return prepared.error();
 
   RunResult run;
@@ -584,6 +626,10 @@ core::Result<std::vector<RunResult>> race(const RaceOptions& opts, const std::at
       {cfg->metrics_topic, cfg->control_topic, cfg->metadata_topic}, bus::StartAt::kLatest);
   if (!consumer.ok()) return consumer.error();
   w.consumer = std::move(*consumer);
+  if (!opts.policies.empty()) {
+    env.policy = opts.policies.front();
+    if (auto st = warm_up(env, w); !st.ok()) return st.error();
+  }
   std::vector<RunResult> runs;
   for (const auto& p : opts.policies) {
     if (stop) break;

@@ -25,9 +25,9 @@
 namespace prescale::live {
 
 // Where the race is, for a progress line (core/progress.h): run `index` of `runs`,
-// `phase` "reset" (waiting for the minimum scale and no backlog; `t_s` since it began,
-// `expected_s` its timeout) or "run" (`t_s` on the run's clock, `expected_s` = replay +
-// tail).
+// `phase` "warm-up" (before the first run: `t_s` of `expected_s`), "reset" (waiting for the minimum
+// scale and no backlog; `t_s` since it began, `expected_s` its timeout) or "run" (`t_s` on the
+// run's clock, `expected_s` = replay + tail).
 struct RaceProgress {
   int index = 0, runs = 0;
   std::string policy, phase;
@@ -63,6 +63,11 @@ struct RaceOptions {
   int tail_s = 40;
   int tail_max_s = 120;
   int settle_timeout_s = 150;
+  // Before the first run: the trace's opening (up to its first burst) replayed for this long
+  // with no controller, so the job's cold start (class loading, JIT, its Kafka consumers) is
+  // paid by no policy. 0 = none: the first run then meets a cold job (on a 2-core machine its
+  // first batches took 14-18 s where a warm job's took 6-8).
+  int warmup_s = 30;
   // Where to write the JSON-lines records (write_records) after each run; "" = nowhere.
   std::string record_dir;
   std::string shape;  // the --shape the replay came from ("" = --trace), for the records

@@ -33,7 +33,7 @@ HpaBehaviorConfig window_config(const PolicyEnv& env, double window_s) {
 }  // namespace
 
 EnvelopeConfig read_envelope(core::ParamTable& params, bool enabled_by_default,
-                             core::BusinessContext context) {
+                             core::BusinessContext context, bool forecast_by_default) {
   EnvelopeConfig c;
   c.window_cold_starts = default_window_cold_starts(context);
   c.enabled = params.get_bool("guard", enabled_by_default);
@@ -51,6 +51,8 @@ EnvelopeConfig read_envelope(core::ParamTable& params, bool enabled_by_default,
                                       : EnvelopeConfig::FloorRule::kRate;
   c.floor_quantile = params.get_double("guard_floor_quantile", c.floor_quantile, 0.5, 1.0);
   c.floor_window_s = params.get_double("guard_floor_window_s", c.floor_window_s, 0, 3600);
+  c.forecast = params.get_bool("guard_forecast", forecast_by_default);
+  c.forecast_ratio = params.get_double("guard_forecast_ratio", c.forecast_ratio, 1.0, 100.0);
   return c;
 }
 
@@ -110,17 +112,40 @@ std::pair<core::Tier, core::Compression> widest_option(const PolicyEnv& env, cor
   return best;
 }
 
-int reactive_floor(const core::Observation& obs, const PolicyEnv& env,
-                   const EnvelopeConfig& config) {
+namespace {
+
+// The records/s one executor sustains: the configured capacity, or DS2's true processing rate
+// (records per executor-second of busy CPU) when the executors were busy enough to measure it,
+// never above the configured capacity.
+double rate_per_executor(const core::Observation& obs, const PolicyEnv& env) {
   double per_executor = env.executor_capacity_rps > 0 ? env.executor_capacity_rps : 1.0;
   if (obs.active_executors > 0 && obs.cpu_util >= kMinMeasuredUtil && obs.processed_rps > 0) {
-    // DS2's true processing rate: records per executor-second of busy CPU.
     const double measured = obs.processed_rps / (obs.active_executors * obs.cpu_util);
     per_executor = std::clamp(measured, 0.25 * per_executor, per_executor);
   }
-  const double need = floor_rate_rps(obs, config) / per_executor;
-  const int floor = static_cast<int>(std::min(std::ceil(need - 1e-9), 1e6));
-  return clamp_executors(floor, env);
+  return per_executor;
+}
+
+int executors_for(double rate_rps, const core::Observation& obs, const PolicyEnv& env) {
+  const double need = rate_rps / rate_per_executor(obs, env);
+  return clamp_executors(static_cast<int>(std::min(std::ceil(need - 1e-9), 1e6)), env);
+}
+
+}  // namespace
+
+int reactive_floor(const core::Observation& obs, const PolicyEnv& env,
+                   const EnvelopeConfig& config) {
+  return executors_for(floor_rate_rps(obs, config), obs, env);
+}
+
+int forecast_floor(const core::Observation& obs, const PolicyEnv& env,
+                   const EnvelopeConfig& config) {
+  if (!obs.burst_signal || !(obs.forecast_rps > 0) ||
+      obs.forecast_rps < config.forecast_ratio * std::max(obs.input_rps, 0.0))
+    return clamp_executors(env.min_executors, env);
+  core::Observation ahead = obs;
+  ahead.input_rps = std::max(obs.input_rps, obs.forecast_rps);
+  return executors_for(floor_rate_rps(ahead, config), obs, env);
 }
 
 Envelope::Envelope(const PolicyEnv& env, const EnvelopeConfig& config)
@@ -209,8 +234,12 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
         break;
     }
   }
-  int target = std::max(planned, floor);
-  if (floor > planned) d.guards |= core::kGuardFloor;
+  // The forecast floor raises the target but not the reactive need the adaptive window holds:
+  // a signal that falls is not a load seen to come back.
+  const int ahead = config_.floor && config_.forecast ? forecast_floor(obs, env_, config_) : 0;
+  const bool by_forecast = ahead > floor && ahead > planned;
+  int target = std::max({planned, floor, ahead});
+  if (target > planned) d.guards |= core::kGuardFloor;
   const int floored = target;
   // Two windows: the short one (one cold start) holds the floored recommendations, the
   // policy's headroom included; the adaptive one holds the reactive need alone, for as long
@@ -301,7 +330,7 @@ core::Decision Envelope::apply(const core::Observation& obs, const core::Decisio
   if (d.guards & core::kGuardStabilise) {
     d.reason = "guard: stabilise";
   } else if (d.guards & core::kGuardFloor) {
-    d.reason = "guard: floor";
+    d.reason = by_forecast ? "guard: forecast" : "guard: floor";
   } else if (d.guards & core::kGuardShuffle) {
     d.reason = "guard: shuffle";
   } else if (d.guards & core::kGuardDwell) {

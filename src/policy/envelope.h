@@ -11,6 +11,16 @@
 //                       or, with `guard_floor`, what a shadow HPA on the same observations
 //                       recommends (hpa), the lower of the two (min), or a quantile of
 //                       the rate rule's needs over a window (quantile);
+//      forecast floor   with `forecast` (the policies that read the edge signal), while a
+//                       gateway signals a burst whose forecast is at least
+//                       `forecast_ratio` (2, the ground truth's burst threshold) x the
+//                       input: target >= what the same rate rule needs for the forecast
+//                       rate. AWS predictive scaling's forecast
+//                       capacity, scheduled ahead by the warm-up: the learned policy may
+//                       pre-scale earlier or further, never less than the forecast needs
+//                       (a policy trained on one cluster's utilisation held one executor
+//                       against a 4x burst signal on a live job busier than the arena's:
+//                       docs/policies.md, "The forecast floor");
 //   2. stabilisation    a scale-down goes only to the highest of the (floored) targets
 //                       recommended within `stabilisation_s` (HpaBehavior's window;
 //                       default: half a cold start, a whole one in the healthcare
@@ -39,7 +49,8 @@
 //                       ("guard: shuffle" for both).
 //
 // Every override is named: the Decision's reason becomes "guard: stabilise", "guard:
-// floor", "guard: shuffle" or "guard: dwell" (the first that applied, in that order) and
+// floor" ("guard: forecast" when the forecast floor raised it; both set kGuardFloor),
+// "guard: shuffle" or "guard: dwell" (the first that applied, in that order) and
 // its `guards` bits (core::kGuard*) say which applied.
 //
 // Split as policy/hpa.h splits the HPA: `reactive_floor()` is the pure calculation,
@@ -70,6 +81,12 @@ constexpr double default_window_cold_starts(core::BusinessContext context) {
 struct EnvelopeConfig {
   bool enabled = true;
   bool floor = true;  // false: stabilisation and dwell only (the live controller's own stage)
+  // The forecast floor (above): on for the policies that read the edge signal. It acts on a
+  // forecast of a burst, at least forecast_ratio x the input: a chatty detector's signals
+  // over a forecast near the load (the global model's on nyc_taxi, 29% of the steps) would
+  // only reshuffle capacity the reactive floor already sizes.
+  bool forecast = false;
+  double forecast_ratio = 2.0;
   // The floor sizes capacity for the current input rate at this CPU utilisation (the HPA's
   // seed target is 0.8; 0.9 leaves the policy room to be cheaper than an HPA).
   double utilisation = 0.9;
@@ -100,12 +117,15 @@ struct EnvelopeConfig {
 
 // Reads `guard`, `guard_utilisation`, `guard_drain_s`, `guard_stabilisation_s`,
 // `guard_stabilisation_max_s`, `guard_dwell_s`, `guard_floor`, `guard_floor_quantile`,
-// `guard_floor_window_s` from a policy's parameter table (policies.<name>.*), with the defaults
-// above; `guard` defaults to `enabled_by_default` (true for the learned policies, false for the
-// baselines, which run as their upstreams do unless a scenario wraps them). Bad values are reported
-// by params.finish(). `context` sets the default window (default_window_cold_starts).
+// `guard_floor_window_s`, `guard_forecast`, `guard_forecast_ratio` from a policy's parameter table
+// (policies.<name>.*), with the defaults above; `guard` defaults to `enabled_by_default` (true for
+// the learned policies, false for the baselines, which run as their upstreams do unless a scenario
+// wraps them), `guard_forecast` to `forecast_by_default` (true for the policies that read the edge
+// signal). Bad values are reported by params.finish(). `context` sets the default window
+// (default_window_cold_starts).
 EnvelopeConfig read_envelope(core::ParamTable& params, bool enabled_by_default = true,
-                             core::BusinessContext context = core::BusinessContext::kBalanced);
+                             core::BusinessContext context = core::BusinessContext::kBalanced,
+                             bool forecast_by_default = false);
 
 // The executors a reactive rate-based rule needs for `obs`: the input rate plus a drain of
 // the backlog within config.drain_s, at config.utilisation of the rate one executor
@@ -118,6 +138,14 @@ int reactive_floor(const core::Observation& obs, const PolicyEnv& env,
 
 // The records/s the floor sizes for: input plus the backlog's drain, over the utilisation.
 double floor_rate_rps(const core::Observation& obs, const EnvelopeConfig& config);
+
+// The forecast floor: while `obs` carries a burst signal whose forecast is at least
+// config.forecast_ratio x the input, the executors the signalled forecast rate (plus the
+// backlog's drain) needs at config.utilisation of the rate one
+// executor sustains (as reactive_floor measures it); else env.min_executors. Clamped to
+// [min, max]. Pure.
+int forecast_floor(const core::Observation& obs, const PolicyEnv& env,
+                   const EnvelopeConfig& config);
 
 // Whether shuffle option (tier, codec) moves `rate_rps` (unknown capacities: true) within
 // `latency_budget_ms` of fixed batch latency (PolicyEnv::shuffle_latency_ms; unknown: true).

@@ -160,6 +160,78 @@ TEST(Envelope, OverridesOnlyWhereAGuardApplies) {
   }
 }
 
+TEST(ForecastFloor, SizesCapacityForTheSignalledRateOnlyWhileABurstIsSignalled) {
+  EnvelopeConfig full;
+  full.utilisation = 1.0;
+  auto signalled = [](double input, double forecast, bool burst) {
+    core::Observation o = Obs(0, input, 2);
+    o.burst_signal = burst;
+    o.forecast_rps = forecast;
+    return o;
+  };
+  core::Observation busy = signalled(1000, 4000, true);
+  busy.processed_rps = 1000;  // one executor's worth of records at full CPU on 2: 500 each
+  busy.cpu_util = 1.0;
+  const FloorCase cases[] = {
+      {"no signal: the minimum", signalled(1000, 9000, false), full, 1},
+      {"a burst signal: the forecast rate's executors", signalled(1000, 4000, true), full, 4},
+      {"a forecast below twice the load: not a burst's", signalled(3000, 5000, true), full, 1},
+      {"a forecast of twice the load: a burst's", signalled(2500, 5000, true), full, 5},
+      {"a signal without a forecast: the minimum", signalled(1000, 0, true), full, 1},
+      {"the measured rate per executor sizes it", busy, full, 8},
+      {"clamped to the maximum", signalled(1000, 1e9, true), full, 20},
+  };
+  for (const FloorCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(forecast_floor(c.obs, Env(), c.config), c.expected);
+  }
+}
+
+TEST(Envelope, TheForecastFloorRaisesAPlanThatIgnoresABurstSignal) {
+  EnvelopeConfig c;
+  c.utilisation = 1.0;
+  c.stabilisation_s = 10;
+  c.forecast = true;
+  EnvelopeConfig without = c;
+  without.forecast = false;
+  auto run = [](const EnvelopeConfig& config, bool burst) {
+    GuardedPolicy p(std::make_unique<Scripted>(std::vector<core::Decision>{Want(2)}), Env(),
+                    config);
+    p.reset();
+    core::Observation o = Obs(0, 1500, 2);
+    o.burst_signal = burst;
+    o.forecast_rps = 6000;
+    return p.decide(o);
+  };
+  const core::Decision raised = run(c, true);
+  EXPECT_EQ(raised.target_executors, 6);
+  EXPECT_STREQ(raised.reason, "guard: forecast");
+  EXPECT_TRUE(raised.guards & core::kGuardFloor);
+  EXPECT_EQ(run(c, false).target_executors, 2);       // no signal: the plan stands
+  EXPECT_EQ(run(without, true).target_executors, 2);  // off: the plan stands
+  EXPECT_STREQ(run(without, true).reason, "scripted");
+}
+
+TEST(Envelope, TheForecastFloorIsNotHeldOnceTheSignalFalls) {
+  // The adaptive window holds the reactive need, not the forecast: after the signal falls the
+  // target comes down with the short window, as any floored target does.
+  EnvelopeConfig c;
+  c.utilisation = 1.0;
+  c.stabilisation_s = 10;
+  c.forecast = true;
+  GuardedPolicy p(std::make_unique<Scripted>(std::vector<core::Decision>{Want(2)}), Env(), c);
+  p.reset();
+  std::vector<int> targets;
+  for (int i = 0; i < 6; ++i) {
+    core::Observation o = Obs(5.0 * i, 1500, targets.empty() ? 2 : targets.back());
+    o.burst_signal = i < 2;
+    o.forecast_rps = 6000;
+    targets.push_back(p.decide(o).target_executors);
+  }
+  // Signalled at 0 and 5 s; the 5 s target is held through 10 s (the 10 s window), released at 15.
+  EXPECT_EQ(targets, (std::vector<int>{6, 6, 6, 2, 2, 2}));
+}
+
 TEST(Envelope, ReadsItsParametersAndRejectsBadOnes) {
   core::ParamTable ok("policies.rl");
   ok.set("guard_stabilisation_s", "120");

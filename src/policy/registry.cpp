@@ -77,6 +77,8 @@ PolicyEnv env_from(const sim::Scenario& s) {
 namespace {
 
 bool learned(const std::string& name) { return name.rfind("rl", 0) == 0; }
+// The learned policies that read the edge signal: their envelope has the forecast floor.
+bool reads_edge(const std::string& name) { return name == "rl" || name == "rl-full"; }
 
 }  // namespace
 
@@ -91,7 +93,7 @@ EnvelopeConfig envelope_config(const sim::Scenario& scenario, const std::string&
   if (auto it = scenario.policies.find(name); it != scenario.policies.end()) params = it->second;
   // Every learned policy runs inside the envelope it was trained in; baselines only when a
   // scenario says `guard: true`. Unknown keys are make_policy's to report.
-  return read_envelope(params, learned(name), context);
+  return read_envelope(params, learned(name), context, reads_edge(name));
 }
 
 namespace {
@@ -162,7 +164,8 @@ core::Result<std::unique_ptr<Policy>> make_policy(const std::string& name,
   // The safety envelope: on for the learned policies (rl-raw is the unguarded ablation),
   // off for the baselines unless the scenario sets `guard: true`; never for the oracle.
   if (name != "oracle" && name != "rl-raw") {
-    const EnvelopeConfig guard = read_envelope(params, learned(name), scenario.context);
+    const EnvelopeConfig guard =
+        read_envelope(params, learned(name), scenario.context, reads_edge(name));
     if (guard.enabled) p = std::make_unique<GuardedPolicy>(std::move(p), env, guard);
   }
   if (core::Status st = params.finish(); !st.ok()) return st.error();

@@ -200,8 +200,21 @@ public final class ScalingDriverPlugin implements DriverPlugin {
     apply(v.target, cmd.seq);
   }
 
+  /**
+   * Whether a scale-up to {@code wanted}, requested {@code provisionDelayMs} ago, is requested
+   * now that its delay has passed, the target being {@code target} and {@code staying}
+   * executors staying. Each request provisions from when it was made, as a cloud's nodes do:
+   * a higher target that arrived meanwhile does not restart the clock of the executors asked
+   * for first (they come now, the rest when the later request's delay has passed); a lower
+   * one cancels them (it was applied on its own).
+   */
+  static boolean provisioned(int wanted, int target, int staying) {
+    if (wanted > target) return false;  // lowered while it waited
+    return wanted == target || wanted > staying;  // raised: the first ones, if they add any
+  }
+
   private synchronized void apply(int wanted, long seq) {
-    if (wanted != target) return;  // superseded while it waited
+    if (!provisioned(wanted, target, book.staying())) return;  // superseded while it waited
     settleByMs = System.currentTimeMillis() + reconcileMs;
     final int staying = book.staying();
     List<Integer> kill = book.release(wanted);
