@@ -846,7 +846,7 @@ TEST(Controller, RlPreScalesOnABurstSignalOnAJobBusierThanItsScenario) {
       EXPECT_NE(cmd.reason.find("guard: forecast"), std::string::npos) << cmd.reason;
     }
   }
-  // The first tick with the signal: 30 s of lead for a cold start of about 21 s live.
+  // At the first tick with the signal: all of its 30 s of lead goes to the cold start.
   EXPECT_EQ(first_raise_s, 20);
 }
 

@@ -15,12 +15,11 @@
 //                       gateway signals a burst whose forecast is at least
 //                       `forecast_ratio` (2, the ground truth's burst threshold) x the
 //                       input: target >= what the same rate rule needs for the forecast
-//                       rate. AWS predictive scaling's forecast
-//                       capacity, scheduled ahead by the warm-up: the learned policy may
-//                       pre-scale earlier or further, never less than the forecast needs
-//                       (a policy trained on one cluster's utilisation held one executor
-//                       against a 4x burst signal on a live job busier than the arena's:
-//                       docs/policies.md, "The forecast floor");
+//                       rate (AWS predictive scaling's forecast capacity). The learned
+//                       policy may pre-scale earlier or further, never less than the
+//                       forecast needs: one trained on the arena's cluster held one
+//                       executor against a 4x burst signal on a live job busier than the
+//                       arena's (docs/policies.md, "The forecast floor");
 //   2. stabilisation    a scale-down goes only to the highest of the (floored) targets
 //                       recommended within `stabilisation_s` (HpaBehavior's window;
 //                       default: half a cold start, a whole one in the healthcare
