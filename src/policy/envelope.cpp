@@ -56,9 +56,18 @@ EnvelopeConfig read_envelope(core::ParamTable& params, bool enabled_by_default,
   return c;
 }
 
-double floor_rate_rps(const core::Observation& obs, const EnvelopeConfig& config) {
+namespace {
+
+// The records/s to size for: `rate_rps` plus the backlog's drain, over the utilisation.
+double sized_rate_rps(double rate_rps, const core::Observation& obs, const EnvelopeConfig& config) {
   const double drain = std::max(0.0, obs.backlog_records) / std::max(config.drain_s, 1e-9);
-  return (std::max(0.0, obs.input_rps) + drain) / config.utilisation;
+  return (std::max(0.0, rate_rps) + drain) / config.utilisation;
+}
+
+}  // namespace
+
+double floor_rate_rps(const core::Observation& obs, const EnvelopeConfig& config) {
+  return sized_rate_rps(obs.input_rps, obs, config);
 }
 
 double shuffle_capacity(const PolicyEnv& env, core::Tier tier, core::Compression codec,
@@ -143,9 +152,8 @@ int forecast_floor(const core::Observation& obs, const PolicyEnv& env,
   if (!obs.burst_signal || !(obs.forecast_rps > 0) ||
       obs.forecast_rps < config.forecast_ratio * std::max(obs.input_rps, 0.0))
     return clamp_executors(env.min_executors, env);
-  core::Observation ahead = obs;
-  ahead.input_rps = std::max(obs.input_rps, obs.forecast_rps);
-  return executors_for(floor_rate_rps(ahead, config), obs, env);
+  return executors_for(sized_rate_rps(std::max(obs.input_rps, obs.forecast_rps), obs, config), obs,
+                       env);
 }
 
 Envelope::Envelope(const PolicyEnv& env, const EnvelopeConfig& config)
