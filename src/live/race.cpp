@@ -239,6 +239,7 @@ std::string RunResult::to_json() const {
   json j{{"policy", policy},
          {"burst_start_s", burst_start_s},
          {"burst_end_s", burst_end_s},
+         {"sla_ms", sla_ms},
          {"min_executors", min_executors},
          {"first_scale_up_command_s", first_scale_up_command_s},
          {"first_scale_up_serving_s", first_scale_up_serving_s},

@@ -54,6 +54,7 @@ TEST(Race, SummaryCountsWhatSparkAndTheJobReported) {
   const auto j = nlohmann::json::parse(r.to_json());
   EXPECT_EQ(j["policy"], "rl");
   EXPECT_EQ(j["violations"], 9);
+  EXPECT_EQ(j["sla_ms"], 10'000);  // what the run was judged by, beside what it scored
   EXPECT_EQ(j["executors"].size(), 7u);
   EXPECT_EQ(j["commands"][1]["target"], 3);
 }
