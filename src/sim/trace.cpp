@@ -142,8 +142,11 @@ core::Result<Trace> parse_trace(std::string_view text, const std::string& path, 
 namespace {
 
 // The number of buckets, or an error when bucket_s is unusable or the count exceeds
-// kMaxResampledSteps; computed in double so nothing overflows before the check.
-core::Result<size_t> bucket_count(const Trace& trace, double bucket_s, bool with_last_sample) {
+// max_steps (never more than kMaxResampledSteps); computed in double so nothing overflows
+// before the check.
+core::Result<size_t> bucket_count(const Trace& trace, double bucket_s, bool with_last_sample,
+                                  double max_steps) {
+  max_steps = std::min(max_steps, kMaxResampledSteps);
   const std::string file = trace.file.empty() ? "trace" : trace.file;
   if (!(bucket_s > 0) || !std::isfinite(bucket_s)) {
     char b[160];
@@ -154,13 +157,13 @@ core::Result<size_t> bucket_count(const Trace& trace, double bucket_s, bool with
   const double ratio = trace.span_s() / bucket_s;
   const double n =
       with_last_sample ? std::floor(ratio) + 1 : std::max(1.0, std::ceil(ratio - 1e-9));
-  if (n > kMaxResampledSteps) {
+  if (n > max_steps) {
     char b[400];
     std::snprintf(b, sizeof b,
                   ": resampling the trace's span of %.0f s (%.1f days) into buckets of %g s "
                   "would make %.0f steps; expected at most %.0f (use a larger bucket or speedup, "
                   "or a shorter trace)",
-                  trace.span_s(), trace.span_s() / 86400.0, bucket_s, n, kMaxResampledSteps);
+                  trace.span_s(), trace.span_s() / 86400.0, bucket_s, n, max_steps);
     return core::Error{file + b};
   }
   const double samples = static_cast<double>(trace.points.size());
@@ -179,8 +182,8 @@ core::Result<size_t> bucket_count(const Trace& trace, double bucket_s, bool with
 
 }  // namespace
 
-core::Result<std::vector<double>> resample(const Trace& trace, double bucket_s) {
-  auto count_or = bucket_count(trace, bucket_s, /*with_last_sample=*/true);
+core::Result<std::vector<double>> resample(const Trace& trace, double bucket_s, double max_steps) {
+  auto count_or = bucket_count(trace, bucket_s, /*with_last_sample=*/true, max_steps);
   if (!count_or.ok()) return count_or.error();
   const size_t n = *count_or;
   const auto& pts = trace.points;
@@ -208,8 +211,9 @@ core::Result<std::vector<double>> resample(const Trace& trace, double bucket_s) 
   return out;
 }
 
-core::Result<std::vector<double>> resample_linear(const Trace& trace, double bucket_s) {
-  auto count_or = bucket_count(trace, bucket_s, /*with_last_sample=*/false);
+core::Result<std::vector<double>> resample_linear(const Trace& trace, double bucket_s,
+                                                  double max_steps) {
+  auto count_or = bucket_count(trace, bucket_s, /*with_last_sample=*/false, max_steps);
   if (!count_or.ok()) return count_or.error();
   const size_t n = *count_or;
   const auto& pts = trace.points;

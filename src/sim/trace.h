@@ -58,10 +58,12 @@ inline constexpr double kMaxBucketsPerSample = 1000;
 // the first timestamp. Empty buckets (gaps in the trace) are filled by linear
 // interpolation between the neighbouring non-empty buckets. One sample per bucket when
 // bucket_s is the sample spacing. O(samples + buckets).
-// Errors: bucket_s not > 0, more than kMaxResampledSteps buckets or more than
-// kMaxBucketsPerSample buckets per sample (checked before
-// anything is allocated; the message names the file, the span and the bucket).
-core::Result<std::vector<double>> resample(const Trace& trace, double bucket_s);
+// Errors: bucket_s not > 0, more than `max_steps` buckets (at most kMaxResampledSteps; a
+// caller may bound it lower, as the fuzz harness does) or more than kMaxBucketsPerSample
+// buckets per sample (checked before anything is allocated; the message names the file,
+// the span and the bucket).
+core::Result<std::vector<double>> resample(const Trace& trace, double bucket_s,
+                                           double max_steps = kMaxResampledSteps);
 
 // The mean of the piecewise-linear interpolant of the samples over each consecutive bucket
 // of `bucket_s` seconds from the first sample: ceil(span / bucket_s) buckets, the last one
@@ -70,7 +72,8 @@ core::Result<std::vector<double>> resample(const Trace& trace, double bucket_s);
 // steps); buckets longer than it average the samples (a per-second series in 5 s steps,
 // each sample weighted by the trapezoid rule). Gaps are interpolated linearly.
 // O(samples + buckets); same errors as resample().
-core::Result<std::vector<double>> resample_linear(const Trace& trace, double bucket_s);
+core::Result<std::vector<double>> resample_linear(const Trace& trace, double bucket_s,
+                                                  double max_steps = kMaxResampledSteps);
 
 // Scales a series so that its maximum equals `peak` (an all-zero series stays zero).
 void scale_to_peak(std::vector<double>& series, double peak);

@@ -1,4 +1,5 @@
 #include "sim/trace.h"
+#include "sim/workload.h"
 
 #include <gtest/gtest.h>
 
@@ -161,7 +162,7 @@ TEST(TraceTest, ResamplingRefusesTooManyStepsBeforeAllocating) {
   Trace t;
   t.file = "big.csv";
   t.points = {{0, 1}, {1e9, 2}};  // 31.7 years
-  using Resampler = core::Result<std::vector<double>> (*)(const Trace&, double);
+  using Resampler = core::Result<std::vector<double>> (*)(const Trace&, double, double);
   const struct {
     const char* name;
     Resampler fn;
@@ -178,10 +179,34 @@ TEST(TraceTest, ResamplingRefusesTooManyStepsBeforeAllocating) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    const auto r = c.fn(t, c.bucket_s);
+    const auto r = c.fn(t, c.bucket_s, kMaxResampledSteps);
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.error().message.find(c.expect), std::string::npos) << r.error().message;
   }
+}
+
+TEST(TraceTest, ACallerMayBoundTheStepsLowerButNeverHigher) {
+  // The fuzz harness bounds a replay at 100,000 steps so that each execution stays fast; no
+  // caller may raise the bound past kMaxResampledSteps.
+  Trace t;
+  t.file = "day.csv";
+  t.points = {{0, 1}, {86400, 2}};
+  TraceSpec by_speed;
+  by_speed.speedup = 1;  // 17,281 steps of 5 s
+  EXPECT_EQ(replay_series(t, by_speed, 5.0, 17'280).ok(), true);
+  const auto low = replay_series(t, by_speed, 5.0, 1'000);
+  ASSERT_FALSE(low.ok());
+  EXPECT_NE(low.error().message.find("would make 17280 steps; expected at most 1000"),
+            std::string::npos)
+      << low.error().message;
+  const auto bucketed = resample(t, 1.0, 50'000);
+  ASSERT_FALSE(bucketed.ok());  // 86,401 one-second buckets
+  EXPECT_NE(bucketed.error().message.find("expected at most 50000"), std::string::npos);
+  t.points.back().t_s = 1e9;
+  const auto high = resample_linear(t, 5.0, 1e12);
+  ASSERT_FALSE(high.ok());
+  EXPECT_NE(high.error().message.find("expected at most 20000000"), std::string::npos)
+      << high.error().message;
 }
 
 TEST(TraceTest, AHugeBadLineIsEchoedTruncated) {

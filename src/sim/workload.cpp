@@ -137,14 +137,14 @@ void generate_edge_signal(const Scenario& s, std::uint64_t seed, Workload* w) {
 }
 
 core::Result<std::vector<double>> replay_series(const Trace& trace, const TraceSpec& spec,
-                                                double step_s) {
+                                                double step_s, double max_steps) {
   if (spec.speedup > 0 && spec.bucket_s > 0) {
     return core::Error{
         trace.file +
         ": workload.trace.bucket_s and workload.trace.speedup are both set; expected at most one"};
   }
-  if (spec.speedup > 0) return resample_linear(trace, step_s * spec.speedup);
-  return resample(trace, spec.bucket_s > 0 ? spec.bucket_s : trace.median_gap_s());
+  if (spec.speedup > 0) return resample_linear(trace, step_s * spec.speedup, max_steps);
+  return resample(trace, spec.bucket_s > 0 ? spec.bucket_s : trace.median_gap_s(), max_steps);
 }
 
 core::Result<WorkloadGenerator> WorkloadGenerator::create(const Scenario& scenario) {

@@ -46,9 +46,11 @@ class WorkloadGenerator {
 // The per-step series of a trace replay, before scaling to the peak: with spec.speedup > 0
 // the mean of the linear interpolant over buckets of step_s x speedup trace seconds
 // (resample_linear); otherwise one bucket of spec.bucket_s per step, 0 = the median sample
-// gap (resample). Errors: both set, or a resampling beyond kMaxResampledSteps.
+// gap (resample). Errors: both set, or a resampling beyond `max_steps` (at most
+// kMaxResampledSteps).
 core::Result<std::vector<double>> replay_series(const Trace& trace, const TraceSpec& spec,
-                                                double step_s);
+                                                double step_s,
+                                                double max_steps = kMaxResampledSteps);
 
 // Building blocks, exposed for tests.
 void generate_synthetic(const Scenario& s, std::uint64_t seed, Workload* w);
