@@ -380,7 +380,9 @@ core::Observation Controller::observe(std::int64_t now_ms) {
     // Spark counts Kafka messages; the policies, readings (JobFacts::readings, the one
     // conversion).
     f.input_rps = job_.readings(p.input_rows_per_s);
-    f.processed_rps = job_.readings(p.processed_rows_per_s);
+    // Per second of the batch (Spark's processedRowsPerSecond): build() makes it per second
+    // of the tick, as the arena measures it.
+    f.batch_processed_rps = job_.readings(p.processed_rows_per_s);
     // Offsets behind latest: what the last batch left in Kafka, the backlog.
     f.backlog_records = job_.readings(static_cast<double>(p.offsets_behind));
     f.batch_duration_ms = p.batch_duration_ms;
@@ -541,7 +543,9 @@ std::string Controller::prometheus() const {
   w.gauge("prescale_controller_input_rps", "Input rate of the job's last batch (readings/s).",
           obs_.input_rps);
   w.gauge("prescale_controller_processed_rps",
-          "Processing rate of the job's last batch (readings/s).", obs_.processed_rps);
+          "Readings/s the job processed over its last batch's trigger interval "
+          "(Spark's rate per batch-second x busy).",
+          obs_.processed_rps);
   w.gauge("prescale_controller_latency_ms", "Batch latency the last tick saw.", obs_.latency_ms);
   w.gauge("prescale_controller_batch_duration_ms", "Duration of the job's last batch.",
           obs_.batch_duration_ms);

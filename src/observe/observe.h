@@ -19,6 +19,11 @@
 //                       that measure and the estimate batch + backlog / processing rate
 //   busy_fraction     = the fraction of the step the executors spent processing: given, else
 //                       batch duration / trigger (at most 1); cpu_util: given, else busy
+//   processed_rps     = readings processed per second of the step (the arena's measure). A
+//                       world that measures per second of the batch (Spark's
+//                       processedRowsPerSecond: rows / batch duration) gives that as
+//                       batch_processed_rps, and build() multiplies it by busy; else DS2's
+//                       rate, processed / busy, would count it per busy second twice
 //   pending_executors = requested (billed) but not serving yet = requested - serving, >= 0
 //   edge fields       = over the fresh gateways' signals: burst if any says burst, forecast =
 //                       their sum (each forecasts its own load), horizon = the shortest,
@@ -55,8 +60,11 @@ struct Facts {
   bool metrics_available = true;  // false: the job's metrics are stale (policies should hold)
 
   // The last step's load and progress.
-  double input_rps = 0;          // readings/s that arrived
-  double processed_rps = 0;      // readings/s the job processed
+  double input_rps = 0;      // readings/s that arrived
+  double processed_rps = 0;  // readings/s the job processed, per second of the step
+  // Per second of the batch (Spark's processedRowsPerSecond); < 0 = not measured so. When
+  // given, processed_rps is derived from it (x busy) and the backlog drains at it.
+  double batch_processed_rps = -1;
   double record_mb = 1e-4;       // MB per reading (1 MB = 10^6 bytes)
   double backlog_records = 0;    // arrived, not taken by the job at the end of the step
   double batch_duration_ms = 0;  // processing time of one micro-batch
@@ -95,7 +103,9 @@ inline double estimate_latency_ms(double batch_duration_ms, double backlog_recor
 // measure and the estimate (the measure misses the backlog still waiting).
 inline double latency_ms(const Facts& f) {
   if (f.latency_ms >= 0) return f.latency_ms;
-  return std::max(estimate_latency_ms(f.batch_duration_ms, f.backlog_records, f.processed_rps),
+  // A backlog drains at the batch's rate: the executors run batches back to back then.
+  const double drain_rps = f.batch_processed_rps >= 0 ? f.batch_processed_rps : f.processed_rps;
+  return std::max(estimate_latency_ms(f.batch_duration_ms, f.backlog_records, drain_rps),
                   f.event_latency_ms);
 }
 
@@ -136,11 +146,12 @@ inline void build(const Facts& f, core::Observation* o) {
   o->metrics_available = f.metrics_available;
   o->input_rps = f.input_rps;
   o->input_mb_s = f.input_rps * f.record_mb;
-  o->processed_rps = f.processed_rps;
-  o->processed_mb_s = f.processed_rps * f.record_mb;
+  o->busy_fraction = busy_fraction(f);
+  o->processed_rps =
+      f.batch_processed_rps >= 0 ? f.batch_processed_rps * o->busy_fraction : f.processed_rps;
+  o->processed_mb_s = o->processed_rps * f.record_mb;
   o->backlog_records = f.backlog_records;
   o->kafka_lag_records = kafka_lag(f.backlog_records, f.input_rps, f.trigger_s);
-  o->busy_fraction = busy_fraction(f);
   o->cpu_util = f.cpu_util >= 0 ? f.cpu_util : o->busy_fraction;
   o->batch_duration_ms = f.batch_duration_ms;
   o->latency_ms = latency_ms(f);

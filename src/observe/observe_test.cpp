@@ -43,7 +43,7 @@ Facts live_facts(std::span<const EdgeSignal> signals) {
   f.trigger_s = 1;
   f.sla_ms = 12'000;
   f.input_rps = 2000;
-  f.processed_rps = 1000;
+  f.batch_processed_rps = 1000;  // Spark's processedRowsPerSecond, as the controller gives it
   f.record_mb = 100 / 1e6;
   f.backlog_records = 6000;  // offsets behind latest, in readings
   f.batch_duration_ms = 800;
@@ -107,9 +107,28 @@ TEST(ObserveTest, LiveLatencyIsTheLargerOfTheMeasureAndTheBacklogEstimate) {
   f.event_latency_ms = 2000;
   EXPECT_DOUBLE_EQ(build(f).latency_ms, 6800);
   // Nothing processed: no drain rate to estimate with, the batch alone.
-  f.processed_rps = 0;
+  f.batch_processed_rps = 0;
   f.event_latency_ms = 0;
   EXPECT_EQ(build(f).latency_ms, 800);
+}
+
+TEST(ObserveTest, LiveProcessingRateIsPerSecondOfTheStepAsTheArenasIs) {
+  // Spark's processedRowsPerSecond is rows over the batch's duration: 1000/s for a batch
+  // busy 0.8 of its 1 s trigger is 800 readings a second of the step, what the arena's step
+  // model reports for the same job. DS2's rate per busy executor-second is then the batch's
+  // rate per executor (1000 / 2), not 1 / busy times it (625).
+  Facts f = live_facts({});
+  const core::Observation o = build(f);
+  EXPECT_DOUBLE_EQ(o.processed_rps, 800);
+  EXPECT_DOUBLE_EQ(o.processed_mb_s, 800 * 100 / 1e6);
+  EXPECT_DOUBLE_EQ(o.processed_rps / (o.active_executors * o.cpu_util), 500);
+  // A backlogged job runs batches back to back: busy 1, both rates agree.
+  f.batch_duration_ms = 2500;
+  EXPECT_DOUBLE_EQ(build(f).processed_rps, 1000);
+  // A world that gives the rate per second of the step (the arena) passes it through.
+  f.batch_processed_rps = -1;
+  f.processed_rps = 640;
+  EXPECT_DOUBLE_EQ(build(f).processed_rps, 640);
 }
 
 TEST(ObserveTest, LiveBusyTimeIsBatchOverTriggerAndStandsInForCpu) {
