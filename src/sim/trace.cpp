@@ -146,7 +146,7 @@ namespace {
 // before the check.
 core::Result<size_t> bucket_count(const Trace& trace, double bucket_s, bool with_last_sample,
                                   double max_steps) {
-  max_steps = std::min(max_steps, kMaxResampledSteps);
+  if (!(max_steps <= kMaxResampledSteps)) max_steps = kMaxResampledSteps;  // NaN too
   const std::string file = trace.file.empty() ? "trace" : trace.file;
   if (!(bucket_s > 0) || !std::isfinite(bucket_s)) {
     char b[160];
