@@ -53,6 +53,23 @@ class Worker {
   std::thread thread_;
 };
 
+// The edge agent replaying on a thread of its own (a Worker). Its error goes to *status,
+// written by that thread before done() turns true: read it once done() says so, or after the
+// AgentWorker is gone (its destructor stops and joins the thread).
+class AgentWorker {
+ public:
+  AgentWorker(edge::PreparedAgent prepared, core::Status* status)
+      : agent_(std::move(prepared)), worker_([this, status](const std::atomic<bool>& stop) {
+          auto r = edge::run_agent(std::move(agent_), stop);
+          if (!r.ok()) *status = r.error();
+        }) {}
+  bool done() const { return worker_.done(); }
+
+ private:
+  edge::PreparedAgent agent_;
+  Worker worker_;  // last: joined before agent_ goes
+};
+
 // The race's own command (the reset between runs, while no controller runs). The plugin
 // applies only the newest lease epoch (docs/controller.md, "One controller per job"), so it
 // carries the last holder's: its lease record's epoch (control::newest_lease_epoch; not the
@@ -440,13 +457,9 @@ core::Status warm_up(Env& env, Watch& w) {
     return st;
   env.o.log("warm-up: the trace's first " + fmt("%.0f s", length_s) +
             " replayed with no controller, so that no run pays the job's cold start");
-  auto agent = std::make_shared<edge::PreparedAgent>(std::move(*prepared));
   core::Status agent_status;
   {
-    Worker edge([&agent_status, agent](const std::atomic<bool>& stop) {
-      auto r = edge::run_agent(std::move(*agent), stop);
-      if (!r.ok()) agent_status = r.error();
-    });
+    AgentWorker edge(std::move(*prepared), &agent_status);
     const std::int64_t t0 = wall_ms();
     while (!env.stop && !edge.done() &&
            wall_ms() - t0 < static_cast<std::int64_t>(length_s * 1000)) {
@@ -496,11 +509,7 @@ core::Result<RunResult> run_one(Env& env, Watch& w, const std::string& policy) {
   Worker ctl([&controller_status, c](const std::atomic<bool>& stop) {
     controller_status = control::run_controller(c, stop);
   });
-  auto agent = std::make_shared<edge::PreparedAgent>(std::move(*prepared));
-  Worker edge([&agent_status, agent](const std::atomic<bool>& stop) {
-    auto r = edge::run_agent(std::move(*agent), stop);
-    if (!r.ok()) agent_status = r.error();
-  });
+  AgentWorker edge(std::move(*prepared), &agent_status);
   bool burst_logged = false, burst_end_logged = false;
   std::int64_t replay_done_ms = 0;
   std::int64_t next_sample = t0;
@@ -528,8 +537,11 @@ core::Result<RunResult> run_one(Env& env, Watch& w, const std::string& policy) {
     st = drain(env, w, &run, t0, 100);
     if (!st.ok()) return st.error();
     env.report("run", t, replay_s + o.tail_s);
-    if (!agent_status.ok()) return core::Error{"edge agent: " + agent_status.message()};
-    if (!controller_status.ok()) return core::Error{"controller: " + controller_status.message()};
+    // Each status is written by its thread before done(): read only after it.
+    if (edge.done() && !agent_status.ok())
+      return core::Error{"edge agent: " + agent_status.message()};
+    if (ctl.done() && !controller_status.ok())
+      return core::Error{"controller: " + controller_status.message()};
     if (edge.done() && replay_done_ms == 0) {
       replay_done_ms = now;
       o.log(fmt("%+7.1f s", t) + "  " + policy + "  replay done; watching " +

@@ -77,8 +77,18 @@ PolicyEnv env_from(const sim::Scenario& s) {
 namespace {
 
 bool learned(const std::string& name) { return name.rfind("rl", 0) == 0; }
+
+// The worker a learned policy runs: rl, rl-raw and rl-full the full one.
+RlVariant rl_variant(const std::string& name) {
+  if (name == "rl-basic") return RlVariant::kBasic;
+  if (name == "rl-shuffle") return RlVariant::kShuffle;
+  return RlVariant::kFull;
+}
+
 // The learned policies that read the edge signal: their envelope has the forecast floor.
-bool reads_edge(const std::string& name) { return name == "rl" || name == "rl-full"; }
+bool reads_edge(const std::string& name) {
+  return learned(name) && variant_uses_edge(rl_variant(name));
+}
 
 }  // namespace
 
@@ -106,9 +116,7 @@ core::Result<std::unique_ptr<Policy>> make_rl_policy(const std::string& name, co
   const std::string root = dir_env && *dir_env ? dir_env : default_models_dir();
   const std::string sub = params.get_relative_path("models", "");
   const std::string dir = sub.empty() ? root : root + "/" + sub;
-  RlVariant variant = RlVariant::kFull;
-  if (name == "rl-basic") variant = RlVariant::kBasic;
-  if (name == "rl-shuffle") variant = RlVariant::kShuffle;
+  const RlVariant variant = rl_variant(name);
   const bool hierarchical = name == "rl" || name == "rl-raw";
   // Workers alone run at equal weights unless configured; the hierarchical rl lets its
   // manager choose.
